@@ -1,0 +1,70 @@
+"""The application factory: configuration, extensions, HTTP conventions, blueprints, errors and
+the command line, each wired by one small step."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from engagement import config
+from engagement.database import configure_sqlite
+from engagement.errors import register_error_handlers
+from engagement.extensions import api, db, migrate
+from engagement.http import register_http_conventions
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask("engagement", instance_relative_config=True)
+    config.load_config(app, overrides)
+    register_logging(app)
+    register_extensions(app)
+    register_http_conventions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    migrate_if_embedded(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    api.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    # Routes are imported here only: the rest of the package never depends on them.
+    from engagement import health
+    from engagement.articles.routes import blp as articles
+    from engagement.comments.routes import blp as comments
+
+    app.register_blueprint(health.bp)
+    api.register_blueprint(articles)
+    api.register_blueprint(comments)
+
+
+def migrate_if_embedded(app: Flask) -> None:
+    """The embedded default creates and migrates its own schema on start; a lock file keeps
+    several workers starting at once from migrating together."""
+    if not app.config["AUTO_MIGRATE"]:
+        return
+    from flask_migrate import upgrade
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    with open(os.path.join(app.instance_path, ".migrate.lock"), "w") as lock, app.app_context():
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        upgrade(directory=MIGRATIONS_DIR)

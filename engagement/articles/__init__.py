@@ -1,0 +1,1 @@
+"""Articles: the pages comments and shares hang on, and whether their comments are open."""

@@ -1,0 +1,43 @@
+"""Markdown to safe HTML, once, when a comment is written.
+
+markdown-it renders CommonMark with raw HTML off (typed tags come out as text) and bare URLs
+linked; nh3 then keeps only the allow-list below, whatever the renderer produced."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "hr",
+})
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+
+@cache
+def _renderer() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
+        ["linkify", "strikethrough"]
+    )
+
+
+@cache
+def _cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(LINK_SCHEMES),
+        url_relative="deny",  # "/path" or "//host" would point wherever the page is
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+
+
+def render_markdown(source: str) -> str:
+    """Sanitised HTML for a comment body."""
+    return _cleaner().clean(_renderer().render(source)).strip()

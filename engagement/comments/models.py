@@ -1,0 +1,69 @@
+"""The comment row and its states."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engagement.extensions import db
+
+
+class CommentStatus(enum.StrEnum):
+    PENDING = "pending"  # held for a moderator
+    APPROVED = "approved"  # public
+    REJECTED = "rejected"
+    SPAM = "spam"
+    FLAGGED = "flagged"  # hidden by reader flags until a moderator decides
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        # The public list: an article's approved top-level comments, pinned first, by id.
+        sa.Index("ix_comments_listing", "article_id", "status", "thread_id", "pinned", "id"),
+        sa.CheckConstraint("depth >= 0", name="depth_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[str] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    # The comment this one is listed under (after the depth cap), and the top-level comment
+    # of its thread: one query fetches every reply of a page's threads.
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id"))
+    thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id"), index=True)
+    depth: Mapped[int] = mapped_column(default=0)
+
+    status: Mapped[CommentStatus] = mapped_column(
+        sa.Enum(
+            CommentStatus,
+            name="comment_status",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda statuses: [status.value for status in statuses],
+        )
+    )
+    # Why moderation holds it: "mode", "first_time", "links", "blocked_word", "honeypot", ...
+    held_for: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+    author_name: Mapped[str] = mapped_column(sa.String(80))
+    author_email: Mapped[str] = mapped_column(sa.String(320), index=True)  # normalised
+    author_website: Mapped[str | None] = mapped_column(sa.String(2000))
+    avatar: Mapped[str] = mapped_column(sa.String(64))  # keyed hash of the email
+
+    body: Mapped[str] = mapped_column(sa.Text)  # Markdown as written
+    body_html: Mapped[str] = mapped_column(sa.Text)  # rendered and sanitised once, at write
+
+    pinned: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+    edit_token_hash: Mapped[str] = mapped_column(sa.String(64))
+    client_ip: Mapped[str | None] = mapped_column(sa.String(45))
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None

@@ -1,0 +1,92 @@
+"""Public comment endpoints: the threaded list, posting, and the author's edit and delete."""
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engagement.clients import client_address
+from engagement.clock import now
+from engagement.comments import services
+from engagement.comments.schemas import (
+    CommentCreatedOut,
+    CommentEditedOut,
+    CommentEditIn,
+    CommentIn,
+    CommentListArgs,
+    CommentPageOut,
+)
+from engagement.errors import ErrorSchema
+from engagement.extensions import db
+
+blp = Blueprint("comments", __name__, url_prefix="/api/v1", description="Reader comments.")
+
+EDIT_TOKEN_HEADER = "X-Edit-Token"
+
+
+def _policy() -> services.CommentPolicy:
+    return services.CommentPolicy.from_config(current_app.config)
+
+
+@blp.route("/articles/<slug:article_id>/comments")
+class Comments(MethodView):
+    @blp.arguments(CommentListArgs, location="query")
+    @blp.response(200, CommentPageOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
+    def get(self, args, article_id):
+        """List an article's approved comments, threaded
+
+        Paginated over top-level comments, pinned first; replies nest oldest first down to
+        `ENGAGEMENT_MAX_REPLY_DEPTH` levels. A deleted comment with visible replies stays as a
+        placeholder (`deleted: true`, empty `body_html`, null author).
+        """
+        return services.list_comments(
+            article_id, order=args["order"], limit=args["limit"], cursor=args["cursor"],
+            policy=_policy(),
+        )
+
+    @blp.arguments(CommentIn)
+    @blp.response(201, CommentCreatedOut)
+    @blp.alt_response(403, schema=ErrorSchema, description="comments_closed or banned")
+    def post(self, fields, article_id):
+        """Post a comment, or a reply with `parent_id`
+
+        `status` is `pending` when moderation holds the comment. Keep `edit_token`: it edits
+        or deletes the comment until `edit_expires_at`.
+        """
+        address = client_address()
+        posted = services.post_comment(
+            article_id, fields, client_ip=address and str(address), now=now(), policy=_policy()
+        )
+        db.session.commit()
+        return {
+            "comment": services.public_comment(posted.comment),
+            "status": services.public_status(posted.comment),
+            "edit_token": posted.edit_token,
+            "edit_expires_at": posted.edit_expires_at,
+        }
+
+
+@blp.route("/comments/<id:comment_id>")
+class CommentById(MethodView):
+    @blp.arguments(CommentEditIn)
+    @blp.response(200, CommentEditedOut)
+    @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
+    def patch(self, fields, comment_id):
+        """Edit your comment's body (header `X-Edit-Token`, within the edit window)"""
+        comment = services.edit_comment(
+            comment_id, request.headers.get(EDIT_TOKEN_HEADER), fields["body"], now=now(),
+            policy=_policy(),
+        )
+        db.session.commit()
+        return {"comment": services.public_comment(comment)}
+
+    @blp.response(204)
+    @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
+    def delete(self, comment_id):
+        """Delete your comment (header `X-Edit-Token`, within the edit window)"""
+        services.delete_comment(
+            comment_id, request.headers.get(EDIT_TOKEN_HEADER), now=now(), policy=_policy()
+        )
+        db.session.commit()

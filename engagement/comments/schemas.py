@@ -1,0 +1,81 @@
+"""Comment In/Out schemas. Emails, addresses and edit tokens of others never leave in an Out
+schema; the author's own edit token leaves once, in the answer to their post."""
+
+import marshmallow as ma
+from flask import current_app
+
+from engagement.fields import Email, PageArgs, Text, Timestamp, page_schema
+
+MAX_DB_INT = 2**31 - 1
+
+
+def _website(value: str) -> None:
+    if not value.lower().startswith(("http://", "https://")):
+        raise ma.ValidationError("Must be an http or https URL.")
+
+
+def _comment_body(value: str) -> None:
+    limit = current_app.config["COMMENT_MAX_LENGTH"]
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+    if len(value) > limit:
+        raise ma.ValidationError(f"Longer than {limit} characters.")
+
+
+class CommentIn(ma.Schema):
+    author_name = Text(required=True, validate=ma.validate.Length(1, 80))
+    author_email = Email(required=True)
+    author_website = ma.fields.Url(
+        load_default=None,
+        allow_none=True,
+        schemes={"http", "https"},
+        validate=[ma.validate.Length(max=2000), _website],
+    )
+    body = Text(required=True, validate=_comment_body, metadata={"description": "Markdown, 1..COMMENT_MAX_LENGTH chars"})
+    parent_id = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=ma.validate.Range(1, MAX_DB_INT)
+    )
+    # The honeypot: hidden from readers, so only a bot fills it.
+    website_url = ma.fields.Raw(load_default=None, allow_none=True, load_only=True)
+
+    @ma.validates("author_name")
+    def _name_has_letters(self, value, **kwargs):
+        if not value.strip():
+            raise ma.ValidationError("Must not be blank.")
+
+
+
+class CommentEditIn(ma.Schema):
+    body = Text(required=True, validate=_comment_body)
+
+
+class CommentListArgs(PageArgs):
+    order = ma.fields.String(load_default="oldest", validate=ma.validate.OneOf(["oldest", "newest"]))
+
+
+class CommentOut(ma.Schema):
+    id = ma.fields.Integer()
+    parent_id = ma.fields.Integer(allow_none=True)
+    author_name = ma.fields.String(allow_none=True)
+    author_website = ma.fields.String(allow_none=True)
+    avatar = ma.fields.String(metadata={"description": "Keyed hash of the email, for identicons"})
+    body_html = ma.fields.String()
+    created_at = Timestamp()
+    edited_at = Timestamp(allow_none=True)
+    pinned = ma.fields.Boolean()
+    deleted = ma.fields.Boolean()
+    replies = ma.fields.List(ma.fields.Nested(lambda: CommentOut()))
+
+
+CommentPageOut = page_schema(CommentOut, "CommentPage")
+
+
+class CommentCreatedOut(ma.Schema):
+    comment = ma.fields.Nested(CommentOut)
+    status = ma.fields.String(metadata={"description": "approved, or pending when held"})
+    edit_token = ma.fields.String()
+    edit_expires_at = Timestamp()
+
+
+class CommentEditedOut(ma.Schema):
+    comment = ma.fields.Nested(CommentOut)

@@ -1,0 +1,246 @@
+"""Comment rules: posting (placement in the thread, honeypot), the public threaded list, and the
+author's edit and delete within the edit window. Functions flush; the route commits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engagement.articles.models import Article
+from engagement.articles.services import ArticlePolicy, comments_are_open, find_article
+from engagement.clients import keyed_hash
+from engagement.comments.markdown import render_markdown
+from engagement.comments.models import Comment, CommentStatus
+from engagement.errors import CommentsClosed, EditWindowExpired, InvalidInput, InvalidToken, NotFound
+from engagement.extensions import db
+from engagement.fields import Cursor
+
+
+@dataclass(frozen=True)
+class CommentPolicy:
+    articles: ArticlePolicy
+    max_depth: int
+    edit_window: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> CommentPolicy:
+        return cls(
+            articles=ArticlePolicy.from_config(config),
+            max_depth=config["MAX_REPLY_DEPTH"],
+            edit_window=timedelta(seconds=config["EDIT_WINDOW_SECONDS"]),
+        )
+
+
+@dataclass(frozen=True)
+class PostedComment:
+    comment: Comment
+    edit_token: str  # given to the author once; only its hash is stored
+    edit_expires_at: datetime
+
+
+def post_comment(
+    article_id: str, fields: dict[str, Any], *, client_ip: str | None, now: datetime,
+    policy: CommentPolicy,
+) -> PostedComment:
+    """Store a new comment or reply. A filled honeypot stores it as spam, answered as held."""
+    article = find_article(article_id, policy.articles, now)
+    if not comments_are_open(article, policy.articles, now):
+        raise CommentsClosed()
+    parent_id, thread_id, depth = _place_reply(article.id, fields["parent_id"], policy.max_depth)
+    held_for = ["honeypot"] if fields.get("website_url") else []
+    email = fields["author_email"].lower()
+    edit_token = secrets.token_urlsafe(32)
+    comment = Comment(
+        article_id=article.id,
+        parent_id=parent_id,
+        thread_id=thread_id,
+        depth=depth,
+        status=CommentStatus.SPAM if held_for else CommentStatus.APPROVED,
+        held_for=held_for,
+        author_name=fields["author_name"].strip(),
+        author_email=email,
+        author_website=fields["author_website"],
+        avatar=keyed_hash("avatar", email)[:32],
+        body=fields["body"],
+        body_html=render_markdown(fields["body"]),
+        created_at=now,
+        edit_token_hash=_hash_token(edit_token),
+        client_ip=client_ip,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    return PostedComment(comment, edit_token, now + policy.edit_window)
+
+
+def public_status(comment: Comment) -> str:
+    """What the author is told: approved, or pending for anything held (spam included)."""
+    return "approved" if comment.status is CommentStatus.APPROVED else "pending"
+
+
+def _place_reply(article_id: str, parent_id: int | None, max_depth: int):
+    """(parent_id, thread_id, depth) of a new comment; a reply that would nest deeper than
+    max_depth is listed under the ancestor whose replies sit at max_depth."""
+    if parent_id is None:
+        return None, None, 0
+    parent = db.session.get(Comment, parent_id)
+    if (
+        parent is None
+        or parent.article_id != article_id
+        or parent.status is not CommentStatus.APPROVED
+        or parent.deleted
+    ):
+        raise InvalidInput.field("parent_id", "Not a published comment of this article.")
+    while parent.depth >= max_depth:
+        parent = db.session.get(Comment, parent.parent_id)
+    return parent.id, parent.thread_id or parent.id, parent.depth + 1
+
+
+def edit_comment(
+    comment_id: int, edit_token: str | None, body: str, *, now: datetime, policy: CommentPolicy
+) -> Comment:
+    comment = _authored(comment_id, edit_token, now, policy)
+    article = db.session.get(Article, comment.article_id)
+    if not comments_are_open(article, policy.articles, now):
+        raise CommentsClosed()
+    comment.body = body
+    comment.body_html = render_markdown(body)
+    comment.edited_at = now
+    db.session.flush()
+    return comment
+
+
+def delete_comment(
+    comment_id: int, edit_token: str | None, *, now: datetime, policy: CommentPolicy
+) -> None:
+    """The author's delete: the text goes at once; a comment with visible replies stays listed
+    as a placeholder so the thread still reads."""
+    comment = _authored(comment_id, edit_token, now, policy)
+    comment.deleted_at = now
+    comment.body = ""
+    comment.body_html = ""
+    db.session.flush()
+
+
+def _authored(comment_id: int, edit_token: str | None, now: datetime, policy: CommentPolicy):
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.deleted:
+        raise NotFound("No such comment.")
+    if not edit_token or not hmac.compare_digest(comment.edit_token_hash, _hash_token(edit_token)):
+        raise InvalidToken("The edit token does not match this comment.")
+    if now >= comment.created_at + policy.edit_window:
+        raise EditWindowExpired()
+    return comment
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- The public list ------------------------------------------------------------------------
+
+_visible = Comment.status == CommentStatus.APPROVED
+
+
+def visible_comment_counts(article_ids: Iterable[str]) -> dict[str, int]:
+    """Approved, not deleted comments per article, in one query."""
+    rows = db.session.execute(
+        sa.select(Comment.article_id, sa.func.count())
+        .where(Comment.article_id.in_(list(article_ids)), _visible, Comment.deleted_at.is_(None))
+        .group_by(Comment.article_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def list_comments(
+    article_id: str, *, order: str, limit: int, cursor: list | None, policy: CommentPolicy
+) -> dict[str, Any]:
+    """One page of top-level comments (pinned first, then by age), each with its visible
+    replies nested oldest first. Three queries per page, whatever the size of the threads."""
+    if not policy.articles.auto_create and db.session.get(Article, article_id) is None:
+        raise NotFound("No such article.")
+    reply = sa.orm.aliased(Comment)
+    has_visible_reply = (
+        sa.select(reply.id)
+        .where(reply.thread_id == Comment.id, reply.status == CommentStatus.APPROVED,
+               reply.deleted_at.is_(None))
+        .exists()
+    )
+    top_level = sa.select(Comment).where(
+        Comment.article_id == article_id,
+        Comment.thread_id.is_(None),
+        _visible,
+        sa.or_(Comment.deleted_at.is_(None), has_visible_reply),
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(top_level.subquery()))
+
+    newest = order == "newest"
+    by_age = Comment.id.desc() if newest else Comment.id.asc()
+    page = top_level.order_by(Comment.pinned.desc(), by_age)
+    if cursor is not None:
+        page = page.where(_after(cursor, newest))
+    rows = db.session.scalars(page.limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+
+    replies = db.session.scalars(
+        sa.select(Comment)
+        .where(Comment.thread_id.in_([row.id for row in rows]), _visible)
+        .order_by(Comment.id)
+    ).all() if rows else []
+    items = _threads(rows, replies)
+    next_cursor = Cursor.encode([rows[-1].pinned, rows[-1].id]) if has_more else None
+    return {"items": items, "next_cursor": next_cursor, "total": total}
+
+
+def _after(cursor: list, newest: bool):
+    """Rows after the cursor's (pinned, id) in (pinned first, then id) order."""
+    if len(cursor) != 2 or not isinstance(cursor[0], bool) or type(cursor[1]) is not int:
+        raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
+    pinned, last_id = cursor
+    later = Comment.id < last_id if newest else Comment.id > last_id
+    if pinned:
+        return sa.or_(Comment.pinned.is_(False), sa.and_(Comment.pinned.is_(True), later))
+    return sa.and_(Comment.pinned.is_(False), later)
+
+
+def _threads(top_level: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:
+    """Nest replies under their parents. A reply whose parent is not visible is hidden with it;
+    a deleted comment stays as a placeholder only while something visible hangs below it."""
+    nodes = {comment.id: public_comment(comment) for comment in top_level}
+    for comment in replies:  # by id, so a parent always comes before its replies
+        parent = nodes.get(comment.parent_id)
+        if parent is not None:
+            nodes[comment.id] = public_comment(comment)
+            parent["replies"].append(nodes[comment.id])
+    return [node for node in (nodes[c.id] for c in top_level) if _prune(node)]
+
+
+def _prune(node: dict[str, Any]) -> bool:
+    node["replies"] = [child for child in node["replies"] if _prune(child)]
+    return not node["deleted"] or bool(node["replies"])
+
+
+def public_comment(comment: Comment) -> dict[str, Any]:
+    """A comment as the public sees it (replies are filled in by the thread)."""
+    deleted = comment.deleted
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "author_name": None if deleted else comment.author_name,
+        "author_website": None if deleted else comment.author_website,
+        "avatar": "" if deleted else comment.avatar,
+        "body_html": "" if deleted else comment.body_html,
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+        "pinned": comment.pinned,
+        "deleted": deleted,
+        "replies": [],
+    }
+

@@ -1,0 +1,176 @@
+"""Settings: the defaults below, then `ENGAGEMENT_*` from the environment, then the mapping a
+test or embedding passes to `create_app`. Every setting of the HTTP contract (API.md) has its
+default here; `ENGAGEMENT_X` in the environment sets the key `X` (values are read as JSON when
+they parse, so `true`, `30` and `["a", "b"]` work; lists also take `a, b`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+ENV_PREFIX = "ENGAGEMENT"
+
+DEFAULTS: dict[str, Any] = {
+    # --- Deployment -------------------------------------------------------------------------
+    # "development" or "production"; production refuses unsafe defaults instead of guessing.
+    "ENV": "development",
+    # Required in production. In development a random key is made per start, so keyed hashes
+    # (avatars, client hashes) are stable only within one process.
+    "SECRET_KEY": None,
+    # Base of every absolute link the service writes (emails, widget); never the request's Host.
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    # Requests whose body is larger get 413 before anything reads it.
+    "MAX_BODY_BYTES": 64 * 1024,
+    # Addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed.
+    "TRUSTED_PROXIES": [],
+    # Origins whose pages may call the public API (the widget).
+    "CORS_ORIGINS": [],
+    # max-age of public GET responses, in seconds; every answer also has an ETag.
+    "CACHE_MAX_AGE": 10,
+    # Create and migrate the schema on start. None means: only for the embedded SQLite default.
+    "AUTO_MIGRATE": None,
+    # --- Articles ---------------------------------------------------------------------------
+    # An article id never seen before answers with defaults (and is recorded) instead of 404.
+    "ARTICLES_AUTO_CREATE": True,
+    # Comments close this many days after publication (or first sight); 0 never closes them.
+    "COMMENTS_CLOSE_AFTER_DAYS": 0,
+    # --- Comments ---------------------------------------------------------------------------
+    "COMMENT_MAX_LENGTH": 10000,
+    # Replies nest this many levels below a top-level comment; deeper replies join the last level.
+    "MAX_REPLY_DEPTH": 5,
+    # How long the author may edit or delete a comment with its edit token.
+    "EDIT_WINDOW_SECONDS": 900,
+    # --- Shares -----------------------------------------------------------------------------
+    "SHARE_NETWORKS": [
+        "facebook", "x", "pinterest", "linkedin", "tumblr",
+        "email", "whatsapp", "reddit", "telegram", "copy_link",
+    ],
+    "SHARE_DEDUPE_SECONDS": 86400,
+    # --- Moderation (starting values; changed at run time by moderators) -------------------
+    "MODERATION_MODE": "none",
+    "MAX_LINKS": 2,
+    "BLOCKED_WORDS": [],
+    "FLAG_THRESHOLD": 3,
+    "IP_RETENTION_DAYS": 30,
+    # --- Newsletter and mail ----------------------------------------------------------------
+    "MAIL_URL": "console://",
+    "MAIL_FROM": "engagement@localhost",
+    "CONFIRM_RESEND_SECONDS": 600,
+    "CONFIRM_TOKEN_TTL_SECONDS": 172800,
+    "NEWSLETTER_CONFIRMED_URL": None,
+    # --- Rate limits (flask-limiter strings, per client address) ----------------------------
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LIMIT_COMMENTS": "5/minute;30/hour",
+    "LIMIT_EDITS": "20/hour",
+    "LIMIT_FLAGS": "20/hour",
+    "LIMIT_SHARES": "60/minute",
+    "LIMIT_SUBSCRIPTIONS": "5/hour",
+    "LIMIT_READS": "600/minute",
+    "LIMIT_AUTH_FAILURES": "10/minute",
+    "LIMIT_ADMIN": "1200/minute",
+}
+
+# Settings that hold lists; from the environment they may be JSON or comma-separated.
+LIST_SETTINGS = ("TRUSTED_PROXIES", "CORS_ORIGINS", "SHARE_NETWORKS", "BLOCKED_WORDS")
+
+# Keys that may be set although they have no ENGAGEMENT default: Flask's and the libraries' own.
+FOREIGN_KEYS_ALLOWED = ("TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS", "SQLALCHEMY_", "OPENAPI_",
+                        "API_", "CLOCK", "DATABASE_URL")
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe or inconsistent; the service refuses to start."""
+
+
+def load_config(app, overrides: Mapping[str, Any] | None) -> None:
+    """Layer defaults, environment and overrides onto `app.config`, then check them."""
+    log = logging.getLogger("engagement.config")
+    app.config.from_mapping(DEFAULTS)
+    before_env = set(app.config)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    from_env = set(app.config) - before_env
+    app.config["DATABASE_URL"] = os.environ.get("DATABASE_URL")
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    unknown = sorted(
+        key for key in from_env | set(overrides or ())
+        if key not in DEFAULTS and not key.startswith(FOREIGN_KEYS_ALLOWED)
+    )
+    for key in unknown:
+        log.warning("unknown setting %s ignored (from %s_%s or create_app)", key, ENV_PREFIX, key)
+
+    for key in LIST_SETTINGS:
+        app.config[key] = _as_list(key, app.config[key])
+    _check(app.config, log)
+    _derive(app)
+
+
+def _as_list(key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"{ENV_PREFIX}_{key} must be a list of strings")
+
+
+def _check(config, log: logging.Logger) -> None:
+    production = config["ENV"] == "production"
+    if config["ENV"] not in ("development", "production"):
+        raise ConfigError(f"{ENV_PREFIX}_ENV must be development or production")
+    if not config["SECRET_KEY"]:
+        if production:
+            raise ConfigError(f"{ENV_PREFIX}_SECRET_KEY is required in production")
+        config["SECRET_KEY"] = secrets.token_urlsafe(32)
+        log.info("no %s_SECRET_KEY: using a random key for this process", ENV_PREFIX)
+    if production and config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        workers = int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
+        if workers > 1:
+            raise ConfigError(
+                "in-memory rate limits are per process: set "
+                f"{ENV_PREFIX}_RATELIMIT_STORAGE_URI to redis://... for {workers} workers"
+            )
+    try:
+        config["TRUSTED_PROXIES"] = [
+            ipaddress.ip_network(entry, strict=False) for entry in config["TRUSTED_PROXIES"]
+        ]
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}_TRUSTED_PROXIES: {exc}") from exc
+    for key in ("MAX_BODY_BYTES", "COMMENT_MAX_LENGTH", "MAX_REPLY_DEPTH", "EDIT_WINDOW_SECONDS"):
+        if not isinstance(config[key], int) or config[key] < 1:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive integer")
+    for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE"):
+        if not isinstance(config[key], int) or config[key] < 0:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
+    if config["MODERATION_MODE"] not in ("none", "first_time", "all"):
+        raise ConfigError(f"{ENV_PREFIX}_MODERATION_MODE must be none, first_time or all")
+
+
+def _derive(app) -> None:
+    """Translate our settings into the names Flask and its extensions read."""
+    config = app.config
+    config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]
+    embedded = not config["DATABASE_URL"]
+    if embedded:
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "engagement.sqlite3")
+        config["DATABASE_URL"] = f"sqlite:///{path}"
+    config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if config["AUTO_MIGRATE"] is None:
+        config["AUTO_MIGRATE"] = embedded
+    config["API_TITLE"] = "engagement"
+    config["API_VERSION"] = "v1"
+    config["OPENAPI_VERSION"] = "3.0.3"
+    config["OPENAPI_URL_PREFIX"] = "/api/v1"
+    config["OPENAPI_JSON_PATH"] = "openapi.json"
+    config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
+    config.setdefault("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/")

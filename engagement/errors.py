@@ -1,0 +1,120 @@
+"""Named domain errors and the one JSON envelope every error of the service is rendered in:
+`{"code", "status", "message", "reason", "errors"?}` (API.md, Conventions). Services raise the
+domain errors; Flask, werkzeug and webargs raise HTTP exceptions; both end up here."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("engagement.errors")
+
+# The contract's reason for an HTTP status when nothing more specific was raised.
+REASON_BY_STATUS = {
+    400: "validation",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    410: "token_expired",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+class DomainError(Exception):
+    """A refusal the contract names: its status, its reason and a sentence for the reader."""
+
+    status = 400
+    reason = "validation"
+    message = "The request was refused."
+
+    def __init__(self, message: str | None = None, errors: dict[str, Any] | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    status, reason, message = 404, "not_found", "Not found."
+
+
+class InvalidInput(DomainError):
+    status, reason, message = 422, "validation", "The request has invalid fields."
+
+    @classmethod
+    def field(cls, field: str, message: str, location: str = "json") -> InvalidInput:
+        return cls(errors={location: {field: [message]}})
+
+
+class CommentsClosed(DomainError):
+    status, reason, message = 403, "comments_closed", "Comments are closed."
+
+
+class InvalidToken(DomainError):
+    status, reason, message = 403, "invalid_token", "The token is not valid."
+
+
+class EditWindowExpired(DomainError):
+    status, reason, message = 403, "edit_window_expired", "The time to edit this comment is over."
+
+
+class Unavailable(DomainError):
+    status, reason, message = 503, "unavailable", "The service cannot answer right now."
+
+
+class ErrorSchema(ma.Schema):
+    """The error envelope (documentation only: `envelope` builds the payload)."""
+
+    code = ma.fields.Integer(metadata={"description": "The HTTP status"})
+    status = ma.fields.String(metadata={"description": "The HTTP status phrase"})
+    message = ma.fields.String(metadata={"description": "A sentence to show a reader"})
+    reason = ma.fields.String(metadata={"description": "A stable machine-readable word"})
+    errors = ma.fields.Dict(metadata={"description": "Validation messages by location and field"})
+
+
+def envelope(code: int, message: str, reason: str | None = None, errors: dict | None = None):
+    payload = {
+        "code": code,
+        "status": HTTPStatus(code).phrase,
+        "message": message,
+        "reason": reason or REASON_BY_STATUS.get(code, "internal" if code >= 500 else "validation"),
+    }
+    if errors:
+        payload["errors"] = errors
+    return payload
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api, rendering HTTP errors in the contract's envelope."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        if error.code == 500:
+            # Unhandled: Flask has logged the traceback; the client learns nothing of it.
+            message = InternalServerError.description
+        else:
+            message = data.get("message") or error.description or HTTPStatus(error.code).phrase
+        headers = dict(data.get("headers") or {})
+        if error.code == 405 and error.get_headers():
+            headers.update((k, v) for k, v in error.get_headers() if k == "Allow")
+        return envelope(error.code, message, errors=errors), error.code, headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return envelope(error.status, error.message, error.reason, error.errors), error.status

@@ -1,0 +1,87 @@
+"""The HTTP conventions of API.md that every endpoint shares: path converters for slugs and
+ids, JSON-only writes with sane bodies, and cache headers (ETag, Cache-Control, 304)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.routing import BaseConverter, ValidationError
+
+SLUG_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}"
+MAX_DB_INT = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api/"
+ADMIN_PREFIX = "/api/v1/admin/"
+
+
+class SlugConverter(BaseConverter):
+    """An article id; anything else does not match the route, so it is a 404."""
+
+    regex = SLUG_PATTERN
+
+
+class IdConverter(BaseConverter):
+    """A positive database id; larger numbers than a row can have are a 404, not a DB error."""
+
+    regex = r"[1-9][0-9]{0,9}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_DB_INT:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+def guard_json_writes():
+    """A write must be JSON (415 otherwise, so a cross-site form cannot post) and must parse:
+    malformed, absurdly deep or huge-number JSON is a 400 here rather than a 500 later."""
+    if (
+        request.method not in WRITE_METHODS
+        or not request.path.startswith(API_PREFIX)
+        or request.url_rule is None  # let routing answer 404/405 first
+    ):
+        return None
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    ).lower()
+    if request.method == "DELETE" and not has_body:
+        return None
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Writes must be sent as Content-Type: application/json.")
+    body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not body:
+        return None
+    try:
+        json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        error = BadRequest("The body is not valid JSON.")
+        error.data = {"errors": {"json": {"_schema": ["Invalid JSON body."]}}}
+        raise error from None
+    return None
+
+
+def add_cache_headers(response):
+    """Public GETs: a content ETag, a short public max-age, and 304 for a matching
+    If-None-Match. Admin answers are never stored."""
+    if request.path.startswith(ADMIN_PREFIX):
+        response.cache_control.no_store = True
+    elif request.method in ("GET", "HEAD") and response.status_code == 200:
+        response.cache_control.public = True
+        response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
+        if not response.is_streamed:
+            response.add_etag()
+            response.make_conditional(request)
+    return response
+
+
+def register_http_conventions(app: Flask) -> None:
+    app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(guard_json_writes)
+    app.after_request(add_cache_headers)
+
