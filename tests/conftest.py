@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -57,23 +58,29 @@ def _migrated_app(url: str):
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A PostgreSQL database holding the migrated schema, emptied of rows by each test."""
-    url = postgres_url_from_env()
-    engine = sa.create_engine(url)
+def postgres_url():
+    """A database of its own on the PostgreSQL server, for this test run only (so runs in
+    parallel do not meet), holding the migrated schema; each test empties it of rows."""
+    url = sa.make_url(postgres_url_from_env())
+    run_database = f"{url.database}_run_{uuid.uuid4().hex[:8]}"
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
+        with server.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{run_database}"'))
     except sa.exc.OperationalError as exc:
-        reason = f"needs PostgreSQL at {url}: {str(exc.orig).splitlines()[0]}"
+        server.dispose()
+        reason = f"needs PostgreSQL at {url.render_as_string()}: {str(exc.orig).splitlines()[0]}"
         if os.environ.get("CI") == "true":
             pytest.fail(f"under CI, PostgreSQL is required: {reason}")
         pytest.skip(reason)
+    run_url = url.set(database=run_database).render_as_string(hide_password=False)
+    try:
+        _migrated_app(run_url)
+        yield run_url
     finally:
-        engine.dispose()
-    _migrated_app(url)
-    return url
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{run_database}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -155,7 +155,7 @@ def visible_comment_counts(article_ids: Iterable[str]) -> dict[str, int]:
         .where(Comment.article_id.in_(list(article_ids)), _visible, Comment.deleted_at.is_(None))
         .group_by(Comment.article_id)
     )
-    return dict(rows.tuples().all())
+    return {article_id: count for article_id, count in rows}
 
 
 def list_comments(

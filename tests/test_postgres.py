@@ -1,0 +1,74 @@
+"""Concurrency on PostgreSQL, with real threads: first sightings and posts racing each other."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from engagement.articles.models import Article
+from engagement.comments.models import Comment
+from engagement.extensions import db
+from tests.conftest import comment_fields
+
+pytestmark = pytest.mark.postgres
+WORKERS = 16
+
+
+def race(app, request_once, count=WORKERS):
+    """Run request_once(client, n) in `count` threads released at the same moment."""
+    barrier = threading.Barrier(count)
+
+    def run(n):
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        return request_once(client, n)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_postgres_is_really_in_use(app):
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
+
+
+def test_first_sightings_of_an_article_race_without_errors(app):
+    responses = race(app, lambda client, n: client.get("/api/v1/articles/breaking-news"))
+
+    assert [response.status_code for response in responses] == [200] * WORKERS
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 1
+
+
+def test_first_comments_on_a_new_article_race_without_losing_any(app):
+    def post(client, n):
+        return client.post("/api/v1/articles/breaking-news/comments",
+                           json=comment_fields(body=f"comment {n}"))
+
+    responses = race(app, post)
+
+    assert [response.status_code for response in responses] == [201] * WORKERS
+    listed = app.test_client().get("/api/v1/articles/breaking-news/comments?limit=100").json
+    assert listed["total"] == WORKERS
+    assert len({item["id"] for item in listed["items"]}) == WORKERS
+    counts = app.test_client().get("/api/v1/counts?ids=breaking-news").json
+    assert counts["counts"]["breaking-news"]["comments"] == WORKERS
+
+
+def test_replies_racing_to_one_parent_all_nest_under_it(app):
+    client = app.test_client()
+    parent = client.post("/api/v1/articles/thread/comments", json=comment_fields()).json
+
+    def reply(client, n):
+        return client.post("/api/v1/articles/thread/comments",
+                           json=comment_fields(body=f"reply {n}", parent_id=parent["comment"]["id"]))
+
+    responses = race(app, reply)
+
+    assert {response.status_code for response in responses} == {201}
+    (thread,) = client.get("/api/v1/articles/thread/comments").json["items"]
+    assert len(thread["replies"]) == WORKERS
+    with app.app_context():
+        threads = db.session.scalars(sa.select(Comment.thread_id).where(Comment.parent_id.is_not(None)))
+        assert set(threads) == {parent["comment"]["id"]}
