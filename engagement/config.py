@@ -1,14 +1,17 @@
 """Settings: the defaults below, then `ENGAGEMENT_*` from the environment, then the mapping a
 test or embedding passes to `create_app`. Every setting of the HTTP contract (API.md) has its
-default here; `ENGAGEMENT_X` in the environment sets the key `X` (values are read as JSON when
-they parse, so `true`, `30` and `["a", "b"]` work; lists also take `a, b`).
+default here; `ENGAGEMENT_X` in the environment sets the key `X`, read as the type of its default
+(`true`/`false`, whole numbers, lists as `a, b` or JSON `["a", "b"]`); a value that does not
+read as its type stops the start with a message naming the setting.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -76,8 +79,10 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_ADMIN": "1200/minute",
 }
 
-# Settings that hold lists; from the environment they may be JSON or comma-separated.
-LIST_SETTINGS = ("TRUSTED_PROXIES", "CORS_ORIGINS", "SHARE_NETWORKS", "BLOCKED_WORDS")
+# The type of each setting is its default's; these defaults are None, so their type is named.
+TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "NEWSLETTER_CONFIRMED_URL": str}
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
 # Keys that may be set although they have no ENGAGEMENT default: Flask's and the libraries' own.
 FOREIGN_KEYS_ALLOWED = ("TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS", "SQLALCHEMY_", "OPENAPI_",
@@ -93,7 +98,9 @@ def load_config(app, overrides: Mapping[str, Any] | None) -> None:
     log = logging.getLogger("engagement.config")
     app.config.from_mapping(DEFAULTS)
     before_env = set(app.config)
-    app.config.from_prefixed_env(ENV_PREFIX)
+    # Values stay text here: each is read as its setting's type below, so that a secret of
+    # digits stays a string and "False" is not a truthy string.
+    app.config.from_prefixed_env(ENV_PREFIX, loads=str)
     from_env = set(app.config) - before_env
     app.config["DATABASE_URL"] = os.environ.get("DATABASE_URL")
     if overrides:
@@ -105,21 +112,49 @@ def load_config(app, overrides: Mapping[str, Any] | None) -> None:
     )
     for key in unknown:
         log.warning("unknown setting %s ignored (from %s_%s or create_app)", key, ENV_PREFIX, key)
+    if "DATABASE_URL" in from_env:  # allowed as an override, but read without the prefix
+        log.warning("%s_DATABASE_URL ignored: the database is set by DATABASE_URL", ENV_PREFIX)
 
-    for key in LIST_SETTINGS:
-        app.config[key] = _as_list(key, app.config[key])
+    for key in DEFAULTS:
+        app.config[key] = _typed(key, app.config[key])
     _check(app.config, log)
     _derive(app)
 
 
-def _as_list(key: str, value: Any) -> list[str]:
+def _typed(key: str, value: Any) -> Any:
+    """The value as its setting's type, from Python values or from environment text."""
+    kind = TYPES_OF_UNSET.get(key) or type(DEFAULTS[key])
+    name = f"{ENV_PREFIX}_{key}"
     if value is None:
-        return []
+        return [] if kind is list else None
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+    if kind is int:
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{name} must be a whole number, not {value!r}")
+    if kind is list:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.startswith("["):
+                return [part.strip() for part in text.split(",") if part.strip()]
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise ConfigError(f"{name} is not a JSON list: {exc}") from None
+        if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+            return list(value)
+        raise ConfigError(f"{name} must be a list of strings")
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise ConfigError(f"{ENV_PREFIX}_{key} must be a list of strings")
+        return value
+    raise ConfigError(f"{name} must be text, not {value!r}")
 
 
 def _check(config, log: logging.Logger) -> None:
@@ -145,10 +180,10 @@ def _check(config, log: logging.Logger) -> None:
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}_TRUSTED_PROXIES: {exc}") from exc
     for key in ("MAX_BODY_BYTES", "COMMENT_MAX_LENGTH", "MAX_REPLY_DEPTH", "EDIT_WINDOW_SECONDS"):
-        if not isinstance(config[key], int) or config[key] < 1:
+        if config[key] < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive integer")
     for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE"):
-        if not isinstance(config[key], int) or config[key] < 0:
+        if config[key] < 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
     if config["MODERATION_MODE"] not in ("none", "first_time", "all"):
         raise ConfigError(f"{ENV_PREFIX}_MODERATION_MODE must be none, first_time or all")
@@ -170,6 +205,8 @@ def _derive(app) -> None:
     config["API_TITLE"] = "engagement"
     config["API_VERSION"] = "v1"
     config["OPENAPI_VERSION"] = "3.0.3"
+    with open(os.path.join(os.path.dirname(__file__), "openapi.md"), encoding="utf-8") as text:
+        config["API_SPEC_OPTIONS"] = {"info": {"description": text.read()}}
     config["OPENAPI_URL_PREFIX"] = "/api/v1"
     config["OPENAPI_JSON_PATH"] = "openapi.json"
     config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
