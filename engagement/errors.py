@@ -5,12 +5,14 @@ domain errors; Flask, werkzeug and webargs raise HTTP exceptions; both end up he
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("engagement.errors")
@@ -118,3 +120,25 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         return envelope(error.status, error.message, error.reason, error.errors), error.status
+
+    @app.errorhandler(OperationalError)
+    def _database_error(error: OperationalError):
+        if not _database_unavailable(error):
+            log.exception("database error")
+            return envelope(500, InternalServerError.description), 500
+        # Down or unreachable: a passing condition, not a fault of the request.
+        log.error("database unavailable: %s", str(error.orig).splitlines()[0])
+        return envelope(503, Unavailable.message), 503, {"Retry-After": "5"}
+
+
+def _database_unavailable(error: OperationalError) -> bool:
+    """Whether the database could not be reached or is overloaded (as opposed to a query that
+    is wrong, which stays a 500)."""
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        return any(sign in str(error.orig) for sign in ("locked", "unable to open", "disk I/O"))
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    # No SQLSTATE: the client could not connect at all. 08: connection exception;
+    # 53: insufficient resources; 57: operator intervention (shutdown, cannot connect now).
+    return sqlstate is None or sqlstate[:2] in ("08", "53", "57")

@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 
 from flask import Flask, current_app, request
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import BaseConverter, ValidationError
+
+from engagement.extensions import api
 
 SLUG_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}"
 MAX_DB_INT = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/api/"
 ADMIN_PREFIX = "/api/v1/admin/"
+# No request of the contract nests deeper than a few levels. The cap also keeps a body that
+# only just parses here from overflowing the stack when the view's parser reads it again.
+MAX_JSON_DEPTH = 32
 
 
 class SlugConverter(BaseConverter):
@@ -54,23 +59,51 @@ def guard_json_writes():
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Writes must be sent as Content-Type: application/json.")
     body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        # A streamed (chunked) body is cut at the limit rather than refused: refuse it here.
+        raise RequestEntityTooLarge()
     if not body:
         return None
     try:
-        json.loads(body.decode("utf-8"))
+        document = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):
-        error = BadRequest("The body is not valid JSON.")
-        error.data = {"errors": {"json": {"_schema": ["Invalid JSON body."]}}}
-        raise error from None
+        raise _invalid_json("Invalid JSON body.") from None
+    if _nesting_depth(document) > MAX_JSON_DEPTH:
+        raise _invalid_json(f"Nested deeper than {MAX_JSON_DEPTH} levels.")
     return None
+
+
+def _invalid_json(detail: str) -> BadRequest:
+    error = BadRequest("The body is not valid JSON.")
+    error.data = {"errors": {"json": {"_schema": [detail]}}}
+    return error
+
+
+def _nesting_depth(document) -> int:
+    """How deep arrays and objects nest, without recursion (the input may be very deep)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack and deepest <= MAX_JSON_DEPTH:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in value)
+    return deepest
 
 
 def add_cache_headers(response):
     """Public GETs: a content ETag, a short public max-age, and 304 for a matching
-    If-None-Match. Admin answers are never stored."""
+    If-None-Match. Admin answers, and answers their view marked no-store, are never stored."""
     if request.path.startswith(ADMIN_PREFIX):
         response.cache_control.no_store = True
+    elif response.cache_control.no_store:
+        return response  # the view said never to store it (the health probes)
     elif request.method in ("GET", "HEAD") and response.status_code == 200:
+        # The CORS grant depends on the Origin: a shared cache must keep one copy per origin.
+        response.vary.add("Origin")
         response.cache_control.public = True
         response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
         if not response.is_streamed:
@@ -82,6 +115,12 @@ def add_cache_headers(response):
 def register_http_conventions(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
+    api.register_converter(
+        SlugConverter, lambda _: {"type": "string", "pattern": f"^{SLUG_PATTERN}$"}
+    )
+    api.register_converter(
+        IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT}
+    )
     app.before_request(guard_json_writes)
     app.after_request(add_cache_headers)
 
