@@ -14,7 +14,7 @@ from flask import Flask
 from engagement import config
 from engagement.database import configure_sqlite
 from engagement.errors import register_error_handlers
-from engagement.extensions import api, db, migrate
+from engagement.extensions import api, cors, db, migrate
 from engagement.http import register_http_conventions
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -41,9 +41,26 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api.init_app(app)
+    cors.init_app(app, resources={PUBLIC_API: cors_options(app.config["CORS_ORIGINS"])})
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+
+
+# The public API answers the widget on the sites' own origins; the admin API never does.
+PUBLIC_API = r"/api/v1/(?!admin/).*"
+
+
+def cors_options(origins: list[str]) -> dict[str, Any]:
+    return {
+        "origins": origins,
+        "methods": ["GET", "POST", "PATCH", "DELETE"],
+        "allow_headers": ["Content-Type", "X-Edit-Token", "If-None-Match"],
+        "expose_headers": ["ETag", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                           "X-RateLimit-Reset"],
+        "supports_credentials": False,  # the widget sets no cookies and sends none
+        "max_age": 600,
+    }
 
 
 def register_blueprints(app: Flask) -> None:

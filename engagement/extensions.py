@@ -1,5 +1,6 @@
 """The extension objects, unbound: `create_app` binds them with `init_app`. Nothing here does I/O."""
 
+from flask_cors import CORS
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -10,3 +11,4 @@ db = SQLAlchemy(model_class=Base)
 # Batch mode lets later migrations alter columns on SQLite too.
 migrate = Migrate(render_as_batch=True, compare_type=True)
 api = Api()
+cors = CORS()
