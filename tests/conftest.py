@@ -2,7 +2,7 @@
 
 The database is SQLite unless DATABASE_URL names a PostgreSQL server, in which case the whole
 suite runs there. Tests marked `postgres` always need PostgreSQL (DATABASE_URL, else
-ENGAGEMENT_TEST_POSTGRES_URL, else the local server); without one they are skipped with the
+TEST_POSTGRES_URL, else the local server); without one they are skipped with the
 reason, except under CI, where a missing PostgreSQL fails them."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def postgres_url_from_env() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgresql"):
         return url
-    return os.environ.get("ENGAGEMENT_TEST_POSTGRES_URL", LOCAL_POSTGRES)
+    return os.environ.get("TEST_POSTGRES_URL", LOCAL_POSTGRES)
 
 
 def suite_on_postgres() -> bool:
