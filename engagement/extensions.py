@@ -1,4 +1,4 @@
-"""The extension objects, unbound: `create_app` binds them with `init_app`. Nothing here does I/O."""
+"""The extension objects, unbound: `create_app` binds them with `init_app`. No I/O here."""
 
 from flask_cors import CORS
 from flask_migrate import Migrate

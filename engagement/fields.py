@@ -16,17 +16,28 @@ from email_validator import EmailNotValidError, validate_email
 # NUL and lone surrogates cannot be stored (PostgreSQL refuses both); other C0 controls but
 # tab and newline have no place in reader text.
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]")
 
 
 class Text(ma.fields.String):
-    """A string without NUL, lone surrogates or control characters (tab and newline allowed)."""
+    """A string without NUL, lone surrogates or control characters; tab and newline too are
+    refused in a `single_line` field (a name)."""
 
-    default_error_messages = {"unstorable": "Contains characters that are not allowed."}
+    default_error_messages = {
+        "unstorable": "Contains characters that are not allowed.",
+        "multi_line": "Must be a single line.",
+    }
+
+    def __init__(self, *, single_line: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.single_line = single_line
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if _UNSTORABLE.search(text):
             raise self.make_error("unstorable")
+        if self.single_line and _LINE_BREAKS.search(text):
+            raise self.make_error("multi_line")
         return text
 
 

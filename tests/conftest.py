@@ -163,7 +163,9 @@ def post_comment(client):
     """Post a comment through the API; returns the 201 answer's JSON."""
 
     def post(article="an-article", **fields):
-        response = client.post(f"/api/v1/articles/{article}/comments", json=comment_fields(**fields))
+        response = client.post(
+            f"/api/v1/articles/{article}/comments", json=comment_fields(**fields)
+        )
         assert response.status_code == 201, response.json
         return response.json
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from conftest import comment_fields
 from sqlalchemy import select
 
-from conftest import comment_fields
 from engagement.clients import limit_key, parse_address, resolve_client
 from engagement.comments.models import Comment
 from engagement.extensions import db

@@ -1,7 +1,6 @@
 """The comments part of the contract: post, list (threaded, paginated), edit and delete."""
 
 import json
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -110,6 +109,7 @@ def test_empty_honeypot_is_a_reader(client, honeypot):
 BAD_FIELDS = [
     ("author_name", None), ("author_name", ""), ("author_name", "   "), ("author_name", 7),
     ("author_name", "x" * 81), ("author_name", "nul\u0000byte"), ("author_name", "bell\u0007"),
+    ("author_name", "two\nlines"), ("author_name", "tab\there"),
     ("author_name", ["Ada"]), ("author_name", {"first": "Ada"}),
     ("author_email", None), ("author_email", "not-an-email"), ("author_email", "a@"),
     ("author_email", 12), ("author_email", "a" * 310 + "@example.com"),
@@ -149,7 +149,7 @@ def test_missing_fields_are_refused(client, app, missing):
 
 @pytest.mark.parametrize("escaped", ["\\ud800", "\\udfff", "a\\ud83dz"])
 def test_lone_surrogates_are_refused(client, app, escaped):
-    raw = '{"author_name": "Ada", "author_email": "ada@example.com", "body": "%s"}' % escaped
+    raw = f'{{"author_name": "Ada", "author_email": "ada@example.com", "body": "{escaped}"}}'
 
     response = client.post(COMMENTS, data=raw, content_type="application/json")
 

@@ -7,8 +7,8 @@ import logging
 import os
 
 import pytest
-
 from conftest import TEST_SECRET, comment_fields
+
 from engagement import create_app
 from engagement.config import DEFAULTS, ConfigError
 

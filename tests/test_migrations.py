@@ -1,4 +1,4 @@
-"""The schema operators get from `flask --app engagement db upgrade` is the one the models declare."""
+"""`flask --app engagement db upgrade` gives operators the schema the models declare."""
 
 import os
 import subprocess

@@ -61,8 +61,8 @@ def test_replies_racing_to_one_parent_all_nest_under_it(app):
     parent = client.post("/api/v1/articles/thread/comments", json=comment_fields()).json
 
     def reply(client, n):
-        return client.post("/api/v1/articles/thread/comments",
-                           json=comment_fields(body=f"reply {n}", parent_id=parent["comment"]["id"]))
+        fields = comment_fields(body=f"reply {n}", parent_id=parent["comment"]["id"])
+        return client.post("/api/v1/articles/thread/comments", json=fields)
 
     responses = race(app, reply)
 
@@ -70,5 +70,5 @@ def test_replies_racing_to_one_parent_all_nest_under_it(app):
     (thread,) = client.get("/api/v1/articles/thread/comments").json["items"]
     assert len(thread["replies"]) == WORKERS
     with app.app_context():
-        threads = db.session.scalars(sa.select(Comment.thread_id).where(Comment.parent_id.is_not(None)))
-        assert set(threads) == {parent["comment"]["id"]}
+        replies = sa.select(Comment.thread_id).where(Comment.parent_id.is_not(None))
+        assert set(db.session.scalars(replies)) == {parent["comment"]["id"]}

@@ -33,18 +33,19 @@ class ArticleById(MethodView):
         An article never seen before is recorded and answers with defaults while
         `ENGAGEMENT_ARTICLES_AUTO_CREATE` is true (404 when false).
         """
-        policy = services.ArticlePolicy.from_config(current_app.config)
-        article = services.find_article(article_id, policy, now())
-        db.session.commit()
-        return {
+        policy, moment = services.ArticlePolicy.from_config(current_app.config), now()
+        article = services.find_article(article_id, policy, moment)
+        answer = {
             "id": article.id,
             "title": article.title,
             "url": article.url,
-            "comments_open": services.comments_are_open(article, policy, now()),
+            "comments_open": services.comments_are_open(article, policy, moment),
             "comments_close_at": article.comments_close_at,
             "comment_count": visible_comment_counts([article.id]).get(article.id, 0),
             "share_counts": share_counts(current_app.config["SHARE_NETWORKS"]),
         }
+        db.session.commit()  # records a first sighting
+        return answer
 
 
 @blp.route("/counts")

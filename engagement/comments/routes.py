@@ -57,13 +57,14 @@ class Comments(MethodView):
         posted = services.post_comment(
             article_id, fields, client_ip=address and str(address), now=now(), policy=_policy()
         )
-        db.session.commit()
-        return {
+        answer = {
             "comment": services.public_comment(posted.comment),
             "status": services.public_status(posted.comment),
             "edit_token": posted.edit_token,
             "edit_expires_at": posted.edit_expires_at,
         }
+        db.session.commit()
+        return answer
 
 
 @blp.route("/comments/<id:comment_id>")
@@ -78,8 +79,9 @@ class CommentById(MethodView):
             comment_id, request.headers.get(EDIT_TOKEN_HEADER), fields["body"], now=now(),
             policy=_policy(),
         )
+        answer = {"comment": services.public_comment(comment)}
         db.session.commit()
-        return {"comment": services.public_comment(comment)}
+        return answer
 
     @blp.response(204)
     @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")

@@ -23,7 +23,7 @@ def _comment_body(value: str) -> None:
 
 
 class CommentIn(ma.Schema):
-    author_name = Text(required=True, validate=ma.validate.Length(1, 80))
+    author_name = Text(required=True, single_line=True, validate=ma.validate.Length(1, 80))
     author_email = Email(required=True)
     author_website = ma.fields.Url(
         load_default=None,
@@ -31,7 +31,11 @@ class CommentIn(ma.Schema):
         schemes={"http", "https"},
         validate=[ma.validate.Length(max=2000), _website],
     )
-    body = Text(required=True, validate=_comment_body, metadata={"description": "Markdown, 1..COMMENT_MAX_LENGTH chars"})
+    body = Text(
+        required=True,
+        validate=_comment_body,
+        metadata={"description": "Markdown, 1..ENGAGEMENT_COMMENT_MAX_LENGTH characters"},
+    )
     parent_id = ma.fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=ma.validate.Range(1, MAX_DB_INT)
     )
@@ -50,7 +54,9 @@ class CommentEditIn(ma.Schema):
 
 
 class CommentListArgs(PageArgs):
-    order = ma.fields.String(load_default="oldest", validate=ma.validate.OneOf(["oldest", "newest"]))
+    order = ma.fields.String(
+        load_default="oldest", validate=ma.validate.OneOf(["oldest", "newest"])
+    )
 
 
 class CommentOut(ma.Schema):

@@ -18,7 +18,13 @@ from engagement.articles.services import ArticlePolicy, comments_are_open, find_
 from engagement.clients import keyed_hash
 from engagement.comments.markdown import render_markdown
 from engagement.comments.models import Comment, CommentStatus
-from engagement.errors import CommentsClosed, EditWindowExpired, InvalidInput, InvalidToken, NotFound
+from engagement.errors import (
+    CommentsClosed,
+    EditWindowExpired,
+    InvalidInput,
+    InvalidToken,
+    NotFound,
+)
 from engagement.extensions import db
 from engagement.fields import Cursor
 
