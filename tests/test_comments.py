@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
+from engagement.fields import Cursor
 from tests.conftest import comment_fields
 
 COMMENTS = "/api/v1/articles/an-article/comments"
@@ -338,6 +339,9 @@ def test_replies_do_not_count_as_page_items(client, post_comment):
 @pytest.mark.parametrize("query", [
     "?limit=0", "?limit=101", "?limit=-1", "?limit=ten", "?order=random",
     "?cursor=not-a-cursor", "?cursor=W10", "?cursor=WyJ4IiwgMV0", "?cursor=" + "W" * 3000,
+    "?cursor=" + Cursor.encode([False, 10**30]), "?cursor=" + Cursor.encode([True, -1]),
+    "?cursor=" + Cursor.encode([True, 1.5]), "?cursor=" + Cursor.encode([None, 1]),
+    "?cursor=" + Cursor.encode([[[[[]]]]]), "?cursor=%ED%A0%80",
 ])
 def test_bad_list_arguments_are_refused(client, post_comment, query):
     post_comment()

@@ -5,8 +5,7 @@ import marshmallow as ma
 from flask import current_app
 
 from engagement.fields import Email, PageArgs, Text, Timestamp, page_schema
-
-MAX_DB_INT = 2**31 - 1
+from engagement.http import MAX_DB_INT
 
 
 def _website(value: str) -> None:

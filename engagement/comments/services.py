@@ -27,6 +27,7 @@ from engagement.errors import (
 )
 from engagement.extensions import db
 from engagement.fields import Cursor
+from engagement.http import MAX_DB_INT
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,12 @@ def list_comments(
 
 def _after(cursor: list, newest: bool):
     """Rows after the cursor's (pinned, id) in (pinned first, then id) order."""
-    if len(cursor) != 2 or not isinstance(cursor[0], bool) or type(cursor[1]) is not int:
+    if (
+        len(cursor) != 2
+        or not isinstance(cursor[0], bool)
+        or type(cursor[1]) is not int
+        or not 0 < cursor[1] <= MAX_DB_INT
+    ):
         raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
     pinned, last_id = cursor
     later = Comment.id < last_id if newest else Comment.id > last_id
