@@ -8,11 +8,6 @@ from engagement.fields import Email, PageArgs, Text, Timestamp, page_schema
 from engagement.http import MAX_DB_INT
 
 
-def _website(value: str) -> None:
-    if not value.lower().startswith(("http://", "https://")):
-        raise ma.ValidationError("Must be an http or https URL.")
-
-
 def _comment_body(value: str) -> None:
     limit = current_app.config["COMMENT_MAX_LENGTH"]
     if not value.strip():
@@ -24,11 +19,14 @@ def _comment_body(value: str) -> None:
 class CommentIn(ma.Schema):
     author_name = Text(required=True, single_line=True, validate=ma.validate.Length(1, 80))
     author_email = Email(required=True)
-    author_website = ma.fields.Url(
+    author_website = Text(
         load_default=None,
         allow_none=True,
-        schemes={"http", "https"},
-        validate=[ma.validate.Length(max=2000), _website],
+        single_line=True,
+        validate=[
+            ma.validate.Length(max=2000),
+            ma.validate.URL(schemes={"http", "https"}, error="Must be an http or https URL."),
+        ],
     )
     body = Text(
         required=True,
