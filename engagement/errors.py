@@ -108,6 +108,8 @@ class Api(flask_smorest.Api):
         if error.code == 500:
             # Unhandled: Flask has logged the traceback; the client learns nothing of it.
             message = InternalServerError.description
+        elif error.code == 422 and "message" not in data:
+            message = InvalidInput.message  # webargs' refusals: the fields are in `errors`
         else:
             message = data.get("message") or error.description or HTTPStatus(error.code).phrase
         headers = dict(data.get("headers") or {})

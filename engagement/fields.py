@@ -46,6 +46,10 @@ class Email(Text):
 
     default_error_messages = {"invalid": "Not a valid email address."}
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("format", "email")
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > 320:
@@ -83,6 +87,10 @@ class Cursor(ma.fields.String):
     def encode(keys: list[Any]) -> str:
         raw = json.dumps(keys, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        # `?cursor=` with nothing after it is the first page, as a widget may well send it.
+        return super().deserialize(None if value == "" else value, attr, data, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -531,3 +531,17 @@ def test_list_answers_conditional_requests(client, post_comment):
     assert changed.status_code == 200
     assert len(changed.json["items"]) == 2
 
+
+
+def test_an_empty_cursor_is_the_first_page(client, post_comment):
+    first = post_comment()["comment"]["id"]
+
+    assert [item["id"] for item in listing(client, "?cursor=")["items"]] == [first]
+
+
+def test_openapi_declares_the_edit_token_header(client):
+    operations = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/comments/{comment_id}"]
+
+    for method in ("patch", "delete"):
+        headers = [p["name"] for p in operations[method]["parameters"] if p["in"] == "header"]
+        assert headers == ["X-Edit-Token"]

@@ -27,7 +27,11 @@ class ArticleOut(ma.Schema):
 
 class CountsArgs(ma.Schema):
     ids = ma.fields.String(
-        required=True, metadata={"description": "1 to 100 article ids, comma-separated"}
+        required=True,
+        metadata={
+            "description": "1 to 100 article ids, comma-separated",
+            "pattern": rf"^{SLUG_PATTERN}(,\s*{SLUG_PATTERN}){{0,99}}$",
+        },
     )
 
     @ma.post_load

@@ -1,6 +1,6 @@
 """Public comment endpoints: the threaded list, posting, and the author's edit and delete."""
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,14 +14,12 @@ from engagement.comments.schemas import (
     CommentIn,
     CommentListArgs,
     CommentPageOut,
+    EditTokenHeader,
 )
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
 
 blp = Blueprint("comments", __name__, url_prefix="/api/v1", description="Reader comments.")
-
-EDIT_TOKEN_HEADER = "X-Edit-Token"
-
 
 def _policy() -> services.CommentPolicy:
     return services.CommentPolicy.from_config(current_app.config)
@@ -70,25 +68,24 @@ class Comments(MethodView):
 @blp.route("/comments/<id:comment_id>")
 class CommentById(MethodView):
     @blp.arguments(CommentEditIn)
+    @blp.arguments(EditTokenHeader, location="headers")
     @blp.response(200, CommentEditedOut)
     @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")
     @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
-    def patch(self, fields, comment_id):
+    def patch(self, fields, headers, comment_id):
         """Edit your comment's body (header `X-Edit-Token`, within the edit window)"""
         comment = services.edit_comment(
-            comment_id, request.headers.get(EDIT_TOKEN_HEADER), fields["body"], now=now(),
-            policy=_policy(),
+            comment_id, headers["edit_token"], fields["body"], now=now(), policy=_policy()
         )
         answer = {"comment": services.public_comment(comment)}
         db.session.commit()
         return answer
 
+    @blp.arguments(EditTokenHeader, location="headers")
     @blp.response(204)
     @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")
     @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
-    def delete(self, comment_id):
+    def delete(self, headers, comment_id):
         """Delete your comment (header `X-Edit-Token`, within the edit window)"""
-        services.delete_comment(
-            comment_id, request.headers.get(EDIT_TOKEN_HEADER), now=now(), policy=_policy()
-        )
+        services.delete_comment(comment_id, headers["edit_token"], now=now(), policy=_policy())
         db.session.commit()

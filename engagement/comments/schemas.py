@@ -7,6 +7,11 @@ from flask import current_app
 from engagement.fields import Email, PageArgs, Text, Timestamp, page_schema
 from engagement.http import MAX_DB_INT
 
+BODY_RULES = (
+    "Markdown, not blank, at most `ENGAGEMENT_COMMENT_MAX_LENGTH` characters (10000 by default); "
+    "no control characters but tab and newline"
+)
+
 
 def _comment_body(value: str) -> None:
     limit = current_app.config["COMMENT_MAX_LENGTH"]
@@ -17,8 +22,13 @@ def _comment_body(value: str) -> None:
 
 
 class CommentIn(ma.Schema):
-    author_name = Text(required=True, single_line=True, validate=ma.validate.Length(1, 80))
-    author_email = Email(required=True)
+    author_name = Text(
+        required=True,
+        single_line=True,
+        validate=ma.validate.Length(1, 80),
+        metadata={"description": "One line, not blank"},
+    )
+    author_email = Email(required=True, metadata={"description": "Never shown to readers"})
     author_website = Text(
         load_default=None,
         allow_none=True,
@@ -27,12 +37,9 @@ class CommentIn(ma.Schema):
             ma.validate.Length(max=2000),
             ma.validate.URL(schemes={"http", "https"}, error="Must be an http or https URL."),
         ],
+        metadata={"format": "uri", "pattern": "^https?://"},
     )
-    body = Text(
-        required=True,
-        validate=_comment_body,
-        metadata={"description": "Markdown, 1..ENGAGEMENT_COMMENT_MAX_LENGTH characters"},
-    )
+    body = Text(required=True, validate=_comment_body, metadata={"description": BODY_RULES})
     parent_id = ma.fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=ma.validate.Range(1, MAX_DB_INT)
     )
@@ -47,7 +54,15 @@ class CommentIn(ma.Schema):
 
 
 class CommentEditIn(ma.Schema):
-    body = Text(required=True, validate=_comment_body)
+    body = Text(required=True, validate=_comment_body, metadata={"description": BODY_RULES})
+
+
+class EditTokenHeader(ma.Schema):
+    edit_token = ma.fields.String(
+        data_key="X-Edit-Token",
+        load_default=None,
+        metadata={"description": "The `edit_token` the post answered (403 when missing)"},
+    )
 
 
 class CommentListArgs(PageArgs):
