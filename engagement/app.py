@@ -70,10 +70,14 @@ def register_blueprints(app: Flask) -> None:
     from engagement import health
     from engagement.articles.routes import blp as articles
     from engagement.comments.routes import blp as comments
+    from engagement.shares.routes import blp as shares
+    from engagement.trending.routes import blp as trending
 
     app.register_blueprint(health.bp)
     api.register_blueprint(articles)
     api.register_blueprint(comments)
+    api.register_blueprint(shares)
+    api.register_blueprint(trending)
 
 
 def migrate_if_embedded(app: Flask) -> None:

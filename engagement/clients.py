@@ -80,6 +80,13 @@ def limit_key(address: IPAddress | None) -> str:
     return str(address)
 
 
+def client_fingerprint() -> str:
+    """Who a reader is for de-duplication, without storing their address: a keyed hash of
+    the client address and the user agent."""
+    user_agent = request.headers.get("User-Agent", "")
+    return keyed_hash("client", f"{client_address()}\x00{user_agent}")
+
+
 def keyed_hash(purpose: str, value: str) -> str:
     """An HMAC of `value` under the service secret, separate per purpose, so the stored hash
     cannot be reversed by hashing candidate values without the key."""

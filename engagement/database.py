@@ -52,11 +52,38 @@ def insert_if_absent(session: Session, model: type[Base], values: dict[str, Any]
 
     The database settles the race between concurrent first writers, not a read-then-write.
     """
+    statement = _insert(session, model, values).on_conflict_do_nothing(
+        index_elements=_primary_key(model)
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def upsert(
+    session: Session,
+    model: type[Base],
+    values: dict[str, Any],
+    update: dict[str, Any],
+    where: sa.ColumnElement[bool] | None = None,
+) -> bool:
+    """INSERT a row, or on a primary-key conflict UPDATE the existing row with `update` (only
+    where `where` holds of it); True when a row was inserted or updated. One atomic statement:
+    concurrent callers queue on the row and each sees the others' committed result."""
+    statement = _insert(session, model, values).on_conflict_do_update(
+        index_elements=_primary_key(model), set_=update, where=where
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def _insert(session: Session, model: type[Base], values: dict[str, Any]):
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    keys = [column.name for column in sa.inspect(model).primary_key]
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return session.execute(statement).rowcount == 1
+    # SQLAlchemy keeps an INSERT's rowcount only when asked to; it is how callers learn
+    # whether the row was written.
+    return insert(model.__table__).values(**values).execution_options(preserve_rowcount=True)
+
+
+def _primary_key(model: type[Base]) -> list[str]:
+    return [column.name for column in sa.inspect(model).primary_key]
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

@@ -1,6 +1,9 @@
 """`flask --app engagement db upgrade` gives operators the schema the models declare."""
 
+import importlib
+import importlib.util
 import os
+import pkgutil
 import subprocess
 import sys
 import uuid
@@ -10,11 +13,20 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import engagement.articles.models  # noqa: F401  (the models fill db.metadata on import)
-import engagement.comments.models  # noqa: F401
+import engagement
 from engagement import create_app
 from engagement.extensions import db
 from tests.conftest import TEST_SECRET, postgres_url_from_env
+
+
+def import_every_model() -> None:
+    """Each feature's models.py fills db.metadata when imported."""
+    for feature in pkgutil.iter_modules(engagement.__path__):
+        if feature.ispkg and importlib.util.find_spec(f"engagement.{feature.name}.models"):
+            importlib.import_module(f"engagement.{feature.name}.models")
+
+
+import_every_model()
 
 
 def upgrade_with_the_cli(database_url: str) -> subprocess.CompletedProcess:

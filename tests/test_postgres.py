@@ -72,3 +72,36 @@ def test_replies_racing_to_one_parent_all_nest_under_it(app):
     with app.app_context():
         replies = sa.select(Comment.thread_id).where(Comment.parent_id.is_not(None))
         assert set(db.session.scalars(replies)) == {parent["comment"]["id"]}
+
+
+def share_as(client, reader, network="facebook"):
+    return client.post("/api/v1/articles/hot/shares", json={"network": network},
+                       environ_base={"REMOTE_ADDR": reader})
+
+
+def test_concurrent_shares_from_different_readers_are_all_counted(app):
+    responses = race(app, lambda client, n: share_as(client, f"198.51.100.{n + 1}"))
+
+    assert all(response.json["counted"] for response in responses)
+    assert app.test_client().get("/api/v1/articles/hot/shares").json["facebook"] == WORKERS
+
+
+def test_concurrent_repeats_from_one_reader_count_once(app):
+    responses = race(app, lambda client, n: share_as(client, "198.51.100.1"))
+
+    assert [response.status_code for response in responses] == [200] * WORKERS
+    assert sum(response.json["counted"] for response in responses) == 1
+    assert app.test_client().get("/api/v1/articles/hot/shares").json["facebook"] == 1
+
+
+def test_concurrent_shares_across_networks_keep_every_tally(app):
+    networks = ["facebook", "x", "email", "reddit"]
+
+    def share_round_robin(client, n):
+        return share_as(client, f"198.51.100.{n + 1}", networks[n % len(networks)])
+
+    race(app, share_round_robin)
+
+    counts = app.test_client().get("/api/v1/articles/hot/shares").json
+    assert [counts[network] for network in networks] == [WORKERS // len(networks)] * 4
+    assert counts["total"] == WORKERS

@@ -10,17 +10,11 @@ from engagement.clock import now
 from engagement.comments.services import visible_comment_counts
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
+from engagement.shares.services import share_counts, share_totals
 
 blp = Blueprint(
     "articles", __name__, url_prefix="/api/v1", description="Articles and their counts."
 )
-
-
-def share_counts(networks: list[str]) -> dict[str, int]:
-    # Shares are not recorded yet (the shares feature); every configured network reads zero.
-    counts = dict.fromkeys(networks, 0)
-    counts["total"] = 0
-    return counts
 
 
 @blp.route("/articles/<slug:article_id>")
@@ -42,7 +36,7 @@ class ArticleById(MethodView):
             "comments_open": services.comments_are_open(article, policy, moment),
             "comments_close_at": article.comments_close_at,
             "comment_count": visible_comment_counts([article.id]).get(article.id, 0),
-            "share_counts": share_counts(current_app.config["SHARE_NETWORKS"]),
+            "share_counts": share_counts(article.id, current_app.config["SHARE_NETWORKS"]),
         }
         db.session.commit()  # records a first sighting
         return answer
@@ -55,18 +49,19 @@ class Counts(MethodView):
     def get(self, args):
         """Counts for a listing page: comments, shares and open state of up to 100 articles
 
-        Two queries whatever the number of ids; unknown ids get zeros and are not recorded.
+        Three queries whatever the number of ids; unknown ids get zeros and are not recorded.
         """
         policy = services.ArticlePolicy.from_config(current_app.config)
         ids, moment = args["ids"], now()
         known = services.articles_by_id(ids)
         comments = visible_comment_counts(ids)
+        shares = share_totals(ids, current_app.config["SHARE_NETWORKS"])
         counts = {}
         for article_id in ids:
             article = known.get(article_id) or services.unseen_article(article_id, moment)
             counts[article_id] = {
                 "comments": comments.get(article_id, 0),
-                "shares": 0,
+                "shares": shares.get(article_id, 0),
                 "comments_open": services.comments_are_open(article, policy, moment),
             }
         return {"counts": counts}

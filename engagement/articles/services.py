@@ -36,6 +36,11 @@ def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Artic
     return db.session.get(Article, article_id)
 
 
+def article_known(article_id: str, policy: ArticlePolicy) -> bool:
+    """Whether reads about the article may answer: it was seen, or auto-create is on."""
+    return policy.auto_create or db.session.get(Article, article_id) is not None
+
+
 def unseen_article(article_id: str, now: datetime) -> Article:
     """What an article never seen looks like, without recording it."""
     return Article(id=article_id, first_seen_at=now)

@@ -14,7 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from engagement.articles.models import Article
-from engagement.articles.services import ArticlePolicy, comments_are_open, find_article
+from engagement.articles.services import (
+    ArticlePolicy,
+    article_known,
+    comments_are_open,
+    find_article,
+)
 from engagement.clients import keyed_hash
 from engagement.comments.markdown import render_markdown
 from engagement.comments.models import Comment, CommentStatus
@@ -165,12 +170,22 @@ def visible_comment_counts(article_ids: Iterable[str]) -> dict[str, int]:
     return {article_id: count for article_id, count in rows}
 
 
+def comment_activity(since: datetime) -> sa.Select:
+    """(article_id, comments, shares=0) for visible comments posted since a moment."""
+    return (
+        sa.select(Comment.article_id, sa.func.count().label("comments"),
+                  sa.literal(0).label("shares"))
+        .where(Comment.created_at >= since, _visible, Comment.deleted_at.is_(None))
+        .group_by(Comment.article_id)
+    )
+
+
 def list_comments(
     article_id: str, *, order: str, limit: int, cursor: list | None, policy: CommentPolicy
 ) -> dict[str, Any]:
     """One page of top-level comments (pinned first, then by age), each with its visible
     replies nested oldest first. Three queries per page, whatever the size of the threads."""
-    if not policy.articles.auto_create and db.session.get(Article, article_id) is None:
+    if not article_known(article_id, policy.articles):
         raise NotFound("No such article.")
     reply = sa.orm.aliased(Comment)
     has_visible_reply = (

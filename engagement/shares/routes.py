@@ -1,0 +1,49 @@
+"""Public share endpoints: record a share, read an article's counts."""
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engagement.articles.services import ArticlePolicy, article_known
+from engagement.clients import client_fingerprint
+from engagement.clock import now
+from engagement.errors import ErrorSchema, NotFound
+from engagement.extensions import db
+from engagement.shares import services
+from engagement.shares.schemas import SHARE_COUNTS_DESCRIPTION, ShareIn, ShareRecordedOut
+
+blp = Blueprint("shares", __name__, url_prefix="/api/v1", description="Share counts.")
+
+SHARE_COUNTS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+    "example": {"facebook": 3, "x": 1, "email": 0, "total": 4},
+}
+
+
+@blp.route("/articles/<slug:article_id>/shares")
+class Shares(MethodView):
+    @blp.response(200, description=SHARE_COUNTS_DESCRIPTION)
+    @blp.doc(responses={"200": {"content": {"application/json": {"schema": SHARE_COUNTS_SCHEMA}}}})
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
+    def get(self, article_id):
+        """An article's share counts per network"""
+        if not article_known(article_id, ArticlePolicy.from_config(current_app.config)):
+            raise NotFound("No such article.")
+        return services.share_counts(article_id, current_app.config["SHARE_NETWORKS"])
+
+    @blp.arguments(ShareIn)
+    @blp.response(200, ShareRecordedOut)
+    def post(self, fields, article_id):
+        """Record a share (once per reader, article and network in the de-duplication window)"""
+        policy = services.SharePolicy.from_config(current_app.config)
+        counted = services.record_share(
+            article_id, fields["network"], client_hash=client_fingerprint(), now=now(),
+            policy=policy,
+        )
+        answer = {
+            "counted": counted,
+            "share_counts": services.share_counts(article_id, policy.networks),
+        }
+        db.session.commit()
+        return answer

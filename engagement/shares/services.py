@@ -1,0 +1,101 @@
+"""Share rules: which networks count, counting a reader once per article and network within
+the de-duplication window, and reading the tallies. Functions flush; the route commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from engagement.articles.services import ArticlePolicy, find_article
+from engagement.database import upsert
+from engagement.extensions import db
+from engagement.shares.models import Share, ShareClaim, ShareTally
+
+# Names a network is also known by.
+NETWORK_ALIASES = {"twitter": "x"}
+
+
+@dataclass(frozen=True)
+class SharePolicy:
+    articles: ArticlePolicy
+    networks: tuple[str, ...]
+    dedupe_window: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> SharePolicy:
+        return cls(
+            articles=ArticlePolicy.from_config(config),
+            networks=tuple(config["SHARE_NETWORKS"]),
+            dedupe_window=timedelta(seconds=config["SHARE_DEDUPE_SECONDS"]),
+        )
+
+
+def known_network(name: str, networks: Iterable[str]) -> str | None:
+    """The configured network a name stands for (`twitter` is `x`), or None."""
+    name = name.strip().lower()
+    name = NETWORK_ALIASES.get(name, name)
+    return name if name in networks else None
+
+
+def record_share(
+    article_id: str, network: str, *, client_hash: str, now: datetime, policy: SharePolicy
+) -> bool:
+    """Count one share unless this client was counted for the same article and network within
+    the window; True when it counted. The claim row, not this process, decides the race."""
+    article = find_article(article_id, policy.articles, now)
+    counted = upsert(
+        db.session,
+        ShareClaim,
+        {"article_id": article.id, "network": network, "client_hash": client_hash,
+         "counted_at": now},
+        update={"counted_at": now},
+        where=ShareClaim.counted_at <= now - policy.dedupe_window,
+    )
+    if counted:
+        upsert(
+            db.session,
+            ShareTally,
+            {"article_id": article.id, "network": network, "count": 1},
+            update={"count": ShareTally.__table__.c.count + 1},
+        )
+        db.session.add(Share(article_id=article.id, network=network, created_at=now))
+        db.session.flush()
+    return counted
+
+
+def share_activity(since: datetime) -> sa.Select:
+    """(article_id, comments=0, shares) for shares counted since a moment."""
+    return (
+        sa.select(Share.article_id, sa.literal(0).label("comments"),
+                  sa.func.count().label("shares"))
+        .where(Share.created_at >= since)
+        .group_by(Share.article_id)
+    )
+
+
+def share_counts(article_id: str, networks: Iterable[str]) -> dict[str, int]:
+    """Every configured network's count, zeros included, and their `total`."""
+    tallies = dict(
+        db.session.execute(
+            sa.select(ShareTally.network, ShareTally.count).where(
+                ShareTally.article_id == article_id
+            )
+        ).all()
+    )
+    counts = {network: tallies.get(network, 0) for network in networks}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def share_totals(article_ids: Iterable[str], networks: Iterable[str]) -> dict[str, int]:
+    """Total shares on the configured networks per article, in one query."""
+    rows = db.session.execute(
+        sa.select(ShareTally.article_id, sa.func.sum(ShareTally.count))
+        .where(ShareTally.article_id.in_(list(article_ids)),
+               ShareTally.network.in_(list(networks)))
+        .group_by(ShareTally.article_id)
+    )
+    return {article_id: int(total) for article_id, total in rows}

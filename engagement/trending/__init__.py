@@ -1,0 +1,1 @@
+"""What's Hot: articles ranked by the comments and shares they drew lately."""

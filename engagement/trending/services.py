@@ -1,0 +1,51 @@
+"""The ranking: comments and shares inside a window, added up per article in one query."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engagement.articles.models import Article
+from engagement.comments.services import comment_activity
+from engagement.extensions import db
+from engagement.shares.services import share_activity
+
+WINDOWS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+# A comment takes more of a reader than a click on a share button.
+COMMENT_WEIGHT = 3
+SHARE_WEIGHT = 1
+
+
+def trending(window: str, by: str, limit: int, *, now: datetime) -> list[dict[str, Any]]:
+    """The `limit` articles with the highest score among those with any activity in the window:
+    comments, shares, or `engagement` (3 per comment plus 1 per share); ties go to the
+    article with more of the other kind, then by id."""
+    since = now - WINDOWS[window]
+    activity = sa.union_all(comment_activity(since), share_activity(since)).subquery()
+    comments = sa.func.sum(activity.c.comments)
+    shares = sa.func.sum(activity.c.shares)
+    score = {
+        "comments": comments,
+        "shares": shares,
+        "engagement": COMMENT_WEIGHT * comments + SHARE_WEIGHT * shares,
+    }[by]
+    rows = db.session.execute(
+        sa.select(Article.id, Article.title, Article.url, comments, shares, score)
+        .join(activity, activity.c.article_id == Article.id)
+        .group_by(Article.id, Article.title, Article.url)
+        .having(score > 0)
+        .order_by(score.desc(), (comments + shares).desc(), Article.id)
+        .limit(limit)
+    )
+    return [
+        {"id": id_, "title": title, "url": url, "comments": int(c), "shares": int(s),
+         "score": float(value)}
+        for id_, title, url, c, s, value in rows
+    ]
