@@ -26,7 +26,7 @@ SHARE_WEIGHT = 1
 def trending(window: str, by: str, limit: int, *, now: datetime) -> list[dict[str, Any]]:
     """The `limit` articles with the highest score among those with any activity in the window:
     comments, shares, or `engagement` (3 per comment plus 1 per share); ties go to the
-    article with more of the other kind, then by id."""
+    article with more activity of both kinds together, then by id."""
     since = now - WINDOWS[window]
     activity = sa.union_all(comment_activity(since), share_activity(since)).subquery()
     comments = sa.func.sum(activity.c.comments)
