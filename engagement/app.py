@@ -16,6 +16,7 @@ from engagement.database import configure_sqlite
 from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
 from engagement.http import register_http_conventions
+from engagement.limits import register_limits
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
@@ -26,6 +27,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_http_conventions(app)
+    register_limits(app)
     register_blueprints(app)
     register_error_handlers(app)
     migrate_if_embedded(app)

@@ -71,6 +71,11 @@ def client_address() -> IPAddress | None:
     return g.client_address
 
 
+def current_limit_key() -> str:
+    """The current request's rate-limit key."""
+    return limit_key(client_address())
+
+
 def limit_key(address: IPAddress | None) -> str:
     """What rate limits count per: the address, or an IPv6 address's /64 (one subscriber's)."""
     if address is None:

@@ -86,7 +86,7 @@ FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
 # Keys that may be set although they have no ENGAGEMENT default: Flask's and the libraries' own.
 FOREIGN_KEYS_ALLOWED = ("TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS", "SQLALCHEMY_", "OPENAPI_",
-                        "API_", "CLOCK", "DATABASE_URL")
+                        "API_", "RATELIMIT_", "CLOCK", "DATABASE_URL")
 
 
 class ConfigError(RuntimeError):

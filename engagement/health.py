@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engagement.errors import Unavailable
 from engagement.extensions import db
+from engagement.limits import limit_store_status
 
 bp = Blueprint("health", __name__)
 
@@ -18,13 +19,16 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready to serve: 503 when the database does not answer."""
+    """Ready to serve: 503 when the database does not answer; "degraded" (still 200) while the
+    rate-limit store is down and limits run per process."""
     try:
         db.session.execute(sa.text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
         raise Unavailable("The database does not answer.") from None
-    return {"status": "ok", "checks": {"database": "ok"}}
+    checks = {"database": "ok", "rate_limits": limit_store_status()}
+    status = "degraded" if "degraded" in checks.values() else "ok"
+    return {"status": status, "checks": checks}
 
 
 @bp.after_request

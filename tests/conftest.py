@@ -20,6 +20,10 @@ from engagement import create_app
 from engagement.extensions import db
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+GENEROUS_LIMITS = {
+    f"LIMIT_{kind}": "10000/minute"
+    for kind in ("COMMENTS", "EDITS", "FLAGS", "SHARES", "SUBSCRIPTIONS", "READS", "ADMIN")
+}
 TEST_SECRET = "test-secret-key"
 
 
@@ -117,7 +121,10 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def make_app(database_url, clock):
-    """create_app on this test's database, with settings of the test's own."""
+    """create_app on this test's database, with settings of the test's own.
+
+    Limits stay on, counted in memory, but generous: a test that posts twenty comments is not
+    about limits. tests/test_limits.py sets real ones."""
     apps = []
 
     def make(**settings):
@@ -127,6 +134,8 @@ def make_app(database_url, clock):
             "SECRET_KEY": TEST_SECRET,
             "AUTO_MIGRATE": False,
             "CLOCK": clock,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            **GENEROUS_LIMITS,
             **settings,
         })
         apps.append(app)

@@ -331,7 +331,8 @@ def test_healthz_answers_and_is_never_cached(client):
 def test_readyz_checks_the_database_and_is_never_cached(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.get_json() == {
+        "status": "ok", "checks": {"database": "ok", "rate_limits": "ok"}}
     assert_not_cacheable(response)
 
 

@@ -7,109 +7,32 @@ reader of the README gets, not a database backend."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 10  # seconds for gunicorn to boot and migrate an empty database
+from tests.live import ROOT, get, gunicorn
 
-# API.md's public paths that exist now, with their methods (shares, flags, trending and the
-# newsletter are not built yet).
+# API.md's public paths that exist now, with their methods (flags and the newsletter are not
+# built yet).
 BUILT_PATHS = {
     "/api/v1/articles/{article_id}": {"get"},
     "/api/v1/articles/{article_id}/comments": {"get", "post"},
     "/api/v1/comments/{comment_id}": {"patch", "delete"},
     "/api/v1/counts": {"get"},
+    "/api/v1/articles/{article_id}/shares": {"get", "post"},
+    "/api/v1/trending": {"get"},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn_command(port: int) -> list[str]:
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-               "--workers", "1", "--threads", "2", "--access-logfile", "-"]
-    if int(importlib.metadata.version("gunicorn").split(".")[0]) >= 27:
-        # 27 added a control socket in ~/.gunicorn; one test server has no use for it.
-        command.append("--no-control-socket")
-    return [*command, "wsgi:app"]
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-class Server:
-    def __init__(self, process: subprocess.Popen, base: str, log: Path):
-        self.process, self.base, self.log = process, base, log
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def wait_until_healthy(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.process.returncode}:\n{server.output()}")
-        try:
-            if get(f"{server.base}/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"no answer from {server.base}/healthz in {START_TIMEOUT}s:\n{server.output()}")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """gunicorn serving wsgi:app on an empty SQLite file, stopped after the module's tests."""
-    directory = tmp_path_factory.mktemp("readme")
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith("ENGAGEMENT_")}
-    environment.update({
-        "DATABASE_URL": f"sqlite:///{directory / 'engagement.sqlite3'}",
-        # An explicit DATABASE_URL turns migration on start off; the README's server has it on.
-        "ENGAGEMENT_AUTO_MIGRATE": "true",
-        "ENGAGEMENT_SECRET_KEY": "readme-test-secret",
-    })
-    environment.pop("WEB_CONCURRENCY", None)
-    port = free_port()
-    log = directory / "gunicorn.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            gunicorn_command(port), cwd=ROOT, env=environment, stdin=subprocess.DEVNULL,
-            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    running = Server(process, f"http://127.0.0.1:{port}", log)
-    try:
-        wait_until_healthy(running)
+    with gunicorn(tmp_path_factory.mktemp("readme"), {}) as running:
         yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from engagement import limits
 from engagement.articles import services
 from engagement.articles.schemas import ArticleOut, CountsArgs, CountsOut
 from engagement.clock import now
@@ -19,6 +20,7 @@ blp = Blueprint(
 
 @blp.route("/articles/<slug:article_id>")
 class ArticleById(MethodView):
+    @limits.reads
     @blp.response(200, ArticleOut)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
     def get(self, article_id):
@@ -44,6 +46,7 @@ class ArticleById(MethodView):
 
 @blp.route("/counts")
 class Counts(MethodView):
+    @limits.reads
     @blp.arguments(CountsArgs, location="query")
     @blp.response(200, CountsOut)
     def get(self, args):

@@ -4,6 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from engagement import limits
 from engagement.clients import client_address
 from engagement.clock import now
 from engagement.comments import services
@@ -27,6 +28,7 @@ def _policy() -> services.CommentPolicy:
 
 @blp.route("/articles/<slug:article_id>/comments")
 class Comments(MethodView):
+    @limits.reads
     @blp.arguments(CommentListArgs, location="query")
     @blp.response(200, CommentPageOut)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
@@ -42,6 +44,7 @@ class Comments(MethodView):
             policy=_policy(),
         )
 
+    @limits.comments
     @blp.arguments(CommentIn)
     @blp.response(201, CommentCreatedOut)
     @blp.alt_response(403, schema=ErrorSchema, description="comments_closed or banned")
@@ -67,6 +70,7 @@ class Comments(MethodView):
 
 @blp.route("/comments/<id:comment_id>")
 class CommentById(MethodView):
+    @limits.edits
     @blp.arguments(CommentEditIn)
     @blp.arguments(EditTokenHeader, location="headers")
     @blp.response(200, CommentEditedOut)
@@ -81,6 +85,7 @@ class CommentById(MethodView):
         db.session.commit()
         return answer
 
+    @limits.edits
     @blp.arguments(EditTokenHeader, location="headers")
     @blp.response(204)
     @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")

@@ -4,6 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from engagement import limits
 from engagement.articles.services import ArticlePolicy, article_known
 from engagement.clients import client_fingerprint
 from engagement.clock import now
@@ -23,6 +24,7 @@ SHARE_COUNTS_SCHEMA = {
 
 @blp.route("/articles/<slug:article_id>/shares")
 class Shares(MethodView):
+    @limits.reads
     @blp.response(200, description=SHARE_COUNTS_DESCRIPTION)
     @blp.doc(responses={"200": {"content": {"application/json": {"schema": SHARE_COUNTS_SCHEMA}}}})
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
@@ -32,6 +34,7 @@ class Shares(MethodView):
             raise NotFound("No such article.")
         return services.share_counts(article_id, current_app.config["SHARE_NETWORKS"])
 
+    @limits.shares
     @blp.arguments(ShareIn)
     @blp.response(200, ShareRecordedOut)
     def post(self, fields, article_id):

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from engagement import limits
 from engagement.clock import now
 from engagement.trending import services
 from engagement.trending.schemas import TrendingArgs, TrendingOut
@@ -12,6 +13,7 @@ blp = Blueprint("trending", __name__, url_prefix="/api/v1", description="What's 
 
 @blp.route("/trending")
 class Trending(MethodView):
+    @limits.reads
     @blp.arguments(TrendingArgs, location="query")
     @blp.response(200, TrendingOut)
     def get(self, args):

@@ -1,0 +1,108 @@
+"""A real gunicorn serving wsgi:app in a subprocess, for tests that meet the service as its
+users do: over HTTP, with several workers where that matters."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 15  # seconds for gunicorn to boot and migrate an empty database
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_command(port: int, workers: int = 1) -> list[str]:
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--threads", "2", "--access-logfile", "-"]
+    if int(importlib.metadata.version("gunicorn").split(".")[0]) >= 27:
+        # 27 added a control socket in ~/.gunicorn; a test server has no use for it.
+        command.append("--no-control-socket")
+    return [*command, "wsgi:app"]
+
+
+def request(url: str, data: bytes | None = None, headers: dict | None = None,
+            method: str | None = None) -> tuple[int, bytes]:
+    call = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(call, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def get(url: str) -> tuple[int, bytes]:
+    return request(url)
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, base: str, log: Path):
+        self.process, self.base, self.log = process, base, log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def wait_until_healthy(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            if get(f"{server.base}/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"no answer from {server.base}/healthz in {START_TIMEOUT}s:\n{server.output()}")
+
+
+@contextlib.contextmanager
+def gunicorn(directory: Path, settings: dict[str, str], workers: int = 1) -> Iterator[Server]:
+    """gunicorn on a free port with an environment of `settings` over a clean one (no
+    ENGAGEMENT_* from the shell), on an empty SQLite file that it migrates itself unless
+    `settings` names another DATABASE_URL."""
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("ENGAGEMENT_")}
+    environment.pop("WEB_CONCURRENCY", None)
+    environment.update({
+        "DATABASE_URL": f"sqlite:///{directory / 'engagement.sqlite3'}",
+        # An explicit DATABASE_URL turns migration on start off; these servers have it on.
+        "ENGAGEMENT_AUTO_MIGRATE": "true",
+        "ENGAGEMENT_SECRET_KEY": "live-test-secret",
+        **settings,
+    })
+    port = free_port()
+    log = directory / "gunicorn.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            gunicorn_command(port, workers), cwd=ROOT, env=environment,
+            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Server(process, f"http://127.0.0.1:{port}", log)
+    try:
+        wait_until_healthy(running)
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

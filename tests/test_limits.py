@@ -1,0 +1,248 @@
+"""Rate limits per client address: counted in memory or in Redis, shared by workers, and
+surviving a Redis outage (writes per process, reads unlimited, /readyz degraded)."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import redis
+
+from tests.conftest import comment_fields
+from tests.live import free_port, gunicorn, request
+
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+COMMENTS = "/api/v1/articles/an-article/comments"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL", LOCAL_REDIS)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        reason = f"needs Redis at {url}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"under CI, Redis is required: {reason}")
+        pytest.skip(reason)
+    return url
+
+
+def post(client, reader="198.51.100.1", article="an-article", **headers):
+    return client.post(f"/api/v1/articles/{article}/comments", json=comment_fields(),
+                       environ_base={"REMOTE_ADDR": reader}, headers=headers)
+
+
+def assert_rate_limited(response):
+    assert response.status_code == 429
+    assert response.json["reason"] == "rate_limited"
+    assert response.json["code"] == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+
+
+def test_comments_past_the_limit_get_429_and_are_not_stored(make_app):
+    client = make_app(LIMIT_COMMENTS="3/minute").test_client()
+
+    answers = [post(client) for _ in range(4)]
+
+    assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
+    assert_rate_limited(answers[3])
+    assert client.get(COMMENTS).json["total"] == 3
+
+
+def test_answers_carry_the_limit_headers(make_app):
+    client = make_app(LIMIT_COMMENTS="3/minute").test_client()
+
+    first = post(client)
+
+    assert first.headers["X-RateLimit-Limit"] == "3"
+    assert first.headers["X-RateLimit-Remaining"] == "2"
+    assert int(first.headers["X-RateLimit-Reset"]) > 0
+
+
+def test_the_comment_limit_spans_articles(make_app):
+    client = make_app(LIMIT_COMMENTS="2/minute").test_client()
+
+    codes = [post(client, article=name).status_code for name in ("one", "two", "three")]
+
+    assert codes == [201, 201, 429]
+
+
+def test_every_limit_of_a_setting_applies(make_app):
+    client = make_app(LIMIT_COMMENTS="10/minute;2/hour").test_client()
+
+    assert [post(client).status_code for _ in range(3)] == [201, 201, 429]
+
+
+def test_clients_are_counted_apart(make_app):
+    client = make_app(LIMIT_COMMENTS="1/minute").test_client()
+
+    assert post(client, "198.51.100.1").status_code == 201
+    assert post(client, "198.51.100.2").status_code == 201
+    assert post(client, "198.51.100.1").status_code == 429
+
+
+def test_ipv6_clients_are_counted_by_their_64(make_app):
+    client = make_app(LIMIT_COMMENTS="2/minute").test_client()
+
+    assert post(client, "2001:db8:1:1::a").status_code == 201
+    assert post(client, "2001:db8:1:1:ffff::b").status_code == 201
+    assert post(client, "2001:db8:1:1::c").status_code == 429
+    assert post(client, "2001:db8:1:2::a").status_code == 201
+
+
+def test_clients_behind_a_trusted_proxy_are_counted_apart(make_app):
+    client = make_app(LIMIT_COMMENTS="1/minute", TRUSTED_PROXIES=["10.0.0.0/8"]).test_client()
+
+    def via_proxy(reader):
+        return post(client, "10.0.0.2", **{"X-Forwarded-For": reader}).status_code
+
+    assert [via_proxy("203.0.113.5"), via_proxy("203.0.113.6"), via_proxy("203.0.113.5")] == [
+        201, 201, 429]
+
+
+def test_edits_and_deletes_share_one_limit(make_app):
+    client = make_app(LIMIT_EDITS="2/hour").test_client()
+    posted = [post(client).json for _ in range(2)]
+
+    def edit(item):
+        return client.patch(f"/api/v1/comments/{item['comment']['id']}", json={"body": "x"},
+                            headers={"X-Edit-Token": item["edit_token"]},
+                            environ_base={"REMOTE_ADDR": "198.51.100.1"})
+
+    def delete(item):
+        return client.delete(f"/api/v1/comments/{item['comment']['id']}",
+                             headers={"X-Edit-Token": item["edit_token"]},
+                             environ_base={"REMOTE_ADDR": "198.51.100.1"})
+
+    assert edit(posted[0]).status_code == 200
+    assert delete(posted[1]).status_code == 204
+    assert_rate_limited(edit(posted[0]))
+
+
+def test_shares_are_limited(make_app):
+    client = make_app(LIMIT_SHARES="2/minute").test_client()
+
+    codes = [client.post("/api/v1/articles/a/shares", json={"network": network}).status_code
+             for network in ("x", "email", "reddit")]
+
+    assert codes == [200, 200, 429]
+
+
+def test_reads_share_one_limit_that_writes_do_not_use(make_app):
+    client = make_app(LIMIT_READS="3/minute").test_client()
+    post(client, "127.0.0.1")
+
+    codes = [client.get(path).status_code for path in (
+        COMMENTS, "/api/v1/articles/an-article", "/api/v1/counts?ids=a", "/api/v1/trending")]
+
+    assert codes == [200, 200, 200, 429]
+
+
+def test_probes_and_the_api_description_are_never_limited(make_app):
+    client = make_app(LIMIT_READS="1/minute").test_client()
+
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_limits_can_be_switched_off(make_app):
+    client = make_app(LIMIT_COMMENTS="1/minute", RATELIMIT_ENABLED=False).test_client()
+
+    assert [post(client).status_code for _ in range(3)] == [201, 201, 201]
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+def post_live(base: str) -> int:
+    body = json.dumps(comment_fields()).encode()
+    return request(f"{base}{COMMENTS}", body, {"Content-Type": "application/json"})[0]
+
+
+def test_gunicorn_workers_share_their_counts_through_redis(own_redis, tmp_path):
+    # Four worker processes: only a shared store keeps the count at the limit, whichever
+    # workers the requests land on.
+    settings = {"ENGAGEMENT_LIMIT_COMMENTS": "5/minute",
+                "ENGAGEMENT_RATELIMIT_STORAGE_URI": own_redis.url}
+    with gunicorn(tmp_path, settings, workers=4) as server:
+        codes = [post_live(server.base) for _ in range(12)]
+
+    assert codes == [201] * 5 + [429] * 7
+
+
+def test_readyz_says_ok_with_redis_up(make_app, redis_url):
+    client = make_app(RATELIMIT_STORAGE_URI=redis_url).test_client()
+
+    assert client.get("/readyz").json == {
+        "status": "ok", "checks": {"database": "ok", "rate_limits": "ok"}}
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of the test's own, which the test may stop and start again."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("under CI, redis-server is required")
+        pytest.skip("needs redis-server on the PATH")
+    port = free_port()
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+        process = None
+
+        def start(self):
+            self.process = subprocess.Popen(
+                [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(tmp_path)],
+                stdout=subprocess.DEVNULL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    redis.Redis.from_url(self.url).ping()
+                    return
+                except redis.exceptions.ConnectionError:
+                    time.sleep(0.05)
+            raise RuntimeError("redis-server did not start")
+
+        def stop(self):
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    server = Server()
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def test_an_outage_falls_back_and_recovery_follows(make_app, own_redis):
+    app = make_app(LIMIT_COMMENTS="2/minute", LIMIT_READS="2/minute",
+                   RATELIMIT_STORAGE_URI=own_redis.url)
+    client = app.test_client()
+    assert post(client).status_code == 201
+
+    own_redis.stop()
+    # Writes go on, limited per process; reads go unlimited; the probe says degraded.
+    assert [post(client).status_code for _ in range(3)] == [201, 201, 429]
+    assert {client.get(COMMENTS).status_code for _ in range(5)} == {200}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json == {"status": "degraded",
+                          "checks": {"database": "ok", "rate_limits": "degraded"}}
+
+    own_redis.start()
+    # flask-limiter looks at the store again after a back-off of a second or more.
+    deadline = time.monotonic() + 20
+    while client.get("/readyz").json["status"] != "ok" and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert client.get("/readyz").json["status"] == "ok"
+    statuses = set()
+    while time.monotonic() < deadline and 429 not in statuses:
+        statuses.add(client.get(COMMENTS).status_code)
+        time.sleep(0.25)
+    assert 429 in statuses  # reads are limited again once the store is back
