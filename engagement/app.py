@@ -72,12 +72,14 @@ def register_blueprints(app: Flask) -> None:
     from engagement import health
     from engagement.articles.routes import blp as articles
     from engagement.comments.routes import blp as comments
+    from engagement.moderation.routes import blp as flags
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
 
     app.register_blueprint(health.bp)
     api.register_blueprint(articles)
     api.register_blueprint(comments)
+    api.register_blueprint(flags)
     api.register_blueprint(shares)
     api.register_blueprint(trending)
 

@@ -105,3 +105,21 @@ def test_concurrent_shares_across_networks_keep_every_tally(app):
     counts = app.test_client().get("/api/v1/articles/hot/shares").json
     assert [counts[network] for network in networks] == [WORKERS // len(networks)] * 4
     assert counts["total"] == WORKERS
+
+
+def test_concurrent_flags_reach_the_threshold_exactly(make_app):
+    app = make_app(FLAG_THRESHOLD=WORKERS)
+    comment = app.test_client().post("/api/v1/articles/thread/comments",
+                                     json=comment_fields()).json["comment"]
+
+    def flag(client, n):
+        return client.post(f"/api/v1/comments/{comment['id']}/flags", json={"reason": "spam"},
+                           environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+
+    responses = race(app, flag)
+
+    assert {response.status_code for response in responses} == {202}
+    listed = app.test_client().get("/api/v1/articles/thread/comments").json
+    assert listed["items"] == []  # the last of the sixteen flags hid it
+    with app.app_context():
+        assert db.session.get(Comment, comment["id"]).flag_count == WORKERS

@@ -57,6 +57,8 @@ class Comment(db.Model):
     body_html: Mapped[str] = mapped_column(sa.Text)  # rendered and sanitised once, at write
 
     pinned: Mapped[bool] = mapped_column(default=False)
+    # Readers' flags so far, counted in place so that concurrent flags cannot miss the threshold.
+    flag_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engagement import limits
+from engagement.articles.services import ArticlePolicy
 from engagement.clients import client_address
 from engagement.clock import now
 from engagement.comments import services
@@ -19,11 +20,14 @@ from engagement.comments.schemas import (
 )
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
+from engagement.moderation.services import moderation_rules
 
 blp = Blueprint("comments", __name__, url_prefix="/api/v1", description="Reader comments.")
 
 def _policy() -> services.CommentPolicy:
-    return services.CommentPolicy.from_config(current_app.config)
+    return services.CommentPolicy.from_config(
+        current_app.config, moderation_rules(current_app.config)
+    )
 
 
 @blp.route("/articles/<slug:article_id>/comments")
@@ -41,7 +45,7 @@ class Comments(MethodView):
         """
         return services.list_comments(
             article_id, order=args["order"], limit=args["limit"], cursor=args["cursor"],
-            policy=_policy(),
+            policy=ArticlePolicy.from_config(current_app.config),
         )
 
     @limits.comments

@@ -33,18 +33,21 @@ from engagement.errors import (
 from engagement.extensions import db
 from engagement.fields import Cursor
 from engagement.http import MAX_DB_INT
+from engagement.moderation.rules import ModerationRules, hold_reasons
 
 
 @dataclass(frozen=True)
 class CommentPolicy:
     articles: ArticlePolicy
+    moderation: ModerationRules
     max_depth: int
     edit_window: timedelta
 
     @classmethod
-    def from_config(cls, config) -> CommentPolicy:
+    def from_config(cls, config, moderation: ModerationRules) -> CommentPolicy:
         return cls(
             articles=ArticlePolicy.from_config(config),
+            moderation=moderation,
             max_depth=config["MAX_REPLY_DEPTH"],
             edit_window=timedelta(seconds=config["EDIT_WINDOW_SECONDS"]),
         )
@@ -61,27 +64,34 @@ def post_comment(
     article_id: str, fields: dict[str, Any], *, client_ip: str | None, now: datetime,
     policy: CommentPolicy,
 ) -> PostedComment:
-    """Store a new comment or reply. A filled honeypot stores it as spam, answered as held."""
+    """Store a new comment or reply, published or held by the moderation rules. A filled
+    honeypot stores it as spam, answered as held."""
     article = find_article(article_id, policy.articles, now)
     if not comments_are_open(article, policy.articles, now):
         raise CommentsClosed()
     parent_id, thread_id, depth = _place_reply(article.id, fields["parent_id"], policy.max_depth)
-    held_for = ["honeypot"] if fields.get("website_url") else []
     email = fields["author_email"].lower()
+    body_html = render_markdown(fields["body"])
+    if fields.get("website_url"):
+        status, held_for = CommentStatus.SPAM, ["honeypot"]
+    else:
+        held_for = hold_reasons(policy.moderation, fields["body"], body_html,
+                                first_time=not _published_before(email))
+        status = CommentStatus.PENDING if held_for else CommentStatus.APPROVED
     edit_token = secrets.token_urlsafe(32)
     comment = Comment(
         article_id=article.id,
         parent_id=parent_id,
         thread_id=thread_id,
         depth=depth,
-        status=CommentStatus.SPAM if held_for else CommentStatus.APPROVED,
+        status=status,
         held_for=held_for,
         author_name=fields["author_name"].strip(),
         author_email=email,
         author_website=fields["author_website"],
         avatar=keyed_hash("avatar", email)[:32],
         body=fields["body"],
-        body_html=render_markdown(fields["body"]),
+        body_html=body_html,
         created_at=now,
         edit_token_hash=_hash_token(edit_token),
         client_ip=client_ip,
@@ -89,6 +99,13 @@ def post_comment(
     db.session.add(comment)
     db.session.flush()
     return PostedComment(comment, edit_token, now + policy.edit_window)
+
+
+def _published_before(email: str) -> bool:
+    """Whether a moderator (or the rules) ever let one of this author's comments through."""
+    return db.session.scalar(
+        sa.select(Comment.id).where(Comment.author_email == email, _visible).limit(1)
+    ) is not None
 
 
 def public_status(comment: Comment) -> str:
@@ -124,6 +141,11 @@ def edit_comment(
     comment.body = body
     comment.body_html = render_markdown(body)
     comment.edited_at = now
+    held_for = hold_reasons(policy.moderation, body, comment.body_html, first_time=False,
+                            edited=True)
+    if held_for and comment.status is CommentStatus.APPROVED:
+        comment.status = CommentStatus.PENDING
+        comment.held_for = held_for
     db.session.flush()
     return comment
 
@@ -149,6 +171,30 @@ def _authored(comment_id: int, edit_token: str | None, now: datetime, policy: Co
     if now >= comment.created_at + policy.edit_window:
         raise EditWindowExpired()
     return comment
+
+
+def published_comment(comment_id: int) -> Comment:
+    """A comment the public list shows, or NotFound."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.deleted or comment.status is not CommentStatus.APPROVED:
+        raise NotFound("No such comment.")
+    return comment
+
+
+def count_flag(comment_id: int, threshold: int) -> None:
+    """Add a reader's flag; at the threshold the comment is hidden as `flagged`. The count
+    is incremented in the row, so concurrent flags queue and the last one sees the total."""
+    flag_count = db.session.execute(
+        sa.update(Comment)
+        .where(Comment.id == comment_id)
+        .values(flag_count=Comment.flag_count + 1)
+        .returning(Comment.flag_count)
+    ).scalar_one()
+    comment = db.session.get(Comment, comment_id, populate_existing=True)
+    if flag_count >= threshold and comment.status is CommentStatus.APPROVED:
+        comment.status = CommentStatus.FLAGGED
+        comment.held_for = [*comment.held_for, "flags"]
+        db.session.flush()
 
 
 def _hash_token(token: str) -> str:
@@ -181,11 +227,11 @@ def comment_activity(since: datetime) -> sa.Select:
 
 
 def list_comments(
-    article_id: str, *, order: str, limit: int, cursor: list | None, policy: CommentPolicy
+    article_id: str, *, order: str, limit: int, cursor: list | None, policy: ArticlePolicy
 ) -> dict[str, Any]:
     """One page of top-level comments (pinned first, then by age), each with its visible
     replies nested oldest first. Three queries per page, whatever the size of the threads."""
-    if not article_known(article_id, policy.articles):
+    if not article_known(article_id, policy):
         raise NotFound("No such article.")
     reply = sa.orm.aliased(Comment)
     has_visible_reply = (

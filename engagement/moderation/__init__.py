@@ -1,0 +1,1 @@
+"""Moderation: the rules that hold comments for a moderator, and readers' flags."""

@@ -1,0 +1,49 @@
+"""Moderation settings (one row, changed at run time) and readers' flags."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engagement.extensions import db
+
+
+class ModerationSettings(db.Model):
+    """The live moderation settings; the row is made from ENGAGEMENT_* config on first use."""
+
+    __tablename__ = "moderation_settings"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    moderation_mode: Mapped[str] = mapped_column(sa.String(16))
+    max_links: Mapped[int]
+    blocked_words: Mapped[list[str]] = mapped_column(sa.JSON)
+    flag_threshold: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
+class FlagReason(enum.StrEnum):
+    SPAM = "spam"
+    ABUSE = "abuse"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"
+
+
+class Flag(db.Model):
+    """One client's flag on one comment; the key makes a repeat a no-op."""
+
+    __tablename__ = "flags"
+
+    comment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    reason: Mapped[FlagReason] = mapped_column(
+        sa.Enum(FlagReason, name="flag_reason", native_enum=False, create_constraint=True,
+                length=16, values_callable=lambda reasons: [r.value for r in reasons])
+    )
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime]

@@ -1,0 +1,37 @@
+"""Readers' flags: POST /api/v1/comments/{cid}/flags."""
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engagement import limits
+from engagement.clients import client_address, keyed_hash
+from engagement.clock import now
+from engagement.errors import ErrorSchema
+from engagement.extensions import db
+from engagement.moderation import services
+from engagement.moderation.schemas import FlaggedOut, FlagIn
+
+blp = Blueprint("flags", __name__, url_prefix="/api/v1", description="Readers' flags.")
+
+
+@blp.route("/comments/<id:comment_id>/flags")
+class CommentFlags(MethodView):
+    @limits.flags
+    @blp.arguments(FlagIn)
+    @blp.response(202, FlaggedOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No published comment")
+    def post(self, fields, comment_id):
+        """Flag a comment for the moderators
+
+        One flag per client and comment counts; a repeat answers the same and counts nothing.
+        At `ENGAGEMENT_FLAG_THRESHOLD` flags the comment leaves the public list until a
+        moderator decides.
+        """
+        services.flag_comment(
+            comment_id, fields["reason"], fields["note"],
+            client_hash=keyed_hash("flag", str(client_address())), now=now(),
+            rules=services.moderation_rules(current_app.config),
+        )
+        db.session.commit()
+        return {"flagged": True}
