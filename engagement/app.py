@@ -30,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_limits(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_commands(app)
     migrate_if_embedded(app)
     return app
 
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from engagement import health
     from engagement.articles.routes import blp as articles
     from engagement.comments.routes import blp as comments
+    from engagement.moderation.admin_routes import blp as moderation
     from engagement.moderation.routes import blp as flags
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
@@ -80,8 +82,15 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(articles)
     api.register_blueprint(comments)
     api.register_blueprint(flags)
+    api.register_blueprint(moderation)
     api.register_blueprint(shares)
     api.register_blueprint(trending)
+
+
+def register_commands(app: Flask) -> None:
+    from engagement.admin.cli import tokens
+
+    app.cli.add_command(tokens)
 
 
 def migrate_if_embedded(app: Flask) -> None:

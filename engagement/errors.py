@@ -40,6 +40,7 @@ class DomainError(Exception):
     status = 400
     reason = "validation"
     message = "The request was refused."
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str | None = None, errors: dict[str, Any] | None = None):
         super().__init__(message or self.message)
@@ -69,6 +70,19 @@ class InvalidToken(DomainError):
 
 class EditWindowExpired(DomainError):
     status, reason, message = 403, "edit_window_expired", "The time to edit this comment is over."
+
+
+class Unauthorized(DomainError):
+    status, reason, message = 401, "unauthorized", "Authentication is required."
+    headers = {"WWW-Authenticate": 'Bearer realm="engagement admin"'}
+
+
+class Forbidden(DomainError):
+    status, reason, message = 403, "forbidden", "Your role may not do this."
+
+
+class Banned(DomainError):
+    status, reason, message = 403, "banned", "You may not comment here."
 
 
 class Unavailable(DomainError):
@@ -121,7 +135,8 @@ class Api(flask_smorest.Api):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        return envelope(error.status, error.message, error.reason, error.errors), error.status
+        payload = envelope(error.status, error.message, error.reason, error.errors)
+        return payload, error.status, error.headers
 
     @app.errorhandler(OperationalError)
     def _database_error(error: OperationalError):

@@ -3,12 +3,8 @@ database can store, UTC timestamps written with `Z`, and the cursor-paginated li
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 import marshmallow as ma
 from email_validator import EmailNotValidError, validate_email
@@ -76,49 +72,3 @@ class Timestamp(ma.fields.DateTime):
         if parsed.tzinfo is None:
             raise ma.ValidationError("Give an offset, such as Z or +01:00.")
         return parsed.astimezone(UTC)
-
-
-class Cursor(ma.fields.String):
-    """An opaque page cursor: base64url of a JSON list of the last row's sort keys."""
-
-    default_error_messages = {"invalid": "Not a cursor this service gave out."}
-
-    @staticmethod
-    def encode(keys: list[Any]) -> str:
-        raw = json.dumps(keys, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    def deserialize(self, value, attr=None, data=None, **kwargs):
-        # `?cursor=` with nothing after it is the first page, as a widget may well send it.
-        return super().deserialize(None if value == "" else value, attr, data, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            keys = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        except (ValueError, binascii.Error, RecursionError):
-            raise self.make_error("invalid") from None
-        if not isinstance(keys, list) or len(keys) > 4:
-            raise self.make_error("invalid")
-        return keys
-
-
-class PageArgs(ma.Schema):
-    """?limit= (1..100, default 20) and ?cursor= from the previous page."""
-
-    limit = ma.fields.Integer(
-        load_default=20, validate=ma.validate.Range(1, 100), metadata={"description": "1..100"}
-    )
-    cursor = Cursor(load_default=None, allow_none=True)
-
-
-def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """The list envelope: items, the next page's cursor (null on the last page) and the total."""
-    return ma.Schema.from_dict(
-        {
-            "items": ma.fields.List(ma.fields.Nested(item_schema)),
-            "next_cursor": ma.fields.String(allow_none=True),
-            "total": ma.fields.Integer(),
-        },
-        name=name,
-    )

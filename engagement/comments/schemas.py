@@ -4,8 +4,9 @@ schema; the author's own edit token leaves once, in the answer to their post."""
 import marshmallow as ma
 from flask import current_app
 
-from engagement.fields import Email, PageArgs, Text, Timestamp, page_schema
+from engagement.fields import Email, Text, Timestamp
 from engagement.http import MAX_DB_INT
+from engagement.pagination import PageArgs, page_schema
 
 BODY_RULES = (
     "Markdown, not blank, at most `ENGAGEMENT_COMMENT_MAX_LENGTH` characters (10000 by default); "

@@ -31,9 +31,9 @@ from engagement.errors import (
     NotFound,
 )
 from engagement.extensions import db
-from engagement.fields import Cursor
 from engagement.http import MAX_DB_INT
 from engagement.moderation.rules import ModerationRules, hold_reasons
+from engagement.pagination import Cursor
 
 
 @dataclass(frozen=True)
@@ -155,11 +155,43 @@ def delete_comment(
 ) -> None:
     """The author's delete: the text goes at once; a comment with visible replies stays listed
     as a placeholder so the thread still reads."""
-    comment = _authored(comment_id, edit_token, now, policy)
+    erase_comment(_authored(comment_id, edit_token, now, policy), now)
+
+
+def erase_comment(comment: Comment, now: datetime) -> None:
+    """Delete a comment's text; it stays listed as a placeholder while it has visible replies."""
     comment.deleted_at = now
     comment.body = ""
     comment.body_html = ""
     db.session.flush()
+
+
+# --- Moderators' transitions ----------------------------------------------------------------
+
+def comment_by_id(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("No such comment.")
+    return comment
+
+
+def approve_comment(comment: Comment) -> None:
+    """Publish; the moderator's word settles every hold and flag so far."""
+    comment.status = CommentStatus.APPROVED
+    comment.held_for = []
+    comment.flag_count = 0
+
+
+def reject_comment(comment: Comment) -> None:
+    comment.status = CommentStatus.REJECTED
+
+
+def mark_spam(comment: Comment) -> None:
+    comment.status = CommentStatus.SPAM
+
+
+def pin_comment(comment: Comment, pinned: bool) -> None:
+    comment.pinned = pinned
 
 
 def _authored(comment_id: int, edit_token: str | None, now: datetime, policy: CommentPolicy):

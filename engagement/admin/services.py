@@ -1,0 +1,59 @@
+"""Tokens: made, listed and revoked from the command line, checked on every admin request.
+The audit log: one entry per change. Functions flush; the route or command commits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engagement.admin.models import AdminToken, AuditEntry, Role
+from engagement.errors import InvalidInput
+from engagement.extensions import db
+from engagement.pagination import page_by_id
+
+TOKEN_PREFIX = "eng_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(name: str, role: Role, *, now: datetime) -> str:
+    """A new token for `name`; only its hash is kept, so this is the one time it is seen."""
+    if db.session.scalar(sa.select(AdminToken.id).where(AdminToken.name == name)):
+        raise InvalidInput.field("name", f"A token named {name!r} exists; revoke it first.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(AdminToken(name=name, role=role, token_hash=_hash(token), created_at=now))
+    db.session.flush()
+    return token
+
+
+def list_tokens() -> list[AdminToken]:
+    return db.session.scalars(sa.select(AdminToken).order_by(AdminToken.name)).all()
+
+
+def revoke_token(name: str) -> bool:
+    return db.session.execute(sa.delete(AdminToken).where(AdminToken.name == name)).rowcount > 0
+
+
+def authenticate(token: str, *, now: datetime) -> AdminToken | None:
+    """The token's holder, or None for an unknown or revoked token."""
+    holder = db.session.scalar(sa.select(AdminToken).where(AdminToken.token_hash == _hash(token)))
+    if holder is not None:
+        holder.last_used_at = now
+    return holder
+
+
+def audit(actor: str, action: str, target: str, details: dict[str, Any] | None = None, *,
+          now: datetime) -> None:
+    db.session.add(AuditEntry(at=now, actor=actor, action=action, target=target,
+                              details=details or {}))
+
+
+def audit_page(limit: int, cursor: list | None) -> dict[str, Any]:
+    """The audit log, newest first."""
+    return page_by_id(sa.select(AuditEntry), AuditEntry.id, limit, cursor)

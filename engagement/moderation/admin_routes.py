@@ -1,0 +1,105 @@
+"""The moderators' API: the comment queue and decisions, live settings, the audit log.
+Every route needs a bearer token (admin.auth); every change is audited."""
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engagement.admin.auth import current_admin, protect
+from engagement.admin.services import audit_page
+from engagement.clock import now
+from engagement.errors import ErrorSchema
+from engagement.extensions import db
+from engagement.moderation import services
+from engagement.moderation.admin_schemas import (
+    AdminCommentOut,
+    AdminCommentPageOut,
+    AuditPageOut,
+    BulkIn,
+    BulkOut,
+    DecisionIn,
+    QueueArgs,
+    SettingsSchema,
+)
+from engagement.pagination import PageArgs
+
+blp = Blueprint(
+    "moderation", __name__, url_prefix="/api/v1/admin",
+    description="Moderators' tools (Authorization: Bearer <token>).",
+)
+protect(blp)
+
+
+def _retention() -> int:
+    return current_app.config["IP_RETENTION_DAYS"]
+
+
+@blp.route("/comments")
+class ModerationQueue(MethodView):
+    @blp.arguments(QueueArgs, location="query")
+    @blp.response(200, AdminCommentPageOut)
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or unknown token")
+    def get(self, args):
+        """The moderation queue: comments by status (pending by default), newest first"""
+        return services.moderation_queue(
+            status=args["status"], article=args["article"], q=args["q"], limit=args["limit"],
+            cursor=args["cursor"], now=now(), ip_retention_days=_retention(),
+        )
+
+
+@blp.route("/comments/<id:comment_id>")
+class ModeratedComment(MethodView):
+    @blp.arguments(DecisionIn)
+    @blp.response(200, AdminCommentOut)
+    def patch(self, fields, comment_id):
+        """Approve, reject or mark as spam, and pin or unpin (approving clears the flags)"""
+        answer = services.decide(
+            comment_id, status=fields.get("status"), pinned=fields.get("pinned"),
+            actor=current_admin().name, now=now(), ip_retention_days=_retention(),
+        )
+        db.session.commit()
+        return answer
+
+    @blp.response(204)
+    def delete(self, comment_id):
+        """Delete a comment (a placeholder stays while it has visible replies)"""
+        services.remove(comment_id, actor=current_admin().name, now=now())
+        db.session.commit()
+
+
+@blp.route("/comments/bulk")
+class BulkDecision(MethodView):
+    @blp.arguments(BulkIn)
+    @blp.response(200, BulkOut)
+    def post(self, fields):
+        """One decision on many comments; `updated` counts the comments found"""
+        updated = services.bulk(fields["ids"], fields["action"], actor=current_admin().name,
+                                now=now())
+        db.session.commit()
+        return {"updated": updated}
+
+
+@blp.route("/settings")
+class Settings(MethodView):
+    @blp.response(200, SettingsSchema)
+    def get(self):
+        """The moderation settings in force"""
+        return services.settings_view(current_app.config)
+
+    @blp.arguments(SettingsSchema)
+    @blp.response(200, SettingsSchema)
+    def patch(self, changes):
+        """Change moderation settings at run time (they outlive restarts)"""
+        answer = services.update_settings(changes, current_app.config,
+                                          actor=current_admin().name, now=now())
+        db.session.commit()
+        return answer
+
+
+@blp.route("/audit")
+class AuditLog(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, AuditPageOut)
+    def get(self, args):
+        """Every change made through the admin API, newest first"""
+        return audit_page(args["limit"], args["cursor"])
