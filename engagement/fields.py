@@ -72,3 +72,12 @@ class Timestamp(ma.fields.DateTime):
         if parsed.tzinfo is None:
             raise ma.ValidationError("Give an offset, such as Z or +01:00.")
         return parsed.astimezone(UTC)
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true or false, nothing that merely looks like one ("yes", 1)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

@@ -179,3 +179,17 @@ def post_comment(client):
         return response.json
 
     return post
+
+
+def make_token(app, name="moderator", role="moderator") -> str:
+    """A token made the way operators make them: the command line, last line of its output."""
+    result = app.test_cli_runner().invoke(
+        args=["tokens", "create", "--name", name, "--role", role])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def moderator(app):
+    """Headers of a moderator's token for the admin API."""
+    return {"Authorization": f"Bearer {make_token(app)}"}

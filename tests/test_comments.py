@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
-from engagement.fields import Cursor
+from engagement.pagination import Cursor
 from tests.conftest import comment_fields
 
 COMMENTS = "/api/v1/articles/an-article/comments"

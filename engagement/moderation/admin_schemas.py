@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from engagement.comments.models import CommentStatus
 from engagement.comments.schemas import CommentOut
-from engagement.fields import Text, Timestamp
+from engagement.fields import StrictBoolean, Text, Timestamp
 from engagement.http import MAX_DB_INT
 from engagement.moderation.rules import MODES
 from engagement.pagination import PageArgs, page_schema
@@ -46,7 +46,7 @@ AdminCommentPageOut = page_schema(AdminCommentOut, "AdminCommentPage")
 
 class DecisionIn(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(DECISIONS))
-    pinned = ma.fields.Boolean(truthy={True}, falsy={False})
+    pinned = StrictBoolean()
 
     @ma.validates_schema
     def _something(self, data, **kwargs):

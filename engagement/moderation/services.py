@@ -98,7 +98,7 @@ def admin_comment(comment: Comment, flags: list[Flag], retained_since: datetime)
         "article_id": comment.article_id,
         "status": comment.status.value,
         "author_email": comment.author_email,
-        "client_ip": comment.client_ip if comment.created_at >= retained_since else None,
+        "client_ip": comment.client_ip if comment.created_at > retained_since else None,
         "flag_count": comment.flag_count,
         "flags": [{"reason": flag.reason.value, "note": flag.note,
                    "created_at": flag.created_at} for flag in flags],
