@@ -17,6 +17,7 @@ from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
 from engagement.http import register_http_conventions
 from engagement.limits import register_limits
+from engagement.metrics import register_metrics
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
@@ -26,6 +27,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     config.load_config(app, overrides)
     register_logging(app)
     register_extensions(app)
+    register_metrics(app)
     register_http_conventions(app)
     register_limits(app)
     register_blueprints(app)

@@ -1,0 +1,67 @@
+"""GET /metrics: Prometheus text for the operators' scraper — requests by endpoint and status,
+their latency, and the rate-limit refusals.
+
+Counters live in the process. Under several gunicorn workers, set PROMETHEUS_MULTIPROC_DIR
+(an empty directory, the same for all workers) and prometheus_client adds the workers up."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+bp = Blueprint("metrics", __name__)
+
+# One registry per process, made once: Prometheus metrics cannot be registered twice.
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter(
+    "engagement_http_requests_total", "HTTP requests answered",
+    ["method", "endpoint", "status"], registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "engagement_http_request_duration_seconds", "Time to answer an HTTP request",
+    ["method", "endpoint"], registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text exposition."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    response = Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    response.cache_control.no_store = True
+    return response
+
+
+def _started():
+    g.request_started = time.perf_counter()
+
+
+def _observed(response):
+    endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
+    if endpoint != "metrics.metrics":
+        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        started = g.get("request_started")
+        if started is not None:
+            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+    return response
+
+
+def register_metrics(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.before_request(_started)
+    app.after_request(_observed)

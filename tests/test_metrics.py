@@ -1,0 +1,58 @@
+"""GET /metrics: what an operator's Prometheus scrapes."""
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def samples(client):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+def requests_of(found, endpoint, status, method="GET"):
+    key = ("engagement_http_requests_total",
+           (("endpoint", endpoint), ("method", method), ("status", status)))
+    return found.get(key, 0)
+
+
+def test_requests_are_counted_by_endpoint_and_status(client):
+    before = samples(client)
+    client.get("/api/v1/articles/a")
+    client.get("/api/v1/articles/a")
+    client.post("/api/v1/articles/a/comments", json={})
+    client.get("/no/such/path")
+
+    after = samples(client)
+
+    def grew(endpoint, status, method="GET"):
+        return (requests_of(after, endpoint, status, method)
+                - requests_of(before, endpoint, status, method))
+
+    assert grew("articles.ArticleById", "200") == 2
+    assert grew("comments.Comments", "422", "POST") == 1
+    assert grew("unmatched", "404") == 1
+
+
+def test_latency_is_observed(client):
+    client.get("/healthz")
+
+    found = samples(client)
+
+    counts = [value for (name, labels), value in found.items()
+              if name == "engagement_http_request_duration_seconds_count"
+              and ("endpoint", "health.healthz") in labels]
+    assert counts and counts[0] >= 1
+
+
+def test_metrics_are_never_cached_nor_rate_limited(make_app):
+    client = make_app(LIMIT_READS="1/minute").test_client()
+
+    responses = [client.get("/metrics") for _ in range(3)]
+
+    assert {response.status_code for response in responses} == {200}
+    assert "no-store" in responses[0].headers["Cache-Control"]
