@@ -91,8 +91,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from engagement.admin.cli import tokens
+    from engagement.comments.cli import comments
 
     app.cli.add_command(tokens)
+    app.cli.add_command(comments)
 
 
 def migrate_if_embedded(app: Flask) -> None:

@@ -545,3 +545,17 @@ def test_openapi_declares_the_edit_token_header(client):
     for method in ("patch", "delete"):
         headers = [p["name"] for p in operations[method]["parameters"] if p["in"] == "header"]
         assert headers == ["X-Edit-Token"]
+
+
+def test_the_retention_purge_erases_old_client_addresses(app, client, clock, post_comment):
+    old = post_comment()["comment"]["id"]
+    clock.advance(days=29)
+    recent = post_comment()["comment"]["id"]
+    clock.advance(days=1)
+
+    result = app.test_cli_runner().invoke(args=["comments", "forget-addresses"])
+
+    assert result.exit_code == 0
+    assert "1 comments older than 30 days" in result.output
+    addresses = {comment.id: comment.client_ip for comment in stored(app)}
+    assert addresses == {old: None, recent: "127.0.0.1"}

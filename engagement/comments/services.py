@@ -166,6 +166,16 @@ def erase_comment(comment: Comment, now: datetime) -> None:
     db.session.flush()
 
 
+def forget_client_addresses(before: datetime) -> int:
+    """Erase the stored client address of comments made before a moment (retention)."""
+    return db.session.execute(
+        sa.update(Comment)
+        .where(Comment.created_at <= before, Comment.client_ip.is_not(None))
+        .values(client_ip=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 # --- Moderators' transitions ----------------------------------------------------------------
 
 def comment_by_id(comment_id: int) -> Comment:
