@@ -73,9 +73,11 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
 def register_blueprints(app: Flask) -> None:
     # Routes are imported here only: the rest of the package never depends on them.
     from engagement import health
+    from engagement.articles.admin_routes import blp as admin_articles
     from engagement.articles.routes import blp as articles
     from engagement.comments.routes import blp as comments
     from engagement.moderation.admin_routes import blp as moderation
+    from engagement.moderation.ban_routes import blp as bans
     from engagement.moderation.routes import blp as flags
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
@@ -85,6 +87,8 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(comments)
     api.register_blueprint(flags)
     api.register_blueprint(moderation)
+    api.register_blueprint(admin_articles)
+    api.register_blueprint(bans)
     api.register_blueprint(shares)
     api.register_blueprint(trending)
 

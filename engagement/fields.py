@@ -71,7 +71,10 @@ class Timestamp(ma.fields.DateTime):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
             raise ma.ValidationError("Give an offset, such as Z or +01:00.")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # year 1 at +01:00, year 9999 at -01:00: no UTC time holds it
+            raise ma.ValidationError("Out of range.") from None
 
 
 class StrictBoolean(ma.fields.Boolean):

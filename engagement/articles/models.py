@@ -12,6 +12,8 @@ from engagement.extensions import db
 
 class Article(db.Model):
     __tablename__ = "articles"
+    # The moderators' list: newest first sighting first, the id breaking ties.
+    __table_args__ = (sa.Index("ix_articles_listing", "first_seen_at", "id"),)
 
     id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     title: Mapped[str | None] = mapped_column(sa.String(500))

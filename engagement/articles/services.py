@@ -1,17 +1,26 @@
-"""Article rules: finding or recording an article, and whether its comments are open now."""
+"""Article rules: finding or recording an article, whether its comments are open now, and the
+moderators' tools (the list, setting an article up, opening and closing its comments).
+Functions flush; the route commits."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
+from engagement.admin.services import audit
 from engagement.articles.models import Article
 from engagement.database import insert_if_absent
-from engagement.errors import NotFound
+from engagement.errors import InvalidInput, NotFound
 from engagement.extensions import db
+from engagement.http import SLUG_PATTERN
+from engagement.pagination import Cursor
+
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -63,3 +72,124 @@ def comments_are_open(article: Article, policy: ArticlePolicy, now: datetime) ->
         if now >= born + timedelta(days=policy.close_after_days):
             return False
     return True
+
+
+def comments_open_clause(policy: ArticlePolicy, now: datetime) -> sa.ColumnElement[bool]:
+    """`comments_are_open` as SQL, to list articles by the state readers see: the two must
+    agree. Never NULL (first_seen_at is never null), so NOT of it is "closed"."""
+    automatic = [sa.or_(Article.comments_close_at.is_(None), Article.comments_close_at > now)]
+    if policy.close_after_days:
+        born = sa.func.coalesce(Article.published_at, Article.first_seen_at)
+        automatic.append(born > now - timedelta(days=policy.close_after_days))
+    return sa.or_(
+        Article.comments_open_by_moderator.is_(True),
+        sa.and_(Article.comments_open_by_moderator.is_(None), *automatic),
+    )
+
+
+# --- Moderators' tools ----------------------------------------------------------------------
+
+# The API's names of what moderators set, and the columns that keep them.
+EDITABLE = {
+    "title": "title",
+    "url": "url",
+    "published_at": "published_at",
+    "comments_open": "comments_open_by_moderator",
+    "comments_close_at": "comments_close_at",
+}
+
+
+def article_page(
+    *, comments_open: bool | None, limit: int, cursor: list | None, policy: ArticlePolicy,
+    now: datetime,
+) -> dict[str, Any]:
+    """Articles, most recently first seen first (the id breaks ties), optionally only those
+    whose comments are open, or closed, now. The cursor holds the last row's (first_seen_at,
+    id), so articles first seen while a moderator pages neither repeat nor shift the pages."""
+    query = sa.select(Article)
+    if comments_open is not None:
+        open_now = comments_open_clause(policy, now)
+        query = query.where(open_now if comments_open else sa.not_(open_now))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    if cursor is not None:
+        seen_at, seen_id = _article_cursor(cursor)
+        query = query.where(sa.or_(
+            Article.first_seen_at < seen_at,
+            sa.and_(Article.first_seen_at == seen_at, Article.id < seen_id),
+        ))
+    rows = db.session.scalars(
+        query.order_by(Article.first_seen_at.desc(), Article.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = Cursor.encode([last.first_seen_at.isoformat(), last.id])
+    return {"items": rows[:limit], "next_cursor": next_cursor, "total": total}
+
+
+def _article_cursor(cursor: list) -> tuple[datetime, str]:
+    refused = InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
+    if len(cursor) != 2 or not all(isinstance(key, str) for key in cursor):
+        raise refused
+    try:
+        seen_at = datetime.fromisoformat(cursor[0])
+    except ValueError:
+        raise refused from None
+    if seen_at.tzinfo is None or not _SLUG.fullmatch(cursor[1]):
+        raise refused
+    return seen_at, cursor[1]
+
+
+def admin_article(article: Article, policy: ArticlePolicy, now: datetime,
+                  comment_count: int) -> dict[str, Any]:
+    """An article as moderators see it: the state readers see and the choice that made it."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "published_at": article.published_at,
+        "comments_open": comments_are_open(article, policy, now),
+        "comments_open_by_moderator": article.comments_open_by_moderator,
+        "comments_close_at": article.comments_close_at,
+        "first_seen_at": article.first_seen_at,
+        "comment_count": comment_count,
+    }
+
+
+def put_article(article_id: str, fields: dict[str, Any], *, actor: str,
+                now: datetime) -> tuple[Article, bool]:
+    """Record the article with exactly these fields (`comments_open` null hands it to the
+    automatic rules); True when it is new. Audited with the fields set or changed."""
+    values = {EDITABLE[name]: value for name, value in fields.items()}
+    # Concurrent first writers are settled by the primary key: one creates, the others update.
+    if insert_if_absent(db.session, Article, {"id": article_id, "first_seen_at": now, **values}):
+        audit(actor, "article.create", f"article:{article_id}", _loggable(fields), now=now)
+        return db.session.get(Article, article_id), True
+    return change_article(article_id, fields, actor=actor, now=now), False
+
+
+def change_article(article_id: str, changes: dict[str, Any], *, actor: str,
+                   now: datetime) -> Article:
+    """Change some of an article's fields; an article never seen is NotFound. Audited with the
+    fields that changed (a change to what they already were is not a change)."""
+    article = db.session.get(Article, article_id)
+    if article is None:
+        raise NotFound("No such article.")
+    changed = {
+        name: value for name, value in changes.items()
+        if getattr(article, EDITABLE[name]) != value
+    }
+    for name, value in changed.items():
+        setattr(article, EDITABLE[name], value)
+    if changed:
+        audit(actor, "article.update", f"article:{article_id}", _loggable(changed), now=now)
+    db.session.flush()
+    return article
+
+
+def _loggable(fields: dict[str, Any]) -> dict[str, Any]:
+    """Fields as the audit log's JSON keeps them: timestamps as ISO 8601 text."""
+    return {
+        name: value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+        for name, value in fields.items()
+    }

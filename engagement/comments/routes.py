@@ -20,7 +20,7 @@ from engagement.comments.schemas import (
 )
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
-from engagement.moderation.services import moderation_rules
+from engagement.moderation.services import moderation_rules, refuse_banned
 
 blp = Blueprint("comments", __name__, url_prefix="/api/v1", description="Reader comments.")
 
@@ -58,9 +58,10 @@ class Comments(MethodView):
         `status` is `pending` when moderation holds the comment. Keep `edit_token`: it edits
         or deletes the comment until `edit_expires_at`.
         """
-        address = client_address()
+        moment, address = now(), client_address()
+        refuse_banned(fields["author_email"], address, now=moment)
         posted = services.post_comment(
-            article_id, fields, client_ip=address and str(address), now=now(), policy=_policy()
+            article_id, fields, client_ip=address and str(address), now=moment, policy=_policy()
         )
         answer = {
             "comment": services.public_comment(posted.comment),

@@ -47,3 +47,26 @@ class Flag(db.Model):
     )
     note: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime]
+
+
+class BanKind(enum.StrEnum):
+    EMAIL = "email"  # an author email, lower-cased
+    IP = "ip"  # a network in CIDR form; a single address is a /32 or a /128
+
+
+class Ban(db.Model):
+    """A moderator's ban on an author email or a client network; none once `expires_at` passed."""
+
+    __tablename__ = "bans"
+    __table_args__ = (sa.Index("ix_bans_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[BanKind] = mapped_column(
+        sa.Enum(BanKind, name="ban_kind", native_enum=False, create_constraint=True, length=8,
+                values_callable=lambda kinds: [kind.value for kind in kinds])
+    )
+    value: Mapped[str] = mapped_column(sa.String(320))  # normalised (services.ban_value)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(sa.String(80))  # the token holder's name
