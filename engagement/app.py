@@ -17,6 +17,7 @@ from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
 from engagement.http import register_http_conventions
 from engagement.limits import register_limits
+from engagement.mail.delivery import register_mail
 from engagement.metrics import register_metrics
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -30,6 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_metrics(app)
     register_http_conventions(app)
     register_limits(app)
+    register_mail(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -79,6 +81,9 @@ def register_blueprints(app: Flask) -> None:
     from engagement.moderation.admin_routes import blp as moderation
     from engagement.moderation.ban_routes import blp as bans
     from engagement.moderation.routes import blp as flags
+    from engagement.newsletter import pages as newsletter_pages
+    from engagement.newsletter.admin_routes import blp as newsletter_admin
+    from engagement.newsletter.routes import blp as newsletter
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
 
@@ -91,14 +96,19 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(bans)
     api.register_blueprint(shares)
     api.register_blueprint(trending)
+    api.register_blueprint(newsletter)
+    api.register_blueprint(newsletter_admin)
+    app.register_blueprint(newsletter_pages.bp)
 
 
 def register_commands(app: Flask) -> None:
     from engagement.admin.cli import tokens
     from engagement.comments.cli import comments
+    from engagement.mail.cli import outbox_group
 
     app.cli.add_command(tokens)
     app.cli.add_command(comments)
+    app.cli.add_command(outbox_group)
 
 
 def migrate_if_embedded(app: Flask) -> None:

@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     # --- Newsletter and mail ----------------------------------------------------------------
     "MAIL_URL": "console://",
     "MAIL_FROM": "engagement@localhost",
+    # Deliver the outbox from a thread of each serving process. Off: run
+    # `flask --app engagement outbox deliver --watch` (or from cron) instead.
+    "MAIL_BACKGROUND": True,
     "CONFIRM_RESEND_SECONDS": 600,
     "CONFIRM_TOKEN_TTL_SECONDS": 172800,
     "NEWSLETTER_CONFIRMED_URL": None,

@@ -68,6 +68,16 @@ class InvalidToken(DomainError):
     status, reason, message = 403, "invalid_token", "The token is not valid."
 
 
+class UnknownToken(DomainError):
+    """A token of a link (newsletter confirmation, unsubscription) that names nothing."""
+
+    status, reason, message = 404, "invalid_token", "This link is not valid, or was used already."
+
+
+class TokenExpired(DomainError):
+    status, reason, message = 410, "token_expired", "This link has expired."
+
+
 class EditWindowExpired(DomainError):
     status, reason, message = 403, "edit_window_expired", "The time to edit this comment is over."
 

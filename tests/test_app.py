@@ -332,7 +332,7 @@ def test_readyz_checks_the_database_and_is_never_cached(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {
-        "status": "ok", "checks": {"database": "ok", "rate_limits": "ok"}}
+        "status": "ok", "checks": {"database": "ok", "rate_limits": "ok", "mail": "ok"}}
     assert_not_cacheable(response)
 
 

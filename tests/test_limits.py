@@ -178,7 +178,7 @@ def test_readyz_says_ok_with_redis_up(make_app, redis_url):
     client = make_app(RATELIMIT_STORAGE_URI=redis_url).test_client()
 
     assert client.get("/readyz").json == {
-        "status": "ok", "checks": {"database": "ok", "rate_limits": "ok"}}
+        "status": "ok", "checks": {"database": "ok", "rate_limits": "ok", "mail": "ok"}}
 
 
 @pytest.fixture
@@ -233,7 +233,8 @@ def test_an_outage_falls_back_and_recovery_follows(make_app, own_redis):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json == {"status": "degraded",
-                          "checks": {"database": "ok", "rate_limits": "degraded"}}
+                          "checks": {"database": "ok", "rate_limits": "degraded",
+                                     "mail": "ok"}}
 
     own_redis.start()
     # flask-limiter looks at the store again after a back-off of a second or more.

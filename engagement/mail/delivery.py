@@ -1,0 +1,234 @@
+"""Delivering the outbox: one pass over the due messages (for `flask outbox deliver` and for
+the background deliverer), the deliverer thread of a serving process, the hook that wakes it
+after a commit that queued mail, and the mail server's state for /readyz."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from engagement.clock import now
+from engagement.config import ConfigError
+from engagement.extensions import db
+from engagement.mail import outbox
+from engagement.mail.transport import DeliveryError, MailServer, connect, parse_mail_url, reachable
+
+log = logging.getLogger("engagement.mail")
+
+EXTENSION = "engagement.mail"
+# The background deliverer sleeps at most this long between looks at queued messages (sooner
+# when woken by a commit), and an idle process looks in at most this often while it serves.
+LONGEST_NAP = 30.0
+IDLE_LOOK_SECONDS = 60.0
+PROBE_TIMEOUT = 1.0  # seconds to connect to the mail server, for /readyz
+PROBE_CACHE_SECONDS = 5.0
+
+
+@dataclass
+class Delivered:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __iadd__(self, other: Delivered) -> Delivered:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        return self
+
+
+def deliver_outbox(server: MailServer) -> Delivered:
+    """Deliver every message due now, batch by batch, committing each claim before sending
+    and each result after it (no transaction stays open while SMTP talks)."""
+    done = Delivered()
+    while True:
+        if not outbox.anything_due(now()):
+            db.session.rollback()
+            return done
+        batch = outbox.claim_due(now=now())
+        db.session.commit()
+        if not batch:
+            return done  # another deliverer took them
+        sent = _send(batch, server)
+        done += sent
+        if len(batch) < outbox.BATCH or sent.retrying:
+            return done  # all due taken, or the server is in trouble: the rest waits its turn
+
+
+def _send(batch: list[outbox.Claimed], server: MailServer) -> Delivered:
+    done = Delivered()
+    pending = list(batch)
+    try:
+        with connect(server) as connection:
+            while pending:
+                message = pending[0]
+                try:
+                    connection.send(message.sender, message.recipient, message.message)
+                except DeliveryError as error:
+                    _failed(message, error, done)
+                    pending.pop(0)
+                    if error.broken:
+                        break
+                    continue
+                outbox.record_sent(message)
+                db.session.commit()
+                pending.pop(0)
+                done.sent += 1
+                log.info("mail %s delivered", message.id)
+    except DeliveryError as error:  # no connection: nothing of the batch went out
+        for message in pending:
+            _failed(message, error, done)
+        pending = []
+    for message in pending:  # the connection broke: the rest waits for the next try
+        _failed(message, DeliveryError("not tried: the connection broke"), done)
+    return done
+
+
+def _failed(message: outbox.Claimed, error: DeliveryError, done: Delivered) -> None:
+    outbox.record_failure(message, str(error), permanent=error.permanent, now=now())
+    db.session.commit()
+    if error.permanent:
+        done.failed += 1
+        log.error("mail %s refused for good: %s", message.id, error)
+    else:
+        done.retrying += 1
+        log.warning("mail %s not delivered, will retry: %s", message.id, error)
+
+
+class Deliverer:
+    """A daemon thread of the serving process that delivers the outbox. It starts when a
+    commit queued mail, or when the process serves a request while it is not running (at most
+    once a minute: this picks up mail queued before a restart or by another process); it
+    sleeps until the next retry is due while messages wait, and ends when none does."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._stopping = False
+        self._last_look = float("-inf")
+
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive() and self._pid == os.getpid()
+
+    def wake(self) -> None:
+        with self._lock:
+            self._wake.set()  # set under the lock: a thread about to end sees it
+            if self._stopping or self.running:
+                return
+            # Forked workers (gunicorn --preload) start their own thread.
+            self._pid = os.getpid()
+            self._last_look = time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="engagement-mail",
+                                            daemon=True)
+            self._thread.start()
+
+    def look_in(self) -> None:
+        """Before a request: start a pass if none ran lately."""
+        if not self.running and time.monotonic() - self._last_look >= IDLE_LOOK_SECONDS:
+            self.wake()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        with self._lock:
+            self._stopping = True
+            self._wake.set()
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            nap = self._pass()
+            with self._lock:
+                if nap is None and not self._wake.is_set():
+                    self._thread = None
+                    return
+            if nap:
+                self._wake.wait(nap)
+
+    def _pass(self) -> float | None:
+        """Deliver what is due; how long to sleep until the next message is due, or None when
+        nothing waits."""
+        try:
+            with self.app.app_context():
+                server = current_app.extensions[EXTENSION].server
+                deliver_outbox(server)
+                due = outbox.next_attempt_at()
+                if due is None:
+                    return None
+                return min(max((due - now()).total_seconds(), 0.05), LONGEST_NAP)
+        except SQLAlchemyError as error:
+            # The messages stay queued; the next look (a request, a commit) tries again.
+            first_line = (str(getattr(error, "orig", None) or error).splitlines() or [""])[0]
+            log.warning("mail delivery paused, the database did not answer: %s", first_line)
+            return None
+        except Exception:
+            log.exception("mail delivery pass failed")
+            return None
+
+
+class Mail:
+    """The app's mail state: its server, its deliverer, and the cached probe for /readyz."""
+
+    def __init__(self, app: Flask, server: MailServer):
+        self.server = server
+        self.deliverer = Deliverer(app)
+        self._probe: tuple[float, bool] | None = None
+
+    def status(self) -> str:
+        """"ok", or "degraded" when the mail server does not accept connections (checked at
+        most every few seconds, so probes cannot flood it)."""
+        if self.server.console:
+            return "ok"
+        cached = self._probe
+        if cached is None or time.monotonic() - cached[0] >= PROBE_CACHE_SECONDS:
+            cached = (time.monotonic(), reachable(self.server, PROBE_TIMEOUT))
+            self._probe = cached
+        return "ok" if cached[1] else "degraded"
+
+
+def mail_status() -> str:
+    return current_app.extensions[EXTENSION].status()
+
+
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(outbox.MAIL_WAITING, False):
+        mail = current_app.extensions.get(EXTENSION)
+        if mail is not None and current_app.config["MAIL_BACKGROUND"]:
+            mail.deliverer.wake()
+
+
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(outbox.MAIL_WAITING, None)
+
+
+def register_mail(app: Flask) -> None:
+    """Check ENGAGEMENT_MAIL_URL, and deliver in the background of a serving process unless
+    ENGAGEMENT_MAIL_BACKGROUND is off."""
+    try:
+        server = parse_mail_url(app.config["MAIL_URL"])
+    except ValueError as error:
+        raise ConfigError(f"ENGAGEMENT_MAIL_URL: {error}") from None
+    mail = Mail(app, server)
+    app.extensions[EXTENSION] = mail
+    if app.config["MAIL_BACKGROUND"]:
+        app.before_request(mail.deliverer.look_in)
+    # One listener for every app's sessions; each finds its own app when it fires.
+    session_class = db.session.session_factory.class_
+    for event, listener in (("after_commit", _wake_after_commit),
+                            ("after_rollback", _forget_after_rollback)):
+        if not sa.event.contains(session_class, event, listener):
+            sa.event.listen(session_class, event, listener)

@@ -1,0 +1,201 @@
+"""The outbox's rules: composing a message into it in the caller's transaction, claiming due
+messages so that concurrent deliverers never take the same one, and recording each attempt
+(deleted when delivered, retried with exponential back-off, or kept as failed when refused for
+good). Functions flush; whoever runs them commits (the route, the deliverer)."""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app
+
+from engagement.extensions import db
+from engagement.mail.models import OutboxMessage, OutboxStatus
+
+# A failed attempt is tried again after 30 s, then 1, 2, 4, ... minutes, at most hourly.
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+# A claim older than this belongs to a deliverer that died mid-send: the message is free
+# again. Much longer than sending a batch takes (SMTP commands time out after 10 s).
+CLAIM_LEASE = timedelta(minutes=5)
+BATCH = 20
+# The session's info key that tells the commit hook to wake the deliverer.
+MAIL_WAITING = "engagement.mail_waiting"
+
+# Headers folded at 78 columns would break a long List-Unsubscribe URL into encoded words, so
+# lines may be as long as RFC 5322 allows (998); a plain ASCII body is sent as it is, links
+# whole, and any other body is quoted-printable at 76 columns.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+_INTERNATIONAL_POLICY = email.policy.SMTPUTF8.clone(max_line_length=998)
+
+
+def compose(
+    recipient: str, subject: str, body: str, *, now: datetime,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """A plain-text message from `ENGAGEMENT_MAIL_FROM` to one recipient."""
+    sender = current_app.config["MAIL_FROM"]
+    policy = _POLICY if recipient.isascii() else _INTERNATIONAL_POLICY
+    message = EmailMessage(policy=policy)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = email.utils.format_datetime(now)
+    domain = envelope_sender(sender).rpartition("@")[2] or "localhost"
+    message["Message-ID"] = email.utils.make_msgid(domain=domain)
+    for name, value in (headers or {}).items():
+        message[name] = value
+    if body.isascii():
+        message.set_content(body, cte="7bit")
+    else:
+        message.policy = policy.clone(max_line_length=76)
+        message.set_content(body, cte="quoted-printable")
+        message.policy = policy
+    return message
+
+
+def envelope_sender(sender: str) -> str:
+    """The address of a From header ("Newsroom <news@example.com>" -> news@example.com)."""
+    return email.utils.parseaddr(sender)[1] or sender
+
+
+def enqueue(message: EmailMessage, *, now: datetime, subscriber_id: int | None = None,
+            when: bool = True) -> bool:
+    """Put a message in the outbox, in the caller's transaction; it is delivered after the
+    commit. With `when` false the same statement runs and inserts nothing, so that callers can
+    keep the work they do the same whether they send or not. True when it was queued."""
+    values = {
+        "subscriber_id": subscriber_id,
+        "sender": envelope_sender(message["From"]),
+        "recipient": message["To"],
+        "message": message.as_string(),
+        "status": OutboxStatus.QUEUED,
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+    table = OutboxMessage.__table__
+    row = sa.select(*(sa.literal(value, table.c[name].type) for name, value in values.items()))
+    statement = sa.insert(table).from_select(list(values), row.where(sa.literal(when)))
+    queued = db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount == 1
+    if queued:
+        db.session.info[MAIL_WAITING] = True
+    return queued
+
+
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        OutboxMessage.status == OutboxStatus.QUEUED,
+        OutboxMessage.next_attempt_at <= now,
+        sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at <= now - CLAIM_LEASE),
+    )
+
+
+def anything_due(now: datetime) -> bool:
+    """Whether a message waits for delivery now (a read only: no lock is taken)."""
+    first = db.session.scalar(sa.select(OutboxMessage.id).where(_claimable(now)).limit(1))
+    return first is not None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this deliverer claimed, detached from the session (commits expire rows)."""
+
+    id: int
+    claim: str
+    sender: str
+    recipient: str
+    message: str
+    attempts: int
+
+
+def claim_due(*, now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Claim up to `limit` due messages for this caller, oldest first; the caller commits the
+    claim before sending. The UPDATE re-checks that each message is unclaimed, so of two
+    deliverers racing for one message only one gets it; on PostgreSQL they also skip each
+    other's locked rows instead of waiting for them."""
+    claim = uuid.uuid4().hex
+    candidates = (
+        sa.select(OutboxMessage.id)
+        .where(_claimable(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .values(claimed_at=now, claimed_by=claim)
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.execute(
+        sa.select(OutboxMessage.id, OutboxMessage.sender, OutboxMessage.recipient,
+                  OutboxMessage.message, OutboxMessage.attempts)
+        .where(OutboxMessage.claimed_by == claim)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    )
+    return [Claimed(row.id, claim, row.sender, row.recipient, row.message, row.attempts)
+            for row in rows]
+
+
+def record_sent(message: Claimed) -> None:
+    """Delivered: the message leaves the outbox (with the link tokens in it)."""
+    db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == message.claim)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt."""
+    return min(FIRST_RETRY * 2 ** min(attempts - 1, 20), LONGEST_RETRY)
+
+
+def record_failure(message: Claimed, error: str, *, permanent: bool, now: datetime) -> None:
+    """Not delivered: free the claim and try again later, or keep it as failed for good."""
+    attempts = message.attempts + 1
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == message.claim)
+        .values(
+            attempts=attempts,
+            status=OutboxStatus.FAILED if permanent else OutboxStatus.QUEUED,
+            next_attempt_at=now + retry_delay(attempts),
+            claimed_at=None,
+            claimed_by=None,
+            last_error=error[:500],
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def next_attempt_at() -> datetime | None:
+    """When the earliest queued message is due (None: nothing is queued)."""
+    return db.session.scalar(
+        sa.select(sa.func.min(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.status == OutboxStatus.QUEUED)
+    )
+
+
+def counts() -> dict[str, int]:
+    """Messages in the outbox by status."""
+    rows = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status))
+    found = {status.value: count for status, count in rows}
+    return {status.value: found.get(status.value, 0) for status in OutboxStatus}
+
+
+def erase_for_subscriber(subscriber_id: int) -> None:
+    """Every message about a subscriber, sent or not: part of erasing them."""
+    db.session.execute(
+        sa.delete(OutboxMessage).where(OutboxMessage.subscriber_id == subscriber_id)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,153 @@
+"""Where mail goes, from `ENGAGEMENT_MAIL_URL`: `console://` writes each message to the log;
+`smtp://user:pass@host:port` sends it over SMTP, upgraded with STARTTLS first when the URL
+says `?starttls=1` (`smtps://` speaks TLS from the first byte). Python's smtplib does the
+talking; this module turns its many exceptions into one: transient, or refused for good."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+log = logging.getLogger("engagement.mail")
+
+SCHEMES = {"console": None, "smtp": 25, "smtps": 465}
+SMTP_TIMEOUT = 10  # seconds for connecting and for each SMTP command
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+@dataclass(frozen=True)
+class MailServer:
+    scheme: str
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+    @property
+    def console(self) -> bool:
+        return self.scheme == "console"
+
+    def __repr__(self) -> str:  # never the password, not even in a traceback
+        return f"MailServer({self.scheme}://{self.host or ''}:{self.port or ''})"
+
+
+def parse_mail_url(url: str) -> MailServer:
+    """The mail server a URL names; ValueError (naming no password) when it names none."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise ValueError(f"the scheme must be console, smtp or smtps, not {parts.scheme!r}")
+    if scheme == "console":
+        return MailServer("console")
+    try:
+        port = parts.port or SCHEMES[scheme]
+    except ValueError:
+        raise ValueError("the port is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError(f"{scheme}:// needs a host")
+    options = parse_qs(parts.query)
+    starttls = options.get("starttls", ["0"])[-1].strip().lower() in TRUE_WORDS
+    return MailServer(
+        scheme=scheme,
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        starttls=starttls and scheme == "smtp",
+    )
+
+
+class DeliveryError(Exception):
+    """A message was not delivered. `permanent`: the server refused it for good (5xx), so
+    trying again cannot help. `broken`: the connection is gone; later messages need another."""
+
+    def __init__(self, message: str, *, permanent: bool = False, broken: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+        self.broken = broken
+
+
+class ConsoleConnection:
+    def send(self, sender: str, recipient: str, message: str) -> None:
+        log.info("mail from %s to %s (console://, not sent):\n%s", sender, recipient, message)
+
+
+class SmtpConnection:
+    def __init__(self, smtp: smtplib.SMTP):
+        self.smtp = smtp
+
+    def send(self, sender: str, recipient: str, message: str) -> None:
+        # An address or message beyond ASCII needs the server's SMTPUTF8 extension.
+        international = not (recipient.isascii() and message.isascii())
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
+        try:
+            refused = self.smtp.sendmail(sender, [recipient], message.encode("utf-8"),
+                                         mail_options=options)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            raise DeliveryError(_reply(code, text), permanent=code >= 500) from None
+        except smtplib.SMTPResponseException as error:  # sender refused, data refused, ...
+            raise DeliveryError(_reply(error.smtp_code, error.smtp_error),
+                                permanent=error.smtp_code >= 500) from None
+        except smtplib.SMTPNotSupportedError as error:
+            raise DeliveryError(str(error), permanent=True) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"connection lost: {error}", broken=True) from None
+        if refused:  # one recipient only: not reached, but kept for smtplib's contract
+            code, text = next(iter(refused.values()))
+            raise DeliveryError(_reply(code, text), permanent=code >= 500)
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}"[:400]
+
+
+@contextlib.contextmanager
+def connect(server: MailServer) -> Iterator[ConsoleConnection | SmtpConnection]:
+    """A connection to send messages over, closed afterwards; DeliveryError when the server
+    cannot be reached, refuses TLS or refuses the credentials."""
+    if server.console:
+        yield ConsoleConnection()
+        return
+    try:
+        if server.scheme == "smtps":
+            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=SMTP_TIMEOUT,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(server.host, server.port, timeout=SMTP_TIMEOUT)
+    except (OSError, smtplib.SMTPException) as error:
+        raise DeliveryError(f"cannot reach {server.host}:{server.port}: {error}") from None
+    try:
+        try:
+            if server.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if server.username:
+                smtp.login(server.username, server.password or "")
+        except (OSError, smtplib.SMTPException) as error:
+            raise DeliveryError(f"{server.host}:{server.port} refused the session: "
+                                f"{error}") from None
+        yield SmtpConnection(smtp)
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.quit()
+        smtp.close()
+
+
+def reachable(server: MailServer, timeout: float) -> bool:
+    """Whether the mail server accepts a TCP connection within `timeout` seconds."""
+    if server.console:
+        return True
+    try:
+        socket.create_connection((server.host, server.port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True

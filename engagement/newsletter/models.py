@@ -1,0 +1,72 @@
+"""Subscribers with their consent record, and the tokens of the links emailed to them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engagement.extensions import db
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"  # signed up, confirmation link not used yet
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class TokenPurpose(enum.StrEnum):
+    CONFIRM = "confirm"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class Subscriber(db.Model):
+    """One address, its state, and the consent record of its current subscription: a signup
+    of an address that is not confirmed replaces the record, so it always describes the
+    consent that the confirmation link confirmed."""
+
+    __tablename__ = "newsletter_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)  # normalised
+    name: Mapped[str | None] = mapped_column(sa.String(80))
+    status: Mapped[SubscriberStatus] = mapped_column(
+        sa.Enum(SubscriberStatus, name="subscriber_status", native_enum=False,
+                create_constraint=True, length=16,
+                values_callable=lambda statuses: [status.value for status in statuses]),
+        index=True,
+    )
+    created_at: Mapped[datetime]  # the address's first signup
+    updated_at: Mapped[datetime]
+    # The last confirmation email queued, for the resend throttle.
+    confirmation_sent_at: Mapped[datetime | None]
+
+    # --- The consent record ---
+    source: Mapped[str | None] = mapped_column(sa.String(64))  # where the form was
+    consent_version: Mapped[str] = mapped_column(sa.String(16))  # the consent text shown
+    signed_up_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    client_hash: Mapped[str | None] = mapped_column(sa.String(64))  # keyed hash of the address
+
+
+class SubscriberToken(db.Model):
+    """A token of an emailed link, stored as its SHA-256: random, for one purpose, and
+    unrelated to the subscriber's id."""
+
+    __tablename__ = "newsletter_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[TokenPurpose] = mapped_column(
+        sa.Enum(TokenPurpose, name="token_purpose", native_enum=False, create_constraint=True,
+                length=16, values_callable=lambda purposes: [p.value for p in purposes])
+    )
+    created_at: Mapped[datetime]
+    # Confirmation links expire; unsubscribe links work as long as the subscriber exists.
+    expires_at: Mapped[datetime | None]

@@ -1,0 +1,255 @@
+"""Newsletter rules: double opt-in signups that answer alike for every address, confirmation
+and unsubscription by token, the consent record, and the admins' list, export and erasure.
+Functions flush; the route commits, and the confirmation email leaves after that commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engagement.admin.services import audit
+from engagement.errors import NotFound, TokenExpired, UnknownToken
+from engagement.extensions import db
+from engagement.mail import outbox
+from engagement.newsletter.models import (
+    Subscriber,
+    SubscriberStatus,
+    SubscriberToken,
+    TokenPurpose,
+)
+from engagement.pagination import page_by_id
+
+# The version of the consent text the signup form shows; change it with the text, so that
+# each consent record says which words the subscriber agreed to.
+CONSENT_VERSION = "2026-11"
+CONFIRM_PATH = "/newsletter/confirm"
+UNSUBSCRIBE_PATH = "/newsletter/unsubscribe"
+
+CONFIRMATION_SUBJECT = "Please confirm your subscription"
+# No field the signup form took is repeated here (not even the name): whoever types someone
+# else's address must not be able to put words into the mail they get.
+CONFIRMATION_TEXT = """\
+Hello,
+
+someone, hopefully you, asked to receive our newsletter at this address.
+To confirm, open this link and press the button on the page:
+
+{confirm_url}
+
+The link works for {hours} hours. If you did not ask for this, ignore this
+email: without confirmation you will not be subscribed, and you will not
+hear from us again.
+
+To unsubscribe at any time: {unsubscribe_url}
+"""
+
+
+@dataclass(frozen=True)
+class NewsletterPolicy:
+    public_base_url: str
+    resend_after: timedelta
+    confirm_ttl: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> NewsletterPolicy:
+        return cls(
+            public_base_url=config["PUBLIC_BASE_URL"].rstrip("/"),
+            resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
+            confirm_ttl=timedelta(seconds=config["CONFIRM_TOKEN_TTL_SECONDS"]),
+        )
+
+    def link(self, path: str, token: str) -> str:
+        """An absolute link on the public base URL (never the request's Host)."""
+        return f"{self.public_base_url}{path}?{urlencode({'token': token})}"
+
+
+@dataclass(frozen=True)
+class Signup:
+    """A signup as the form sent it, with who sent it: the consent record's facts."""
+
+    email: str
+    name: str | None
+    source: str | None
+    user_agent: str | None
+    client_hash: str | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> None:
+    """Sign an address up, for double opt-in: it is pending until the emailed link confirms it.
+
+    A new, pending or unsubscribed address gets a fresh consent record; a confirmed one keeps
+    its own and gets no email. A confirmation email is queued at most once per address in
+    `resend_after`. Every address takes the same statements in the same order, sending or
+    not, so that neither the answer nor its timing says which kind of address it was.
+    """
+    email = signup.email.lower()  # one subscriber per address, however it is written
+    confirm_token, unsubscribe_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    message = subscriber_email(
+        email, CONFIRMATION_SUBJECT,
+        CONFIRMATION_TEXT.format(
+            confirm_url=policy.link(CONFIRM_PATH, confirm_token),
+            unsubscribe_url=policy.link(UNSUBSCRIBE_PATH, unsubscribe_token),
+            hours=int(policy.confirm_ttl.total_seconds() // 3600) or 1,
+        ),
+        unsubscribe_token=unsubscribe_token, policy=policy, now=now,
+    )
+    consent = {
+        "name": signup.name,
+        "source": signup.source,
+        "status": SubscriberStatus.PENDING,
+        "consent_version": CONSENT_VERSION,
+        "signed_up_at": now,
+        "confirmed_at": None,
+        "unsubscribed_at": None,
+        "user_agent": signup.user_agent[:512] if signup.user_agent else None,
+        "client_hash": signup.client_hash,
+        "updated_at": now,
+    }
+    insert = _dialect_insert(Subscriber).values(
+        email=email, created_at=now, confirmation_sent_at=None, **consent)
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=[Subscriber.email], set_=consent,
+        where=Subscriber.status != SubscriberStatus.CONFIRMED,
+    ))
+    subscriber_id = db.session.scalar(
+        sa.select(Subscriber.id).where(Subscriber.email == email))
+    # The throttle is claimed by the database: of two signups at once, one sends.
+    send = db.session.execute(
+        sa.update(Subscriber)
+        .where(Subscriber.id == subscriber_id,
+               Subscriber.status == SubscriberStatus.PENDING,
+               sa.or_(Subscriber.confirmation_sent_at.is_(None),
+                      Subscriber.confirmation_sent_at <= now - policy.resend_after))
+        .values(confirmation_sent_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    for token, purpose, expires_at in (
+        (confirm_token, TokenPurpose.CONFIRM, now + policy.confirm_ttl),
+        (unsubscribe_token, TokenPurpose.UNSUBSCRIBE, None),
+    ):
+        _insert_when(send, SubscriberToken, {
+            "token_hash": hash_token(token), "subscriber_id": subscriber_id,
+            "purpose": purpose, "created_at": now, "expires_at": expires_at,
+        })
+    outbox.enqueue(message, now=now, subscriber_id=subscriber_id, when=send)
+    db.session.flush()
+
+
+def subscriber_email(recipient: str, subject: str, body: str, *, unsubscribe_token: str,
+                     policy: NewsletterPolicy, now: datetime):
+    """An email to a subscriber: every one carries a one-click unsubscribe (RFC 8058)."""
+    return outbox.compose(recipient, subject, body, now=now, headers={
+        "List-Unsubscribe": f"<{policy.link(UNSUBSCRIBE_PATH, unsubscribe_token)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    })
+
+
+def _dialect_insert(model: type[db.Model]):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
+
+
+def _insert_when(condition: bool, model: type[db.Model], values: dict[str, Any]) -> None:
+    """INSERT ... SELECT ... WHERE condition: the same statement whether it inserts or not."""
+    table = model.__table__
+    row = sa.select(*(sa.literal(value, table.c[name].type) for name, value in values.items()))
+    db.session.execute(sa.insert(table).from_select(list(values),
+                                                    row.where(sa.literal(condition))))
+
+
+def _subscriber_for(token: str, purpose: TokenPurpose, now: datetime) -> Subscriber:
+    found = db.session.scalar(sa.select(SubscriberToken).where(
+        SubscriberToken.token_hash == hash_token(token), SubscriberToken.purpose == purpose))
+    if found is None:
+        raise UnknownToken()
+    if found.expires_at is not None and found.expires_at <= now:
+        raise TokenExpired("This link has expired: subscribe again to get a new one.")
+    return db.session.get(Subscriber, found.subscriber_id)
+
+
+def _drop_confirm_tokens(subscriber_id: int) -> None:
+    db.session.execute(sa.delete(SubscriberToken).where(
+        SubscriberToken.subscriber_id == subscriber_id,
+        SubscriberToken.purpose == TokenPurpose.CONFIRM,
+    ))
+
+
+def confirm_subscription(token: str, *, now: datetime) -> None:
+    """The emailed link was followed and its button pressed: the subscription starts. Every
+    confirmation link of the address is used up."""
+    subscriber = _subscriber_for(token, TokenPurpose.CONFIRM, now)
+    if subscriber.status is SubscriberStatus.PENDING:
+        subscriber.status = SubscriberStatus.CONFIRMED
+        subscriber.confirmed_at = now
+        subscriber.updated_at = now
+    _drop_confirm_tokens(subscriber.id)
+    db.session.flush()
+
+
+def unsubscribe(token: str, *, now: datetime) -> None:
+    """Stop the subscription (again, if it was stopped: the link keeps working). Confirmation
+    links still out are void, and mail not yet sent is not sent."""
+    subscriber = _subscriber_for(token, TokenPurpose.UNSUBSCRIBE, now)
+    if subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
+        subscriber.status = SubscriberStatus.UNSUBSCRIBED
+        subscriber.unsubscribed_at = now
+        subscriber.updated_at = now
+    _drop_confirm_tokens(subscriber.id)
+    outbox.erase_for_subscriber(subscriber.id)
+    db.session.flush()
+
+
+def token_state(token: str, purpose: TokenPurpose, *, now: datetime) -> None:
+    """Whether a link's token would work, changing nothing: raises as using it would."""
+    _subscriber_for(token, purpose, now)
+
+
+# --- The admins' side --------------------------------------------------------------------
+
+def _listing(status: str | None) -> sa.Select:
+    query = sa.select(Subscriber)
+    if status is not None:
+        query = query.where(Subscriber.status == SubscriberStatus(status))
+    return query
+
+
+def subscriber_page(status: str | None, limit: int, cursor: list | None) -> dict[str, Any]:
+    """Subscribers, newest first."""
+    return page_by_id(_listing(status), Subscriber.id, limit, cursor)
+
+
+def all_subscribers(status: str | None) -> Iterator[Subscriber]:
+    """Every subscriber, oldest first, read in chunks (for the export)."""
+    query = _listing(status).order_by(Subscriber.id).execution_options(yield_per=500)
+    yield from db.session.scalars(query)
+
+
+def record_export(status: str | None, *, actor: str, now: datetime) -> None:
+    audit(actor, "newsletter.export", "subscribers", {"status": status or "all"}, now=now)
+    db.session.flush()
+
+
+def erase_subscriber(subscriber_id: int, *, actor: str, now: datetime) -> None:
+    """Erasure: the subscriber, their consent record, their tokens and every message to them
+    are deleted. The audit entry names the id only, never the address."""
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise NotFound("No such subscriber.")
+    outbox.erase_for_subscriber(subscriber_id)
+    db.session.execute(
+        sa.delete(SubscriberToken).where(SubscriberToken.subscriber_id == subscriber_id))
+    db.session.delete(subscriber)
+    audit(actor, "newsletter.erase", f"subscriber:{subscriber_id}", now=now)
+    db.session.flush()
