@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from engagement.newsletter.routes import blp as newsletter
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
+    from engagement.widget.routes import bp as widget
 
     app.register_blueprint(health.bp)
     api.register_blueprint(articles)
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(newsletter)
     api.register_blueprint(newsletter_admin)
     app.register_blueprint(newsletter_pages.bp)
+    app.register_blueprint(widget)
 
 
 def register_commands(app: Flask) -> None:
