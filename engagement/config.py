@@ -168,7 +168,10 @@ def _check(config, log: logging.Logger) -> None:
         if production:
             raise ConfigError(f"{ENV_PREFIX}_SECRET_KEY is required in production")
         config["SECRET_KEY"] = secrets.token_urlsafe(32)
-        log.info("no %s_SECRET_KEY: using a random key for this process", ENV_PREFIX)
+        # Each worker makes its own: readers' fingerprints (share de-duplication) and avatars
+        # then differ between workers. One worker, or a key, keeps them whole.
+        log.warning("no %s_SECRET_KEY: a random key for this process only; set one when "
+                    "running several workers", ENV_PREFIX)
     if production and config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         workers = int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
         if workers > 1:
