@@ -1,16 +1,16 @@
 """Who is calling the admin API: the holder of the bearer token, and whether their role may.
 
-Every admin blueprint runs `authenticate` before its views. Both roles may use what is built
-so far; the admin-only parts of the contract (newsletter subscribers) will check the role."""
+Every admin blueprint is protected: `authenticate` runs before its views, and a blueprint for
+the admin role alone (newsletter subscribers) refuses moderators with 403."""
 
 from __future__ import annotations
 
 from flask import current_app, g, request
 
 from engagement.admin import services
-from engagement.admin.models import AdminToken
+from engagement.admin.models import AdminToken, Role
 from engagement.clock import now
-from engagement.errors import Unauthorized
+from engagement.errors import Forbidden, Unauthorized
 from engagement.extensions import db, limiter
 
 
@@ -30,8 +30,8 @@ def current_admin() -> AdminToken:
     return g.admin
 
 
-def protect(blueprint) -> None:
-    """Token check, failed-authentication limit and admin-call limit for a blueprint."""
+def protect(blueprint, role: Role = Role.MODERATOR) -> None:
+    """Token check, role check, failed-authentication limit and admin-call limit."""
     limiter.limit(
         lambda: current_app.config["LIMIT_AUTH_FAILURES"],
         deduct_when=lambda response: response.status_code == 401,
@@ -39,6 +39,12 @@ def protect(blueprint) -> None:
     )(blueprint)
     limiter.limit(lambda: current_app.config["LIMIT_ADMIN"], scope="admin")(blueprint)
     blueprint.before_request(authenticate)
+    if role is Role.ADMIN:
+
+        @blueprint.before_request
+        def _admins_only():
+            if current_admin().role is not Role.ADMIN:
+                raise Forbidden("This needs an admin token.")
 
     @blueprint.after_request
     def _never_stored(response):

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from engagement.admin.auth import current_admin, protect
 from engagement.admin.models import Role
 from engagement.clock import now
-from engagement.errors import ErrorSchema, Forbidden
+from engagement.errors import ErrorSchema
 from engagement.extensions import db
 from engagement.newsletter import services
 from engagement.newsletter.admin_schemas import (
@@ -28,14 +28,7 @@ blp = Blueprint(
     "newsletter_admin", __name__, url_prefix="/api/v1/admin/newsletter",
     description="Newsletter subscribers (admin role only).",
 )
-protect(blp)
-
-
-@blp.before_request
-def admins_only() -> None:
-    """After the token check: newsletter subscribers are for the admin role."""
-    if current_admin().role is not Role.ADMIN:
-        raise Forbidden("Newsletter subscribers are for the admin role only.")
+protect(blp, role=Role.ADMIN)
 
 
 @blp.route("/subscribers")
