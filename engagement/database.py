@@ -64,12 +64,14 @@ def upsert(
     values: dict[str, Any],
     update: dict[str, Any],
     where: sa.ColumnElement[bool] | None = None,
+    on: list[str] | None = None,
 ) -> bool:
-    """INSERT a row, or on a primary-key conflict UPDATE the existing row with `update` (only
-    where `where` holds of it); True when a row was inserted or updated. One atomic statement:
-    concurrent callers queue on the row and each sees the others' committed result."""
+    """INSERT a row, or on a conflict of its primary key (or of the unique columns `on`)
+    UPDATE the existing row with `update`, only where `where` holds of it; True when a row was
+    inserted or updated. One atomic statement: concurrent callers queue on the row and each
+    sees the others' committed result."""
     statement = _insert(session, model, values).on_conflict_do_update(
-        index_elements=_primary_key(model), set_=update, where=where
+        index_elements=on or _primary_key(model), set_=update, where=where
     )
     return session.execute(statement).rowcount == 1
 

@@ -100,9 +100,14 @@ def gunicorn(directory: Path, settings: dict[str, str], workers: int = 1) -> Ite
         wait_until_healthy(running)
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate a server process, and kill it if it will not go."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

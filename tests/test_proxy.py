@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import comment_fields
-from tests.live import Server, gunicorn
+from tests.live import Server, gunicorn, stop
 
 PROXY_HOST = "127.0.0.2"  # where nginx listens; readers connect here
 NGINX_PEER = "127.0.0.1"  # where nginx connects from (and where gunicorn listens)
@@ -140,12 +140,7 @@ def nginx(binary: str, directory: Path, upstream: str) -> Iterator[tuple[str, in
             time.sleep(0.05)
         yield PROXY_HOST, port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @dataclass

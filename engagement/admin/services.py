@@ -3,8 +3,6 @@ The audit log: one entry per change. Functions flush; the route or command commi
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -14,20 +12,17 @@ from engagement.admin.models import AdminToken, AuditEntry, Role
 from engagement.errors import InvalidInput
 from engagement.extensions import db
 from engagement.pagination import page_by_id
+from engagement.tokens import hash_token, new_token
 
 TOKEN_PREFIX = "eng_"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def create_token(name: str, role: Role, *, now: datetime) -> str:
     """A new token for `name`; only its hash is kept, so this is the one time it is seen."""
     if db.session.scalar(sa.select(AdminToken.id).where(AdminToken.name == name)):
         raise InvalidInput.field("name", f"A token named {name!r} exists; revoke it first.")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(AdminToken(name=name, role=role, token_hash=_hash(token), created_at=now))
+    token = new_token(TOKEN_PREFIX)
+    db.session.add(AdminToken(name=name, role=role, token_hash=hash_token(token), created_at=now))
     db.session.flush()
     return token
 
@@ -42,7 +37,9 @@ def revoke_token(name: str) -> bool:
 
 def authenticate(token: str, *, now: datetime) -> AdminToken | None:
     """The token's holder, or None for an unknown or revoked token."""
-    holder = db.session.scalar(sa.select(AdminToken).where(AdminToken.token_hash == _hash(token)))
+    holder = db.session.scalar(
+        sa.select(AdminToken).where(AdminToken.token_hash == hash_token(token))
+    )
     if holder is not None:
         holder.last_used_at = now
     return holder

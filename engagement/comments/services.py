@@ -3,9 +3,7 @@ author's edit and delete within the edit window. Functions flush; the route comm
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +32,7 @@ from engagement.extensions import db
 from engagement.http import MAX_DB_INT
 from engagement.moderation.rules import ModerationRules, hold_reasons
 from engagement.pagination import Cursor
+from engagement.tokens import hash_token, new_token
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def post_comment(
         held_for = hold_reasons(policy.moderation, fields["body"], body_html,
                                 first_time=not _published_before(email))
         status = CommentStatus.PENDING if held_for else CommentStatus.APPROVED
-    edit_token = secrets.token_urlsafe(32)
+    edit_token = new_token()
     comment = Comment(
         article_id=article.id,
         parent_id=parent_id,
@@ -93,7 +92,7 @@ def post_comment(
         body=fields["body"],
         body_html=body_html,
         created_at=now,
-        edit_token_hash=_hash_token(edit_token),
+        edit_token_hash=hash_token(edit_token),
         client_ip=client_ip,
     )
     db.session.add(comment)
@@ -208,7 +207,7 @@ def _authored(comment_id: int, edit_token: str | None, now: datetime, policy: Co
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.deleted:
         raise NotFound("No such comment.")
-    if not edit_token or not hmac.compare_digest(comment.edit_token_hash, _hash_token(edit_token)):
+    if not edit_token or not hmac.compare_digest(comment.edit_token_hash, hash_token(edit_token)):
         raise InvalidToken("The edit token does not match this comment.")
     if now >= comment.created_at + policy.edit_window:
         raise EditWindowExpired()
@@ -237,10 +236,6 @@ def count_flag(comment_id: int, threshold: int) -> None:
         comment.status = CommentStatus.FLAGGED
         comment.held_for = [*comment.held_for, "flags"]
         db.session.flush()
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- The public list ------------------------------------------------------------------------

@@ -4,8 +4,6 @@ Functions flush; the route commits, and the confirmation email leaves after that
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,9 +11,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engagement.admin.services import audit
+from engagement.database import upsert
 from engagement.errors import NotFound, TokenExpired, UnknownToken
 from engagement.extensions import db
 from engagement.mail import outbox
@@ -26,6 +24,7 @@ from engagement.newsletter.models import (
     TokenPurpose,
 )
 from engagement.pagination import page_by_id
+from engagement.tokens import hash_token, new_token
 
 # The version of the consent text the signup form shows; change it with the text, so that
 # each consent record says which words the subscriber agreed to.
@@ -82,10 +81,6 @@ class Signup:
     client_hash: str | None
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> None:
     """Sign an address up, for double opt-in: it is pending until the emailed link confirms it.
 
@@ -95,7 +90,7 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> Non
     not, so that neither the answer nor its timing says which kind of address it was.
     """
     email = signup.email.lower()  # one subscriber per address, however it is written
-    confirm_token, unsubscribe_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    confirm_token, unsubscribe_token = new_token(), new_token()
     message = subscriber_email(
         email, CONFIRMATION_SUBJECT,
         CONFIRMATION_TEXT.format(
@@ -117,12 +112,12 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> Non
         "client_hash": signup.client_hash,
         "updated_at": now,
     }
-    insert = _dialect_insert(Subscriber).values(
-        email=email, created_at=now, confirmation_sent_at=None, **consent)
-    db.session.execute(insert.on_conflict_do_update(
-        index_elements=[Subscriber.email], set_=consent,
-        where=Subscriber.status != SubscriberStatus.CONFIRMED,
-    ))
+    upsert(
+        db.session, Subscriber,
+        {"email": email, "created_at": now, "confirmation_sent_at": None, **consent},
+        update=consent, where=Subscriber.status != SubscriberStatus.CONFIRMED,
+        on=["email"],
+    )
     subscriber_id = db.session.scalar(
         sa.select(Subscriber.id).where(Subscriber.email == email))
     # The throttle is claimed by the database: of two signups at once, one sends.
@@ -154,11 +149,6 @@ def subscriber_email(recipient: str, subject: str, body: str, *, unsubscribe_tok
         "List-Unsubscribe": f"<{policy.link(UNSUBSCRIBE_PATH, unsubscribe_token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     })
-
-
-def _dialect_insert(model: type[db.Model]):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
 
 
 def _insert_when(condition: bool, model: type[db.Model], values: dict[str, Any]) -> None:
