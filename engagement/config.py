@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_MAX_AGE": 10,
     # Create and migrate the schema on start. None means: only for the embedded SQLite default.
     "AUTO_MIGRATE": None,
+    # Who may read GET /metrics: peers in these networks (the client address, as resolved
+    # through TRUSTED_PROXIES), or anyone sending `Authorization: Bearer <METRICS_TOKEN>`.
+    "METRICS_ALLOW": ["127.0.0.0/8", "::1/128"],
+    "METRICS_TOKEN": None,
     # --- Articles ---------------------------------------------------------------------------
     # An article id never seen before answers with defaults (and is recorded) instead of 404.
     "ARTICLES_AUTO_CREATE": True,
@@ -83,7 +87,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # The type of each setting is its default's; these defaults are None, so their type is named.
-TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "NEWSLETTER_CONFIRMED_URL": str}
+TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "NEWSLETTER_CONFIRMED_URL": str,
+                  "METRICS_TOKEN": str}
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
@@ -179,12 +184,11 @@ def _check(config, log: logging.Logger) -> None:
                 "in-memory rate limits are per process: set "
                 f"{ENV_PREFIX}_RATELIMIT_STORAGE_URI to redis://... for {workers} workers"
             )
-    try:
-        config["TRUSTED_PROXIES"] = [
-            ipaddress.ip_network(entry, strict=False) for entry in config["TRUSTED_PROXIES"]
-        ]
-    except ValueError as exc:
-        raise ConfigError(f"{ENV_PREFIX}_TRUSTED_PROXIES: {exc}") from exc
+    for key in ("TRUSTED_PROXIES", "METRICS_ALLOW"):
+        try:
+            config[key] = [ipaddress.ip_network(entry, strict=False) for entry in config[key]]
+        except ValueError as exc:
+            raise ConfigError(f"{ENV_PREFIX}_{key}: {exc}") from exc
     for key in ("MAX_BODY_BYTES", "COMMENT_MAX_LENGTH", "MAX_REPLY_DEPTH", "EDIT_WINDOW_SECONDS"):
         if config[key] < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive integer")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Blueprint, Flask, Response, g, request
+import hmac
+
+from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -19,7 +21,14 @@ from prometheus_client import (
     multiprocess,
 )
 
+from engagement.clients import client_address
+from engagement.errors import Forbidden
+
 bp = Blueprint("metrics", __name__)
+
+# Labels come from a closed set, so that no request can add a series: any other method is
+# "other", any path that matches no route is "unmatched", and statuses are the service's own.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 # One registry per process, made once: Prometheus metrics cannot be registered twice.
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -36,7 +45,10 @@ LATENCY = Histogram(
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus text exposition."""
+    """Prometheus text exposition, for the addresses of `ENGAGEMENT_METRICS_ALLOW` or the
+    bearer of `ENGAGEMENT_METRICS_TOKEN`."""
+    if not _may_scrape():
+        raise Forbidden("Metrics are for the operators' scraper.")
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -47,6 +59,25 @@ def metrics():
     return response
 
 
+def _may_scrape() -> bool:
+    config = current_app.config
+    token = config["METRICS_TOKEN"]
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(
+        offered.strip().encode(), token.encode()
+    ):
+        return True
+    address = client_address()
+    return address is not None and any(
+        address.version == network.version and address in network
+        for network in config["METRICS_ALLOW"]
+    )
+
+
+def _method_label() -> str:
+    return request.method if request.method in KNOWN_METHODS else "other"
+
+
 def _started():
     g.request_started = time.perf_counter()
 
@@ -54,10 +85,11 @@ def _started():
 def _observed(response):
     endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
     if endpoint != "metrics.metrics":
-        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        method = _method_label()
+        REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
         started = g.get("request_started")
         if started is not None:
-            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+            LATENCY.labels(method, endpoint).observe(time.perf_counter() - started)
     return response
 
 

@@ -1,0 +1,53 @@
+"""Attacks from the security review (issue 10), each sent as an attacker would send it: over HTTP
+to the app, or to a live gunicorn where the HTTP server takes part. Each test failed on the code
+before the fix."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import comment_fields
+
+OUTSIDER = {"REMOTE_ADDR": "203.0.113.9"}
+
+
+# --- 1. /metrics: bounded labels, not public ------------------------------------------------
+
+def test_invented_http_methods_do_not_grow_the_metrics(client):
+    for number in range(300):
+        client.open("/healthz", method=f"XA{number:04d}")
+
+    text = client.get("/metrics").get_data(as_text=True)
+
+    methods = {
+        sample.labels["method"]
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples if "method" in sample.labels
+    }
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert "XA0001" not in text
+    assert len(text) < 20_000
+
+
+def test_metrics_refuse_a_reader_from_outside(client):
+    response = client.get("/metrics", environ_base=OUTSIDER)
+
+    assert response.status_code == 403
+    assert response.json["reason"] == "forbidden"
+    assert "engagement_http_requests_total" not in response.get_data(as_text=True)
+
+
+def test_metrics_answer_an_allowed_network_or_the_token(make_app):
+    client = make_app(METRICS_ALLOW=["203.0.113.0/24"], METRICS_TOKEN="scrape-me").test_client()
+
+    assert client.get("/metrics", environ_base=OUTSIDER).status_code == 200
+    assert client.get("/metrics").status_code == 403  # loopback is no longer in the list
+    other = {"REMOTE_ADDR": "198.51.100.1"}
+    assert client.get("/metrics", environ_base=other).status_code == 403
+    wrong = client.get("/metrics", environ_base=other,
+                       headers={"Authorization": "Bearer scrape-you"})
+    assert wrong.status_code == 403
+    right = client.get("/metrics", environ_base=other,
+                       headers={"Authorization": "Bearer scrape-me"})
+    assert right.status_code == 200
