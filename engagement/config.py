@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_REPLY_DEPTH": 5,
     # How long the author may edit or delete a comment with its edit token.
     "EDIT_WINDOW_SECONDS": 900,
+    # What readers' identicons are derived from: "email" (a keyed hash: the same person gets
+    # the same picture everywhere), "name", or "off". See the README's Security model.
+    "AVATARS": "email",
     # --- Shares -----------------------------------------------------------------------------
     "SHARE_NETWORKS": [
         "facebook", "x", "pinterest", "linkedin", "tumblr",
@@ -195,6 +198,8 @@ def _check(config, log: logging.Logger) -> None:
     for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE"):
         if config[key] < 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
+    if config["AVATARS"] not in ("email", "name", "off"):
+        raise ConfigError(f"{ENV_PREFIX}_AVATARS must be email, name or off")
     if config["MODERATION_MODE"] not in ("none", "first_time", "all"):
         raise ConfigError(f"{ENV_PREFIX}_MODERATION_MODE must be none, first_time or all")
 

@@ -51,3 +51,37 @@ def test_metrics_answer_an_allowed_network_or_the_token(make_app):
     right = client.get("/metrics", environ_base=other,
                        headers={"Authorization": "Bearer scrape-me"})
     assert right.status_code == 200
+
+
+# --- 2. Avatars are no oracle ---------------------------------------------------------------
+
+def _avatar_of_posting(client, **fields):
+    response = client.post("/api/v1/articles/a/comments", json=comment_fields(**fields))
+    assert response.status_code == 201, response.json
+    return response.json["comment"]["avatar"]
+
+
+def test_a_honeypot_comment_shows_no_avatar(client):
+    known = _avatar_of_posting(client, author_email="victim@example.com")
+
+    guessed = _avatar_of_posting(client, author_email="victim@example.com",
+                                 website_url="http://bot.example")
+
+    assert known and guessed == ""
+
+
+def test_a_held_comment_shows_no_avatar(make_app):
+    client = make_app(MODERATION_MODE="all").test_client()
+
+    assert _avatar_of_posting(client, author_email="victim@example.com") == ""
+
+
+@pytest.mark.parametrize("source", ["name", "off"])
+def test_avatars_need_not_come_from_the_email(make_app, source):
+    client = make_app(AVATARS=source).test_client()
+
+    first = _avatar_of_posting(client, author_name="Ada", author_email="one@example.com")
+    second = _avatar_of_posting(client, author_name="Ada", author_email="two@example.com")
+
+    assert first == second
+    assert (first == "") is (source == "off")

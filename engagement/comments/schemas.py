@@ -77,7 +77,9 @@ class CommentOut(ma.Schema):
     parent_id = ma.fields.Integer(allow_none=True)
     author_name = ma.fields.String(allow_none=True)
     author_website = ma.fields.String(allow_none=True)
-    avatar = ma.fields.String(metadata={"description": "Keyed hash of the email, for identicons"})
+    avatar = ma.fields.String(metadata={
+        "description": "Keyed hash for identicons (of the email, or the name, per "
+                       "`ENGAGEMENT_AVATARS`); empty for a comment that is not public"})
     body_html = ma.fields.String()
     created_at = Timestamp()
     edited_at = Timestamp(allow_none=True)

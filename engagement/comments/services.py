@@ -41,6 +41,7 @@ class CommentPolicy:
     moderation: ModerationRules
     max_depth: int
     edit_window: timedelta
+    avatars: str = "email"
 
     @classmethod
     def from_config(cls, config, moderation: ModerationRules) -> CommentPolicy:
@@ -49,6 +50,7 @@ class CommentPolicy:
             moderation=moderation,
             max_depth=config["MAX_REPLY_DEPTH"],
             edit_window=timedelta(seconds=config["EDIT_WINDOW_SECONDS"]),
+            avatars=config["AVATARS"],
         )
 
 
@@ -88,7 +90,7 @@ def post_comment(
         author_name=fields["author_name"].strip(),
         author_email=email,
         author_website=fields["author_website"],
-        avatar=keyed_hash("avatar", email)[:32],
+        avatar=avatar_of(email, fields["author_name"].strip(), policy.avatars),
         body=fields["body"],
         body_html=body_html,
         created_at=now,
@@ -98,6 +100,16 @@ def post_comment(
     db.session.add(comment)
     db.session.flush()
     return PostedComment(comment, edit_token, now + policy.edit_window)
+
+
+def avatar_of(email: str, name: str, source: str) -> str:
+    """The identicon key: a keyed hash of the email (the same person, the same picture), of
+    the name (no email involved), or nothing at all."""
+    if source == "email":
+        return keyed_hash("avatar", email)[:32]
+    if source == "name":
+        return keyed_hash("avatar-name", name.casefold())[:32]
+    return ""
 
 
 def _published_before(email: str) -> bool:
@@ -338,14 +350,16 @@ def _prune(node: dict[str, Any]) -> bool:
 
 
 def public_comment(comment: Comment) -> dict[str, Any]:
-    """A comment as the public sees it (replies are filled in by the thread)."""
+    """A comment as the public sees it (replies are filled in by the thread). A comment that is
+    not public shows no avatar: guessing its author's email must not confirm who wrote it."""
     deleted = comment.deleted
+    public = comment.status is CommentStatus.APPROVED and not deleted
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
         "author_name": None if deleted else comment.author_name,
         "author_website": None if deleted else comment.author_website,
-        "avatar": "" if deleted else comment.avatar,
+        "avatar": comment.avatar if public else "",
         "body_html": "" if deleted else comment.body_html,
         "created_at": comment.created_at,
         "edited_at": comment.edited_at,
