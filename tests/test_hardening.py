@@ -85,3 +85,58 @@ def test_avatars_need_not_come_from_the_email(make_app, source):
 
     assert first == second
     assert (first == "") is (source == "off")
+
+
+# --- 3. first_time: a regular's email is no pass --------------------------------------------
+
+def _post_from(client, address, **fields):
+    response = client.post("/api/v1/articles/a/comments", json=comment_fields(**fields),
+                           environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def regular(make_app, moderator_of):
+    """first_time moderation, and Ada's first comment (from 198.51.100.7) approved."""
+    app = make_app(MODERATION_MODE="first_time")
+    client = app.test_client()
+    first = _post_from(client, "198.51.100.7", author_name="Ada", author_email="ada@example.com")
+    assert first["status"] == "pending"
+    decided = client.patch(f"/api/v1/admin/comments/{first['comment']['id']}",
+                           json={"status": "approved"}, headers=moderator_of(app))
+    assert decided.status_code == 200
+    return client
+
+
+@pytest.fixture
+def moderator_of():
+    from tests.conftest import make_token
+
+    return lambda app: {"Authorization": f"Bearer {make_token(app)}"}
+
+
+def test_an_impostor_with_a_regulars_email_is_held_like_a_stranger(regular):
+    impostor = _post_from(regular, "203.0.113.50", author_name="Ada",
+                          author_email="ada@example.com", body="I take it all back.")
+    stranger = _post_from(regular, "203.0.113.50", author_name="Ada",
+                          author_email="nobody@example.com", body="I take it all back.")
+
+    assert impostor["status"] == stranger["status"] == "pending"
+    assert impostor["comment"]["avatar"] == stranger["comment"]["avatar"] == ""
+    listed = regular.get("/api/v1/articles/a/comments").json
+    assert [item["body_html"] for item in listed["items"]] == ["<p>First!</p>"]
+
+
+def test_another_name_with_a_regulars_email_is_held(regular):
+    answer = _post_from(regular, "198.51.100.7", author_name="Not Ada",
+                        author_email="ada@example.com")
+
+    assert answer["status"] == "pending"
+
+
+def test_the_regular_from_their_own_network_is_published(regular):
+    answer = _post_from(regular, "198.51.100.99", author_name="ada",
+                        author_email="ADA@example.com", body="Again!")
+
+    assert answer["status"] == "approved"

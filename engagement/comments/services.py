@@ -4,6 +4,7 @@ author's edit and delete within the edit window. Functions flush; the route comm
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,8 +77,9 @@ def post_comment(
     if fields.get("website_url"):
         status, held_for = CommentStatus.SPAM, ["honeypot"]
     else:
+        trusted = _trusted_author(email, fields["author_name"].strip(), client_ip)
         held_for = hold_reasons(policy.moderation, fields["body"], body_html,
-                                first_time=not _published_before(email))
+                                first_time=not trusted)
         status = CommentStatus.PENDING if held_for else CommentStatus.APPROVED
     edit_token = new_token()
     comment = Comment(
@@ -112,11 +114,32 @@ def avatar_of(email: str, name: str, source: str) -> str:
     return ""
 
 
-def _published_before(email: str) -> bool:
-    """Whether a moderator (or the rules) ever let one of this author's comments through."""
-    return db.session.scalar(
-        sa.select(Comment.id).where(Comment.author_email == email, _visible).limit(1)
-    ) is not None
+# How near a new comment's address must be to one of the author's approved comments: a home
+# or office network, so that one person's changing addresses count and a stranger's do not.
+TRUSTED_PREFIX = {4: 24, 6: 48}
+TRUSTED_CANDIDATES = 50
+
+
+def _trusted_author(email: str, name: str, client_ip: str | None) -> bool:
+    """Whether `first_time` moderation may let the comment through: an approved comment with
+    the same email *and* the same name, sent from a nearby network. The email alone is no
+    proof (anyone can type it), so a regular's address from elsewhere is held like a stranger's,
+    and the answer says nothing about whether the address commented before."""
+    if client_ip is None:
+        return False
+    here = ipaddress.ip_address(client_ip)
+    network = ipaddress.ip_network(f"{here}/{TRUSTED_PREFIX[here.version]}", strict=False)
+    rows = db.session.execute(
+        sa.select(Comment.author_name, Comment.client_ip)
+        .where(Comment.author_email == email, _visible, Comment.client_ip.is_not(None))
+        .order_by(Comment.id.desc())
+        .limit(TRUSTED_CANDIDATES)
+    )
+    for earlier_name, earlier_ip in rows:
+        earlier = ipaddress.ip_address(earlier_ip)
+        if earlier_name.casefold() == name.casefold() and earlier in network:
+            return True
+    return False
 
 
 def public_status(comment: Comment) -> str:
