@@ -7,9 +7,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 from collections.abc import Sequence
 
 from flask import current_app, g, request
+
+log = logging.getLogger("engagement.clients")
+
+# What gunicorn gives as the peer of a connection on a unix socket.
+UNIX_SOCKET_PEER = ""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -43,7 +49,12 @@ def resolve_client(
     hide behind garbage; a chain made only of trusted proxies yields its leftmost address.
     """
     client = parse_address(peer)
-    if client is None or not _is_trusted(client, trusted):
+    if client is None:
+        if peer != UNIX_SOCKET_PEER or not trusted:
+            return None
+        # A unix socket, which only a process on this host (the proxy the operator
+        # configured) can reach: its X-Forwarded-For is believed like a trusted proxy's.
+    elif not _is_trusted(client, trusted):
         return client
     hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
     for hop in reversed(hops):
@@ -63,12 +74,32 @@ def _is_trusted(address: IPAddress, trusted: Sequence[IPNetwork]) -> bool:
 def client_address() -> IPAddress | None:
     """The current request's client address (computed once per request)."""
     if "client_address" not in g:
-        g.client_address = resolve_client(
-            request.remote_addr,
-            request.headers.getlist("X-Forwarded-For"),
-            current_app.config["TRUSTED_PROXIES"],
-        )
+        trusted = current_app.config["TRUSTED_PROXIES"]
+        forwarded_for = request.headers.getlist("X-Forwarded-For")
+        g.client_address = resolve_client(request.remote_addr, forwarded_for, trusted)
+        _warn_if_everyone_looks_alike(request.remote_addr, bool(forwarded_for), trusted)
     return g.client_address
+
+
+def _warn_if_everyone_looks_alike(
+    peer: str | None, forwarded: bool, trusted: Sequence[IPNetwork]
+) -> None:
+    """Say once per process when the setup makes every reader the same client: requests over
+    a unix socket with no trusted proxy, or a proxy's X-Forwarded-For that is not believed.
+    Limits, bans, flags and share counts then treat the whole readership as one reader."""
+    address = parse_address(peer)
+    if peer == UNIX_SOCKET_PEER and not trusted:
+        kind, problem = "unix-socket", ("requests arrive on a unix socket and ENGAGEMENT_TRUSTED_PROXIES is empty: "
+                   "every reader is one client; list the proxy (any address will do) in it")
+    elif forwarded and address is not None and not _is_trusted(address, trusted):
+        kind, problem = "forwarded-for", (f"X-Forwarded-For from {address} is ignored: it is not in "
+                   "ENGAGEMENT_TRUSTED_PROXIES; if it is your proxy, every reader is one client")
+    else:
+        return
+    warned = current_app.extensions.setdefault("engagement.client_warnings", set())
+    if kind not in warned:  # once per kind, whatever the addresses: the log cannot be flooded
+        warned.add(kind)
+        log.warning(problem)
 
 
 def current_limit_key() -> str:

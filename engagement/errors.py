@@ -95,6 +95,14 @@ class Banned(DomainError):
     status, reason, message = 403, "banned", "You may not comment here."
 
 
+class RateLimited(DomainError):
+    status, reason, message = 429, "rate_limited", "Too many requests: try again later."
+
+    def __init__(self, retry_after: int, message: str | None = None):
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class Unavailable(DomainError):
     status, reason, message = 503, "unavailable", "The service cannot answer right now."
 

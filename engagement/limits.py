@@ -7,9 +7,15 @@ store answers again (flask-limiter checks it again with a growing back-off)."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 from flask import Flask, current_app
+from limits import parse_many
 
 from engagement.extensions import limiter
+
+log = logging.getLogger("engagement.limits")
 
 
 def _setting(name: str):
@@ -29,6 +35,23 @@ shares = limiter.shared_limit(_setting("SHARES"), scope="shares")
 subscriptions = limiter.shared_limit(_setting("SUBSCRIPTIONS"), scope="subscriptions")
 reads = limiter.shared_limit(_setting("READS"), scope="reads", exempt_when=limit_store_down)
 admin = limiter.shared_limit(_setting("ADMIN"), scope="admin")
+
+
+def spend(limit: str, scope: str, key: str) -> int | None:
+    """Count one event against a limit outside a view's decorator (a failed sign-in, a mail
+    to one mailbox): None while allowed, else the seconds until it is allowed again. Limits
+    off, or a store that does not answer, allow it, as the decorators do."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return None
+    strategy = limiter.limiter
+    try:
+        for item in parse_many(limit):
+            if not strategy.hit(item, scope, key):
+                reset_at, _ = strategy.get_window_stats(item, scope, key)
+                return max(1, int(reset_at - time.time()) + 1)
+    except Exception:  # the store is down: fail open, like the decorators
+        log.warning("rate-limit store unreachable while counting %s", scope)
+    return None
 
 
 def register_limits(app: Flask) -> None:

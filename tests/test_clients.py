@@ -101,6 +101,8 @@ PROXIES = networks("10.0.0.0/8", "192.168.0.0/16", "2001:db8:aaaa::/48")
         pytest.param("2001:db8:aaab::1", [SPOOFED], PROXIES, "2001:db8:aaab::1",
                      id="ipv6-peer-just-outside-the-trusted-network"),
         pytest.param(None, [CLIENT], PROXIES, None, id="no-peer"),
+        pytest.param("", [CLIENT], PROXIES, CLIENT, id="unix-socket-with-trusted-proxies"),
+        pytest.param("", [CLIENT], [], None, id="unix-socket-without-trusted-proxies"),
         pytest.param("not-an-address", [CLIENT], PROXIES, None, id="unparseable-peer"),
     ],
 )

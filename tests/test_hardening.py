@@ -4,10 +4,19 @@ before the fix."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import comment_fields
+from tests.conftest import comment_fields, make_token
+from tests.live import ROOT, gunicorn_command, stop
+from tests.test_proxy import NGINX_PEER, Reader, nginx, nginx_binary  # noqa: F401 (fixture)
 
 OUTSIDER = {"REMOTE_ADDR": "203.0.113.9"}
 
@@ -111,8 +120,6 @@ def regular(make_app, moderator_of):
 
 @pytest.fixture
 def moderator_of():
-    from tests.conftest import make_token
-
     return lambda app: {"Authorization": f"Bearer {make_token(app)}"}
 
 
@@ -140,3 +147,79 @@ def test_the_regular_from_their_own_network_is_published(regular):
                         author_email="ADA@example.com", body="Again!")
 
     assert answer["status"] == "approved"
+
+
+# --- 7. Everyone one client: unix sockets, untrusted proxies, admin lock-out ----------------
+
+@contextlib.contextmanager
+def gunicorn_on_socket(directory: Path, settings: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """gunicorn listening on a unix socket, as operators run it behind nginx on one host;
+    yields the socket's path and the server's log."""
+    socket_path = directory / "g.sock"
+    log = directory / "gunicorn.log"
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("ENGAGEMENT_") and key != "WEB_CONCURRENCY"}
+    environment.update({
+        "DATABASE_URL": f"sqlite:///{directory / 'engagement.sqlite3'}",
+        "ENGAGEMENT_AUTO_MIGRATE": "true",
+        "ENGAGEMENT_SECRET_KEY": "live-test-secret",
+        **settings,
+    })
+    command = gunicorn_command(0)
+    command[command.index("--bind") + 1] = f"unix:{socket_path}"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL,
+                                   stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not socket_path.exists() and process.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        yield f"http://unix:{socket_path}:", log
+    finally:
+        stop(process)
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_behind_nginx_on_a_unix_socket(nginx_binary, tmp_path, trusted):  # noqa: F811
+    settings = {"ENGAGEMENT_LIMIT_COMMENTS": "2/minute"}
+    if trusted:
+        settings["ENGAGEMENT_TRUSTED_PROXIES"] = NGINX_PEER
+    with gunicorn_on_socket(tmp_path, settings) as (upstream, log), \
+            nginx(nginx_binary, tmp_path / "nginx", upstream) as proxy:
+        a, b = Reader("127.0.0.41"), Reader("127.0.0.42")
+        statuses = [a.comment(proxy).status for _ in range(3)]
+        of_b = b.comment(proxy).status
+        a.comment(proxy)
+
+    assert statuses == [201, 201, 429]
+    warnings = log.read_text().count("ENGAGEMENT_TRUSTED_PROXIES")
+    if trusted:
+        assert of_b == 201  # B is not A, although both come through one socket
+        assert warnings == 0
+    else:
+        assert of_b == 429  # every reader is one client: the operator is told, once
+        assert warnings == 1
+
+
+def test_an_untrusted_proxys_forwarded_for_is_reported_once(client, caplog):
+    for number in range(5):
+        client.get("/api/v1/trending", headers={"X-Forwarded-For": f"198.51.100.{number}"})
+
+    reports = [record for record in caplog.records if "X-Forwarded-For" in record.getMessage()]
+    assert len(reports) == 1
+    assert "ENGAGEMENT_TRUSTED_PROXIES" in reports[0].getMessage()
+
+
+def test_bad_tokens_never_lock_out_a_valid_one(make_app):
+    app = make_app(LIMIT_AUTH_FAILURES="3/minute")
+    client = app.test_client()
+    valid = {"Authorization": f"Bearer {make_token(app)}"}
+
+    failures = [client.get("/api/v1/admin/comments",
+                           headers={"Authorization": f"Bearer guess-{n}"}).status_code
+                for n in range(10)]
+
+    assert failures[:3] == [401] * 3 and set(failures[3:]) == {429}
+    assert client.get("/api/v1/admin/comments", headers=valid).status_code == 200

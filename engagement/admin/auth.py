@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
+from engagement import limits
 from engagement.admin import services
 from engagement.admin.models import AdminToken, Role
+from engagement.clients import current_limit_key
 from engagement.clock import now
-from engagement.errors import Forbidden, Unauthorized
+from engagement.errors import Forbidden, RateLimited, Unauthorized
 from engagement.extensions import db, limiter
 
 
@@ -21,6 +23,13 @@ def authenticate() -> None:
     if scheme.lower() == "bearer" and token.strip():
         holder = services.authenticate(token.strip(), now=now())
     if holder is None:
+        # Only failures count, and only failures are refused: a flood of bad tokens from an
+        # address (or from everyone, when the proxy setup hides who is who) never locks a
+        # valid token out.
+        wait = limits.spend(current_app.config["LIMIT_AUTH_FAILURES"], "admin-auth-failures",
+                            current_limit_key())
+        if wait is not None:
+            raise RateLimited(wait, "Too many failed sign-ins: try again later.")
         raise Unauthorized("A valid admin token is required.")
     g.admin = holder
     db.session.commit()  # last_used_at, whatever the view does next
@@ -31,12 +40,7 @@ def current_admin() -> AdminToken:
 
 
 def protect(blueprint, role: Role = Role.MODERATOR) -> None:
-    """Token check, role check, failed-authentication limit and admin-call limit."""
-    limiter.limit(
-        lambda: current_app.config["LIMIT_AUTH_FAILURES"],
-        deduct_when=lambda response: response.status_code == 401,
-        scope="admin-auth-failures",
-    )(blueprint)
+    """Token check (with its failed-authentication limit), role check and admin-call limit."""
     limiter.limit(lambda: current_app.config["LIMIT_ADMIN"], scope="admin")(blueprint)
     blueprint.before_request(authenticate)
     if role is Role.ADMIN:
