@@ -89,10 +89,12 @@ def _warn_if_everyone_looks_alike(
     Limits, bans, flags and share counts then treat the whole readership as one reader."""
     address = parse_address(peer)
     if peer == UNIX_SOCKET_PEER and not trusted:
-        kind, problem = "unix-socket", ("requests arrive on a unix socket and ENGAGEMENT_TRUSTED_PROXIES is empty: "
+        kind = "unix-socket"
+        problem = ("requests arrive on a unix socket and ENGAGEMENT_TRUSTED_PROXIES is empty: "
                    "every reader is one client; list the proxy (any address will do) in it")
     elif forwarded and address is not None and not _is_trusted(address, trusted):
-        kind, problem = "forwarded-for", (f"X-Forwarded-For from {address} is ignored: it is not in "
+        kind = "forwarded-for"
+        problem = (f"X-Forwarded-For from {address} is ignored: it is not in "
                    "ENGAGEMENT_TRUSTED_PROXIES; if it is your proxy, every reader is one client")
     else:
         return

@@ -6,10 +6,9 @@ Counters live in the process. Under several gunicorn workers, set PROMETHEUS_MUL
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
-
-import hmac
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
