@@ -63,7 +63,7 @@ PUBLIC_API = r"/api/v1/(?!admin/).*"
 def cors_options(origins: list[str]) -> dict[str, Any]:
     return {
         "origins": origins,
-        "methods": ["GET", "POST", "PATCH", "DELETE"],
+        "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
         "allow_headers": ["Content-Type", "X-Edit-Token", "If-None-Match"],
         "expose_headers": ["ETag", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
                            "X-RateLimit-Reset"],
@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from engagement.newsletter.routes import blp as newsletter
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
+    from engagement.votes.routes import blp as votes
     from engagement.widget.routes import bp as widget
 
     app.register_blueprint(health.bp)
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(admin_articles)
     api.register_blueprint(bans)
     api.register_blueprint(shares)
+    api.register_blueprint(votes)
     api.register_blueprint(trending)
     api.register_blueprint(newsletter)
     api.register_blueprint(newsletter_admin)

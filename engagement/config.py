@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
         "email", "whatsapp", "reddit", "telegram", "copy_link",
     ],
     "SHARE_DEDUPE_SECONDS": 86400,
+    # --- Votes ------------------------------------------------------------------------------
+    # "updown" (up and down), "up" (upvotes only) or "off" (the vote endpoints answer 404).
+    "VOTES": "updown",
     # --- Moderation (starting values; changed at run time by moderators) -------------------
     "MODERATION_MODE": "none",
     "MAX_LINKS": 2,
@@ -83,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_EDITS": "20/hour",
     "LIMIT_FLAGS": "20/hour",
     "LIMIT_SHARES": "60/minute",
+    "LIMIT_VOTES": "60/hour",
     "LIMIT_SUBSCRIPTIONS": "5/hour",
     "LIMIT_READS": "600/minute",
     "LIMIT_AUTH_FAILURES": "10/minute",
@@ -202,6 +206,8 @@ def _check(config, log: logging.Logger) -> None:
         raise ConfigError(f"{ENV_PREFIX}_AVATARS must be email, name or off")
     if config["MODERATION_MODE"] not in ("none", "first_time", "all"):
         raise ConfigError(f"{ENV_PREFIX}_MODERATION_MODE must be none, first_time or all")
+    if config["VOTES"] not in ("updown", "up", "off"):
+        raise ConfigError(f"{ENV_PREFIX}_VOTES must be updown, up or off")
 
 
 def _derive(app) -> None:

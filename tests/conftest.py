@@ -22,7 +22,8 @@ from engagement.extensions import db
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GENEROUS_LIMITS = {
     f"LIMIT_{kind}": "10000/minute"
-    for kind in ("COMMENTS", "EDITS", "FLAGS", "SHARES", "SUBSCRIPTIONS", "READS", "ADMIN")
+    for kind in ("COMMENTS", "EDITS", "FLAGS", "SHARES", "VOTES", "SUBSCRIPTIONS", "READS",
+                 "ADMIN")
 }
 TEST_SECRET = "test-secret-key"
 

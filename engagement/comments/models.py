@@ -24,6 +24,9 @@ class Comment(db.Model):
     __table_args__ = (
         # The public list: an article's approved top-level comments, pinned first, by id.
         sa.Index("ix_comments_listing", "article_id", "status", "thread_id", "pinned", "id"),
+        # The same list best first (order=best).
+        sa.Index("ix_comments_best", "article_id", "status", "thread_id", "pinned", "vote_score",
+                 "id"),
         sa.CheckConstraint("depth >= 0", name="depth_not_negative"),
     )
 
@@ -59,6 +62,11 @@ class Comment(db.Model):
     pinned: Mapped[bool] = mapped_column(default=False)
     # Readers' flags so far, counted in place so that concurrent flags cannot miss the threshold.
     flag_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Readers' votes, tallied in place as each vote is cast, and the lower bound of the Wilson
+    # score interval of those tallies (what order=best sorts by), kept with them.
+    upvotes: Mapped[int] = mapped_column(default=0, server_default="0")
+    downvotes: Mapped[int] = mapped_column(default=0, server_default="0")
+    vote_score: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
     created_at: Mapped[datetime]
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]

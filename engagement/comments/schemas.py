@@ -68,7 +68,9 @@ class EditTokenHeader(ma.Schema):
 
 class CommentListArgs(PageArgs):
     order = ma.fields.String(
-        load_default="oldest", validate=ma.validate.OneOf(["oldest", "newest"])
+        load_default="oldest", validate=ma.validate.OneOf(["oldest", "newest", "best"]),
+        metadata={"description": "best: by the lower bound of the Wilson score interval of "
+                                 "the votes, ties newest first"},
     )
 
 
@@ -85,6 +87,8 @@ class CommentOut(ma.Schema):
     edited_at = Timestamp(allow_none=True)
     pinned = ma.fields.Boolean()
     deleted = ma.fields.Boolean()
+    upvotes = ma.fields.Integer()
+    downvotes = ma.fields.Integer()
     replies = ma.fields.List(ma.fields.Nested(lambda: CommentOut()))
 
 

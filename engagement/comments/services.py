@@ -320,11 +320,10 @@ def list_comments(
     )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(top_level.subquery()))
 
-    newest = order == "newest"
-    by_age = Comment.id.desc() if newest else Comment.id.asc()
-    page = top_level.order_by(Comment.pinned.desc(), by_age)
+    page = top_level.order_by(Comment.pinned.desc(), *_ORDERS[order])
     if cursor is not None:
-        page = page.where(_after(cursor, newest))
+        page = page.where(_after_best(cursor) if order == "best"
+                          else _after(cursor, newest=order == "newest"))
     rows = db.session.scalars(page.limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -335,11 +334,25 @@ def list_comments(
         .order_by(Comment.id)
     ).all() if rows else []
     items = _threads(rows, replies)
-    next_cursor = Cursor.encode([rows[-1].pinned, rows[-1].id]) if has_more else None
+    next_cursor = Cursor.encode(_position(rows[-1], order)) if has_more else None
     return {"items": items, "next_cursor": next_cursor, "total": total}
 
 
-def _after(cursor: list, newest: bool):
+# After pinned first: by age, or best first (Wilson lower bound of the votes, ties newest first).
+_ORDERS = {
+    "oldest": (Comment.id.asc(),),
+    "newest": (Comment.id.desc(),),
+    "best": (Comment.vote_score.desc(), Comment.id.desc()),
+}
+
+
+def _position(comment: Comment, order: str) -> list:
+    if order == "best":
+        return [comment.pinned, comment.vote_score, comment.id]
+    return [comment.pinned, comment.id]
+
+
+def _after(cursor: list, *, newest: bool):
     """Rows after the cursor's (pinned, id) in (pinned first, then id) order."""
     if (
         len(cursor) != 2
@@ -350,9 +363,30 @@ def _after(cursor: list, newest: bool):
         raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
     pinned, last_id = cursor
     later = Comment.id < last_id if newest else Comment.id > last_id
+    return _after_in_pinned_order(pinned, later)
+
+
+def _after_in_pinned_order(pinned: bool, later: sa.ColumnElement[bool]):
     if pinned:
         return sa.or_(Comment.pinned.is_(False), sa.and_(Comment.pinned.is_(True), later))
     return sa.and_(Comment.pinned.is_(False), later)
+
+
+def _after_best(cursor: list):
+    """Rows after the cursor's (pinned, vote_score, id) in best-first order."""
+    if (
+        len(cursor) != 3
+        or not isinstance(cursor[0], bool)
+        or type(cursor[1]) not in (int, float)
+        or not 0 <= cursor[1] <= 1
+        or type(cursor[2]) is not int
+        or not 0 < cursor[2] <= MAX_DB_INT
+    ):
+        raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
+    pinned, score, last_id = cursor
+    later = sa.or_(Comment.vote_score < score,
+                   sa.and_(Comment.vote_score == score, Comment.id < last_id))
+    return _after_in_pinned_order(pinned, later)
 
 
 def _threads(top_level: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:
@@ -388,6 +422,8 @@ def public_comment(comment: Comment) -> dict[str, Any]:
         "edited_at": comment.edited_at,
         "pinned": comment.pinned,
         "deleted": deleted,
+        "upvotes": comment.upvotes,
+        "downvotes": comment.downvotes,
         "replies": [],
     }
 

@@ -256,16 +256,21 @@ def lift_ban(ban_id: int, *, actor: str, now: datetime) -> None:
     db.session.flush()
 
 
-def refuse_banned(email: str, address: IPAddress | None, *, now: datetime) -> None:
-    """Banned when the author's email or the client's address is under an active ban.
+def refuse_banned(email: str | None, address: IPAddress | None, *, now: datetime) -> None:
+    """Banned when the author's email (if the request has one) or the client's address is
+    under an active ban.
 
     One query: the email's bans by index, and every active IP ban, tested here with
     `ipaddress`. That is linear in the number of active IP bans, which suits the hundreds a
     site keeps; for very many, store each network's first and last address as sortable keys
     and look the address up by range (or use PostgreSQL's inet type with a GiST index)."""
-    wanted = [sa.and_(Ban.kind == BanKind.EMAIL, Ban.value == email.lower())]
+    wanted = []
+    if email is not None:
+        wanted.append(sa.and_(Ban.kind == BanKind.EMAIL, Ban.value == email.lower()))
     if address is not None:
         wanted.append(Ban.kind == BanKind.IP)
+    if not wanted:
+        return
     bans = db.session.execute(sa.select(Ban.kind, Ban.value).where(_active(now), sa.or_(*wanted)))
     for kind, value in bans:
         if kind is BanKind.EMAIL or address in ipaddress.ip_network(value):
