@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from engagement import config
-from engagement.database import configure_sqlite
+from engagement.database import configure_postgresql, configure_sqlite
 from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
 from engagement.http import register_http_conventions
@@ -54,6 +54,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            configure_postgresql(db.engine, app.config["DATABASE_STATEMENT_TIMEOUT"])
 
 
 # The public API answers the widget on the sites' own origins; the admin API never does.

@@ -41,6 +41,22 @@ DEFAULTS: dict[str, Any] = {
     # through TRUSTED_PROXIES), or anyone sending `Authorization: Bearer <METRICS_TOKEN>`.
     "METRICS_ALLOW": ["127.0.0.0/8", "::1/128"],
     "METRICS_TOKEN": None,
+    # --- Timeouts (seconds): a dependency that hangs costs a request at most this long ----
+    # Connecting to PostgreSQL (libpq counts whole seconds, and at least 2).
+    "DATABASE_CONNECT_TIMEOUT": 2,
+    # PostgreSQL cancels a statement after this long (0: never); the service also stops
+    # waiting for an answer shortly after it, so a frozen server cannot hold a request.
+    "DATABASE_STATEMENT_TIMEOUT": 5.0,
+    # Waiting for a free connection of the pool.
+    "DATABASE_POOL_TIMEOUT": 2.0,
+    # Connecting to and each command of the rate-limit store (Redis); then limits run per process.
+    "RATELIMIT_STORAGE_TIMEOUT": 0.5,
+    # Connecting to the mail server and each SMTP command; then the message waits for a retry.
+    "MAIL_TIMEOUT": 10.0,
+    # /readyz asks the database for at most this long.
+    "READYZ_TIMEOUT": 1.0,
+    # Retry-After of a 503 (the database does not answer).
+    "RETRY_AFTER_SECONDS": 5,
     # --- Articles ---------------------------------------------------------------------------
     # An article id never seen before answers with defaults (and is recorded) instead of 404.
     "ARTICLES_AUTO_CREATE": True,
@@ -149,6 +165,12 @@ def _typed(key: str, value: Any) -> Any:
         if word in TRUE_WORDS | FALSE_WORDS:
             return word in TRUE_WORDS
         raise ConfigError(f"{name} must be true or false, not {value!r}")
+    if kind is float:
+        if isinstance(value, str) and re.fullmatch(r"\s*\d{1,9}(\.\d{1,6})?\s*", value):
+            return float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}")
     if kind is int:
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
             return int(value)
@@ -199,7 +221,11 @@ def _check(config, log: logging.Logger) -> None:
     for key in ("MAX_BODY_BYTES", "COMMENT_MAX_LENGTH", "MAX_REPLY_DEPTH", "EDIT_WINDOW_SECONDS"):
         if config[key] < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive integer")
-    for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE"):
+    for key in ("DATABASE_CONNECT_TIMEOUT", "DATABASE_POOL_TIMEOUT", "RATELIMIT_STORAGE_TIMEOUT",
+                "MAIL_TIMEOUT", "READYZ_TIMEOUT", "RETRY_AFTER_SECONDS"):
+        if config[key] <= 0:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive number of seconds")
+    for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE", "DATABASE_STATEMENT_TIMEOUT"):
         if config[key] < 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
     if config["AVATARS"] not in ("email", "name", "off"):
@@ -208,6 +234,20 @@ def _check(config, log: logging.Logger) -> None:
         raise ConfigError(f"{ENV_PREFIX}_MODERATION_MODE must be none, first_time or all")
     if config["VOTES"] not in ("updown", "up", "off"):
         raise ConfigError(f"{ENV_PREFIX}_VOTES must be updown, up or off")
+
+
+def _engine_options(config) -> dict[str, Any]:
+    """The pool's and the driver's timeouts: a database that hangs is a fast 503, not a
+    request that waits for as long as the database does."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if config["DATABASE_URL"].startswith("postgresql"):
+        options["pool_timeout"] = config["DATABASE_POOL_TIMEOUT"]
+        statement_ms = round(config["DATABASE_STATEMENT_TIMEOUT"] * 1000)
+        options["connect_args"] = {
+            "connect_timeout": config["DATABASE_CONNECT_TIMEOUT"],
+            "options": f"-c statement_timeout={statement_ms}",
+        }
+    return options
 
 
 def _derive(app) -> None:
@@ -220,7 +260,7 @@ def _derive(app) -> None:
         path = os.path.join(app.instance_path, "engagement.sqlite3")
         config["DATABASE_URL"] = f"sqlite:///{path}"
     config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(config))
     if config["AUTO_MIGRATE"] is None:
         config["AUTO_MIGRATE"] = embedded
     config["API_TITLE"] = "engagement"

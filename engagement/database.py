@@ -1,11 +1,16 @@
-"""The declarative base every model shares, the UTC timestamp type, and the SQL idioms that must
-behave the same on SQLite and PostgreSQL (insert-if-absent, connection pragmas)."""
+"""The declarative base every model shares, the UTC timestamp type, the SQL idioms that must
+behave the same on SQLite and PostgreSQL (insert-if-absent, connection pragmas), and the
+PostgreSQL connection that gives up on a server that stops answering."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, registry
@@ -98,3 +103,50 @@ def configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+# How much longer than the statement timeout the service waits for any answer of the server
+# (a statement, a commit, the pool's ping) before it gives the connection up.
+ANSWER_GRACE_SECONDS = 0.5
+_answer_budget: ContextVar[float | None] = ContextVar("engagement_answer_budget", default=None)
+
+
+@contextmanager
+def answer_budget(seconds: float) -> Iterator[None]:
+    """Within the block, give up on the database after `seconds` (a probe's short budget)."""
+    token = _answer_budget.set(seconds)
+    try:
+        yield
+    finally:
+        _answer_budget.reset(token)
+
+
+class BoundedConnection(psycopg.Connection):
+    """A psycopg connection that stops waiting for the server after `answer_timeout` seconds.
+
+    PostgreSQL's statement_timeout is enforced by the server, so it cannot help when the
+    server itself hangs (frozen, or a half-open connection): then the client side must give
+    up. The connection is closed, so SQLAlchemy sees a disconnect, drops it from the pool and
+    the request is answered 503 `unavailable`."""
+
+    answer_timeout: float | None = None
+
+    def wait(self, gen, interval=0.1, timeout=None):
+        budgets = [t for t in (timeout, self.answer_timeout, _answer_budget.get()) if t]
+        try:
+            return super().wait(gen, interval=interval, timeout=min(budgets, default=None))
+        except psycopg.errors._WaitTimeout:
+            # The protocol state is unknown: nothing more can be sent on this connection.
+            self.pgconn.finish()
+            raise psycopg.OperationalError("the database did not answer in time") from None
+
+
+def configure_postgresql(engine: sa.Engine, statement_timeout: float) -> None:
+    """Connect with BoundedConnection, waiting a little longer than the statement timeout."""
+    answer_timeout = statement_timeout + ANSWER_GRACE_SECONDS if statement_timeout else None
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _connect(_dialect, _record, cargs, cparams):
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.answer_timeout = answer_timeout
+        return connection

@@ -11,8 +11,9 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("engagement.errors")
@@ -106,6 +107,15 @@ class RateLimited(DomainError):
 class Unavailable(DomainError):
     status, reason, message = 503, "unavailable", "The service cannot answer right now."
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return retry_after()
+
+
+def retry_after() -> dict[str, str]:
+    """The Retry-After of every 503: ENGAGEMENT_RETRY_AFTER_SECONDS."""
+    return {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])}
+
 
 class ErrorSchema(ma.Schema):
     """The error envelope (documentation only: `envelope` builds the payload)."""
@@ -161,9 +171,14 @@ def register_error_handlers(app: Flask) -> None:
         if not _database_unavailable(error):
             log.exception("database error")
             return envelope(500, InternalServerError.description), 500
-        # Down or unreachable: a passing condition, not a fault of the request.
-        log.error("database unavailable: %s", str(error.orig).splitlines()[0])
-        return envelope(503, Unavailable.message), 503, {"Retry-After": "5"}
+        # Down, unreachable or too slow: a passing condition, not a fault of the request.
+        log.error("database unavailable: %s", (str(error.orig).splitlines() or [""])[0])
+        return envelope(503, Unavailable.message), 503, retry_after()
+
+    @app.errorhandler(PoolTimeout)
+    def _no_free_connection(error: PoolTimeout):
+        log.error("database unavailable: no free connection in the pool")
+        return envelope(503, Unavailable.message), 503, retry_after()
 
 
 def _database_unavailable(error: OperationalError) -> bool:

@@ -62,7 +62,23 @@ def register_limits(app: Flask) -> None:
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     config.setdefault("RATELIMIT_KEY_PREFIX", "engagement")
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "unix://")):
+        # A store that hangs must not hold the request: past this, limits run per process.
+        timeout = config["RATELIMIT_STORAGE_TIMEOUT"]
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          {"socket_timeout": timeout, "socket_connect_timeout": timeout})
+    # Registered before the limiter's own: after_request functions run last-registered first,
+    # so this one runs after flask-limiter has written its headers.
+    app.after_request(_unavailable_keeps_its_retry_after)
     limiter.init_app(app)
+
+
+def _unavailable_keeps_its_retry_after(response):
+    """flask-limiter sets Retry-After to its window's reset on every answer it counted; a 503
+    says when to try again itself (ENGAGEMENT_RETRY_AFTER_SECONDS)."""
+    if response.status_code == 503:
+        response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
+    return response
 
 
 def limit_store_status() -> str:

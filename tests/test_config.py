@@ -112,6 +112,9 @@ def test_development_without_a_secret_makes_a_random_one_per_start(configure):
         ("ENGAGEMENT_AUTO_MIGRATE", "no", "AUTO_MIGRATE", False),
         ("ENGAGEMENT_RATELIMIT_ENABLED", "YES", "RATELIMIT_ENABLED", True),
         ("ENGAGEMENT_EDIT_WINDOW_SECONDS", " 60 ", "EDIT_WINDOW_SECONDS", 60),
+        ("ENGAGEMENT_DATABASE_STATEMENT_TIMEOUT", "2.5", "DATABASE_STATEMENT_TIMEOUT", 2.5),
+        ("ENGAGEMENT_RATELIMIT_STORAGE_TIMEOUT", "1", "RATELIMIT_STORAGE_TIMEOUT", 1.0),
+        ("ENGAGEMENT_RETRY_AFTER_SECONDS", "30", "RETRY_AFTER_SECONDS", 30),
     ],
 )
 def test_environment_overrides_defaults(monkeypatch, configure, variable, value, key, expected):
@@ -144,6 +147,17 @@ def test_override_reaches_the_answers_over_the_environment(monkeypatch, make_app
 
 
 # --- Derived settings ----------------------------------------------------------------------
+
+
+def test_postgresql_connections_carry_the_timeouts(configure):
+    app = configure(DATABASE_URL="postgresql+psycopg://engagement@db.example/engagement",
+                    DATABASE_CONNECT_TIMEOUT=3, DATABASE_STATEMENT_TIMEOUT=2.5,
+                    DATABASE_POOL_TIMEOUT=1.5)
+
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_timeout"] == 1.5
+    assert options["connect_args"] == {"connect_timeout": 3,
+                                       "options": "-c statement_timeout=2500"}
 
 
 def test_max_body_bytes_becomes_flasks_max_content_length(configure):
@@ -264,6 +278,12 @@ def test_invalid_trusted_proxies_from_the_environment_refuse_to_start(monkeypatc
         ("MODERATION_MODE", "sometimes"),
         ("SHARE_NETWORKS", {"facebook": True}),
         ("CORS_ORIGINS", [1, 2]),
+        ("DATABASE_POOL_TIMEOUT", 0),
+        ("DATABASE_STATEMENT_TIMEOUT", -1),
+        ("RATELIMIT_STORAGE_TIMEOUT", "soon"),
+        ("MAIL_TIMEOUT", True),
+        ("READYZ_TIMEOUT", 0),
+        ("RETRY_AFTER_SECONDS", 0),
     ],
 )
 def test_invalid_values_refuse_to_start(configure, key, value):
@@ -275,6 +295,8 @@ def test_invalid_values_refuse_to_start(configure, key, value):
     ("ENGAGEMENT_MAX_BODY_BYTES", "true"),
     ("ENGAGEMENT_CACHE_MAX_AGE", "ten"),
     ("ENGAGEMENT_CACHE_MAX_AGE", "1.5"),
+    ("ENGAGEMENT_DATABASE_STATEMENT_TIMEOUT", "5s"),
+    ("ENGAGEMENT_MAIL_TIMEOUT", "-1"),
     ("ENGAGEMENT_ARTICLES_AUTO_CREATE", "maybe"),
     ("ENGAGEMENT_CORS_ORIGINS", '["https://a.example"'),
     ("ENGAGEMENT_CORS_ORIGINS", "[1, 2]"),

@@ -4,6 +4,7 @@ after a commit that queued mail, and the mail server's state for /readyz."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -222,6 +223,7 @@ def register_mail(app: Flask) -> None:
         server = parse_mail_url(app.config["MAIL_URL"])
     except ValueError as error:
         raise ConfigError(f"ENGAGEMENT_MAIL_URL: {error}") from None
+    server = dataclasses.replace(server, timeout=app.config["MAIL_TIMEOUT"])
     mail = Mail(app, server)
     app.extensions[EXTENSION] = mail
     if app.config["MAIL_BACKGROUND"]:

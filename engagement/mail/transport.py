@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 log = logging.getLogger("engagement.mail")
 
 SCHEMES = {"console": None, "smtp": 25, "smtps": 465}
-SMTP_TIMEOUT = 10  # seconds for connecting and for each SMTP command
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 
@@ -29,6 +28,7 @@ class MailServer:
     username: str | None = None
     password: str | None = None
     starttls: bool = False
+    timeout: float = 10.0  # seconds for connecting and for each SMTP command (MAIL_TIMEOUT)
 
     @property
     def console(self) -> bool:
@@ -120,10 +120,10 @@ def connect(server: MailServer) -> Iterator[ConsoleConnection | SmtpConnection]:
         return
     try:
         if server.scheme == "smtps":
-            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=SMTP_TIMEOUT,
+            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout,
                                     context=ssl.create_default_context())
         else:
-            smtp = smtplib.SMTP(server.host, server.port, timeout=SMTP_TIMEOUT)
+            smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
     except (OSError, smtplib.SMTPException) as error:
         raise DeliveryError(f"cannot reach {server.host}:{server.port}: {error}") from None
     try:
