@@ -1,4 +1,5 @@
-# engagement in production: gunicorn serving wsgi:app on port 8000 as a non-root user.
+# engagement in production: gunicorn serving wsgi:app on port 8000 as a non-root user, with the
+# settings of gunicorn.conf.py. Meant to be published behind nginx (see README), not directly.
 #   docker build -t engagement .
 #   docker run -p 8000:8000 -e ENGAGEMENT_SECRET_KEY=... -e DATABASE_URL=postgresql+psycopg://... engagement
 # Each start runs `flask --app engagement db upgrade` first. Without DATABASE_URL the service
@@ -25,7 +26,7 @@ RUN mkdir engagement \
     && pip install -e . \
     && rm -r engagement
 
-COPY wsgi.py ./
+COPY wsgi.py gunicorn.conf.py ./
 COPY migrations ./migrations
 COPY engagement ./engagement
 RUN mkdir instance && chown engagement:engagement instance
@@ -37,4 +38,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["sh", "-c", "flask --app engagement db upgrade && exec gunicorn --bind 0.0.0.0:8000 --threads 4 --access-logfile - wsgi:app"]
+CMD ["sh", "-c", "flask --app engagement db upgrade && exec gunicorn --config gunicorn.conf.py --bind 0.0.0.0:8000"]

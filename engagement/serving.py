@@ -1,0 +1,74 @@
+"""gunicorn's worker for the service: gthread, except that a connection is given a thread only
+once its request head (the request line and headers) has arrived whole.
+
+gunicorn's threaded worker hands a connection to a thread as soon as its first byte arrives;
+the thread then blocks until the client has sent every header. Slow clients sending a header
+a minute (slowloris) hold all the threads and the service stops for everyone. Here the worker's
+main loop reads the head without blocking and parks the connection in its poller meanwhile
+(a socket, not a thread); a head still incomplete after REQUEST_HEAD_TIMEOUT seconds is closed.
+nginx in front buffers whole requests anyway (see README); this keeps gunicorn alone safe too.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from functools import partial
+from selectors import EVENT_READ
+
+from gunicorn import http
+from gunicorn.workers.gthread import ThreadWorker
+
+REQUEST_HEAD_TIMEOUT = 10.0  # seconds for a client to send its request line and headers
+# A head this long without its blank line is handed to gunicorn's parser, whose
+# limit_request_* settings refuse it (the parser reads the rest itself).
+LONGEST_HEAD = 64 * 1024
+END_OF_HEAD = b"\r\n\r\n"
+
+
+class HeadFirstThreadWorker(ThreadWorker):
+    def enqueue_req(self, conn) -> None:
+        if self._head_arrived(conn):
+            super().enqueue_req(conn)
+        else:
+            self._park(conn)
+
+    def _head_arrived(self, conn) -> bool:
+        """Read what the client sent without blocking; True once the head is whole (or the
+        client closed, or the head is too long: the parser then answers or closes)."""
+        if self.cfg.is_ssl or conn.is_http2:
+            return True  # TLS and HTTP/2 read in the thread, as gunicorn does
+        head = getattr(conn, "head", None)
+        if head is None:
+            parser = conn.parser
+            if parser is not None and parser.unreader.buf.getvalue():
+                return True  # the last request read ahead into this one
+            head = conn.head = bytearray()
+            conn.head_deadline = time.monotonic() + REQUEST_HEAD_TIMEOUT
+        try:
+            chunk = conn.sock.recv(LONGEST_HEAD)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            chunk = b""  # the thread meets the same error and closes the connection
+        head += chunk
+        if chunk and END_OF_HEAD not in head and len(head) < LONGEST_HEAD:
+            return False
+        if conn.parser is None:
+            conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        conn.parser.unreader.unread(bytes(head))
+        conn.head = None
+        conn.data_ready = True  # gunicorn need not wait for a first byte in the thread
+        return True
+
+    def _park(self, conn) -> None:
+        """Wait in the poller for more of the head, until its deadline."""
+        if time.monotonic() >= conn.head_deadline:
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.sock.setblocking(False)
+        conn.timeout = conn.head_deadline  # murder_pending closes it then
+        bisect.insort(self.pending_conns, conn, key=lambda pending: pending.timeout)
+        self.poller.register(conn.sock, EVENT_READ,
+                             partial(self.on_pending_socket_readable, conn))

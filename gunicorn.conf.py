@@ -1,0 +1,26 @@
+"""gunicorn's settings for engagement: `gunicorn wsgi:app` reads this file from the current
+directory (./scripts/serve and the Dockerfile run it so). The service is meant to sit behind
+nginx, which buffers slow clients and whole requests; these settings keep it answering when
+gunicorn meets clients directly too. Command-line options and GUNICORN_CMD_ARGS override them;
+WEB_CONCURRENCY sets the number of worker processes (gunicorn's default: 1)."""
+
+wsgi_app = "wsgi:app"
+
+# Threads per process, and a worker that gives a thread only to a request whose head has
+# arrived whole (engagement/serving.py): slow clients cost sockets, not threads.
+worker_class = "engagement.serving.HeadFirstThreadWorker"
+threads = 4
+
+# A worker that stops reporting for this long is killed and replaced.
+timeout = 30
+# On SIGTERM or SIGHUP, requests under way get this long to finish.
+graceful_timeout = 20
+# An idle kept-alive connection is closed after this many seconds.
+keepalive = 5
+
+# Request heads: the request line, the number of headers and each header's size.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+accesslog = "-"

@@ -1,0 +1,81 @@
+"""The serving setup (gunicorn.conf.py and its worker) against slow clients, over real sockets
+to a live gunicorn: clients that send their headers slowly cost a socket each, not a thread,
+so everyone else is still answered at once."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+
+from tests.conftest import comment_fields
+from tests.live import gunicorn, request
+
+SLOW_CLIENTS = 50
+
+
+def open_slow_client(port: int) -> socket.socket:
+    """A client that has sent its request line and one header, and then nothing."""
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    client.sendall(b"GET /api/v1/articles/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    return client
+
+
+def port_of(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+def test_fifty_slow_header_clients_leave_the_service_answering_within_a_second(tmp_path):
+    # As ./scripts/serve runs it: one process of four threads.
+    with gunicorn(tmp_path, {}, workers=1, threads=4) as server, contextlib.ExitStack() as stack:
+        slow = [stack.enter_context(open_slow_client(port_of(server.base)))
+                for _ in range(SLOW_CLIENTS)]
+        for index in range(3):  # trickle: each slow client sends another header now and then
+            time.sleep(0.5)
+            for client in slow:
+                client.sendall(f"X-Slow-{index}: yes\r\n".encode())
+            started = time.monotonic()
+            status, body = request(f"{server.base}/api/v1/articles/an-article")
+            elapsed = time.monotonic() - started
+            assert status == 200, body
+            assert elapsed < 1.0, f"a normal request took {elapsed:.2f} s"
+
+        # A slow client that finally finishes its head is answered like anyone.
+        slow[0].sendall(b"\r\n")
+        answer = slow[0].recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+
+
+def test_a_head_sent_in_pieces_and_a_kept_alive_connection_are_served(tmp_path):
+    with gunicorn(tmp_path, {}, workers=1, threads=4) as server:
+        body = json.dumps(comment_fields()).encode()
+        with socket.create_connection(("127.0.0.1", port_of(server.base)), timeout=5) as client:
+            head = (b"POST /api/v1/articles/pieces/comments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            for piece in (head[:10], head[10:40], head[40:]):
+                client.sendall(piece)
+                time.sleep(0.2)
+            client.sendall(body)
+            first = read_answer(client)
+            # The same connection, kept alive, carries the next request.
+            client.sendall(b"GET /api/v1/articles/pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            second = read_answer(client)
+
+        assert first.startswith(b"HTTP/1.1 201"), first[:200]
+        assert second.startswith(b"HTTP/1.1 200"), second[:200]
+        assert b'"comment_count":1' in second.replace(b" ", b"")
+
+
+def read_answer(client: socket.socket) -> bytes:
+    """One whole HTTP answer with a Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += client.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(rest) < length:
+        rest += client.recv(65536)
+    return head + b"\r\n\r\n" + rest
