@@ -128,3 +128,6 @@ def migrate_if_embedded(app: Flask) -> None:
     with open(os.path.join(app.instance_path, ".migrate.lock"), "w") as lock, app.app_context():
         fcntl.flock(lock, fcntl.LOCK_EX)
         upgrade(directory=MIGRATIONS_DIR)
+        # With gunicorn --preload this runs in the master: workers must not inherit its
+        # SQLite connection (SQLite's documented corruption risk), so none is kept.
+        db.engine.dispose()

@@ -16,6 +16,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 ENV_PREFIX = "ENGAGEMENT"
 
 DEFAULTS: dict[str, Any] = {
@@ -134,6 +137,10 @@ def load_config(app, overrides: Mapping[str, Any] | None) -> None:
     app.config.from_prefixed_env(ENV_PREFIX, loads=str)
     from_env = set(app.config) - before_env
     app.config["DATABASE_URL"] = os.environ.get("DATABASE_URL")
+    port = os.environ.get("PORT")
+    if port and f"{ENV_PREFIX}_PUBLIC_BASE_URL" not in os.environ:
+        # `PORT=8001 ./scripts/serve`: emailed links then point where the service listens.
+        app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     if overrides:
         app.config.from_mapping(overrides)
 
@@ -205,7 +212,7 @@ def _check(config, log: logging.Logger) -> None:
         # Each worker makes its own: readers' fingerprints (share de-duplication) and avatars
         # then differ between workers. One worker, or a key, keeps them whole.
         log.warning("no %s_SECRET_KEY: a random key for this process only; set one when "
-                    "running several workers", ENV_PREFIX)
+                    "running several workers", ENV_PREFIX, extra={"serving_only": True})
     if production and config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         workers = int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
         if workers > 1:
@@ -259,6 +266,7 @@ def _derive(app) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
         path = os.path.join(app.instance_path, "engagement.sqlite3")
         config["DATABASE_URL"] = f"sqlite:///{path}"
+    config["DATABASE_URL"] = database_url(config["DATABASE_URL"])
     config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(config))
     if config["AUTO_MIGRATE"] is None:
@@ -272,3 +280,19 @@ def _derive(app) -> None:
     config["OPENAPI_JSON_PATH"] = "openapi.json"
     config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
     config.setdefault("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/")
+
+
+def database_url(text: str) -> str:
+    """The URL SQLAlchemy is given. `postgres://` and `postgresql://` (as hosting platforms
+    write them) mean PostgreSQL through psycopg 3, the driver this service installs."""
+    scheme, _, rest = text.partition("://")
+    if scheme in ("postgres", "postgresql"):
+        text = f"postgresql+psycopg://{rest}"
+    try:
+        make_url(text).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ImportError):
+        # Never the URL itself in the message: it may hold a password.
+        raise ConfigError(
+            f"DATABASE_URL must be postgresql://user:password@host:5432/name or "
+            f"sqlite:///path, not a {scheme!r} URL") from None
+    return text

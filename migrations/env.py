@@ -1,8 +1,12 @@
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
+
+# Any fixed number, the same for every process that migrates this database.
+MIGRATION_LOCK_KEY = 7_310_052_026
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -112,6 +116,11 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas that start together migrate one at a time: the others wait here,
+                # then find the schema current. Released when the transaction ends.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
 
 

@@ -1,0 +1,134 @@
+"""The `engagement` command as an operator types it: quiet by default, a bad setting said in
+one line that names it, PostgreSQL URLs as hosting platforms write them, and migrations that
+replicas starting together cannot run twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from engagement import create_app
+from engagement.extensions import db
+from tests.conftest import TEST_SECRET, postgres_url_from_env
+
+COMMAND = Path(sys.executable).with_name("engagement")
+
+
+def engagement(*args: str, **settings: str) -> subprocess.CompletedProcess:
+    """Run the console script in an environment of `settings` (no ENGAGEMENT_* of the shell)."""
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("ENGAGEMENT_") and key not in ("DATABASE_URL", "PORT")}
+    return subprocess.run([str(COMMAND), *args], env={**environment, **settings},
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def fresh_sqlite(tmp_path) -> dict[str, str]:
+    """Settings of an empty SQLite database that the command migrates on start, as the
+    embedded default does."""
+    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'engagement.sqlite3'}",
+            "ENGAGEMENT_AUTO_MIGRATE": "true"}
+
+
+def test_the_console_script_is_installed_and_names_its_commands():
+    result = engagement("--help")
+    assert result.returncode == 0, result.stderr
+    for group in ("db", "tokens", "outbox", "comments"):
+        assert f"  {group} " in result.stdout
+    assert "--app" not in result.stdout  # the application is this one
+    assert result.stderr == ""
+
+
+def test_commands_are_quiet_without_a_secret_key_or_migration_chatter(fresh_sqlite):
+    result = engagement("tokens", "create", "--name", "alice", "--role", "moderator",
+                        **fresh_sqlite)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("eng_")  # the token alone on stdout
+    assert "SECRET_KEY" not in result.stderr  # a key the command does not use
+    assert "alembic" not in result.stderr  # it migrated the empty database silently
+    assert result.stderr.strip() == "Token for alice (moderator); store it now, it is not kept:"
+
+    listed = engagement("tokens", "list", **fresh_sqlite)
+    assert listed.returncode == 0 and listed.stdout.startswith("alice\tmoderator\t")
+
+
+def test_verbose_shows_what_the_commands_log(fresh_sqlite):
+    result = engagement("-v", "tokens", "list", **fresh_sqlite)
+    assert result.returncode == 0, result.stderr
+    assert "alembic.runtime.migration" in result.stderr
+
+
+@pytest.mark.parametrize(("settings", "line"), [
+    ({"ENGAGEMENT_MAX_LINKS": "two"},
+     "Error: ENGAGEMENT_MAX_LINKS must be a whole number, not 'two'"),
+    ({"ENGAGEMENT_ENV": "production"}, "Error: ENGAGEMENT_SECRET_KEY is required in production"),
+    ({"DATABASE_URL": "mysqlx://root:hunter2@db/engagement"},
+     "Error: DATABASE_URL must be postgresql://user:password@host:5432/name or sqlite:///path, "
+     "not a 'mysqlx' URL"),
+])
+def test_a_bad_setting_is_one_line_naming_it(settings, line):
+    result = engagement("tokens", "list", **settings)
+    assert result.returncode != 0
+    assert result.stderr.strip() == line  # no traceback, and never the password
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_postgres_urls_as_platforms_write_them_use_psycopg(monkeypatch, scheme):
+    monkeypatch.setenv("DATABASE_URL", f"{scheme}://user:secret@db.internal:5432/engagement")
+    app = create_app({"SECRET_KEY": TEST_SECRET})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://user:secret@db.internal:5432/engagement")
+
+
+def test_emailed_links_follow_the_port_in_development(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORT", "8001")
+    monkeypatch.delenv("ENGAGEMENT_PUBLIC_BASE_URL", raising=False)
+    url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    assert create_app({"DATABASE_URL": url})
+    assert create_app({"DATABASE_URL": url}).config["PUBLIC_BASE_URL"] == "http://127.0.0.1:8001"
+    monkeypatch.setenv("ENGAGEMENT_PUBLIC_BASE_URL", "https://comments.news.example")
+    assert create_app({"DATABASE_URL": url}).config["PUBLIC_BASE_URL"] == (
+        "https://comments.news.example")
+
+
+def test_the_embedded_start_keeps_no_connection_after_migrating(tmp_path):
+    # gunicorn --preload migrates in the master: a connection kept there would be shared by
+    # every forked worker.
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite3'}",
+                      "AUTO_MIGRATE": True, "SECRET_KEY": TEST_SECRET})
+    with app.app_context():
+        assert db.engine.pool.checkedin() == 0
+
+
+@pytest.mark.postgres
+def test_replicas_upgrading_at_once_migrate_once():
+    url = sa.make_url(postgres_url_from_env())
+    name = f"{url.database}_replicas_{uuid.uuid4().hex[:8]}"
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        target = url.set(database=name).render_as_string(hide_password=False)
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(
+                lambda _: engagement("db", "upgrade", DATABASE_URL=target,
+                                     ENGAGEMENT_SECRET_KEY=TEST_SECRET), range(4)))
+        assert [result.returncode for result in results] == [0, 0, 0, 0], [
+            result.stderr for result in results]
+        engine = sa.create_engine(target)
+        with engine.connect() as connection:
+            versions = connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar()
+        engine.dispose()
+        assert versions == 1
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
