@@ -1,0 +1,258 @@
+"""deploy/ as an operator uses it: Debian's nginx running deploy/nginx.conf (filled in only
+with ports, the upstream and paths, as the nginx image's entrypoint fills it) in front of a live
+gunicorn, and deploy/compose.yaml checked against the Compose specification's JSON schema
+(no Docker engine runs here).
+
+Readers and staff connect from addresses of their own on the loopback network, so nginx's
+allow list tells them apart: staff from 127.0.0.5, readers from 127.0.0.11 and up."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import http.client
+import json
+import re
+import shutil
+import ssl
+import string
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engagement.config import DEFAULTS
+from tests.conftest import comment_fields, make_token
+from tests.live import gunicorn, stop
+from tests.test_proxy import free_port_on, required
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+LISTEN = "127.0.0.2"
+STAFF = "127.0.0.5"
+READER = "127.0.0.11"
+START_TIMEOUT = 10
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """What the nginx image's entrypoint does: ${NAME} from the environment, nginx's own
+    $variables untouched."""
+    names = set(re.findall(r"\$\{([A-Z_]+)\}", template))
+    assert names == set(values), f"the template names {sorted(names)}"
+    return string.Template(template).safe_substitute(values)
+
+
+def main_conf(directory: Path, included: Path) -> str:
+    # What the image's own nginx.conf does around conf.d, with every path under `directory`.
+    return f"""
+daemon off;
+user root;
+worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log notice;
+events {{ worker_connections 64; }}
+http {{
+    access_log {directory}/access.log;
+    default_type application/octet-stream;
+    client_body_temp_path {directory}/client_body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    include {included};
+}}
+"""
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    certificate, key = directory / "fullchain.pem", directory / "privkey.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True)
+    return certificate, key
+
+
+class Site:
+    def __init__(self, https_port: int, http_port: int):
+        self.https_port, self.http_port = https_port, http_port
+
+    def call(self, source: str, method: str, path: str, body: dict | None = None,
+             headers: dict | None = None, tls: bool = True):
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        connection = (
+            http.client.HTTPSConnection(LISTEN, self.https_port, context=context, timeout=10,
+                                        source_address=(source, 0))
+            if tls else
+            http.client.HTTPConnection(LISTEN, self.http_port, timeout=10,
+                                       source_address=(source, 0)))
+        headers = dict(headers or {})
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
+
+
+@contextlib.contextmanager
+def nginx_in_front(directory: Path, upstream: str) -> Iterator[Site]:
+    binary = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
+    if binary is None:
+        required("nginx is required (apt-get install nginx; .ci/run installs it)")
+    directory.mkdir(parents=True, exist_ok=True)
+    certificate, key = self_signed(directory)
+    https_port, http_port = free_port_on(LISTEN), free_port_on(LISTEN)
+    site_conf = directory / "engagement.conf"
+    site_conf.write_text(fill((DEPLOY / "nginx.conf").read_text(), {
+        "UPSTREAM": upstream, "SERVER_NAME": "localhost",
+        "HTTP_PORT": f"{LISTEN}:{http_port}", "HTTPS_PORT": f"{LISTEN}:{https_port}",
+        "TLS_CERTIFICATE": str(certificate), "TLS_CERTIFICATE_KEY": str(key),
+        "STAFF_NETWORK": f"{STAFF}/32", "CACHE_DIR": str(directory / "cache"),
+    }))
+    conf = directory / "nginx.conf"
+    conf.write_text(main_conf(directory, site_conf))
+    log = directory / "nginx.out"
+    with log.open("wb") as out:
+        process = subprocess.Popen([binary, "-c", str(conf), "-p", str(directory)],
+                                   stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    site = Site(https_port, http_port)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                error_log = directory / "error.log"
+                pytest.fail(f"nginx exited: {log.read_text()}"
+                            f"{error_log.read_text() if error_log.exists() else ''}")
+            with contextlib.suppress(OSError):
+                if site.call(READER, "GET", "/healthz")[0] == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"no answer through nginx in {START_TIMEOUT}s")
+            time.sleep(0.05)
+        yield site
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("deploy")
+    settings = {"ENGAGEMENT_TRUSTED_PROXIES": "127.0.0.1",
+                "ENGAGEMENT_LIMIT_COMMENTS": "100/minute"}
+    (directory / "app").mkdir()
+    with gunicorn(directory / "app", settings) as app:
+        upstream = app.base.removeprefix("http://")
+        with nginx_in_front(directory / "nginx", upstream) as site:
+            yield app, site
+
+
+def test_readers_use_the_public_api_over_https(stack):
+    _, site = stack
+    status, _, body = site.call(READER, "POST", "/api/v1/articles/deployed/comments",
+                                comment_fields(body="Through the proxy."))
+    assert status == 201, body
+    status, headers, body = site.call(READER, "GET", "/api/v1/articles/deployed/comments",
+                                      headers={"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    text = gzip.decompress(body) if headers.get("Content-Encoding") == "gzip" else body
+    assert json.loads(text)["items"][0]["body_html"] == "<p>Through the proxy.</p>"
+
+
+def test_plain_http_redirects_to_https(stack):
+    _, site = stack
+    status, headers, _ = site.call(READER, "GET", "/api/v1/articles/x", tls=False)
+    assert status == 301
+    assert headers["Location"] == "https://localhost/api/v1/articles/x"
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/api/v1/admin/comments", "/admin/",
+                                  "/readyz", "/api/v1/openapi.json", "/api/v1/docs"])
+def test_staff_paths_are_refused_to_readers_in_json(stack, path):
+    _, site = stack
+    status, headers, body = site.call(READER, "GET", path)
+    assert status == 403
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["reason"] == "forbidden"
+
+
+def test_staff_reach_the_admin_api_and_see_the_readers_real_address(stack):
+    app, site = stack
+    site.call("127.0.0.12", "POST", "/api/v1/articles/addresses/comments",
+              comment_fields(body="Where am I from?"))
+    token = make_token(app_for(app))
+    status, _, body = site.call(STAFF, "GET", "/api/v1/admin/comments?status=all&article=addresses",
+                                headers={"Authorization": f"Bearer {token}"})
+    assert status == 200, body
+    assert [item["client_ip"] for item in json.loads(body)["items"]] == ["127.0.0.12"]
+    assert site.call(STAFF, "GET", "/metrics")[0] == 200
+
+
+def test_the_widget_is_compressed_and_cached_by_nginx(stack):
+    _, site = stack
+    answers = [site.call(READER, "GET", "/widget/engagement.js",
+                         headers={"Accept-Encoding": "gzip"}) for _ in range(2)]
+    (first_status, first, body), (_, second, _) = answers
+    assert first_status == 200
+    assert first["Content-Encoding"] == "gzip"
+    assert b"engagement" in gzip.decompress(body)
+    assert second["X-Cache-Status"] == "HIT"
+    plain_status, plain, plain_body = site.call(READER, "GET", "/widget/engagement.js")
+    assert plain_status == 200 and "Content-Encoding" not in plain  # never gzip unasked
+    assert b"engagement" in plain_body
+
+
+def test_oversized_bodies_stop_at_nginx_in_json(stack):
+    _, site = stack
+    status, _, body = site.call(READER, "POST", "/api/v1/articles/big/comments",
+                                b'{"body": "' + b"x" * 70_000 + b'"}')
+    assert status == 413
+    assert json.loads(body)["reason"] == "payload_too_large"
+
+
+def app_for(server):
+    """An app on the live server's own database, to make a token as operators do."""
+    from engagement import create_app
+
+    url = f"sqlite:///{server.log.parent / 'engagement.sqlite3'}"
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "live-test-secret"})
+
+
+# --- compose.yaml -------------------------------------------------------------------------
+
+
+def test_compose_file_follows_the_compose_specification():
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(DEPLOY / "compose.yaml")],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_names_only_real_settings_and_env_example_gives_each_variable():
+    compose_text = (DEPLOY / "compose.yaml").read_text()
+    compose = yaml.safe_load(compose_text)
+    environment = compose["x-engagement"]["environment"]
+    for key in environment:
+        if key.startswith("ENGAGEMENT_"):
+            assert key.removeprefix("ENGAGEMENT_") in DEFAULTS, f"{key} is not a setting"
+    required_variables = set(re.findall(r"\$\{([A-Z_]+):\?", compose_text))
+    example = dict(line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    assert required_variables <= set(example), required_variables - set(example)
+    for service in ("app", "worker", "scheduler", "migrate"):
+        assert compose["services"][service]["image"] == "engagement:local"
+    for service in ("postgres", "redis", "nginx"):
+        image = compose["services"][service]["image"]
+        assert re.fullmatch(r"[a-z]+:\d+(\.\d+){1,2}-bookworm", image), f"{image} is not pinned"
+        assert "healthcheck" in compose["services"][service]
