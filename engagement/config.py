@@ -89,6 +89,13 @@ DEFAULTS: dict[str, Any] = {
     "BLOCKED_WORDS": [],
     "FLAG_THRESHOLD": 3,
     "IP_RETENTION_DAYS": 30,
+    # --- Retention of what the scheduled jobs purge (`engagement jobs run`) ----------------
+    # Signups whose confirmation link was never used are erased after this many days.
+    "UNCONFIRMED_SIGNUP_DAYS": 30,
+    # Mail refused for good by the mail server is kept this long for the operator.
+    "FAILED_MAIL_RETENTION_DAYS": 30,
+    # Audit entries are kept this many days; 0 keeps them for ever.
+    "AUDIT_RETENTION_DAYS": 365,
     # --- Newsletter and mail ----------------------------------------------------------------
     "MAIL_URL": "console://",
     "MAIL_FROM": "engagement@localhost",
@@ -232,7 +239,8 @@ def _check(config, log: logging.Logger) -> None:
                 "MAIL_TIMEOUT", "READYZ_TIMEOUT", "RETRY_AFTER_SECONDS"):
         if config[key] <= 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive number of seconds")
-    for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE", "DATABASE_STATEMENT_TIMEOUT"):
+    for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE", "DATABASE_STATEMENT_TIMEOUT",
+                "UNCONFIRMED_SIGNUP_DAYS", "FAILED_MAIL_RETENTION_DAYS", "AUDIT_RETENTION_DAYS"):
         if config[key] < 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
     if config["AVATARS"] not in ("email", "name", "off"):

@@ -54,3 +54,11 @@ def audit(actor: str, action: str, target: str, details: dict[str, Any] | None =
 def audit_page(limit: int, cursor: list | None) -> dict[str, Any]:
     """The audit log, newest first."""
     return page_by_id(sa.select(AuditEntry), AuditEntry.id, limit, cursor)
+
+
+def purge_audit(before: datetime) -> int:
+    """Drop audit entries older than the retention period."""
+    return db.session.execute(
+        sa.delete(AuditEntry).where(AuditEntry.at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -27,6 +27,8 @@ class Comment(db.Model):
         # The same list best first (order=best).
         sa.Index("ix_comments_best", "article_id", "status", "thread_id", "pinned", "vote_score",
                  "id"),
+        # Time windows: What's Hot and the address retention job scan comments by age.
+        sa.Index("ix_comments_recent", "created_at", "article_id"),
         sa.CheckConstraint("depth >= 0", name="depth_not_negative"),
     )
 

@@ -199,3 +199,13 @@ def erase_for_subscriber(subscriber_id: int) -> None:
         sa.delete(OutboxMessage).where(OutboxMessage.subscriber_id == subscriber_id)
         .execution_options(synchronize_session=False)
     )
+
+
+def purge_failed(before: datetime) -> int:
+    """Drop messages the mail server refused for good before a moment: kept until then for
+    the operator to look at (`outbox status`), not for ever."""
+    return db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -243,3 +243,21 @@ def erase_subscriber(subscriber_id: int, *, actor: str, now: datetime) -> None:
     db.session.delete(subscriber)
     audit(actor, "newsletter.erase", f"subscriber:{subscriber_id}", now=now)
     db.session.flush()
+
+
+def purge_expired_tokens(now: datetime) -> int:
+    """Drop confirmation links past their expiry: they can only ever answer token_expired."""
+    return db.session.execute(
+        sa.delete(SubscriberToken).where(SubscriberToken.expires_at < now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def purge_unconfirmed(before: datetime) -> int:
+    """Erase addresses that signed up before a moment and never confirmed: nobody consented
+    to be kept, so nothing of them stays (their tokens and queued mail go with them)."""
+    return db.session.execute(
+        sa.delete(Subscriber)
+        .where(Subscriber.status == SubscriberStatus.PENDING, Subscriber.signed_up_at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -99,3 +99,20 @@ def share_totals(article_ids: Iterable[str], networks: Iterable[str]) -> dict[st
         .group_by(ShareTally.article_id)
     )
     return {article_id: int(total) for article_id, total in rows}
+
+
+def purge_share_claims(before: datetime) -> int:
+    """Forget who was counted before a moment: past the de-duplication window, a claim
+    stops nothing, and only grows the table."""
+    return db.session.execute(
+        sa.delete(ShareClaim).where(ShareClaim.counted_at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def purge_share_log(before: datetime) -> int:
+    """Drop counted shares older than any trending window: the tallies keep the counts."""
+    return db.session.execute(
+        sa.delete(Share).where(Share.created_at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount

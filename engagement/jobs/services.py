@@ -1,0 +1,62 @@
+"""The scheduled jobs: the housekeeping that keeps stored data within what the settings
+promise (retention) and the tables from growing with every anonymous request. Each job is
+idempotent, so running it twice, late or from two places at once does no harm; each says in
+one sentence what it did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from engagement.admin.services import purge_audit
+from engagement.comments.services import forget_client_addresses
+from engagement.mail.outbox import purge_failed
+from engagement.newsletter.services import purge_expired_tokens, purge_unconfirmed
+from engagement.shares.services import purge_share_claims, purge_share_log
+from engagement.trending.services import WINDOWS
+
+Config = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    help: str
+    run: Callable[[Config, datetime], int]
+    done: str  # what it did, with {n}
+
+
+def _days(config: Config, key: str) -> timedelta:
+    return timedelta(days=config[key])
+
+
+JOBS = [
+    Job("forget-addresses", "Erase comments' client addresses past IP_RETENTION_DAYS.",
+        lambda config, now: forget_client_addresses(
+            before=now - _days(config, "IP_RETENTION_DAYS")),
+        "erased the client address of {n} comments"),
+    Job("purge-share-claims", "Forget who shared what once SHARE_DEDUPE_SECONDS have passed.",
+        lambda config, now: purge_share_claims(
+            before=now - timedelta(seconds=config["SHARE_DEDUPE_SECONDS"])),
+        "removed {n} expired share claims"),
+    Job("purge-share-log", "Drop counted shares older than the longest trending window.",
+        lambda config, now: purge_share_log(before=now - max(WINDOWS.values())),
+        "removed {n} shares older than the trending windows"),
+    Job("purge-tokens", "Drop expired newsletter confirmation links.",
+        lambda config, now: purge_expired_tokens(now=now),
+        "removed {n} expired tokens"),
+    Job("purge-unconfirmed", "Erase signups never confirmed within UNCONFIRMED_SIGNUP_DAYS.",
+        lambda config, now: purge_unconfirmed(
+            before=now - _days(config, "UNCONFIRMED_SIGNUP_DAYS")),
+        "erased {n} never-confirmed signups"),
+    Job("purge-failed-mail", "Drop mail refused for good, after FAILED_MAIL_RETENTION_DAYS.",
+        lambda config, now: purge_failed(before=now - _days(config, "FAILED_MAIL_RETENTION_DAYS")),
+        "removed {n} failed messages"),
+    Job("purge-audit", "Drop audit entries older than AUDIT_RETENTION_DAYS (0 keeps them).",
+        lambda config, now: (purge_audit(before=now - _days(config, "AUDIT_RETENTION_DAYS"))
+                             if config["AUDIT_RETENTION_DAYS"] else 0),
+        "removed {n} audit entries"),
+]
+JOBS_BY_NAME = {job.name: job for job in JOBS}
