@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from engagement.newsletter import pages as newsletter_pages
     from engagement.newsletter.admin_routes import blp as newsletter_admin
     from engagement.newsletter.routes import blp as newsletter
+    from engagement.pages.routes import bp as pages
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
     from engagement.votes.routes import blp as votes
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(newsletter_admin)
     app.register_blueprint(newsletter_pages.bp)
     app.register_blueprint(widget)
+    app.register_blueprint(pages)
 
 
 def register_commands(app: Flask) -> None:
