@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from engagement.newsletter.admin_routes import blp as newsletter_admin
     from engagement.newsletter.routes import blp as newsletter
     from engagement.pages.routes import bp as pages
+    from engagement.people.admin_routes import blp as people
     from engagement.shares.routes import blp as shares
     from engagement.trending.routes import blp as trending
     from engagement.votes.routes import blp as votes
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(trending)
     api.register_blueprint(newsletter)
     api.register_blueprint(newsletter_admin)
+    api.register_blueprint(people)
     app.register_blueprint(newsletter_pages.bp)
     app.register_blueprint(widget)
     app.register_blueprint(pages)
@@ -114,11 +116,13 @@ def register_commands(app: Flask) -> None:
     from engagement.comments.cli import comments
     from engagement.jobs.cli import jobs
     from engagement.mail.cli import outbox_group
+    from engagement.people.cli import people
 
     app.cli.add_command(tokens)
     app.cli.add_command(comments)
     app.cli.add_command(outbox_group)
     app.cli.add_command(jobs)
+    app.cli.add_command(people)
 
 
 def migrate_if_embedded(app: Flask) -> None:

@@ -189,7 +189,9 @@ def delete_comment(
 ) -> None:
     """The author's delete: the text goes at once; a comment with visible replies stays listed
     as a placeholder so the thread still reads."""
-    erase_comment(_authored(comment_id, edit_token, now, policy), now)
+    comment = _authored(comment_id, edit_token, now, policy)
+    erase_comment(comment, now)
+    forget_author(comment)
 
 
 def erase_comment(comment: Comment, now: datetime) -> None:
@@ -197,6 +199,20 @@ def erase_comment(comment: Comment, now: datetime) -> None:
     comment.deleted_at = now
     comment.body = ""
     comment.body_html = ""
+    db.session.flush()
+
+
+# What an erased author's comments are listed under.
+ERASED_AUTHOR = "Deleted"
+
+
+def forget_author(comment: Comment) -> None:
+    """Nothing of the author stays on the comment: name, email, avatar, website, address."""
+    comment.author_name = ERASED_AUTHOR
+    comment.author_email = ""
+    comment.avatar = ""
+    comment.author_website = None
+    comment.client_ip = None
     db.session.flush()
 
 

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engagement import limits
-from engagement.clients import client_address, keyed_hash
+from engagement.clients import client_address
 from engagement.clock import now
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
@@ -30,7 +30,7 @@ class CommentFlags(MethodView):
         """
         services.flag_comment(
             comment_id, fields["reason"], fields["note"],
-            client_hash=keyed_hash("flag", str(client_address())), now=now(),
+            client_hash=services.flagger_hash(str(client_address())), now=now(),
             rules=services.moderation_rules(current_app.config),
         )
         db.session.commit()

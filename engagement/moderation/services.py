@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from engagement.admin.services import audit
-from engagement.clients import IPAddress
+from engagement.clients import IPAddress, keyed_hash
 from engagement.comments import services as comments
 from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent, upsert
@@ -39,6 +39,12 @@ def moderation_rules(config) -> ModerationRules:
         blocked_words=tuple(row.blocked_words),
         flag_threshold=row.flag_threshold,
     )
+
+
+def flagger_hash(address: str) -> str:
+    """Who flagged, without storing their address: a keyed hash, also found again from an
+    address when its owner's data is erased."""
+    return keyed_hash("flag", address)
 
 
 def flag_comment(

@@ -1,0 +1,104 @@
+"""People's data: everything stored about one email address, exported as JSON or erased.
+
+What an address is linked to: the comments it signed, its newsletter subscription with the
+consent record, mail queued to it, and what was done from the client addresses those comments
+came from while they are kept (flags, keyed by a hash of the address). Votes and shares are
+keyed by a hash of address and browser, which nothing links back to a person: they hold no
+email and cannot be found from one. Bans are moderators' decisions about an address and are
+kept (a ban that erasure lifted would be a way around it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engagement.admin.services import audit
+from engagement.comments.models import Comment
+from engagement.comments.services import erase_comment, forget_author
+from engagement.extensions import db
+from engagement.mail.models import OutboxMessage
+from engagement.moderation.models import Flag
+from engagement.moderation.services import flagger_hash
+from engagement.newsletter.models import Subscriber
+from engagement.newsletter.services import erase_subscriber
+
+
+def _same_address(column, email: str) -> sa.ColumnElement[bool]:
+    return sa.func.lower(column) == email.strip().lower()
+
+
+def _comments(email: str) -> list[Comment]:
+    return db.session.scalars(
+        sa.select(Comment).where(_same_address(Comment.author_email, email)).order_by(Comment.id)
+    ).all()
+
+
+def _flag_hashes(comments: list[Comment]) -> set[str]:
+    return {flagger_hash(comment.client_ip) for comment in comments if comment.client_ip}
+
+
+def _subscriber(email: str) -> Subscriber | None:
+    return db.session.scalar(sa.select(Subscriber).where(_same_address(Subscriber.email, email)))
+
+
+def export_person(email: str) -> dict[str, Any]:
+    """Every record of the address, as plain JSON values."""
+    comments = _comments(email)
+    flags = db.session.scalars(
+        sa.select(Flag).where(Flag.client_hash.in_(_flag_hashes(comments)))).all()
+    subscriber = _subscriber(email)
+    queued = db.session.scalars(
+        sa.select(OutboxMessage).where(_same_address(OutboxMessage.recipient, email))).all()
+    return {
+        "email": email,
+        "comments": [{
+            "id": comment.id, "article_id": comment.article_id, "parent_id": comment.parent_id,
+            "status": comment.status.value, "author_name": comment.author_name,
+            "author_website": comment.author_website, "body": comment.body,
+            "created_at": _time(comment.created_at), "edited_at": _time(comment.edited_at),
+            "deleted_at": _time(comment.deleted_at), "client_ip": comment.client_ip,
+        } for comment in comments],
+        "flags": [{"comment_id": flag.comment_id, "reason": flag.reason.value, "note": flag.note,
+                   "created_at": _time(flag.created_at)} for flag in flags],
+        "newsletter": None if subscriber is None else {
+            "status": subscriber.status.value, "name": subscriber.name,
+            "source": subscriber.source, "consent_version": subscriber.consent_version,
+            "signed_up_at": _time(subscriber.signed_up_at),
+            "confirmed_at": _time(subscriber.confirmed_at),
+            "unsubscribed_at": _time(subscriber.unsubscribed_at),
+            "user_agent": subscriber.user_agent,
+        },
+        "queued_mail": [{"created_at": _time(message.created_at),
+                         "status": message.status.value} for message in queued],
+    }
+
+
+def erase_person(email: str, *, with_comments: bool, actor: str, now: datetime) -> dict[str, int]:
+    """Remove the address everywhere. Comments keep their text under ERASED_AUTHOR unless
+    `with_comments`, which deletes their text too (a comment with replies stays a placeholder).
+    The audit entry counts what went, and never names the address."""
+    comments = _comments(email)
+    flags = db.session.execute(
+        sa.delete(Flag).where(Flag.client_hash.in_(_flag_hashes(comments)))
+        .execution_options(synchronize_session=False)).rowcount
+    for comment in comments:
+        if with_comments and not comment.deleted:
+            erase_comment(comment, now)
+        forget_author(comment)
+    mail = db.session.execute(
+        sa.delete(OutboxMessage).where(_same_address(OutboxMessage.recipient, email))
+        .execution_options(synchronize_session=False)).rowcount
+    subscriber = _subscriber(email)
+    if subscriber is not None:
+        erase_subscriber(subscriber.id, actor=actor, now=now)
+    erased = {"comments": len(comments), "flags": flags,
+              "newsletter": int(subscriber is not None), "queued_mail": mail}
+    audit(actor, "people.erase", "person", {**erased, "with_comments": with_comments}, now=now)
+    db.session.flush()
+    return erased
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")

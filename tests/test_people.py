@@ -1,0 +1,153 @@
+"""People's data: `people export` shows a person everything stored about their address, and
+`people erase` leaves nothing of it in any table (nor a keyed hash of it), from the command
+line and from the admin API. Readers still see the thread, under "Deleted"."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from engagement.clients import keyed_hash
+from engagement.extensions import db
+from engagement.moderation.services import flagger_hash
+from tests.conftest import comment_fields, make_token
+
+ADA = {"REMOTE_ADDR": "203.0.113.7"}
+GRACE = {"REMOTE_ADDR": "198.51.100.9"}
+EMAIL = "ada.lovelace@example.com"
+
+
+@pytest.fixture
+def app(make_app):
+    # Mail stays in the outbox, where erasure must find it.
+    return make_app(MAIL_BACKGROUND=False)
+
+
+@pytest.fixture
+def story(app, client):
+    """Ada comments twice (Grace answers the first), flags Grace's reply, signs up for the
+    newsletter (a confirmation mail waits in the outbox), and a moderator bans her address."""
+    def post(environ, **fields):
+        answer = client.post("/api/v1/articles/story/comments", json=comment_fields(**fields),
+                             environ_base=environ)
+        assert answer.status_code == 201, answer.json
+        return answer.json["comment"]["id"]
+
+    first = post(ADA, author_name="Ada Lovelace", author_email=EMAIL, body="Numbers first.",
+                 author_website="https://ada.example")
+    post(ADA, author_name="Ada Lovelace", author_email=EMAIL, body="And poetry.")
+    reply = post(GRACE, author_name="Grace", author_email="grace@example.com",
+                 body="Agreed.", parent_id=first)
+    assert client.post(f"/api/v1/comments/{reply}/flags", json={"reason": "off_topic"},
+                       environ_base=ADA).status_code == 202
+    assert client.post("/api/v1/newsletter/subscriptions",
+                       json={"email": EMAIL, "name": "Ada Lovelace", "consent": True},
+                       environ_base=ADA).status_code == 202
+    moderator = {"Authorization": f"Bearer {make_token(app)}"}
+    assert client.post("/api/v1/admin/bans", headers=moderator, json={
+        "kind": "email", "value": EMAIL, "reason": "testing erasure"}).status_code == 201
+    return {"first": first, "reply": reply}
+
+
+# Moderators' bans stay, and so does the audit entry that made the ban: erasure must not be a
+# way around a ban.
+BAN_RECORDS = ["audit_log.details", "bans.value"]
+
+
+def traces(app) -> list[str]:
+    """Every place (table.column) where the address, Ada's client address, her name or a keyed
+    hash of any of them is still stored."""
+    found = []
+    with app.app_context():
+        needles = [EMAIL, "203.0.113.7", "Ada Lovelace", keyed_hash("avatar", EMAIL)[:32],
+                   keyed_hash("avatar", "Ada Lovelace")[:32], flagger_hash("203.0.113.7"),
+                   keyed_hash("newsletter-consent", "203.0.113.7"), "ada.example"]
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(sa.select(table)).mappings():
+                for column, value in row.items():
+                    text = json.dumps(value, default=str) if value is not None else ""
+                    if any(needle.lower() in text.lower() for needle in needles):
+                        found.append(f"{table.name}.{column}")
+    return sorted(set(found))
+
+
+def cli(app, *args: str):
+    result = app.test_cli_runner().invoke(args=["people", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_export_shows_everything_stored_about_the_address(app, story):
+    person = json.loads(cli(app, "export", EMAIL.upper()))
+    assert [c["body"] for c in person["comments"]] == ["Numbers first.", "And poetry."]
+    assert {c["client_ip"] for c in person["comments"]} == {"203.0.113.7"}
+    assert [(f["comment_id"], f["reason"]) for f in person["flags"]] == [
+        (story["reply"], "off_topic")]
+    assert person["newsletter"]["status"] == "pending"
+    assert person["newsletter"]["name"] == "Ada Lovelace"
+    assert len(person["queued_mail"]) == 1
+
+
+def test_erase_leaves_nothing_of_the_address_in_any_table(app, client, story):
+    assert traces(app) != []
+    assert cli(app, "erase", EMAIL) == "comments: 2, flags: 1, newsletter: 1, queued_mail: 1\n"
+    assert traces(app) == BAN_RECORDS
+
+    thread = client.get("/api/v1/articles/story/comments?order=oldest").json["items"]
+    assert [(c["author_name"], c["avatar"], c["author_website"], c["body_html"])
+            for c in thread] == [("Deleted", "", None, "<p>Numbers first.</p>"),
+                                 ("Deleted", "", None, "<p>And poetry.</p>")]
+    assert thread[0]["replies"][0]["author_name"] == "Grace"  # others are untouched
+    assert json.loads(cli(app, "export", EMAIL)) == {
+        "email": EMAIL, "comments": [], "flags": [], "newsletter": None, "queued_mail": []}
+
+
+def test_erase_with_comments_removes_their_text_and_keeps_the_thread_readable(
+        app, client, story):
+    cli(app, "erase", EMAIL, "--with-comments")
+    thread = client.get("/api/v1/articles/story/comments?order=oldest").json["items"]
+    # The answered comment stays as a placeholder above Grace's reply; the other is gone.
+    assert [(c["id"], c["deleted"], c["body_html"]) for c in thread] == [
+        (story["first"], True, "")]
+    assert thread[0]["replies"][0]["body_html"] == "<p>Agreed.</p>"
+    assert traces(app) == BAN_RECORDS
+
+
+def test_the_admin_api_exports_and_erases_for_the_admin_role_only(app, client, story):
+    moderator = {"Authorization": f"Bearer {make_token(app, 'mod-2')}"}
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    assert client.get(f"/api/v1/admin/people?email={EMAIL}",
+                      headers=moderator).status_code == 403
+    exported = client.get(f"/api/v1/admin/people?email={EMAIL}", headers=admin)
+    assert exported.status_code == 200
+    assert exported.headers["Cache-Control"] == "no-store"
+    assert len(exported.json["comments"]) == 2
+
+    erased = client.delete(f"/api/v1/admin/people?email={EMAIL}&with_comments=true",
+                           headers=admin)
+    assert erased.status_code == 200
+    assert erased.json == {"comments": 2, "flags": 1, "newsletter": 1, "queued_mail": 1}
+    assert traces(app) == BAN_RECORDS
+    audit = client.get("/api/v1/admin/audit", headers=admin).json["items"]
+    erasure = next(entry for entry in audit if entry["action"] == "people.erase")
+    assert erasure["actor"] == "root"
+    assert [entry["action"] for entry in audit if EMAIL in json.dumps(entry)] == ["ban.create"]
+
+
+@pytest.mark.parametrize("email", ["", "not-an-address", "a@b@c"])
+def test_a_bad_address_is_a_validation_error(app, client, email):
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    answer = client.delete(f"/api/v1/admin/people?email={email}", headers=admin)
+    assert answer.status_code == 422
+    assert answer.json["reason"] == "validation"
+
+
+def test_an_author_deleting_their_comment_takes_their_address_with_it(app, client):
+    posted = client.post("/api/v1/articles/story/comments", environ_base=ADA,
+                         json=comment_fields(author_name="Ada Lovelace", author_email=EMAIL))
+    deleted = client.delete(f"/api/v1/comments/{posted.json['comment']['id']}",
+                            headers={"X-Edit-Token": posted.json["edit_token"]})
+    assert deleted.status_code == 204
+    assert traces(app) == []
