@@ -24,3 +24,11 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 
 accesslog = "-"
+
+
+def worker_exit(server, worker):
+    """A worker stops (SIGTERM, SIGHUP, a restart): where it delivers mail itself (the embedded
+    default), it finishes the message in hand and releases the rest for the next process."""
+    from engagement.mail.delivery import stop_background_delivery
+
+    stop_background_delivery()

@@ -99,9 +99,9 @@ DEFAULTS: dict[str, Any] = {
     # --- Newsletter and mail ----------------------------------------------------------------
     "MAIL_URL": "console://",
     "MAIL_FROM": "engagement@localhost",
-    # Deliver the outbox from a thread of each serving process. Off: run
-    # `flask --app engagement outbox deliver --watch` (or from cron) instead.
-    "MAIL_BACKGROUND": True,
+    # Deliver the outbox from a thread of each serving process: on (None) for the embedded
+    # default only. Elsewhere `flask --app engagement outbox deliver --watch` runs as a worker.
+    "MAIL_BACKGROUND": None,
     "CONFIRM_RESEND_SECONDS": 600,
     "CONFIRM_TOKEN_TTL_SECONDS": 172800,
     "NEWSLETTER_CONFIRMED_URL": None,
@@ -120,8 +120,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # The type of each setting is its default's; these defaults are None, so their type is named.
-TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "NEWSLETTER_CONFIRMED_URL": str,
-                  "METRICS_TOKEN": str}
+TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "MAIL_BACKGROUND": bool,
+                  "NEWSLETTER_CONFIRMED_URL": str, "METRICS_TOKEN": str}
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
@@ -279,6 +279,8 @@ def _derive(app) -> None:
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(config))
     if config["AUTO_MIGRATE"] is None:
         config["AUTO_MIGRATE"] = embedded
+    if config["MAIL_BACKGROUND"] is None:
+        config["MAIL_BACKGROUND"] = embedded
     config["API_TITLE"] = "engagement"
     config["API_VERSION"] = "v1"
     config["OPENAPI_VERSION"] = "3.0.3"

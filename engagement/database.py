@@ -132,9 +132,12 @@ class BoundedConnection(psycopg.Connection):
     answer_timeout: float | None = None
 
     def wait(self, gen, interval=0.1, timeout=None):
-        budgets = [t for t in (timeout, self.answer_timeout, _answer_budget.get()) if t]
+        ours = min((t for t in (self.answer_timeout, _answer_budget.get()) if t), default=None)
+        if ours is None or (timeout is not None and timeout <= ours):
+            # The caller's own timeout (psycopg's notifies(), a cancel) is the caller's to handle.
+            return super().wait(gen, interval=interval, timeout=timeout)
         try:
-            return super().wait(gen, interval=interval, timeout=min(budgets, default=None))
+            return super().wait(gen, interval=interval, timeout=ours)
         except psycopg.errors._WaitTimeout:
             # The protocol state is unknown: nothing more can be sent on this connection.
             self.pgconn.finish()

@@ -9,6 +9,8 @@ import logging
 import os
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -46,11 +48,12 @@ class Delivered:
         return self
 
 
-def deliver_outbox(server: MailServer) -> Delivered:
+def deliver_outbox(server: MailServer, stopping: Callable[[], bool] = lambda: False) -> Delivered:
     """Deliver every message due now, batch by batch, committing each claim before sending
-    and each result after it (no transaction stays open while SMTP talks)."""
+    and each result after it (no transaction stays open while SMTP talks). When `stopping`
+    turns true, the message being sent is finished and the rest of the batch released."""
     done = Delivered()
-    while True:
+    while not stopping():
         if not outbox.anything_due(now()):
             db.session.rollback()
             return done
@@ -58,19 +61,23 @@ def deliver_outbox(server: MailServer) -> Delivered:
         db.session.commit()
         if not batch:
             return done  # another deliverer took them
-        sent = _send(batch, server)
+        sent = _send(batch, server, stopping)
         done += sent
         if len(batch) < outbox.BATCH or sent.retrying:
             return done  # all due taken, or the server is in trouble: the rest waits its turn
+    return done
 
 
-def _send(batch: list[outbox.Claimed], server: MailServer) -> Delivered:
+def _send(batch: list[outbox.Claimed], server: MailServer,
+          stopping: Callable[[], bool]) -> Delivered:
     done = Delivered()
     pending = list(batch)
     try:
         with connect(server) as connection:
-            while pending:
+            while pending and not stopping():
                 message = pending[0]
+                outbox.renew_claims(message.claim, now=now())
+                db.session.commit()
                 try:
                     connection.send(message.sender, message.recipient, message.message)
                 except DeliveryError as error:
@@ -88,6 +95,10 @@ def _send(batch: list[outbox.Claimed], server: MailServer) -> Delivered:
         for message in pending:
             _failed(message, error, done)
         pending = []
+    if pending and stopping():  # shutting down: another deliverer takes them at once
+        outbox.release_claims(pending[0].claim)
+        db.session.commit()
+        pending = []
     for message in pending:  # the connection broke: the rest waits for the next try
         _failed(message, DeliveryError("not tried: the connection broke"), done)
     return done
@@ -104,6 +115,17 @@ def _failed(message: outbox.Claimed, error: DeliveryError, done: Delivered) -> N
         log.warning("mail %s not delivered, will retry: %s", message.id, error)
 
 
+# Every deliverer thread of this process, for stop_background_delivery.
+_deliverers: weakref.WeakSet[Deliverer] = weakref.WeakSet()
+
+
+def stop_background_delivery() -> None:
+    """A serving process exits (gunicorn's worker_exit): each deliverer finishes the message in
+    hand and releases the rest of its claim, so another process sends them without delay."""
+    for deliverer in list(_deliverers):
+        deliverer.stop()
+
+
 class Deliverer:
     """A daemon thread of the serving process that delivers the outbox. It starts when a
     commit queued mail, or when the process serves a request while it is not running (at most
@@ -118,6 +140,7 @@ class Deliverer:
         self._pid: int | None = None
         self._stopping = False
         self._last_look = float("-inf")
+        _deliverers.add(self)
 
     @property
     def running(self) -> bool:
@@ -166,7 +189,7 @@ class Deliverer:
         try:
             with self.app.app_context():
                 server = current_app.extensions[EXTENSION].server
-                deliver_outbox(server)
+                deliver_outbox(server, stopping=lambda: self._stopping)
                 due = outbox.next_attempt_at()
                 if due is None:
                     return None

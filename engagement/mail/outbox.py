@@ -23,11 +23,15 @@ from engagement.mail.models import OutboxMessage, OutboxStatus
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # A claim older than this belongs to a deliverer that died mid-send: the message is free
-# again. Much longer than sending a batch takes (SMTP commands time out after 10 s).
-CLAIM_LEASE = timedelta(minutes=5)
+# again. A deliverer renews its claims before each message it sends (one message takes a few
+# SMTP commands of at most ENGAGEMENT_MAIL_TIMEOUT each) and releases them when it stops.
+CLAIM_LEASE = timedelta(seconds=60)
 BATCH = 20
 # The session's info key that tells the commit hook to wake the deliverer.
 MAIL_WAITING = "engagement.mail_waiting"
+# On PostgreSQL, a commit that queued or freed messages notifies this channel; an idle
+# `outbox deliver --watch` LISTENs on it instead of asking the table again and again.
+CHANNEL = "engagement_outbox"
 
 # Headers folded at 78 columns would break a long List-Unsubscribe URL into encoded words, so
 # lines may be as long as RFC 5322 allows (998); a plain ASCII body is sent as it is, links
@@ -87,7 +91,14 @@ def enqueue(message: EmailMessage, *, now: datetime, subscriber_id: int | None =
     queued = db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount == 1
     if queued:
         db.session.info[MAIL_WAITING] = True
+        notify_deliverers()
     return queued
+
+
+def notify_deliverers() -> None:
+    """Wake the listening deliverers when this transaction commits (PostgreSQL only)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text(f"NOTIFY {CHANNEL}"))
 
 
 def _claimable(now: datetime) -> sa.ColumnElement[bool]:
@@ -154,6 +165,26 @@ def record_sent(message: Claimed) -> None:
     )
 
 
+def renew_claims(claim: str, *, now: datetime) -> None:
+    """Still at work on them: the claim's messages stay this deliverer's for another lease."""
+    db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.claimed_by == claim)
+        .values(claimed_at=now).execution_options(synchronize_session=False)
+    )
+
+
+def release_claims(claim: str) -> None:
+    """Stopping: the claim's unsent messages are free for another deliverer at once, without
+    counting as an attempt."""
+    released = db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.claimed_by == claim)
+        .values(claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False, preserve_rowcount=True)
+    ).rowcount
+    if released:
+        notify_deliverers()
+
+
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt."""
     return min(FIRST_RETRY * 2 ** min(attempts - 1, 20), LONGEST_RETRY)
@@ -178,11 +209,17 @@ def record_failure(message: Claimed, error: str, *, permanent: bool, now: dateti
 
 
 def next_attempt_at() -> datetime | None:
-    """When the earliest queued message is due (None: nothing is queued)."""
-    return db.session.scalar(
-        sa.select(sa.func.min(OutboxMessage.next_attempt_at))
-        .where(OutboxMessage.status == OutboxStatus.QUEUED)
-    )
+    """When a queued message can next be claimed (None: nothing is queued): its next attempt,
+    or for a message another deliverer holds, when that claim's lease runs out. (Taking only
+    the next attempt would make a deliverer wake again and again for a message in the hands of
+    another.)"""
+    queued = OutboxMessage.status == OutboxStatus.QUEUED
+    free = db.session.scalar(sa.select(sa.func.min(OutboxMessage.next_attempt_at))
+                             .where(queued, OutboxMessage.claimed_at.is_(None)))
+    held = db.session.scalar(sa.select(sa.func.min(OutboxMessage.claimed_at))
+                             .where(queued, OutboxMessage.claimed_at.is_not(None)))
+    moments = [free, held + CLAIM_LEASE if held else None]
+    return min((moment for moment in moments if moment), default=None)
 
 
 def counts() -> dict[str, int]:

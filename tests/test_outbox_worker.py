@@ -1,0 +1,159 @@
+"""The outbox's worker, `flask --app engagement outbox deliver --watch`, as production runs it:
+a process of its own sending to a real SMTP server (aiosmtpd), restarted by SIGHUP and
+stopped by SIGTERM in the middle of a delivery without losing or repeating a message, and
+idle without asking the database again and again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from engagement import create_app
+from engagement.extensions import db
+from engagement.mail.models import OutboxMessage
+from tests.conftest import TEST_SECRET
+from tests.live import ROOT
+from tests.test_mail import SmtpServer, subscribe
+
+MESSAGES = 50
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+class Worker:
+    """`outbox deliver --watch` in a subprocess, its output in a file."""
+
+    def __init__(self, database_url: str, mail_url: str, log_path):
+        environment = {key: value for key, value in os.environ.items()
+                       if not key.startswith("ENGAGEMENT_")}
+        environment.update(DATABASE_URL=database_url, ENGAGEMENT_SECRET_KEY=TEST_SECRET,
+                           ENGAGEMENT_MAIL_URL=mail_url)
+        self.log_path = log_path
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "engagement", "outbox", "deliver",
+                 "--watch"], cwd=ROOT, env=environment, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+        self.terminated = signum == signal.SIGTERM
+
+    def stop(self) -> int:
+        """SIGTERM (once: a second one may find Python already shutting down), and its exit."""
+        if self.process.poll() is None and not getattr(self, "terminated", False):
+            self.signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"the worker did not stop on SIGTERM:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def claimed_messages(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.claimed_by.is_not(None)))
+
+
+def wait_for_received(smtp_server, count: int, deadline: float) -> None:
+    while len(smtp_server.received) < count:
+        assert time.monotonic() < deadline, f"{len(smtp_server.received)} of {count} came"
+        time.sleep(0.02)
+
+
+@pytest.mark.postgres
+def test_sighup_and_sigterm_during_a_delivery_of_50_messages_deliver_each_exactly_once(
+        make_app, database_url, smtp_server, tmp_path):
+    app = make_app(MAIL_URL=smtp_server.url, MAIL_BACKGROUND=False)
+    client = app.test_client()
+    for index in range(MESSAGES):
+        subscribe(client, f"reader{index}@example.com")
+    smtp_server.data_delay = 0.04  # a delivery of two seconds or more: signals land inside it
+    started = time.monotonic()
+    deadline = started + 30
+
+    first = Worker(database_url, smtp_server.url, tmp_path / "worker.log")
+    try:
+        wait_for_received(smtp_server, 5, deadline)
+        first.signal(signal.SIGHUP)  # a deploy: it starts again as the same command
+        wait_for_received(smtp_server, 20, deadline)
+        first.signal(signal.SIGTERM)
+        assert first.stop() == 0, first.output()
+    finally:
+        first.stop()
+    stopped_at = len(smtp_server.received)
+    assert stopped_at < MESSAGES, "the worker finished before SIGTERM: the test proves nothing"
+    assert claimed_messages(app) == 0  # released on the way out, not left for a lease to end
+
+    second = Worker(database_url, smtp_server.url, tmp_path / "worker.log")
+    try:
+        wait_for_received(smtp_server, MESSAGES, deadline)
+        time.sleep(0.5)  # a duplicate would come now
+    finally:
+        assert second.stop() == 0, second.output()
+
+    recipients = Counter(message["To"] for message in smtp_server.received)
+    assert recipients == Counter(f"reader{index}@example.com" for index in range(MESSAGES))
+    assert time.monotonic() - started < 30
+    output = first.output()
+    assert "SIGHUP" in output and "starting again" in output and "SIGTERM" in output
+
+
+def transactions(database_url: str) -> int:
+    """Transactions committed and rolled back in this database so far, as PostgreSQL counts."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.scalar(sa.text(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"))
+    engine.dispose()
+    return count
+
+
+@pytest.mark.postgres
+def test_an_idle_worker_waits_for_a_notification_instead_of_polling(
+        make_app, database_url, smtp_server, tmp_path):
+    app = make_app(MAIL_URL=smtp_server.url, MAIL_BACKGROUND=False)
+    worker = Worker(database_url, smtp_server.url, tmp_path / "worker.log")
+    try:
+        time.sleep(3)  # started, looked once, now idle
+        before = transactions(database_url)
+        time.sleep(10)
+        idle = transactions(database_url) - before - 1  # less this test's own sample
+        assert idle < 10, f"{idle} transactions in 10 s while idle"
+
+        queued = time.monotonic()
+        subscribe(app.test_client())
+        smtp_server.wait_for(1, timeout=5)
+        assert time.monotonic() - queued < 2  # woken by the commit's NOTIFY, not a timer
+    finally:
+        assert worker.stop() == 0, worker.output()
+
+
+def test_web_processes_deliver_mail_themselves_only_on_the_embedded_default(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("ENGAGEMENT_MAIL_BACKGROUND", raising=False)
+    monkeypatch.chdir(tmp_path)
+    production = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite3'}",
+                             "SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False})
+    assert production.config["MAIL_BACKGROUND"] is False
+    embedded = create_app({"SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False})
+    assert embedded.config["MAIL_BACKGROUND"] is True
