@@ -1,23 +1,36 @@
-"""Fixtures the flaskr way: a fresh app and database per test, built with create_app.
+"""Fixtures the flaskr way: an app from create_app and a fresh database for each test.
 
 The database is SQLite unless DATABASE_URL names a PostgreSQL server, in which case the whole
 suite runs there. Tests marked `postgres` always need PostgreSQL (DATABASE_URL, else
 TEST_POSTGRES_URL, else the local server); without one they are skipped with the
-reason, except under CI, where a missing PostgreSQL fails them."""
+reason, except under CI, where a missing PostgreSQL fails them.
+
+Speed without shared state: each test worker (pytest-xdist) migrates one database of its own
+once, and each test starts on it emptied of every row. An app is built once per worker for each
+configuration (settings and ENGAGEMENT_* environment) and handed to each test as it was built:
+its settings restored, the test's clock, fresh rate-limit counts and a fresh mail deliverer. A
+test that changes an app's shape (adds a route, a hook or an engine listener) leaves it behind:
+the next test gets a new one. Tests marked `live` start gunicorn, nginx or Chromium; they run
+one after another on one worker while the other works through the rest."""
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from engagement import create_app
-from engagement.extensions import db
+from engagement.extensions import db, limiter
+from engagement.mail import delivery
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GENEROUS_LIMITS = {
@@ -90,9 +103,17 @@ def postgres_url():
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> str:
-    """A migrated SQLite file, copied for each test."""
+    """A migrated SQLite file (one per worker)."""
     path = tmp_path_factory.mktemp("template") / "engagement.sqlite3"
     _migrated_app(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(sqlite_template, tmp_path_factory) -> str:
+    """The worker's SQLite database, a copy of the template that each test empties."""
+    path = tmp_path_factory.mktemp("database") / "engagement.sqlite3"
+    shutil.copy(sqlite_template, path)
     return str(path)
 
 
@@ -104,20 +125,131 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _empty_sqlite(path: str, template: str) -> None:
+    """Every row deleted in place (ids start again at 1: no table is AUTOINCREMENT). The file
+    stays, so a connection someone left open sees the same database, never a replaced one."""
+    if not os.path.exists(path):  # a test took it away
+        shutil.copy(template, path)
+        return
+    engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def database_url(request, tmp_path) -> str:
+def database_url(request) -> str:
     if suite_on_postgres() or request.node.get_closest_marker("postgres"):
         url = request.getfixturevalue("postgres_url")
         _empty_postgres(url)
         return url
-    path = tmp_path / "engagement.sqlite3"
-    shutil.copy(request.getfixturevalue("sqlite_template"), path)
+    path = request.getfixturevalue("sqlite_database")
+    _empty_sqlite(path, request.getfixturevalue("sqlite_template"))
     return f"sqlite:///{path}"
+
+
+# Settings whose values are plain data name a configuration; an app built with anything else
+# (a callable, an object) is used by its test only.
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _plain(item) for key, item in value.items())
+    return isinstance(value, _PLAIN)
+
+
+def _configuration(database_url: str, settings: dict) -> str | None:
+    """What create_app reads: the settings and the ENGAGEMENT_* environment."""
+    if not all(_plain(value) for value in settings.values()):
+        return None
+    environment = sorted((key, value) for key, value in os.environ.items()
+                         if key.startswith("ENGAGEMENT_") or key == "DATABASE_URL")
+    return repr((database_url, sorted(settings.items()), environment))
+
+
+def _shape(app: Flask) -> tuple:
+    """What a test could add to an app that would outlive it: routes, hooks, engine listeners."""
+    with app.app_context():
+        engine = db.engine
+    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    return (
+        len(list(app.url_map.iter_rules())),
+        tuple(sum(len(funcs) for funcs in hook.values()) for hook in hooks),
+        sum(len(handlers) for by_code in app.error_handler_spec.values()
+            for handlers in by_code.values()),
+        len(app.teardown_appcontext_funcs),
+        tuple(len(getattr(engine.dispatch, name)) for name in ENGINE_EVENTS),
+    )
+
+
+ENGINE_EVENTS = ("before_cursor_execute", "after_cursor_execute", "before_execute",
+                 "after_execute", "engine_connect", "begin", "commit", "rollback")
+
+
+@dataclass
+class BuiltApp:
+    """An app as create_app left it: its settings and shape, to hand it to the next test so."""
+
+    app: Flask
+    config: dict[str, Any]
+    shape: tuple
+
+    @classmethod
+    def build(cls, config: dict[str, Any]) -> BuiltApp:
+        app = create_app(config)
+        kept = {key: copy.deepcopy(value) for key, value in app.config.items() if key != "CLOCK"}
+        return cls(app, kept, _shape(app))
+
+    def reuse(self, clock: Clock) -> Flask:
+        """The app as built, for a new test: no counts, threads or settings of the last one."""
+        app = self.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config), CLOCK=clock)
+        mail = app.extensions[delivery.EXTENSION]
+        app.extensions[delivery.EXTENSION] = delivery.Mail(app, mail.server)
+        limiter.init_app(app)  # binds the limiter to this app's settings, with new counts
+        # Flask refuses new routes once an app has served; a fresh app would take them.
+        app._got_first_request = False
+        return app
+
+    def release(self) -> bool:
+        """Stop what the test started in the app; whether the app is as it was built."""
+        self.app.extensions[delivery.EXTENSION].deliverer.stop()
+        with self.app.app_context():
+            db.engine.dispose()
+        return _shape(self.app) == self.shape
+
+
+class AppCache:
+    """Built apps of this worker by configuration, the least recently used dropped first."""
+
+    def __init__(self, size: int = 12):
+        self.size = size
+        self.idle: OrderedDict[str, list[BuiltApp]] = OrderedDict()
+
+    def take(self, key: str | None) -> BuiltApp | None:
+        if key is None or not self.idle.get(key):
+            return None
+        self.idle.move_to_end(key)
+        return self.idle[key].pop()
+
+    def put(self, key: str, built: BuiltApp) -> None:
+        self.idle.setdefault(key, []).append(built)
+        self.idle.move_to_end(key)
+        while sum(len(apps) for apps in self.idle.values()) > self.size:
+            self.idle.popitem(last=False)
+
+
+APPS = AppCache()
 
 
 @pytest.fixture
@@ -125,27 +257,37 @@ def make_app(database_url, clock):
     """create_app on this test's database, with settings of the test's own.
 
     Limits stay on, counted in memory, but generous: a test that posts twenty comments is not
-    about limits. tests/test_limits.py sets real ones."""
-    apps = []
+    about limits. tests/test_limits.py sets real ones. Mail is delivered in the background only
+    for a test that names a MAIL_URL (a server it runs) or MAIL_BACKGROUND: no other test
+    starts a mail thread. Two calls with the same settings give two apps (two processes)."""
+    taken: list[tuple[str | None, BuiltApp]] = []
 
     def make(**settings):
-        app = create_app({
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": TEST_SECRET,
-            "AUTO_MIGRATE": False,
-            "CLOCK": clock,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            **GENEROUS_LIMITS,
-            **settings,
-        })
-        apps.append(app)
+        if "MAIL_URL" not in settings:
+            settings.setdefault("MAIL_BACKGROUND", False)
+        key = _configuration(database_url, settings)
+        built = APPS.take(key)
+        if built is None:
+            built = BuiltApp.build({
+                "TESTING": True,
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": TEST_SECRET,
+                "AUTO_MIGRATE": False,
+                "CLOCK": clock,
+                "RATELIMIT_STORAGE_URI": "memory://",
+                **GENEROUS_LIMITS,
+                **settings,
+            })
+            app = built.app
+        else:
+            app = built.reuse(clock)
+        taken.append((key, built))
         return app
 
     yield make
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
+    for key, built in taken:
+        if built.release() and key is not None:
+            APPS.put(key, built)
 
 
 @pytest.fixture
@@ -194,3 +336,12 @@ def make_token(app, name="moderator", role="moderator") -> str:
 def moderator(app):
     """Headers of a moderator's token for the admin API."""
     return {"Authorization": f"Bearer {make_token(app)}"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    # The live tests start servers and a browser, each busy enough for a core: one at a time,
+    # on one worker (module fixtures such as the nginx stacks then start once).
+    for item in items:
+        if item.get_closest_marker("live"):
+            item.add_marker(pytest.mark.xdist_group("live"))

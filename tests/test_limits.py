@@ -163,6 +163,7 @@ def post_live(base: str) -> int:
     return request(f"{base}{COMMENTS}", body, {"Content-Type": "application/json"})[0]
 
 
+@pytest.mark.live
 def test_gunicorn_workers_share_their_counts_through_redis(own_redis, tmp_path):
     # Four worker processes: only a shared store keeps the count at the limit, whichever
     # workers the requests land on.

@@ -454,6 +454,7 @@ def test_mail_queued_before_a_restart_is_delivered_when_the_service_serves(
         stop_background(app)
 
 
+@pytest.mark.live
 def test_gunicorn_workers_deliver_in_the_background(smtp_server, tmp_path):
     settings = {"ENGAGEMENT_MAIL_URL": smtp_server.url, "ENGAGEMENT_MAIL_BACKGROUND": "true",
                 "ENGAGEMENT_PUBLIC_BASE_URL": "http://example.invalid"}

@@ -29,6 +29,8 @@ import pytest
 from tests.conftest import comment_fields
 from tests.live import Server, gunicorn, stop
 
+pytestmark = pytest.mark.live  # nginx in front of gunicorn
+
 PROXY_HOST = "127.0.0.2"  # where nginx listens; readers connect here
 NGINX_PEER = "127.0.0.1"  # where nginx connects from (and where gunicorn listens)
 START_TIMEOUT = 10  # seconds for nginx to answer /healthz through to gunicorn

@@ -16,6 +16,8 @@ import pytest
 
 from tests.live import ROOT, get, gunicorn
 
+pytestmark = pytest.mark.live  # gunicorn serving wsgi:app
+
 # API.md's public paths that exist now, with their methods (flags and the newsletter are not
 # built yet).
 BUILT_PATHS = {

@@ -26,6 +26,9 @@ from engagement.extensions import db
 from tests.conftest import make_token
 from tests.live import gunicorn, request
 
+# gunicorn and Chromium (the two tests of the served files alone need neither)
+pytestmark = pytest.mark.live
+
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # reported by the `browser` fixture

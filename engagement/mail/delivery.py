@@ -228,6 +228,10 @@ def mail_status() -> str:
     return current_app.extensions[EXTENSION].status()
 
 
+def _look_in() -> None:
+    current_app.extensions[EXTENSION].deliverer.look_in()
+
+
 def _wake_after_commit(session: Session) -> None:
     if session.info.pop(outbox.MAIL_WAITING, False):
         mail = current_app.extensions.get(EXTENSION)
@@ -250,7 +254,7 @@ def register_mail(app: Flask) -> None:
     mail = Mail(app, server)
     app.extensions[EXTENSION] = mail
     if app.config["MAIL_BACKGROUND"]:
-        app.before_request(mail.deliverer.look_in)
+        app.before_request(_look_in)
     # One listener for every app's sessions; each finds its own app when it fires.
     session_class = db.session.session_factory.class_
     for event, listener in (("after_commit", _wake_after_commit),
