@@ -393,6 +393,7 @@ def test_author_edits_within_the_window(client, clock, post_comment):
     response = edit(client, posted, "fixed **now**")
 
     assert response.status_code == 200
+    assert response.json["status"] == "approved"
     assert response.json["comment"]["body_html"] == "<p>fixed <strong>now</strong></p>"
     assert response.json["comment"]["edited_at"] == "2026-11-27T08:14:59Z"
     assert listing(client)["items"][0]["body_html"] == "<p>fixed <strong>now</strong></p>"
@@ -511,6 +512,26 @@ def test_deleted_reply_with_replies_stays_as_a_placeholder(client, post_comment)
     (thread,) = listing(client)["items"]
     assert thread["replies"][0]["deleted"] is True
     assert thread["replies"][0]["replies"][0]["id"] == leaf["comment"]["id"]
+
+
+def test_a_deleted_comment_whose_replies_are_all_hidden_is_not_counted(
+        client, post_comment, moderator):
+    # The deleted top's only approved reply sits under a rejected one: nothing of it shows.
+    top = post_comment(body="top")
+    rejected = post_comment(parent_id=top["comment"]["id"], body="rejected")
+    post_comment(parent_id=rejected["comment"]["id"], body="approved, under a rejected one")
+    other = post_comment(body="another thread")["comment"]["id"]
+    decision = client.patch(f"/api/v1/admin/comments/{rejected['comment']['id']}",
+                            json={"status": "rejected"}, headers=moderator)
+    assert decision.status_code == 200
+    delete(client, top)
+
+    page = listing(client)
+    assert [item["id"] for item in page["items"]] == [other]
+    assert page["total"] == 1
+    first = listing(client, "?limit=1")
+    assert [item["id"] for item in first["items"]] == [other]
+    assert first["next_cursor"] is None
 
 
 def test_json_of_a_comment_never_carries_private_fields(client, post_comment):

@@ -321,18 +321,11 @@ def list_comments(
     replies nested oldest first. Three queries per page, whatever the size of the threads."""
     if not article_known(article_id, policy):
         raise NotFound("No such article.")
-    reply = sa.orm.aliased(Comment)
-    has_visible_reply = (
-        sa.select(reply.id)
-        .where(reply.thread_id == Comment.id, reply.status == CommentStatus.APPROVED,
-               reply.deleted_at.is_(None))
-        .exists()
-    )
     top_level = sa.select(Comment).where(
         Comment.article_id == article_id,
         Comment.thread_id.is_(None),
         _visible,
-        sa.or_(Comment.deleted_at.is_(None), has_visible_reply),
+        sa.or_(Comment.deleted_at.is_(None), Comment.id.in_(_placeholders_kept(article_id))),
     )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(top_level.subquery()))
 
@@ -352,6 +345,25 @@ def list_comments(
     items = _threads(rows, replies)
     next_cursor = Cursor.encode(_position(rows[-1], order)) if has_more else None
     return {"items": items, "next_cursor": next_cursor, "total": total}
+
+
+def _placeholders_kept(article_id: str) -> sa.Select:
+    """Ids of the article's deleted top-level comments that something visible hangs below: a
+    reply shows only when every comment above it is approved (as _threads nests them), so
+    the walk goes down from each such top through approved replies alone."""
+    shown = (
+        sa.select(Comment.id, Comment.id.label("top_id"), Comment.deleted_at)
+        .where(Comment.article_id == article_id, Comment.thread_id.is_(None),
+               Comment.deleted_at.is_not(None), _visible)
+        .cte("shown", recursive=True)
+    )
+    reply = sa.orm.aliased(Comment)
+    shown = shown.union_all(
+        sa.select(reply.id, shown.c.top_id, reply.deleted_at)
+        .where(reply.thread_id == shown.c.top_id, reply.parent_id == shown.c.id,
+               reply.status == CommentStatus.APPROVED)
+    )
+    return sa.select(shown.c.top_id).where(shown.c.deleted_at.is_(None))
 
 
 # After pinned first: by age, or best first (Wilson lower bound of the votes, ties newest first).
