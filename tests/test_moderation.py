@@ -129,6 +129,7 @@ def test_an_edit_is_checked_again(make_app):
                             headers={"X-Edit-Token": posted["edit_token"]})
 
     assert response.status_code == 200
+    assert response.json["status"] == "pending"  # the author learns it awaits review
     assert listed_ids(client) == []
     comment = stored(app, posted["comment"]["id"])
     assert comment.status is CommentStatus.PENDING
@@ -140,8 +141,9 @@ def test_an_edit_does_not_publish_a_held_comment(make_app):
     posted = post(client, body="typo")
 
     # Held as first-time, the comment stays held; nothing about the edit publishes it.
-    client.patch(f"/api/v1/comments/{posted['comment']['id']}", json={"body": "fixed"},
-                 headers={"X-Edit-Token": posted["edit_token"]})
+    edited = client.patch(f"/api/v1/comments/{posted['comment']['id']}", json={"body": "fixed"},
+                          headers={"X-Edit-Token": posted["edit_token"]})
+    assert edited.json["status"] == "pending"
     assert listed_ids(client) == []
 
 

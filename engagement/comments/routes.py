@@ -82,11 +82,18 @@ class CommentById(MethodView):
     @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")
     @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
     def patch(self, fields, headers, comment_id):
-        """Edit your comment's body (header `X-Edit-Token`, within the edit window)"""
+        """Edit your comment's body (header `X-Edit-Token`, within the edit window)
+
+        The edit is checked by moderation again: `status` is `pending` when it is held, and
+        the comment leaves the public list until a moderator approves it.
+        """
         comment = services.edit_comment(
             comment_id, headers["edit_token"], fields["body"], now=now(), policy=_policy()
         )
-        answer = {"comment": services.public_comment(comment)}
+        answer = {
+            "comment": services.public_comment(comment),
+            "status": services.public_status(comment),
+        }
         db.session.commit()
         return answer
 

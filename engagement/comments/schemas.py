@@ -95,12 +95,11 @@ class CommentOut(ma.Schema):
 CommentPageOut = page_schema(CommentOut, "CommentPage")
 
 
-class CommentCreatedOut(ma.Schema):
-    comment = ma.fields.Nested(CommentOut)
-    status = ma.fields.String(metadata={"description": "approved, or pending when held"})
-    edit_token = ma.fields.String()
-    edit_expires_at = Timestamp()
-
-
 class CommentEditedOut(ma.Schema):
     comment = ma.fields.Nested(CommentOut)
+    status = ma.fields.String(metadata={"description": "approved, or pending when held"})
+
+
+class CommentCreatedOut(CommentEditedOut):
+    edit_token = ma.fields.String()
+    edit_expires_at = Timestamp()
