@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 15  # seconds for gunicorn to boot and migrate an empty database
+START_TIMEOUT = 60  # seconds for gunicorn to boot and migrate an empty database, when busy
 
 
 def free_port() -> int:
