@@ -118,11 +118,18 @@ def limit_key(address: IPAddress | None) -> str:
     return str(address)
 
 
+# A fingerprint is the address's keyed hash (its first characters) then the user agent's.
+FINGERPRINT_ADDRESS_CHARS = 48
+
+
 def client_fingerprint() -> str:
     """Who a reader is for de-duplication, without storing their address: a keyed hash of
-    the client address and the user agent."""
+    the client address (an IPv6 address by its /64), then one of the user agent. The address
+    decides; the user agent only tells apart the few readers behind one address (a household,
+    an office), up to a cap the caller sets, since anyone can change it at will."""
     user_agent = request.headers.get("User-Agent", "")
-    return keyed_hash("client", f"{client_address()}\x00{user_agent}")
+    address = keyed_hash("client", current_limit_key())[:FINGERPRINT_ADDRESS_CHARS]
+    return address + keyed_hash("agent", user_agent)[: 64 - FINGERPRINT_ADDRESS_CHARS]
 
 
 def keyed_hash(purpose: str, value: str) -> str:

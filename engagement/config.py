@@ -63,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     # --- Articles ---------------------------------------------------------------------------
     # An article id never seen before answers with defaults (and is recorded) instead of 404.
     "ARTICLES_AUTO_CREATE": True,
+    # A regular expression for the site's article ids: auto-create records only ids that match
+    # it in full, and What's Hot lists such articles beside those with a title (set by the
+    # admin API or an import). Unset: any slug is recorded, and only titled articles trend.
+    "ARTICLE_ID_PATTERN": None,
     # Comments close this many days after publication (or first sight); 0 never closes them.
     "COMMENTS_CLOSE_AFTER_DAYS": 0,
     # --- Comments ---------------------------------------------------------------------------
@@ -121,7 +125,8 @@ DEFAULTS: dict[str, Any] = {
 
 # The type of each setting is its default's; these defaults are None, so their type is named.
 TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "MAIL_BACKGROUND": bool,
-                  "NEWSLETTER_CONFIRMED_URL": str, "METRICS_TOKEN": str}
+                  "NEWSLETTER_CONFIRMED_URL": str, "METRICS_TOKEN": str,
+                  "ARTICLE_ID_PATTERN": str}
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
@@ -243,6 +248,12 @@ def _check(config, log: logging.Logger) -> None:
                 "UNCONFIRMED_SIGNUP_DAYS", "FAILED_MAIL_RETENTION_DAYS", "AUDIT_RETENTION_DAYS"):
         if config[key] < 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
+    if config["ARTICLE_ID_PATTERN"]:
+        try:
+            re.compile(config["ARTICLE_ID_PATTERN"])
+        except re.error as exc:
+            raise ConfigError(f"{ENV_PREFIX}_ARTICLE_ID_PATTERN is not a regular expression: "
+                              f"{exc}") from None
     if config["AVATARS"] not in ("email", "name", "off"):
         raise ConfigError(f"{ENV_PREFIX}_AVATARS must be email, name or off")
     if config["MODERATION_MODE"] not in ("none", "first_time", "all"):

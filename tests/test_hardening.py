@@ -225,3 +225,55 @@ def test_bad_tokens_never_lock_out_a_valid_one(make_app):
 
     assert failures[:3] == [401] * 3 and set(failures[3:]) == {429}
     assert client.get("/api/v1/admin/comments", headers=valid).status_code == 200
+
+
+# --- 8. Share counts and What's Hot forged --------------------------------------------------
+
+FORGED = "FREE-BITCOIN-at-evil.example-click-now"
+
+
+def _share(client, article, agent, address="198.51.100.1"):
+    response = client.post(f"/api/v1/articles/{article}/shares", json={"network": "x"},
+                           headers={"User-Agent": agent}, environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_one_address_with_many_user_agents_counts_as_a_few_readers(client):
+    answers = [_share(client, "story", f"Agent/{n}") for n in range(57)]
+
+    assert answers[-1]["share_counts"]["x"] == 3
+
+
+def test_an_ipv6_host_counts_once_across_its_64(client):
+    for n in range(10):
+        _share(client, "story", "Firefox", address=f"2001:db8:1:2::{n + 1:x}")
+
+    assert client.get("/api/v1/articles/story/shares").json["x"] == 1
+
+
+def test_a_made_up_article_never_reaches_whats_hot(client):
+    for n in range(57):
+        _share(client, FORGED, f"Agent/{n}", address=f"198.51.100.{n + 1}")
+    _share(client, "real-story", "Firefox")
+
+    items = client.get("/api/v1/trending").json["items"]
+
+    assert FORGED not in [item["id"] for item in items]
+    assert items == []  # real-story is not registered either: nobody gave it a title
+
+
+def test_registered_and_pattern_matching_articles_do_trend(make_app):
+    app = make_app(ARTICLE_ID_PATTERN=r"story-\d+")
+    client = app.test_client()
+    made = client.put("/api/v1/admin/articles/titled",
+                      json={"title": "A titled story", "url": "https://news.example/titled"},
+                      headers={"Authorization": f"Bearer {make_token(app)}"})
+    assert made.status_code in (200, 201), made.json
+    for article in ("titled", "story-42"):
+        _share(client, article, "Firefox")
+    refused = client.post(f"/api/v1/articles/{FORGED}/shares", json={"network": "x"})
+
+    assert refused.status_code == 404  # auto-create takes only ids of the site's form
+    assert {item["id"] for item in client.get("/api/v1/trending").json["items"]} == {
+        "titled", "story-42"}

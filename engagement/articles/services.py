@@ -27,10 +27,18 @@ _SLUG = re.compile(SLUG_PATTERN)
 class ArticlePolicy:
     auto_create: bool
     close_after_days: int
+    # Ids that auto-create may record (the site's own form of article id); None: any slug.
+    id_pattern: re.Pattern | None = None
 
     @classmethod
     def from_config(cls, config) -> ArticlePolicy:
-        return cls(config["ARTICLES_AUTO_CREATE"], config["COMMENTS_CLOSE_AFTER_DAYS"])
+        pattern = config["ARTICLE_ID_PATTERN"]
+        return cls(config["ARTICLES_AUTO_CREATE"], config["COMMENTS_CLOSE_AFTER_DAYS"],
+                   re.compile(pattern) if pattern else None)
+
+    def may_create(self, article_id: str) -> bool:
+        return self.auto_create and (
+            self.id_pattern is None or self.id_pattern.fullmatch(article_id) is not None)
 
 
 def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
@@ -38,7 +46,7 @@ def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Artic
     article = db.session.get(Article, article_id)
     if article is not None:
         return article
-    if not policy.auto_create:
+    if not policy.may_create(article_id):
         raise NotFound("No such article.")
     # Concurrent first sightings are settled by the primary key, not by this process.
     insert_if_absent(db.session, Article, {"id": article_id, "first_seen_at": now})
@@ -47,7 +55,7 @@ def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Artic
 
 def article_known(article_id: str, policy: ArticlePolicy) -> bool:
     """Whether reads about the article may answer: it was seen, or auto-create is on."""
-    return policy.auto_create or db.session.get(Article, article_id) is not None
+    return policy.may_create(article_id) or db.session.get(Article, article_id) is not None
 
 
 def unseen_article(article_id: str, now: datetime) -> Article:

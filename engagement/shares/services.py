@@ -10,9 +10,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from engagement.articles.services import ArticlePolicy, find_article
+from engagement.clients import FINGERPRINT_ADDRESS_CHARS
 from engagement.database import upsert
 from engagement.extensions import db
 from engagement.shares.models import Share, ShareClaim, ShareTally
+
+# Readers one address may count as (by user agent) per article and network in the window:
+# a household shares one address, but a forger changes user agents at will.
+READERS_PER_ADDRESS = 3
 
 # Names a network is also known by.
 NETWORK_ALIASES = {"twitter": "x"}
@@ -44,8 +49,12 @@ def record_share(
     article_id: str, network: str, *, client_hash: str, now: datetime, policy: SharePolicy
 ) -> bool:
     """Count one share unless this client was counted for the same article and network within
-    the window; True when it counted. The claim row, not this process, decides the race."""
+    the window; True when it counted. The claim row, not this process, decides the race.
+    One address counts as at most READERS_PER_ADDRESS readers, however many user agents it
+    sends."""
     article = find_article(article_id, policy.articles, now)
+    if _address_counted_out(article.id, network, client_hash, now - policy.dedupe_window):
+        return False
     counted = upsert(
         db.session,
         ShareClaim,
@@ -64,6 +73,21 @@ def record_share(
         db.session.add(Share(article_id=article.id, network=network, created_at=now))
         db.session.flush()
     return counted
+
+
+def _address_counted_out(article_id: str, network: str, client_hash: str,
+                         since: datetime) -> bool:
+    """Whether the other readers of this client's address used up its share of counts."""
+    others = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            ShareClaim.article_id == article_id,
+            ShareClaim.network == network,
+            ShareClaim.client_hash.startswith(client_hash[:FINGERPRINT_ADDRESS_CHARS]),
+            ShareClaim.client_hash != client_hash,
+            ShareClaim.counted_at > since,
+        )
+    )
+    return others >= READERS_PER_ADDRESS
 
 
 def share_activity(since: datetime) -> sa.Select:

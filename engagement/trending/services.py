@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,10 +25,15 @@ COMMENT_WEIGHT = 3
 SHARE_WEIGHT = 1
 
 
-def trending(window: str, by: str, limit: int, *, now: datetime) -> list[dict[str, Any]]:
+def trending(window: str, by: str, limit: int, *, now: datetime,
+             id_pattern: re.Pattern | None = None) -> list[dict[str, Any]]:
     """The `limit` articles with the highest score among those with any activity in the window:
     comments, shares, or `engagement` (3 per comment plus 1 per share); ties go to the
-    article with more activity of both kinds together, then by id."""
+    article with more activity of both kinds together, then by id.
+
+    Only articles the site registered are listed: those with a title (the admin API, an
+    import), and those whose id is of the site's own form (`id_pattern`). An id anyone can
+    make up by sharing it never reaches the list."""
     since = now - WINDOWS[window]
     activity = sa.union_all(comment_activity(since), share_activity(since)).subquery()
     comments = sa.func.sum(activity.c.comments)
@@ -36,16 +43,23 @@ def trending(window: str, by: str, limit: int, *, now: datetime) -> list[dict[st
         "shares": shares,
         "engagement": COMMENT_WEIGHT * comments + SHARE_WEIGHT * shares,
     }[by]
-    rows = db.session.execute(
+    query = (
         sa.select(Article.id, Article.title, Article.url, comments, shares, score)
         .join(activity, activity.c.article_id == Article.id)
+        .where(Article.title.is_not(None) if id_pattern is None else sa.true())
         .group_by(Article.id, Article.title, Article.url)
         .having(score > 0)
         .order_by(score.desc(), (comments + shares).desc(), Article.id)
-        .limit(limit)
     )
-    return [
+    if id_pattern is None:
+        query = query.limit(limit)
+    rows = db.session.execute(query)
+    items = (
         {"id": id_, "title": title, "url": url, "comments": int(c), "shares": int(s),
          "score": float(value)}
         for id_, title, url, c, s, value in rows
-    ]
+        if title is not None or id_pattern.fullmatch(id_)
+    )
+    listed = list(itertools.islice(items, limit))
+    rows.close()
+    return listed
