@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +17,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import comment_fields, make_token
 from tests.live import ROOT, gunicorn_command, stop
+from tests.test_newsletter import (  # noqa: F401 (fixtures)
+    FORM,
+    SUBSCRIBE,
+    confirm_path,
+    newsletter_app,
+    signed_up,
+    smtp_server,
+    subscriber,
+    unsubscribe_path,
+)
 from tests.test_proxy import NGINX_PEER, Reader, nginx, nginx_binary  # noqa: F401 (fixture)
 
 OUTSIDER = {"REMOTE_ADDR": "203.0.113.9"}
@@ -174,13 +185,25 @@ def gunicorn_on_socket(directory: Path, settings: dict[str, str]) -> Iterator[tu
                                    stdout=log_file, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
-        deadline = time.monotonic() + 20
-        while not socket_path.exists() and process.poll() is None:
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        deadline = time.monotonic() + 60  # a loaded machine boots slowly
+        while not _answers_on(socket_path):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
         yield f"http://unix:{socket_path}:", log
     finally:
         stop(process)
+
+
+def _answers_on(socket_path: Path) -> bool:
+    """Whether gunicorn answers /healthz on its unix socket yet."""
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(5)
+            sock.connect(str(socket_path))
+            sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            return sock.recv(64).split(b"\r\n")[0].endswith(b" 200 OK")
+    except OSError:
+        return False
 
 
 @pytest.mark.parametrize("trusted", [True, False])
@@ -277,3 +300,29 @@ def test_registered_and_pattern_matching_articles_do_trend(make_app):
     assert refused.status_code == 404  # auto-create takes only ids of the site's form
     assert {item["id"] for item in client.get("/api/v1/trending").json["items"]} == {
         "titled", "story-42"}
+
+
+# --- 10. Consent records are not rewritten by a stranger's signup ---------------------------
+
+@pytest.mark.parametrize("state", ["pending", "confirmed", "unsubscribed"])
+def test_a_signup_in_someone_elses_name_changes_nothing_until_confirmed(
+        newsletter_app, smtp_server, clock, state):
+    app = newsletter_app()
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    mail = signed_up(client, app, smtp_server, "victim@example.com", name="Victim",
+                     source="footer")
+    if state == "confirmed":
+        client.post(confirm_path(mail), content_type=FORM)
+    if state == "unsubscribed":
+        client.post(unsubscribe_path(mail), data="List-Unsubscribe=One-Click", content_type=FORM)
+    before = subscriber(client, admin, "victim@example.com")
+    clock.advance(days=1)
+
+    forged = client.post(SUBSCRIBE, headers={"User-Agent": "EvilBot/1"},
+                         environ_base={"REMOTE_ADDR": "203.0.113.66"},
+                         json={"email": "Victim@Example.com", "consent": True,
+                               "name": "Mallory", "source": "evil"})
+
+    assert forged.status_code == 202
+    assert subscriber(client, admin, "victim@example.com") == before

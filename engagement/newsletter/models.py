@@ -23,9 +23,9 @@ class TokenPurpose(enum.StrEnum):
 
 
 class Subscriber(db.Model):
-    """One address, its state, and the consent record of its current subscription: a signup
-    of an address that is not confirmed replaces the record, so it always describes the
-    consent that the confirmation link confirmed."""
+    """One address, its state, and the consent record of its current subscription. A new
+    address starts with the signup's record; after that only a used confirmation link
+    replaces it (with the consent that link was sent for)."""
 
     __tablename__ = "newsletter_subscribers"
 
@@ -70,3 +70,12 @@ class SubscriberToken(db.Model):
     created_at: Mapped[datetime]
     # Confirmation links expire; unsubscribe links work as long as the subscriber exists.
     expires_at: Mapped[datetime | None]
+
+    # --- The consent a confirmation link carries: it replaces the subscriber's record only
+    # when the link is used, so a signup in someone else's name changes nothing of theirs.
+    name: Mapped[str | None] = mapped_column(sa.String(80))
+    source: Mapped[str | None] = mapped_column(sa.String(64))
+    consent_version: Mapped[str | None] = mapped_column(sa.String(16))
+    signed_up_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    client_hash: Mapped[str | None] = mapped_column(sa.String(64))

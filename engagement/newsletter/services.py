@@ -84,8 +84,9 @@ class Signup:
 def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> None:
     """Sign an address up, for double opt-in: it is pending until the emailed link confirms it.
 
-    A new, pending or unsubscribed address gets a fresh consent record; a confirmed one keeps
-    its own and gets no email. A confirmation email is queued at most once per address in
+    A new address gets a consent record; a known one keeps its own (a stranger's signup must
+    not rewrite it) and the confirmation link carries the new consent until it is used. A
+    confirmed address gets no email. A confirmation email is queued at most once per address in
     `resend_after`. Every address takes the same statements in the same order, sending or
     not, so that neither the answer nor its timing says which kind of address it was.
     """
@@ -103,20 +104,19 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> Non
     consent = {
         "name": signup.name,
         "source": signup.source,
-        "status": SubscriberStatus.PENDING,
         "consent_version": CONSENT_VERSION,
         "signed_up_at": now,
-        "confirmed_at": None,
-        "unsubscribed_at": None,
         "user_agent": signup.user_agent[:512] if signup.user_agent else None,
         "client_hash": signup.client_hash,
-        "updated_at": now,
     }
+    # A new address starts with this signup's record; a known one keeps its own, whatever
+    # its state, until the confirmation link sent now is used (confirm_subscription).
     upsert(
         db.session, Subscriber,
-        {"email": email, "created_at": now, "confirmation_sent_at": None, **consent},
-        update=consent, where=Subscriber.status != SubscriberStatus.CONFIRMED,
-        on=["email"],
+        {"email": email, "created_at": now, "confirmation_sent_at": None,
+         "status": SubscriberStatus.PENDING, "confirmed_at": None, "unsubscribed_at": None,
+         "updated_at": now, **consent},
+        update={"updated_at": Subscriber.updated_at}, where=sa.false(), on=["email"],
     )
     subscriber_id = db.session.scalar(
         sa.select(Subscriber.id).where(Subscriber.email == email))
@@ -124,7 +124,7 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> Non
     send = db.session.execute(
         sa.update(Subscriber)
         .where(Subscriber.id == subscriber_id,
-               Subscriber.status == SubscriberStatus.PENDING,
+               Subscriber.status != SubscriberStatus.CONFIRMED,
                sa.or_(Subscriber.confirmation_sent_at.is_(None),
                       Subscriber.confirmation_sent_at <= now - policy.resend_after))
         .values(confirmation_sent_at=now)
@@ -136,7 +136,7 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> Non
     ):
         _insert_when(send, SubscriberToken, {
             "token_hash": hash_token(token), "subscriber_id": subscriber_id,
-            "purpose": purpose, "created_at": now, "expires_at": expires_at,
+            "purpose": purpose, "created_at": now, "expires_at": expires_at, **consent,
         })
     outbox.enqueue(message, now=now, subscriber_id=subscriber_id, when=send)
     db.session.flush()
@@ -159,14 +159,22 @@ def _insert_when(condition: bool, model: type[db.Model], values: dict[str, Any])
                                                     row.where(sa.literal(condition))))
 
 
-def _subscriber_for(token: str, purpose: TokenPurpose, now: datetime) -> Subscriber:
+CONSENT_FIELDS = ("name", "source", "consent_version", "signed_up_at", "user_agent",
+                  "client_hash")
+
+
+def _token(token: str, purpose: TokenPurpose, now: datetime) -> SubscriberToken:
     found = db.session.scalar(sa.select(SubscriberToken).where(
         SubscriberToken.token_hash == hash_token(token), SubscriberToken.purpose == purpose))
     if found is None:
         raise UnknownToken()
     if found.expires_at is not None and found.expires_at <= now:
         raise TokenExpired("This link has expired: subscribe again to get a new one.")
-    return db.session.get(Subscriber, found.subscriber_id)
+    return found
+
+
+def _subscriber_for(token: str, purpose: TokenPurpose, now: datetime) -> Subscriber:
+    return db.session.get(Subscriber, _token(token, purpose, now).subscriber_id)
 
 
 def _drop_confirm_tokens(subscriber_id: int) -> None:
@@ -179,10 +187,15 @@ def _drop_confirm_tokens(subscriber_id: int) -> None:
 def confirm_subscription(token: str, *, now: datetime) -> None:
     """The emailed link was followed and its button pressed: the subscription starts. Every
     confirmation link of the address is used up."""
-    subscriber = _subscriber_for(token, TokenPurpose.CONFIRM, now)
-    if subscriber.status is SubscriberStatus.PENDING:
+    found = _token(token, TokenPurpose.CONFIRM, now)
+    subscriber = db.session.get(Subscriber, found.subscriber_id)
+    if subscriber.status is not SubscriberStatus.CONFIRMED:
+        # The consent this link was sent for becomes the record, now that it is confirmed.
+        for field in CONSENT_FIELDS:
+            setattr(subscriber, field, getattr(found, field))
         subscriber.status = SubscriberStatus.CONFIRMED
         subscriber.confirmed_at = now
+        subscriber.unsubscribed_at = None
         subscriber.updated_at = now
     _drop_confirm_tokens(subscriber.id)
     db.session.flush()
