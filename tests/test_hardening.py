@@ -306,7 +306,7 @@ def test_registered_and_pattern_matching_articles_do_trend(make_app):
 
 @pytest.mark.parametrize("state", ["pending", "confirmed", "unsubscribed"])
 def test_a_signup_in_someone_elses_name_changes_nothing_until_confirmed(
-        newsletter_app, smtp_server, clock, state):
+        newsletter_app, smtp_server, clock, state):  # noqa: F811 (fixtures)
     app = newsletter_app()
     client = app.test_client()
     admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
