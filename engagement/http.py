@@ -1,9 +1,10 @@
-"""The HTTP conventions of API.md that every endpoint shares: path converters for slugs and
-ids, JSON-only writes with sane bodies, and cache headers (ETag, Cache-Control, 304)."""
+"""The HTTP conventions of API.md that every endpoint shares: path converters for article ids
+and row ids, JSON-only writes with sane bodies, and cache headers (ETag, Cache-Control, 304)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
@@ -11,7 +12,14 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from engagement.extensions import api
 
-SLUG_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}"
+# An article id: 1 to 200 characters of unreserved URL characters and percent-encoded bytes
+# (WordPress keeps a non-Latin slug as `%d8%a7...`), starting with a letter, a digit or an
+# encoded byte. Its hex digits are kept lower case, as WordPress writes them.
+SLUG_PATTERN = r"(?:[A-Za-z0-9]|%[0-9a-f]{2})(?:[A-Za-z0-9._~-]|%[0-9a-f]{2})*"
+MAX_ARTICLE_ID_LENGTH = 200
+_ARTICLE_ID = re.compile(SLUG_PATTERN)
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ENCODED_BYTE = re.compile(r"%[0-9A-Fa-f]{2}")
 MAX_DB_INT = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/api/"
@@ -21,10 +29,44 @@ ADMIN_PREFIX = "/api/v1/admin/"
 MAX_JSON_DEPTH = 32
 
 
-class SlugConverter(BaseConverter):
-    """An article id; anything else does not match the route, so it is a 404."""
+def article_id_from(text: str, *, encode_reserved: bool = False) -> str | None:
+    """The article id that `text` names, or None when it names none.
 
-    regex = SLUG_PATTERN
+    Percent-encoded bytes keep their place with lower-case hex; other characters outside ASCII
+    are encoded as UTF-8, so `السلام`, `%D8%A7...` and `%d8%a7...` name the same article (a URL
+    decoder turns the path `/articles/%d8%a7` into the first). Reserved ASCII characters (space,
+    `/`, `;`...) make it no id, unless `encode_reserved`, as for ids made from a URL's path."""
+    parts, position = [], 0
+    while position < len(text):
+        char = text[position]
+        if char in _UNRESERVED:
+            parts.append(char)
+        elif _ENCODED_BYTE.match(text, position):
+            parts.append(text[position:position + 3].lower())
+            position += 3
+            continue
+        elif char.isascii() and not encode_reserved:
+            return None
+        else:
+            parts.extend(f"%{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
+        position += 1
+    article_id = "".join(parts)
+    if len(article_id) > MAX_ARTICLE_ID_LENGTH or not _ARTICLE_ID.fullmatch(article_id):
+        return None
+    return article_id
+
+
+class SlugConverter(BaseConverter):
+    """An article id, in any of the spellings `article_id_from` accepts; anything else does
+    not match the route, so it is a 404."""
+
+    regex = r"[^/]{1,600}"
+
+    def to_python(self, value: str) -> str:
+        article_id = article_id_from(value)
+        if article_id is None:
+            raise ValidationError()
+        return article_id
 
 
 class IdConverter(BaseConverter):
@@ -116,7 +158,9 @@ def register_http_conventions(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
     api.register_converter(
-        SlugConverter, lambda _: {"type": "string", "pattern": f"^{SLUG_PATTERN}$"}
+        SlugConverter, lambda _: {
+            "type": "string", "pattern": f"^{SLUG_PATTERN}$", "maxLength": MAX_ARTICLE_ID_LENGTH,
+        }
     )
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT}

@@ -67,8 +67,10 @@ def test_unseen_article_is_404_without_auto_create(make_app, article):
     "/api/v1/articles/has%20space",
     "/api/v1/articles/" + "a" * 201,
     "/api/v1/articles/semi;colon",
-    "/api/v1/articles/%C3%A9t%C3%A9",
     "/api/v1/articles/.hidden/comments",
+    "/api/v1/articles/%25zz-not-hex",
+    # 67 Arabic letters are 201 characters once percent-encoded.
+    "/api/v1/articles/a" + "%D8%A7" * 67,
 ])
 def test_ids_that_are_not_slugs_are_404(client, path):
     response = client.get(path)
@@ -82,6 +84,46 @@ def test_longest_slug_is_accepted(client):
     assert len(slug) == 200
 
     assert client.get(f"/api/v1/articles/{slug}").json["id"] == slug
+
+
+SALAM = "%d8%a7%d9%84%d8%b3%d9%84%d8%a7%d9%85"  # WordPress's slug of "السلام"
+
+
+@pytest.mark.parametrize("spelling", [
+    "%25d8%25a7%25d9%2584%25d8%25b3%25d9%2584%25d8%25a7%25d9%2585",  # the slug, URL-encoded
+    "%D8%A7%D9%84%D8%B3%D9%84%D8%A7%D9%85",  # the letters, URL-encoded (as a browser does)
+    "%25D8%25A7%25D9%2584%25D8%25B3%25D9%2584%25D8%25A7%25D9%2585",  # upper-case hex
+])
+def test_a_non_latin_slug_names_one_article_however_it_is_spelled(client, spelling):
+    posted = client.post(f"/api/v1/articles/{spelling}/comments",
+                         json={"author_name": "سلمى", "author_email": "s@example.com",
+                               "body": "مرحبا"})
+    assert posted.status_code == 201, posted.json
+
+    assert client.get(f"/api/v1/articles/{spelling}").json["id"] == SALAM
+    listed = client.get(f"/api/v1/articles/{SALAM.replace('%', '%25')}/comments").json
+    assert [item["body_html"] for item in listed["items"]] == ["<p>مرحبا</p>"]
+
+
+def test_counts_answer_each_id_as_it_was_spelled(client, post_comment):
+    post_comment(article=SALAM.replace("%", "%25"))
+    post_comment(article="Sumadii%C3%A9-xaqiiqo")
+
+    answer = client.get("/api/v1/counts", query_string={
+        "ids": f"{SALAM},{SALAM.upper()},السلام,sumadii%C3%A9-xaqiiqo,Sumadiié-xaqiiqo"})
+
+    assert answer.status_code == 200, answer.json
+    counts = {spelling: row["comments"] for spelling, row in answer.json["counts"].items()}
+    assert counts == {SALAM: 1, SALAM.upper(): 1, "السلام": 1,
+                      "sumadii%C3%A9-xaqiiqo": 0, "Sumadiié-xaqiiqo": 1}
+
+
+@pytest.mark.parametrize("ids", ["has space", "-dash", "100%", "a/b", "a" + "%d8" * 67])
+def test_counts_refuse_what_is_not_an_article_id(client, ids):
+    answer = client.get("/api/v1/counts", query_string={"ids": f"fine,{ids}"})
+
+    assert answer.status_code == 422
+    assert answer.json["reason"] == "validation"
 
 
 def test_moderator_closing_closes(client, article):

@@ -299,6 +299,21 @@ def test_counts_fill_every_span_with_one_request_per_hundred(site, service, page
     assert len(count_requests) == 1
 
 
+def test_a_wordpress_slug_in_arabic_gets_its_count_and_thread(site, service, page):
+    """WordPress prints a non-Latin slug percent-encoded; a page may also print its letters."""
+    slug = "%d8%a7%d9%84%d8%b3%d9%84%d8%a7%d9%85"  # السلام
+    seed_comment(service, slug.replace("%", "%25"), body="مرحبا بكم")
+    page.goto(site.page("salam.html", service.base, f"""
+<span class="engagement-count" data-article="{slug}"></span>
+<span class="engagement-count" data-article="السلام"></span>
+<div class="engagement-comments" data-article="{slug}"></div>
+"""))
+
+    expect(page.locator(".engagement-count").nth(0)).to_have_text("1 Comment")
+    expect(page.locator(".engagement-count").nth(1)).to_have_text("1 Comment")
+    expect(page.locator(".engagement-thread .engagement-comment")).to_contain_text("مرحبا بكم")
+
+
 def test_posting_shows_the_comment_and_a_reply_nests_under_it(site, service, page):
     page.goto(comments_page(site, service, "posting"))
     form = page.locator(".engagement-form-slot .engagement-form")

@@ -55,14 +55,15 @@ class Counts(MethodView):
         Three queries whatever the number of ids; unknown ids get zeros and are not recorded.
         """
         policy = services.ArticlePolicy.from_config(current_app.config)
-        ids, moment = args["ids"], now()
+        asked, moment = args["ids"], now()
+        ids = set(asked.values())
         known = services.articles_by_id(ids)
         comments = visible_comment_counts(ids)
         shares = share_totals(ids, current_app.config["SHARE_NETWORKS"])
         counts = {}
-        for article_id in ids:
+        for spelling, article_id in asked.items():
             article = known.get(article_id) or services.unseen_article(article_id, moment)
-            counts[article_id] = {
+            counts[spelling] = {
                 "comments": comments.get(article_id, 0),
                 "shares": shares.get(article_id, 0),
                 "comments_open": services.comments_are_open(article, policy, moment),

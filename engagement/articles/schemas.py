@@ -1,13 +1,10 @@
 """What the public sees of an article, and the listing-page counts request."""
 
-import re
-
 import marshmallow as ma
 
 from engagement.fields import Timestamp
-from engagement.http import SLUG_PATTERN
+from engagement.http import article_id_from
 
-_SLUG = re.compile(rf"^{SLUG_PATTERN}$")
 MAX_COUNT_IDS = 100
 
 
@@ -29,17 +26,20 @@ class CountsArgs(ma.Schema):
     ids = ma.fields.String(
         required=True,
         metadata={
-            "description": "1 to 100 article ids, comma-separated",
-            "pattern": rf"^{SLUG_PATTERN}(,\s*{SLUG_PATTERN}){{0,99}}$",
+            "description": "1 to 100 article ids, comma-separated, each as in a path. The "
+                           "answer is keyed by each id as it was asked for.",
         },
     )
 
     @ma.post_load
     def split_ids(self, data, **kwargs):
-        ids = list(dict.fromkeys(part.strip() for part in data["ids"].split(",") if part.strip()))
-        if not 1 <= len(ids) <= MAX_COUNT_IDS:
+        """{"ids": {id as asked: article id}}: a page may spell an id `%D8%A7` or `ا`, and
+        finds its count under the spelling it used."""
+        asked = list(dict.fromkeys(part.strip() for part in data["ids"].split(",") if part.strip()))
+        if not 1 <= len(asked) <= MAX_COUNT_IDS:
             raise ma.ValidationError(f"Give 1 to {MAX_COUNT_IDS} article ids.", "ids")
-        bad = [article_id for article_id in ids if not _SLUG.match(article_id)]
+        ids = {spelling: article_id_from(spelling) for spelling in asked}
+        bad = [spelling for spelling, article_id in ids.items() if article_id is None]
         if bad:
             raise ma.ValidationError("Not article ids: " + ", ".join(bad[:5]), "ids")
         return {"ids": ids}

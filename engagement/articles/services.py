@@ -4,7 +4,6 @@ Functions flush; the route commits."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,10 +16,8 @@ from engagement.articles.models import Article
 from engagement.database import insert_if_absent
 from engagement.errors import InvalidInput, NotFound
 from engagement.extensions import db
-from engagement.http import SLUG_PATTERN
+from engagement.http import article_id_from
 from engagement.pagination import Cursor
-
-_SLUG = re.compile(SLUG_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,7 @@ def _article_cursor(cursor: list) -> tuple[datetime, str]:
         seen_at = datetime.fromisoformat(cursor[0])
     except ValueError:
         raise refused from None
-    if seen_at.tzinfo is None or not _SLUG.fullmatch(cursor[1]):
+    if seen_at.tzinfo is None or article_id_from(cursor[1]) != cursor[1]:
         raise refused
     return seen_at, cursor[1]
 

@@ -17,7 +17,9 @@
   "use strict";
 
   var SCRIPT_PATH = "/widget/engagement.js";
-  var SLUG = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$/;
+  // Article ids: unreserved URL characters and percent-encoded bytes (or the letters they
+  // encode); encodeURIComponent puts them in a URL, the service checks the rest.
+  var SLUG = /^(?:[A-Za-z0-9]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f]){0,199}$/;
   var COUNT_CHUNK = 100;
   var PAGE_SIZE = 20;
   var TOKEN_PREFIX = "engagement:edit:";
