@@ -40,4 +40,9 @@ def _cleaner() -> nh3.Cleaner:
 
 def render_markdown(source: str) -> str:
     """Sanitised HTML for a comment body."""
-    return _cleaner().clean(_renderer().render(source)).strip()
+    return sanitize_html(_renderer().render(source))
+
+
+def sanitize_html(html: str) -> str:
+    """HTML from elsewhere (an imported comment) kept to the same allow-list as ours."""
+    return _cleaner().clean(html).strip()

@@ -1,0 +1,137 @@
+"""`flask --app engagement import wordpress|disqus|json FILE` and `export FILE.json`.
+
+An import reads the whole file first (nothing is written while reading), then writes it in
+one transaction: a file that fails half-way, or a dry run, leaves the database as it was."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from engagement.archive import services
+from engagement.archive.disqus import read_disqus
+from engagement.archive.staging import Staging
+from engagement.archive.summary import Summary
+from engagement.archive.wordpress import ARTICLE_ID_RULES, read_wordpress
+from engagement.archive.xml import UnreadableFile
+from engagement.clock import now
+from engagement.extensions import db
+from engagement.http import article_id_from
+
+import_group = AppGroup("import", help="Bring in comments from WordPress, Disqus or an export.")
+
+dry_run_option = click.option("--dry-run", is_flag=True,
+                              help="Read and check everything, report, write nothing.")
+map_option = click.option(
+    "--map", "map_file", type=click.File("r", encoding="utf-8-sig"),
+    help="CSV of source key (post id, slug, link, path or thread id) and article id.")
+
+
+@import_group.command("wordpress")
+@click.argument("file", type=click.File("rb"))
+@click.option("--article-id", "rule", type=click.Choice(ARTICLE_ID_RULES), default="slug",
+              show_default=True, help="What a post's article id is: the widget's data-article.")
+@map_option
+@click.option("--timezone", default="UTC", show_default=True,
+              help="The site's time zone (e.g. Europe/Paris), for dates without a GMT time.")
+@dry_run_option
+def import_wordpress(file, rule, map_file, timezone, dry_run):
+    """Import a WordPress export (WXR 1.0 to 1.2): Tools > Export > All content."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{timezone!r} is not a time zone name.",
+                                 param_hint="--timezone") from None
+    _run("wordpress", file, map_file, dry_run, lambda staging, summary, on_read: read_wordpress(
+        file, staging, summary, rule=rule, timezone=zone, on_read=on_read))
+
+
+@import_group.command("disqus")
+@click.argument("file", type=click.File("rb"))
+@map_option
+@dry_run_option
+def import_disqus(file, map_file, dry_run):
+    """Import a Disqus export (the XML file Disqus mails from Moderation > Export)."""
+    _run("disqus", file, map_file, dry_run, lambda staging, summary, on_read: read_disqus(
+        file, staging, summary, on_read=on_read))
+
+
+def _run(source: str, file, map_file, dry_run: bool, read: Callable) -> None:
+    article_map = _read_map(map_file) if map_file else {}
+    config, moment = current_app.config, now()
+    settings = services.ImportSettings(
+        source=source, max_depth=config["MAX_REPLY_DEPTH"],
+        keep_addresses_after=services.keep_addresses_after(moment, config["IP_RETENTION_DAYS"]),
+        article_map=article_map, now=moment,
+    )
+    summary = Summary()
+    with Staging() as staging:
+        try:
+            with progress("Reading", _size(file), "bytes") as advance:
+                read(staging, summary, advance)
+        except UnreadableFile as error:
+            raise click.ClickException(f"{file.name}: {error} Nothing was written.") from None
+        staging.finish()
+        try:
+            with progress("Writing", staging.comment_count(), "comments") as advance:
+                services.write_staged(staging, summary, settings, advance)
+            if dry_run:
+                db.session.rollback()
+            else:
+                db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    for line in summary.lines(dry_run=dry_run):
+        click.echo(line)
+
+
+def _read_map(map_file) -> dict[str, str]:
+    """Source key -> article id, from a two-column CSV (a `source,article_id` header may lead)."""
+    mapping = {}
+    for number, row in enumerate(csv.reader(map_file), start=1):
+        if not row or (number == 1 and [cell.strip().lower() for cell in row[:2]]
+                       == ["source", "article_id"]):
+            continue
+        if len(row) < 2:
+            raise click.ClickException(f"{map_file.name}, line {number}: give two columns, the "
+                                       f"source key and the article id.")
+        article_id = article_id_from(row[1].strip())
+        if article_id is None:
+            raise click.ClickException(f"{map_file.name}, line {number}: {row[1]!r} is not an "
+                                       f"article id (1-200 of A-Z a-z 0-9 - . _ ~ and %XX).")
+        mapping[row[0].strip()] = article_id
+    return mapping
+
+
+def _size(file) -> int | None:
+    try:
+        return os.fstat(file.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+@contextmanager
+def progress(label: str, total: int | None, unit: str):
+    """A progress bar on a terminal; elsewhere (a log, a pipe) a plain line per tenth."""
+    if sys.stdout.isatty() and total:
+        with click.progressbar(length=total, label=label, show_pos=False) as bar:
+            yield bar.update
+        return
+    state = {"done": 0, "told": 0}
+
+    def advance(amount: int) -> None:
+        state["done"] += amount
+        if total and state["done"] * 10 // total > state["told"]:
+            state["told"] = state["done"] * 10 // total
+            click.echo(f"{label}: {min(state['told'] * 10, 100)}% of {total} {unit}")
+
+    yield advance

@@ -1,0 +1,242 @@
+"""Writing what an import read: articles created or completed, comments placed in their
+threads in date order, each remembered by its source id so that a second run adds nothing.
+Functions flush; the command commits once, at the end, or rolls back for a dry run."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
+
+import sqlalchemy as sa
+
+from engagement.archive.models import ImportedComment
+from engagement.archive.staging import SourceArticle, SourceComment, Staging
+from engagement.archive.summary import Summary
+from engagement.articles.models import Article
+from engagement.clients import keyed_hash
+from engagement.comments.markdown import sanitize_html
+from engagement.comments.models import Comment, CommentStatus
+from engagement.database import insert_if_absent
+from engagement.extensions import db
+
+# No token hashes to this (hashes are hex): nobody edits an imported comment with a token.
+NO_EDIT_TOKEN = "-" * 64
+NAME_LENGTH = 80
+BATCH = 500  # ids per IN (...) query
+_BLOCK_TAG = re.compile(r"<(p|div|blockquote|pre|ul|ol|table|h[1-6])[\s>]", re.IGNORECASE)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    source: str  # "wordpress" or "disqus"
+    max_depth: int
+    keep_addresses_after: datetime  # addresses of comments older than this are not kept
+    article_map: dict[str, str]
+    now: datetime
+
+
+class Placed(NamedTuple):
+    """Where a stored comment sits: what a reply to it needs to know."""
+
+    id: int
+    depth: int
+    parent_id: int | None
+    thread_id: int | None
+
+
+def write_staged(staging: Staging, summary: Summary, settings: ImportSettings,
+                 advance: Callable[[int], None]) -> None:
+    for source_article in staging.articles():
+        comments = staging.comments_of(source_article.key)
+        _write_article(source_article, comments, summary, settings)
+        advance(len(comments))
+    for source_id, line in staging.comments_without_article():
+        summary.skip("no such thread", line, f"comment {source_id}: its article is not "
+                                             f"in the file")
+
+
+def _write_article(source: SourceArticle, comments: list[SourceComment], summary: Summary,
+                   settings: ImportSettings) -> None:
+    article_id = next((settings.article_map[key] for key in source.map_keys
+                       if key in settings.article_map), source.article_id)
+    if article_id is None:
+        summary.problem(source.line, f"no article id for {source.url or source.key}: give "
+                                     f"it one with --map (or another --article-id)")
+        summary.skipped["no article id"] += len(comments)
+        return
+    if not comments and not source.closed:
+        return
+    _record_article(article_id, source, summary, settings.now)
+    _write_comments(article_id, comments, summary, settings)
+
+
+def _record_article(article_id: str, source: SourceArticle, summary: Summary,
+                    now: datetime) -> None:
+    """Create the article, or fill in what it lacks; closing it unless a moderator chose."""
+    if insert_if_absent(db.session, Article, {"id": article_id, "first_seen_at": now}):
+        summary.articles_created += 1
+        created = True
+    else:
+        created = False
+    article = db.session.get(Article, article_id)
+    changed = False
+    for name in ("title", "url", "published_at"):
+        value = getattr(source, name)
+        if name == "title" and value is not None:
+            value = value[:500]
+        if name == "url" and value is not None and len(value) > 2000:
+            value = None
+        if value is not None and getattr(article, name) is None:
+            setattr(article, name, value)
+            changed = True
+    if source.closed and article.comments_open_by_moderator is None:
+        article.comments_open_by_moderator = False
+        changed = True
+    if changed and not created:
+        summary.articles_updated += 1
+
+
+def _write_comments(article_id: str, comments: list[SourceComment], summary: Summary,
+                    settings: ImportSettings) -> None:
+    """Insert the new comments a generation at a time (parents before replies), each
+    generation oldest first, so ids follow the dates as the public list expects."""
+    imported = _already_imported(settings.source, {c.source_id for c in comments}
+                                 | {c.parent_id for c in comments if c.parent_id})
+    # Replies may hang from comments imported before, if they went to this same article.
+    known = {key: placed for key, (where, placed) in imported.items() if where == article_id}
+    fresh = [comment for comment in comments if comment.source_id not in imported]
+    summary.skipped["already imported"] += len(comments) - len(fresh)
+    if not summary.skipped["already imported"]:
+        del summary.skipped["already imported"]
+    in_file = {comment.source_id for comment in fresh}
+    generation, waiting = [], []
+    for comment in fresh:
+        if comment.parent_id is None or comment.parent_id in known:
+            generation.append(comment)
+        elif comment.parent_id in in_file:
+            waiting.append(comment)
+        else:
+            summary.attached_to_article += 1
+            summary.problem(comment.line, f"comment {comment.source_id}: its parent "
+                                          f"{comment.parent_id} is not in the file; attached "
+                                          f"to the article")
+            comment.parent_id = None
+            generation.append(comment)
+    while generation:
+        _insert(article_id, generation, known, summary, settings)
+        generation = [comment for comment in waiting if comment.parent_id in known]
+        waiting = [comment for comment in waiting if comment.parent_id not in known]
+    for comment in waiting:  # replies in a loop of parents: no parent comes first
+        summary.problem(comment.line, f"comment {comment.source_id}: its parents form a "
+                                      f"loop; attached to the article")
+        summary.attached_to_article += 1
+        comment.parent_id = None
+    if waiting:
+        _insert(article_id, waiting, known, summary, settings)
+
+
+def _already_imported(source: str, source_ids: Iterable[str]
+                      ) -> dict[str, tuple[str, Placed]]:
+    """{source id: (article id, where it sits)} of the comments a run before imported."""
+    ids, found = list(source_ids), {}
+    for start in range(0, len(ids), BATCH):
+        rows = db.session.execute(
+            sa.select(ImportedComment.source_id, Comment.article_id, Comment.id, Comment.depth,
+                      Comment.parent_id, Comment.thread_id)
+            .join(Comment, Comment.id == ImportedComment.comment_id)
+            .where(ImportedComment.source == source,
+                   ImportedComment.source_id.in_(ids[start:start + BATCH]))
+        )
+        found.update({row[0]: (row[1], Placed(*row[2:])) for row in rows})
+    return found
+
+
+def _insert(article_id: str, generation: list[SourceComment], known: dict[str, Placed],
+            summary: Summary, settings: ImportSettings) -> None:
+    rows = [_comment_row(article_id, comment, known, settings) for comment in generation]
+    ids = db.session.scalars(
+        sa.insert(Comment).returning(Comment.id, sort_by_parameter_order=True), rows
+    ).all()
+    db.session.execute(sa.insert(ImportedComment), [
+        {"source": settings.source, "source_id": comment.source_id, "comment_id": comment_id}
+        for comment, comment_id in zip(generation, ids, strict=True)
+    ])
+    for comment, row, comment_id in zip(generation, rows, ids, strict=True):
+        known[comment.source_id] = Placed(comment_id, row["depth"], row["parent_id"],
+                                          row["thread_id"])
+        summary.imported[comment.status] += 1
+
+
+def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Placed],
+                 settings: ImportSettings) -> dict:
+    parent_id = thread_id = None
+    depth = 0
+    if comment.parent_id is not None:
+        parent = known[comment.parent_id]
+        if parent.depth >= settings.max_depth:  # as deep as replies go: join its level
+            parent_id, depth = parent.parent_id, parent.depth
+        else:
+            parent_id, depth = parent.id, parent.depth + 1
+        thread_id = parent.thread_id or parent.id
+    deleted = comment.status == "deleted"
+    email = comment.author_email.strip().lower()[:320]
+    keep_address = comment.created_at > settings.keep_addresses_after
+    return {
+        "article_id": article_id,
+        "parent_id": parent_id,
+        "thread_id": thread_id,
+        "depth": depth,
+        "status": CommentStatus.APPROVED if deleted else CommentStatus(comment.status),
+        "held_for": [],
+        "author_name": " ".join(comment.author_name.split())[:NAME_LENGTH] or "Anonymous",
+        "author_email": email,
+        "author_website": _website(comment.author_website),
+        "avatar": _avatar(email),
+        "body": "" if deleted else comment.body,
+        "body_html": "" if deleted else comment_html(comment.body),
+        "pinned": False,
+        "flag_count": 0,
+        "created_at": comment.created_at,
+        "edited_at": None,
+        "deleted_at": settings.now if deleted else None,
+        "edit_token_hash": NO_EDIT_TOKEN,
+        "client_ip": _address(comment.client_ip) if keep_address else None,
+    }
+
+
+def comment_html(source_html: str) -> str:
+    """A comment's HTML as WordPress or Disqus keep it, on our allow-list. WordPress stores
+    text with line breaks and adds paragraphs when it shows it (wpautop): so do we."""
+    text = source_html.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not _BLOCK_TAG.search(text):
+        paragraphs = [part.strip() for part in _BLANK_LINES.split(text) if part.strip()]
+        text = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in paragraphs)
+    return sanitize_html(text)
+
+
+@lru_cache(maxsize=4096)
+def _avatar(email: str) -> str:
+    return keyed_hash("avatar", email)[:32]
+
+
+def _website(url: str | None) -> str | None:
+    if not url or len(url) > 2000 or not re.match(r"https?://[^\s/]+", url, re.IGNORECASE):
+        return None
+    return url
+
+
+def _address(text: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((text or "").strip()))
+    except ValueError:
+        return None
+
+
+def keep_addresses_after(now: datetime, retention_days: int) -> datetime:
+    return now - timedelta(days=retention_days)

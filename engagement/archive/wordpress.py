@@ -1,0 +1,112 @@
+"""WordPress's export (WXR 1.0 to 1.2): each item (post, page or any type) that has comments
+becomes an article, and each `wp:comment` a comment of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from engagement.archive.staging import SourceArticle, SourceComment, Staging
+from engagement.archive.summary import Summary
+from engagement.archive.xml import Record, records
+from engagement.http import article_id_from
+
+ARTICLE_ID_RULES = ("slug", "post-id", "path")
+STATUS_BY_APPROVED = {"1": "approved", "0": "pending", "spam": "spam"}
+TRASHED = {"trash", "post-trashed"}
+SKIPPED_TYPES = {"pingback", "trackback"}
+NO_DATE = "0000-00-00 00:00:00"
+
+
+def path_article_id(url: str) -> str | None:
+    """The id a URL's path makes: `https://site/2019/05/hello/` -> `2019%2f05%2fhello`."""
+    path = urlsplit(url).path.strip("/")
+    return article_id_from(path, encode_reserved=True) if path else None
+
+
+def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: str,
+                   timezone: tzinfo, on_read) -> None:
+    for item in records(file, frozenset({"item"}), depth=2,
+                        lined=frozenset({"item", "wp:comment"}), on_read=on_read):
+        comments = item.children("wp:comment")
+        closed = item.text("wp:comment_status") == "closed"
+        if not comments and not (closed and item.text("wp:status") == "publish"):
+            continue
+        summary.source_articles += 1
+        post_id, slug, link = item.text("wp:post_id"), item.text("wp:post_name"), item.text("link")
+        candidates = {
+            "slug": article_id_from(slug) if slug else None,
+            "post-id": article_id_from(post_id) if post_id else None,
+            "path": path_article_id(link) if link else None,
+        }
+        key = post_id or f"line-{item.line}"
+        staging.add_article(SourceArticle(
+            key=key, line=item.line, article_id=candidates[rule],
+            map_keys=[value for value in (post_id, slug, link, urlsplit(link).path) if value],
+            title=item.text("title") or None, url=link or None,
+            published_at=_moment(item, "wp:post_date", timezone, summary),
+            closed=closed,
+        ))
+        for comment in comments:
+            _stage_comment(comment, key, staging, summary, timezone)
+
+
+def _stage_comment(comment: Record, article_key: str, staging: Staging, summary: Summary,
+                   timezone: tzinfo) -> None:
+    summary.source_comments += 1
+    source_id = comment.text("wp:comment_id")
+    if not source_id:
+        summary.skip("no comment id", comment.line, "a comment without wp:comment_id")
+        return
+    kind = comment.text("wp:comment_type")
+    if kind in SKIPPED_TYPES:
+        summary.skip(kind)
+        return
+    approved = comment.text("wp:comment_approved")
+    if approved in TRASHED:
+        summary.skip("trash")
+        return
+    status = STATUS_BY_APPROVED.get(approved)
+    if status is None:
+        summary.problem(comment.line, f"comment {source_id}: unknown comment_approved "
+                                      f"{approved!r}, imported as pending")
+        status = "pending"
+    created_at = _moment(comment, "wp:comment_date", timezone, summary)
+    if created_at is None:
+        summary.skip("no date", comment.line, f"comment {source_id} has no date")
+        return
+    parent = comment.text("wp:comment_parent")
+    staging.add_comment(SourceComment(
+        source_id=source_id, article_key=article_key, line=comment.line,
+        parent_id=parent if parent not in ("", "0") else None,
+        created_at=created_at, status=status,
+        author_name=comment.text("wp:comment_author"),
+        author_email=comment.text("wp:comment_author_email"),
+        author_website=comment.text("wp:comment_author_url") or None,
+        client_ip=comment.text("wp:comment_author_IP") or None,
+        body=comment.raw_text("wp:comment_content"),
+    ))
+
+
+def _moment(record: Record, name: str, timezone: tzinfo, summary: Summary) -> datetime | None:
+    """`name_gmt` in UTC; else `name` in the site's time zone (--timezone); None without."""
+    gmt = record.text(f"{name}_gmt")
+    if gmt and gmt != NO_DATE:
+        parsed = _parse(gmt)
+        if parsed is not None:
+            return parsed.replace(tzinfo=UTC)
+    local = record.text(name)
+    if local and local != NO_DATE:
+        parsed = _parse(local)
+        if parsed is not None:
+            summary.local_times += 1
+            return parsed.replace(tzinfo=timezone).astimezone(UTC)
+    return None
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
