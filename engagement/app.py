@@ -113,7 +113,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from engagement.admin.cli import tokens
-    from engagement.archive.cli import import_group
+    from engagement.archive.cli import export_command, import_group
     from engagement.comments.cli import comments
     from engagement.jobs.cli import jobs
     from engagement.mail.cli import outbox_group
@@ -121,6 +121,7 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(tokens)
     app.cli.add_command(import_group)
+    app.cli.add_command(export_command)
     app.cli.add_command(comments)
     app.cli.add_command(outbox_group)
     app.cli.add_command(jobs)

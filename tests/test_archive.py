@@ -532,3 +532,126 @@ def test_a_disqus_post_of_a_thread_not_in_the_file_is_skipped_by_line(app, write
     assert "1 no such thread" in result.output
     assert "line 8: comment 900: its article is not in the file: skipped" in result.output
     assert table_counts(app) == (0, 0, 0)
+
+
+# --- Our own export -------------------------------------------------------------------------
+
+
+def public_answers(client, articles) -> dict:
+    """What readers see of these articles, with comment ids replaced by their rank in the
+    article: a new database numbers rows anew, in the same order."""
+    answers = {}
+    for article in articles:
+        path = f"/api/v1/articles/{article.replace('%', '%25')}"
+        answer = {
+            "article": client.get(path).json,
+            "oldest": thread(client, article),
+            "newest": thread(client, article, order="newest"),
+        }
+        ids = sorted(set(_comment_ids(answer)))
+        answers[article] = _renumbered(answer, {key: n for n, key in enumerate(ids)})
+    answers["counts"] = client.get("/api/v1/counts",
+                                   query_string={"ids": ",".join(articles)}).json
+    return answers
+
+
+def _comment_ids(value):
+    if isinstance(value, dict):
+        if "replies" in value:
+            yield value["id"]
+        for child in value.values():
+            yield from _comment_ids(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _comment_ids(child)
+
+
+def _renumbered(value, rank):
+    if isinstance(value, dict):
+        renumbered = {key: _renumbered(child, rank) for key, child in value.items()}
+        if "replies" in value:
+            renumbered["id"] = rank[value["id"]]
+            renumbered["parent_id"] = rank.get(value["parent_id"])
+        return renumbered
+    if isinstance(value, list):
+        return [_renumbered(child, rank) for child in value]
+    return value
+
+
+def empty_database(app) -> None:
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+
+
+@on_both_databases
+def test_an_export_read_back_into_an_empty_database_answers_the_same(
+        app, client, write_file, post_comment, moderator, tmp_path, clock, database):
+    run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
+    first = post_comment(article="api-story", body="Posted *here*.")
+    reply = post_comment(article="api-story", body="A reply.", parent_id=first["comment"]["id"])
+    clock.advance(seconds=5)
+    post_comment(article="api-story", body="Later one.")
+    deleted = client.delete(f"/api/v1/comments/{first['comment']['id']}",
+                            headers={"X-Edit-Token": first["edit_token"]})
+    assert deleted.status_code == 204  # listed as a placeholder above its reply
+    for network in ("facebook", "x", "x"):
+        client.post("/api/v1/articles/api-story/shares", json={"network": network},
+                    headers={"User-Agent": f"reader-{network}"})
+    client.put("/api/v1/admin/articles/api-story", headers=moderator,
+               json={"title": "From the API", "comments_open": False})
+    client.patch(f"/api/v1/admin/comments/{reply['comment']['id']}", headers=moderator,
+                 json={"pinned": True})
+    articles = ["hello-world", SALAM, "about", "closed-quiet", "api-story"]
+    before = public_answers(client, articles)
+    path = tmp_path / "backup.json"
+
+    exported = run(app, "export", str(path))
+
+    assert exported.exit_code == 0, exported.output
+    assert "Wrote 5 articles" in exported.output
+    empty_database(app)
+    assert table_counts(app) == (0, 0, 0)
+    read_back = run(app, "import", "json", str(path))
+    assert read_back.exit_code == 0, read_back.output
+    assert "Articles: 5 created" in read_back.output
+    assert public_answers(client, articles) == before
+
+    # Nothing twice: neither the export again, nor the WordPress file it came from.
+    assert "Comments imported: 0 (none)." in run(app, "import", "json", str(path)).output
+    again = run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
+    assert "Comments imported: 0 (none)." in again.output
+
+
+def test_an_export_of_one_article(app, client, post_comment, tmp_path):
+    post_comment(article="kept")
+    post_comment(article="left-out")
+    path = tmp_path / "one.json"
+
+    assert run(app, "export", str(path), "--article", "kept").exit_code == 0
+
+    document = __import__("json").loads(path.read_text(encoding="utf-8"))
+    assert [article["id"] for article in document["articles"]] == ["kept"]
+    assert document["format"] == "engagement-export" and document["version"] == 1
+    assert document["articles"][0]["comments"][0]["author_email"] == "ada@example.com"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"format": "something-else", "version": 1, "articles": []}', "not an export of"),
+    ('{"format": "engagement-export", "version": 1, "articles": [{"id": "a b"}]}',
+     "article 1: id is not an article id"),
+    ('{"format": "engagement-export", "version": 1, "articles": [{"id": "ok", "comments": ['
+     '{"id": 1, "status": "approved", "author_name": "A", "author_email": "a@x", "body": "x",'
+     ' "body_html": "x", "pinned": false, "created_at": "yesterday"}]}]}',
+     "article 1, comment 1: created_at is not an ISO 8601 time"),
+    ('{"format": "engagement-export", "version": 1, "articles": [{"id": "ok"}, ',
+     "not valid JSON"),
+])
+def test_a_bad_export_is_refused_and_writes_nothing(app, write_file, text, message):
+    result = run(app, "import", "json", write_file("bad.json", text))
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Nothing was written." in result.output
+    assert table_counts(app) == (0, 0, 0)

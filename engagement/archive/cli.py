@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from engagement.archive import services
 from engagement.archive.disqus import read_disqus
+from engagement.archive.export import NotAnExport, read_export, write_export
 from engagement.archive.staging import Staging
 from engagement.archive.summary import Summary
 from engagement.archive.wordpress import ARTICLE_ID_RULES, read_wordpress
@@ -64,14 +65,63 @@ def import_disqus(file, map_file, dry_run):
         file, staging, summary, on_read=on_read))
 
 
-def _run(source: str, file, map_file, dry_run: bool, read: Callable) -> None:
-    article_map = _read_map(map_file) if map_file else {}
+@import_group.command("json")
+@click.argument("file", type=click.File("rb"))
+@dry_run_option
+def import_json(file, dry_run):
+    """Import this service's own export (flask --app engagement export)."""
+    summary = Summary()
+    with _one_transaction(dry_run):
+        try:
+            with progress("Writing", None, "articles") as advance:
+                read_export(file, summary, _settings("engagement", {}), advance)
+        except NotAnExport as error:
+            raise click.ClickException(f"{file.name}: {error}. Nothing was written.") from None
+    for line in summary.lines(dry_run=dry_run):
+        click.echo(line)
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("file", type=click.File("w", encoding="utf-8", atomic=True))
+@click.option("--article", "article", help="Only this article (its id).")
+def export_command(file, article):
+    """Write every article and comment, with share counts, as JSON (`import json` reads it)."""
+    article_id = None
+    if article is not None:
+        article_id = article_id_from(article)
+        if article_id is None:
+            raise click.BadParameter(f"{article!r} is not an article id.", param_hint="--article")
+    written = write_export(file, article_id=article_id, now=now())
+    db.session.rollback()
+    click.echo(f"Wrote {written} articles to {file.name}.")
+
+
+@contextmanager
+def _one_transaction(dry_run: bool):
+    """Commit once at the end; roll back a dry run, and anything that fails half-way."""
+    try:
+        yield
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _settings(source: str, article_map: dict[str, str]) -> services.ImportSettings:
     config, moment = current_app.config, now()
-    settings = services.ImportSettings(
+    return services.ImportSettings(
         source=source, max_depth=config["MAX_REPLY_DEPTH"],
         keep_addresses_after=services.keep_addresses_after(moment, config["IP_RETENTION_DAYS"]),
         article_map=article_map, now=moment,
     )
+
+
+def _run(source: str, file, map_file, dry_run: bool, read: Callable) -> None:
+    settings = _settings(source, _read_map(map_file) if map_file else {})
     summary = Summary()
     with Staging() as staging:
         try:
@@ -80,16 +130,9 @@ def _run(source: str, file, map_file, dry_run: bool, read: Callable) -> None:
         except UnreadableFile as error:
             raise click.ClickException(f"{file.name}: {error} Nothing was written.") from None
         staging.finish()
-        try:
-            with progress("Writing", staging.comment_count(), "comments") as advance:
-                services.write_staged(staging, summary, settings, advance)
-            if dry_run:
-                db.session.rollback()
-            else:
-                db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+        with _one_transaction(dry_run), progress(
+                "Writing", staging.comment_count(), "comments") as advance:
+            services.write_staged(staging, summary, settings, advance)
     for line in summary.lines(dry_run=dry_run):
         click.echo(line)
 

@@ -72,11 +72,11 @@ def _write_article(source: SourceArticle, comments: list[SourceComment], summary
         return
     if not comments and not source.closed:
         return
-    _record_article(article_id, source, summary, settings.now)
+    record_article(article_id, source, summary, settings.now)
     _write_comments(article_id, comments, summary, settings)
 
 
-def _record_article(article_id: str, source: SourceArticle, summary: Summary,
+def record_article(article_id: str, source: SourceArticle, summary: Summary,
                     now: datetime) -> None:
     """Create the article, or fill in what it lacks; closing it unless a moderator chose."""
     if insert_if_absent(db.session, Article, {"id": article_id, "first_seen_at": now}):
@@ -175,15 +175,8 @@ def _insert(article_id: str, generation: list[SourceComment], known: dict[str, P
 
 def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Placed],
                  settings: ImportSettings) -> dict:
-    parent_id = thread_id = None
-    depth = 0
-    if comment.parent_id is not None:
-        parent = known[comment.parent_id]
-        if parent.depth >= settings.max_depth:  # as deep as replies go: join its level
-            parent_id, depth = parent.parent_id, parent.depth
-        else:
-            parent_id, depth = parent.id, parent.depth + 1
-        thread_id = parent.thread_id or parent.id
+    parent = known[comment.parent_id] if comment.parent_id is not None else None
+    parent_id, thread_id, depth = place_under(parent, settings.max_depth)
     deleted = comment.status == "deleted"
     email = comment.author_email.strip().lower()[:320]
     keep_address = comment.created_at > settings.keep_addresses_after
@@ -197,7 +190,7 @@ def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Place
         "author_name": " ".join(comment.author_name.split())[:NAME_LENGTH] or "Anonymous",
         "author_email": email,
         "author_website": _website(comment.author_website),
-        "avatar": _avatar(email),
+        "avatar": avatar_of(email),
         "body": "" if deleted else comment.body,
         "body_html": "" if deleted else comment_html(comment.body),
         "pinned": False,
@@ -208,6 +201,17 @@ def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Place
         "edit_token_hash": NO_EDIT_TOKEN,
         "client_ip": _address(comment.client_ip) if keep_address else None,
     }
+
+
+def place_under(parent: Placed | None, max_depth: int) -> tuple[int | None, int | None, int]:
+    """(parent_id, thread_id, depth) of a reply to `parent`: as the public API places one, a
+    reply to a comment as deep as replies go joins that comment's level."""
+    if parent is None:
+        return None, None, 0
+    thread_id = parent.thread_id or parent.id
+    if parent.depth >= max_depth:
+        return parent.parent_id, thread_id, parent.depth
+    return parent.id, thread_id, parent.depth + 1
 
 
 def comment_html(source_html: str) -> str:
@@ -221,7 +225,7 @@ def comment_html(source_html: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _avatar(email: str) -> str:
+def avatar_of(email: str) -> str:
     return keyed_hash("avatar", email)[:32]
 
 

@@ -1,0 +1,332 @@
+"""This service's own export, and reading it back.
+
+The file is one JSON object (format "engagement-export", version 1), written and read an
+article at a time so that neither side holds more than one article's comments:
+
+    {"format": "engagement-export", "version": 1, "exported_at": "2026-12-01T12:00:00Z",
+     "articles": [{"id", "title", "url", "published_at", "first_seen_at",
+                   "comments_open": true|false|null (a moderator's choice; null: the rules),
+                   "comments_close_at", "share_counts": {"<network>": n, ...},
+                   "comments": [{"id", "parent_id", "status", "held_for", "author_name",
+                                 "author_email", "author_website", "body", "body_html",
+                                 "pinned", "created_at", "edited_at", "deleted_at",
+                                 "client_ip", "source": {"name", "id"} | null}, ...]}, ...]}
+
+Comments come oldest first (by id), so a parent always precedes its replies; `parent_id` is
+an `id` of the same file. It holds authors' emails and addresses: keep it as safe as the
+database. Reading it back gives every comment the source it had (a comment that came from
+WordPress stays known by its WordPress id), or ("engagement", its id in the file)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import ijson
+import sqlalchemy as sa
+
+from engagement.archive.models import ImportedComment
+from engagement.archive.services import (
+    NO_EDIT_TOKEN,
+    ImportSettings,
+    Placed,
+    avatar_of,
+    place_under,
+    record_article,
+)
+from engagement.archive.staging import SourceArticle
+from engagement.archive.summary import Summary
+from engagement.articles.models import Article
+from engagement.comments.markdown import sanitize_html
+from engagement.comments.models import Comment, CommentStatus
+from engagement.database import insert_if_absent
+from engagement.extensions import db
+from engagement.http import article_id_from
+from engagement.shares.models import ShareTally
+
+FORMAT, VERSION = "engagement-export", 1
+OWN_SOURCE = "engagement"
+
+
+class NotAnExport(Exception):
+    """The file is not this service's export, or not one this version reads."""
+
+
+# --- Writing --------------------------------------------------------------------------------
+
+
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def write_export(out: IO[str], *, article_id: str | None, now: datetime) -> int:
+    """Write the export; the number of articles written."""
+    out.write(f'{{"format": "{FORMAT}", "version": {VERSION}, '
+              f'"exported_at": {json.dumps(_when(now))}, "articles": [')
+    written = 0
+    for article in _articles(article_id):
+        out.write(",\n" if written else "\n")
+        out.write(json.dumps(_exported_article(article), ensure_ascii=False))
+        written += 1
+    out.write("\n]}\n")
+    return written
+
+
+def _articles(article_id: str | None) -> Iterator[Article]:
+    query = sa.select(Article.id).order_by(Article.id)
+    if article_id is not None:
+        query = query.where(Article.id == article_id)
+    for chosen in db.session.scalars(query).all():
+        yield db.session.get(Article, chosen)
+        db.session.expunge_all()  # one article's rows in memory at a time
+
+
+def _exported_article(article: Article) -> dict[str, Any]:
+    tallies = db.session.execute(
+        sa.select(ShareTally.network, ShareTally.count)
+        .where(ShareTally.article_id == article.id).order_by(ShareTally.network)
+    ).all()
+    sources = {comment_id: {"name": name, "id": source_id}
+               for comment_id, name, source_id in db.session.execute(
+                   sa.select(ImportedComment.comment_id, ImportedComment.source,
+                             ImportedComment.source_id)
+                   .join(Comment, Comment.id == ImportedComment.comment_id)
+                   .where(Comment.article_id == article.id))}
+    comments = db.session.scalars(
+        sa.select(Comment).where(Comment.article_id == article.id).order_by(Comment.id)
+    ).all()
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "published_at": _when(article.published_at),
+        "first_seen_at": _when(article.first_seen_at),
+        "comments_open": article.comments_open_by_moderator,
+        "comments_close_at": _when(article.comments_close_at),
+        "share_counts": {network: count for network, count in tallies},
+        "comments": [_exported_comment(comment, sources.get(comment.id)) for comment in comments],
+    }
+
+
+def _exported_comment(comment: Comment, source: dict | None) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "status": comment.status.value,
+        "held_for": comment.held_for,
+        "author_name": comment.author_name,
+        "author_email": comment.author_email,
+        "author_website": comment.author_website,
+        "body": comment.body,
+        "body_html": comment.body_html,
+        "pinned": comment.pinned,
+        "created_at": _when(comment.created_at),
+        "edited_at": _when(comment.edited_at),
+        "deleted_at": _when(comment.deleted_at),
+        "client_ip": comment.client_ip,
+        "source": source,
+    }
+
+
+# --- Reading back ---------------------------------------------------------------------------
+
+
+def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, advance) -> None:
+    """Write every article and comment of an export (a file at a time, in the caller's
+    transaction); NotAnExport names the first thing that is not as this module writes it."""
+    try:
+        head = next(ijson.kvitems(file, ""), None), next(ijson.items(_rewound(file), "version"),
+                                                          None)
+        if head[0] != ("format", FORMAT) or head[1] != VERSION:
+            raise NotAnExport(f'not an export of this service (format "{FORMAT}", version '
+                              f"{VERSION})")
+        for number, document in enumerate(ijson.items(_rewound(file), "articles.item"), 1):
+            summary.source_articles += 1
+            _import_article(document, f"article {number}", summary, settings)
+            advance(1)
+    except ijson.JSONError as error:
+        raise NotAnExport(f"not valid JSON: {error}") from None
+
+
+def _rewound(file: IO[bytes]) -> IO[bytes]:
+    file.seek(0)
+    return file
+
+
+def _import_article(document: Any, where: str, summary: Summary,
+                    settings: ImportSettings) -> None:
+    fields = _Fields(document, where)
+    article_id = fields.article_id("id")
+    comments_open = fields.flag("comments_open", allow_none=True)
+    values = {
+        "title": fields.text("title", 500, allow_none=True),
+        "url": fields.text("url", 2000, allow_none=True),
+        "published_at": fields.moment("published_at", allow_none=True),
+    }
+    created = insert_if_absent(db.session, Article, {
+        "id": article_id, **values,
+        "first_seen_at": fields.moment("first_seen_at", allow_none=True) or settings.now,
+        "comments_open_by_moderator": comments_open,
+        "comments_close_at": fields.moment("comments_close_at", allow_none=True),
+    })
+    if created:
+        summary.articles_created += 1
+    else:
+        record_article(article_id, SourceArticle(
+            key=article_id, line=0, article_id=article_id, map_keys=[], **values,
+            closed=comments_open is False), summary, settings.now)
+    for network, count in fields.mapping("share_counts").items():
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise NotAnExport(f"{where}: share count of {network!r} is not a count")
+        insert_if_absent(db.session, ShareTally,
+                         {"article_id": article_id, "network": str(network)[:32], "count": count})
+    comments = document.get("comments") or []
+    if not isinstance(comments, list):
+        raise NotAnExport(f"{where}: comments is not a list")
+    summary.source_comments += len(comments)
+    _import_comments(article_id, comments, where, summary, settings)
+
+
+def _import_comments(article_id: str, comments: list, where: str, summary: Summary,
+                     settings: ImportSettings) -> None:
+    rows = [_Fields(comment, f"{where}, comment {n}") for n, comment in enumerate(comments, 1)]
+    keys = [_source_key(fields) for fields in rows]
+    existing = _existing(keys)
+    placed: dict[int, Placed] = {}
+    links = []
+    for fields, key in zip(rows, keys, strict=True):
+        exported_id = fields.number("id")
+        if key in existing:
+            placed[exported_id] = existing[key]
+            summary.skipped["already imported"] += 1
+            continue
+        parent_id = fields.number("parent_id", allow_none=True)
+        parent = placed.get(parent_id) if parent_id is not None else None
+        if parent_id is not None and parent is None:
+            summary.attached_to_article += 1
+            summary.problem(0, f"{fields.where}: its parent {parent_id} is not before it in "
+                               f"the file; attached to the article")
+        row = _comment_row(article_id, fields, parent, settings)
+        new_id = db.session.scalar(sa.insert(Comment).values(**row).returning(Comment.id))
+        placed[exported_id] = Placed(new_id, row["depth"], row["parent_id"], row["thread_id"])
+        links.append({"source": key[0], "source_id": key[1], "comment_id": new_id})
+        summary.imported["deleted" if row["deleted_at"] else row["status"].value] += 1
+    if links:
+        db.session.execute(sa.insert(ImportedComment), links)
+
+
+def _source_key(fields: _Fields) -> tuple[str, str]:
+    source = fields.document.get("source")
+    if source is None:
+        return OWN_SOURCE, str(fields.number("id"))
+    if (not isinstance(source, dict) or not isinstance(source.get("name"), str)
+            or not isinstance(source.get("id"), str)):
+        raise NotAnExport(f"{fields.where}: source is not {{\"name\", \"id\"}}")
+    return source["name"][:16], source["id"][:100]
+
+
+def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Placed]:
+    found = {}
+    for start in range(0, len(keys), 200):
+        rows = db.session.execute(
+            sa.select(ImportedComment.source, ImportedComment.source_id, Comment.id,
+                      Comment.depth, Comment.parent_id, Comment.thread_id)
+            .join(Comment, Comment.id == ImportedComment.comment_id)
+            .where(sa.tuple_(ImportedComment.source, ImportedComment.source_id)
+                   .in_(keys[start:start + 200]))
+        )
+        found.update({(row[0], row[1]): Placed(*row[2:]) for row in rows})
+    return found
+
+
+def _comment_row(article_id: str, fields: _Fields, parent: Placed | None,
+                 settings: ImportSettings) -> dict[str, Any]:
+    status = fields.text("status", 16)
+    if status not in {state.value for state in CommentStatus}:
+        raise NotAnExport(f"{fields.where}: status {status!r} is not one of ours")
+    parent_id, thread_id, depth = place_under(parent, settings.max_depth)
+    email = fields.text("author_email", 320).lower()
+    created_at = fields.moment("created_at")
+    address = fields.text("client_ip", 45, allow_none=True)
+    return {
+        "article_id": article_id, "parent_id": parent_id, "thread_id": thread_id,
+        "depth": depth, "status": CommentStatus(status),
+        "held_for": [str(reason) for reason in fields.document.get("held_for") or []],
+        "author_name": fields.text("author_name", 80),
+        "author_email": email,
+        "author_website": fields.text("author_website", 2000, allow_none=True),
+        "avatar": avatar_of(email),
+        "body": fields.text("body", None),
+        "body_html": sanitize_html(fields.text("body_html", None)),
+        "pinned": fields.flag("pinned"),
+        "flag_count": 0,
+        "created_at": created_at,
+        "edited_at": fields.moment("edited_at", allow_none=True),
+        "deleted_at": fields.moment("deleted_at", allow_none=True),
+        "edit_token_hash": NO_EDIT_TOKEN,
+        "client_ip": address if created_at > settings.keep_addresses_after else None,
+    }
+
+
+class _Fields:
+    """An exported object's fields, each checked as it is read; NotAnExport names the place."""
+
+    def __init__(self, document: Any, where: str):
+        if not isinstance(document, dict):
+            raise NotAnExport(f"{where} is not an object")
+        self.document, self.where = document, where
+
+    def _refuse(self, name: str, what: str):
+        return NotAnExport(f"{self.where}: {name} is not {what}")
+
+    def text(self, name: str, longest: int | None, *, allow_none: bool = False) -> str | None:
+        value = self.document.get(name)
+        if value is None and allow_none:
+            return None
+        if not isinstance(value, str) or (longest is not None and len(value) > longest):
+            raise self._refuse(name, f"text of at most {longest} characters"
+                               if longest else "text")
+        return value
+
+    def number(self, name: str, *, allow_none: bool = False) -> int | None:
+        value = self.document.get(name)
+        if value is None and allow_none:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._refuse(name, "a whole number")
+        return value
+
+    def flag(self, name: str, *, allow_none: bool = False) -> bool | None:
+        value = self.document.get(name)
+        if value is None and allow_none:
+            return None
+        if not isinstance(value, bool):
+            raise self._refuse(name, "true or false")
+        return value
+
+    def moment(self, name: str, *, allow_none: bool = False) -> datetime | None:
+        value = self.text(name, 40, allow_none=allow_none)
+        if value is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise self._refuse(name, "an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise self._refuse(name, "a time with its offset")
+        return moment.astimezone(UTC)
+
+    def mapping(self, name: str) -> dict:
+        value = self.document.get(name) or {}
+        if not isinstance(value, dict):
+            raise self._refuse(name, "an object")
+        return value
+
+    def article_id(self, name: str) -> str:
+        value = self.text(name, 600)
+        article_id = article_id_from(value)
+        if article_id is None:
+            raise self._refuse(name, "an article id")
+        return article_id
