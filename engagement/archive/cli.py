@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -122,7 +123,7 @@ def _settings(source: str, article_map: dict[str, str]) -> services.ImportSettin
 
 def _run(source: str, file, map_file, dry_run: bool, read: Callable) -> None:
     settings = _settings(source, _read_map(map_file) if map_file else {})
-    summary = Summary()
+    summary, started = Summary(), time.perf_counter()
     with Staging() as staging:
         try:
             with progress("Reading", _size(file), "bytes") as advance:
@@ -135,6 +136,7 @@ def _run(source: str, file, map_file, dry_run: bool, read: Callable) -> None:
             services.write_staged(staging, summary, settings, advance)
     for line in summary.lines(dry_run=dry_run):
         click.echo(line)
+    click.echo(f"Took {time.perf_counter() - started:.1f} s.")
 
 
 def _read_map(map_file) -> dict[str, str]:

@@ -160,10 +160,13 @@ def _already_imported(source: str, source_ids: Iterable[str]
 def _insert(article_id: str, generation: list[SourceComment], known: dict[str, Placed],
             summary: Summary, settings: ImportSettings) -> None:
     rows = [_comment_row(article_id, comment, known, settings) for comment in generation]
-    ids = db.session.scalars(
-        sa.insert(Comment).returning(Comment.id, sort_by_parameter_order=True), rows
-    ).all()
-    db.session.execute(sa.insert(ImportedComment), [
+    # Core, not the ORM's bulk path: a hundred thousand rows are plain values here.
+    connection = db.session.connection()
+    ids = connection.execute(
+        sa.insert(Comment.__table__).returning(Comment.__table__.c.id,
+                                               sort_by_parameter_order=True), rows
+    ).scalars().all()
+    connection.execute(sa.insert(ImportedComment.__table__), [
         {"source": settings.source, "source_id": comment.source_id, "comment_id": comment_id}
         for comment, comment_id in zip(generation, ids, strict=True)
     ])

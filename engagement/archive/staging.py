@@ -12,7 +12,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 
@@ -47,12 +47,13 @@ _ARTICLE_COLUMNS = [field.name for field in fields(SourceArticle)]
 _COMMENT_COLUMNS = [field.name for field in fields(SourceComment)]
 
 
-def _to_row(record) -> tuple:
+def _to_row(record, columns: list[str]) -> tuple:
+    values = (getattr(record, column) for column in columns)
     return tuple(
         json.dumps(value) if isinstance(value, list)
         else value.astimezone(UTC).isoformat() if isinstance(value, datetime)
         else value
-        for value in astuple(record)
+        for value in values
     )
 
 
@@ -82,12 +83,12 @@ class Staging:
         os.unlink(self.path)
 
     def add_article(self, article: SourceArticle) -> None:
-        self._articles.append(_to_row(article))
+        self._articles.append(_to_row(article, _ARTICLE_COLUMNS))
         if len(self._articles) >= 1000:
             self.flush()
 
     def add_comment(self, comment: SourceComment) -> None:
-        self._comments.append(_to_row(comment))
+        self._comments.append(_to_row(comment, _COMMENT_COLUMNS))
         if len(self._comments) >= 1000:
             self.flush()
 
