@@ -547,12 +547,26 @@ def public_answers(client, articles) -> dict:
             "article": client.get(path).json,
             "oldest": thread(client, article),
             "newest": thread(client, article, order="newest"),
+            "best": thread(client, article, order="best"),
         }
         ids = sorted(set(_comment_ids(answer)))
-        answers[article] = _renumbered(answer, {key: n for n, key in enumerate(ids)})
+        rank = {key: n for n, key in enumerate(ids)}
+        answers[article] = _renumbered(answer, rank)
+        own = client.get(f"{path}/votes", headers={"User-Agent": "Firefox"},
+                         environ_base={"REMOTE_ADDR": VOTER}).json["votes"]
+        answers[article]["own votes"] = {rank[int(key)]: value for key, value in own.items()}
     answers["counts"] = client.get("/api/v1/counts",
                                    query_string={"ids": ",".join(articles)}).json
     return answers
+
+
+VOTER = "198.51.100.1"
+
+
+def vote(client, comment_id, value, reader=VOTER):
+    answer = client.put(f"/api/v1/comments/{comment_id}/vote", json={"value": value},
+                        headers={"User-Agent": "Firefox"}, environ_base={"REMOTE_ADDR": reader})
+    assert answer.status_code == 200, answer.json
 
 
 def _comment_ids(value):
@@ -592,7 +606,12 @@ def test_an_export_read_back_into_an_empty_database_answers_the_same(
     first = post_comment(article="api-story", body="Posted *here*.")
     reply = post_comment(article="api-story", body="A reply.", parent_id=first["comment"]["id"])
     clock.advance(seconds=5)
-    post_comment(article="api-story", body="Later one.")
+    later = post_comment(article="api-story", body="Later one.")["comment"]["id"]
+    vote(client, later, 1)
+    vote(client, later, 1, reader="198.51.100.2")
+    vote(client, reply["comment"]["id"], -1)
+    (ada,) = [item for item in thread(client, "hello-world") if item["author_name"] == "Ada"]
+    vote(client, ada["id"], 1, reader="198.51.100.3")
     deleted = client.delete(f"/api/v1/comments/{first['comment']['id']}",
                             headers={"X-Edit-Token": first["edit_token"]})
     assert deleted.status_code == 204  # listed as a placeholder above its reply

@@ -10,12 +10,16 @@ article at a time so that neither side holds more than one article's comments:
                    "comments": [{"id", "parent_id", "status", "held_for", "author_name",
                                  "author_email", "author_website", "body", "body_html",
                                  "pinned", "created_at", "edited_at", "deleted_at",
-                                 "client_ip", "source": {"name", "id"} | null}, ...]}, ...]}
+                                 "client_ip", "source": {"name", "id"} | null,
+                                 "votes": {"up", "down", "readers": [{"client_hash",
+                                           "value": 1|-1, "voted_at"}, ...]}}, ...]}, ...]}
 
 Comments come oldest first (by id), so a parent always precedes its replies; `parent_id` is
 an `id` of the same file. It holds authors' emails and addresses: keep it as safe as the
-database. Reading it back gives every comment the source it had (a comment that came from
-WordPress stays known by its WordPress id), or ("engagement", its id in the file)."""
+database. A reader's vote is kept as the keyed hash that recognises them: it recognises them
+again only under the same ENGAGEMENT_SECRET_KEY. Reading it back gives every comment the
+source it had (a comment that came from WordPress stays known by its WordPress id), or
+("engagement", its id in the file)."""
 
 from __future__ import annotations
 
@@ -45,6 +49,8 @@ from engagement.database import insert_if_absent
 from engagement.extensions import db
 from engagement.http import article_id_from
 from engagement.shares.models import ShareTally
+from engagement.votes.models import Vote
+from engagement.votes.services import wilson_lower_bound
 
 FORMAT, VERSION = "engagement-export", 1
 OWN_SOURCE = "engagement"
@@ -97,6 +103,12 @@ def _exported_article(article: Article) -> dict[str, Any]:
     comments = db.session.scalars(
         sa.select(Comment).where(Comment.article_id == article.id).order_by(Comment.id)
     ).all()
+    readers: dict[int, list] = {}
+    for vote in db.session.scalars(sa.select(Vote).where(Vote.article_id == article.id)
+                                   .order_by(Vote.comment_id, Vote.voted_at)):
+        readers.setdefault(vote.comment_id, []).append(
+            {"client_hash": vote.client_hash, "value": vote.value,
+             "voted_at": _when(vote.voted_at)})
     return {
         "id": article.id,
         "title": article.title,
@@ -106,11 +118,13 @@ def _exported_article(article: Article) -> dict[str, Any]:
         "comments_open": article.comments_open_by_moderator,
         "comments_close_at": _when(article.comments_close_at),
         "share_counts": {network: count for network, count in tallies},
-        "comments": [_exported_comment(comment, sources.get(comment.id)) for comment in comments],
+        "comments": [_exported_comment(comment, sources.get(comment.id),
+                                       readers.get(comment.id, [])) for comment in comments],
     }
 
 
-def _exported_comment(comment: Comment, source: dict | None) -> dict[str, Any]:
+def _exported_comment(comment: Comment, source: dict | None, readers: list
+                      ) -> dict[str, Any]:
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
@@ -127,6 +141,7 @@ def _exported_comment(comment: Comment, source: dict | None) -> dict[str, Any]:
         "deleted_at": _when(comment.deleted_at),
         "client_ip": comment.client_ip,
         "source": source,
+        "votes": {"up": comment.upvotes, "down": comment.downvotes, "readers": readers},
     }
 
 
@@ -212,9 +227,34 @@ def _import_comments(article_id: str, comments: list, where: str, summary: Summa
         new_id = db.session.scalar(sa.insert(Comment).values(**row).returning(Comment.id))
         placed[exported_id] = Placed(new_id, row["depth"], row["parent_id"], row["thread_id"])
         links.append({"source": key[0], "source_id": key[1], "comment_id": new_id})
+        _import_votes(article_id, new_id, fields)
         summary.imported["deleted" if row["deleted_at"] else row["status"].value] += 1
     if links:
         db.session.execute(sa.insert(ImportedComment), links)
+
+
+def _import_votes(article_id: str, comment_id: int, fields: _Fields) -> None:
+    """The comment's tallies, and each reader's vote (so the widget shows it to them)."""
+    votes = _Fields(fields.mapping("votes"), f"{fields.where}, votes")
+    if not votes.document:
+        return
+    up, down = votes.count("up"), votes.count("down")
+    db.session.execute(sa.update(Comment).where(Comment.id == comment_id).values(
+        upvotes=up, downvotes=down, vote_score=wilson_lower_bound(up, down)))
+    readers = votes.document.get("readers") or []
+    if not isinstance(readers, list):
+        raise NotAnExport(f"{votes.where}: readers is not a list")
+    rows = []
+    for n, reader in enumerate(readers, 1):
+        vote = _Fields(reader, f"{votes.where}, reader {n}")
+        value = vote.number("value")
+        if value not in (1, -1):
+            raise NotAnExport(f"{vote.where}: value is not 1 or -1")
+        rows.append({"comment_id": comment_id, "article_id": article_id, "value": value,
+                     "client_hash": vote.text("client_hash", 64),
+                     "voted_at": vote.moment("voted_at")})
+    if rows:
+        db.session.execute(sa.insert(Vote), rows)
 
 
 def _source_key(fields: _Fields) -> tuple[str, str]:
@@ -296,6 +336,12 @@ class _Fields:
             return None
         if not isinstance(value, int) or isinstance(value, bool):
             raise self._refuse(name, "a whole number")
+        return value
+
+    def count(self, name: str) -> int:
+        value = self.number(name)
+        if value < 0:
+            raise self._refuse(name, "a count")
         return value
 
     def flag(self, name: str, *, allow_none: bool = False) -> bool | None:
