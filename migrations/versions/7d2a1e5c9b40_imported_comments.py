@@ -1,7 +1,7 @@
 """imported comments: each imported comment's source and source id
 
 Revision ID: 7d2a1e5c9b40
-Revises: b7d1e0a2c911
+Revises: 7d2e5a1c9b40
 Create Date: 2026-12-01 12:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d2a1e5c9b40'
-down_revision = 'b7d1e0a2c911'
+down_revision = '7d2e5a1c9b40'
 branch_labels = None
 depends_on = None
 
