@@ -16,6 +16,7 @@ from engagement.database import configure_postgresql, configure_sqlite
 from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
 from engagement.http import register_http_conventions
+from engagement.idempotency.views import register_idempotency
 from engagement.limits import register_limits
 from engagement.mail.delivery import register_mail
 from engagement.metrics import register_metrics
@@ -32,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_http_conventions(app)
     register_limits(app)
     register_mail(app)
+    register_idempotency()
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -66,9 +68,9 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
     return {
         "origins": origins,
         "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
-        "allow_headers": ["Content-Type", "X-Edit-Token", "If-None-Match"],
-        "expose_headers": ["ETag", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
-                           "X-RateLimit-Reset"],
+        "allow_headers": ["Content-Type", "X-Edit-Token", "If-None-Match", "Idempotency-Key"],
+        "expose_headers": ["ETag", "Retry-After", "Idempotent-Replayed", "X-RateLimit-Limit",
+                           "X-RateLimit-Remaining", "X-RateLimit-Reset"],
         "supports_credentials": False,  # the widget sets no cookies and sends none
         "max_age": 600,
     }

@@ -20,6 +20,7 @@ from engagement.comments.schemas import (
 )
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
+from engagement.idempotency.views import idempotent
 from engagement.moderation.services import moderation_rules, refuse_banned
 
 blp = Blueprint("comments", __name__, url_prefix="/api/v1", description="Reader comments.")
@@ -49,6 +50,7 @@ class Comments(MethodView):
         )
 
     @limits.comments
+    @idempotent
     @blp.arguments(CommentIn)
     @blp.response(201, CommentCreatedOut)
     @blp.alt_response(403, schema=ErrorSchema, description="comments_closed or banned")

@@ -10,6 +10,7 @@ from engagement.clients import client_address, keyed_hash
 from engagement.clock import now
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
+from engagement.idempotency.views import idempotent
 from engagement.newsletter import services
 from engagement.newsletter.schemas import (
     ConfirmedOut,
@@ -34,6 +35,7 @@ def signup_from_request(fields: dict) -> services.Signup:
 @blp.route("/subscriptions")
 class Subscriptions(MethodView):
     @limits.subscriptions
+    @idempotent
     @blp.arguments(SubscriptionIn)
     @blp.response(202, SubscriptionOut)
     def post(self, fields):

@@ -10,6 +10,7 @@ from engagement.clients import client_fingerprint
 from engagement.clock import now
 from engagement.errors import ErrorSchema, NotFound
 from engagement.extensions import db
+from engagement.idempotency.views import idempotent
 from engagement.shares import services
 from engagement.shares.schemas import SHARE_COUNTS_DESCRIPTION, ShareIn, ShareRecordedOut
 
@@ -35,6 +36,7 @@ class Shares(MethodView):
         return services.share_counts(article_id, current_app.config["SHARE_NETWORKS"])
 
     @limits.shares
+    @idempotent
     @blp.arguments(ShareIn)
     @blp.response(200, ShareRecordedOut)
     def post(self, fields, article_id):

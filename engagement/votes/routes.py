@@ -9,6 +9,7 @@ from engagement.clients import client_address, client_fingerprint
 from engagement.clock import now
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
+from engagement.idempotency.views import idempotent
 from engagement.moderation.services import refuse_banned
 from engagement.votes import services
 from engagement.votes.schemas import ReaderVotesOut, VoteIn, VoteOut
@@ -23,6 +24,7 @@ def _policy() -> services.VotePolicy:
 @blp.route("/comments/<id:comment_id>/vote")
 class CommentVote(MethodView):
     @limits.votes
+    @idempotent
     @blp.arguments(VoteIn)
     @blp.response(200, VoteOut)
     @blp.alt_response(403, schema=ErrorSchema, description="comments_closed or banned")
