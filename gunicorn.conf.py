@@ -32,3 +32,11 @@ def worker_exit(server, worker):
     from engagement.mail.delivery import stop_background_delivery
 
     stop_background_delivery()
+
+
+def on_starting(server):
+    """Tell the workers how many they are: while the rate-limit store is down, each process
+    counts its share of every limit (engagement/limits.py)."""
+    import os
+
+    os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)

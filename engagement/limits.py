@@ -2,12 +2,21 @@
 `ENGAGEMENT_LIMIT_*` setting when the request comes (flask-limiter strings like "5/minute").
 
 Counts live in `ENGAGEMENT_RATELIMIT_STORAGE_URI`, shared by every worker and host. When that
-store stops answering, writes fall back to per-process counts and reads go unlimited, until the
-store answers again (flask-limiter checks it again with a growing back-off)."""
+store stops answering, every limit falls back to per-process counts of its share of the limit:
+the limit divided by the number of worker processes (`WEB_CONCURRENCY`, which gunicorn.conf.py
+sets to gunicorn's own count), rounded up, so that a client spread over all the workers gets
+about the limit, not the limit once per worker. The store is checked again with a growing
+back-off and takes over when it answers.
+
+A write spends its quota only when it was not refused for its form (400, 413, 415, 422), by
+the limit itself (429) or by the service's trouble (5xx), and was not an Idempotency-Key
+replay: a client whose writes fail during an outage still has its quota when it retries."""
 
 from __future__ import annotations
 
 import logging
+import math
+import os
 import time
 
 from flask import Flask, current_app
@@ -19,7 +28,35 @@ log = logging.getLogger("engagement.limits")
 
 
 def _setting(name: str):
-    return lambda: current_app.config[f"LIMIT_{name}"]
+    def limit() -> str:
+        value = current_app.config[f"LIMIT_{name}"]
+        return per_process_share(value, worker_count()) if limit_store_down() else value
+
+    return limit
+
+
+def worker_count() -> int:
+    try:
+        return max(int(os.environ.get("WEB_CONCURRENCY", "1") or 1), 1)
+    except ValueError:
+        return 1
+
+
+def per_process_share(limits: str, workers: int) -> str:
+    """Each limit of a flask-limiter string divided among `workers` processes, rounded up."""
+    return ";".join(
+        f"{max(math.ceil(item.amount / workers), 1)}/{item.multiples} {item.GRANULARITY.name}"
+        for item in parse_many(limits))
+
+
+# Answers that do not spend a write's quota (the Idempotency-Key replay header aside).
+REFUSED_WITHOUT_COST = frozenset({400, 413, 415, 422, 429})
+
+
+def spends_quota(response) -> bool:
+    if response.status_code >= 500 or response.status_code in REFUSED_WITHOUT_COST:
+        return False
+    return response.headers.get("Idempotent-Replayed") != "true"
 
 
 def limit_store_down() -> bool:
@@ -28,13 +65,17 @@ def limit_store_down() -> bool:
     return bool(getattr(limiter, "_storage_dead", False))
 
 
-comments = limiter.shared_limit(_setting("COMMENTS"), scope="comments")
-edits = limiter.shared_limit(_setting("EDITS"), scope="edits")
-flags = limiter.shared_limit(_setting("FLAGS"), scope="flags")
-shares = limiter.shared_limit(_setting("SHARES"), scope="shares")
-votes = limiter.shared_limit(_setting("VOTES"), scope="votes")
-subscriptions = limiter.shared_limit(_setting("SUBSCRIPTIONS"), scope="subscriptions")
-reads = limiter.shared_limit(_setting("READS"), scope="reads", exempt_when=limit_store_down)
+def _write_limit(name: str, scope: str):
+    return limiter.shared_limit(_setting(name), scope=scope, deduct_when=spends_quota)
+
+
+comments = _write_limit("COMMENTS", "comments")
+edits = _write_limit("EDITS", "edits")
+flags = _write_limit("FLAGS", "flags")
+shares = _write_limit("SHARES", "shares")
+votes = _write_limit("VOTES", "votes")
+subscriptions = _write_limit("SUBSCRIPTIONS", "subscriptions")
+reads = limiter.shared_limit(_setting("READS"), scope="reads")
 admin = limiter.shared_limit(_setting("ADMIN"), scope="admin")
 
 
