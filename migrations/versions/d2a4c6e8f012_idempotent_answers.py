@@ -1,7 +1,7 @@
 """Answers of writes that carried an Idempotency-Key
 
 Revision ID: d2a4c6e8f012
-Revises: 7d2e5a1c9b40
+Revises: 7d2a1e5c9b40
 Create Date: 2026-12-01 13:10:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd2a4c6e8f012'
-down_revision = '7d2e5a1c9b40'
+down_revision = '7d2a1e5c9b40'
 branch_labels = None
 depends_on = None
 
