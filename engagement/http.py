@@ -141,8 +141,10 @@ def add_cache_headers(response):
     If-None-Match. Admin answers, and answers their view marked no-store, are never stored."""
     if request.path.startswith(ADMIN_PREFIX):
         response.cache_control.no_store = True
-    elif response.cache_control.no_store:
-        return response  # the view said never to store it (the health probes)
+    elif response.cache_control.no_store or response.cache_control.immutable:
+        # The view chose: never store it (the health probes), or keep it for good (the
+        # widget's versioned files).
+        return response
     elif request.method in ("GET", "HEAD") and response.status_code == 200:
         # The CORS grant depends on the Origin: a shared cache must keep one copy per origin.
         response.vary.add("Origin")

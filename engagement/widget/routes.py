@@ -1,31 +1,128 @@
-"""The embeddable widget's files: the script a site's pages load with one script tag, and its
-stylesheet (API.md, "The embeddable widget"). Both are package files served as they are: no
-build step. A script or stylesheet tag loads them from any origin without CORS; the cache
-headers are the service's own (ETag, a short public max-age, 304)."""
+"""The embeddable widget's files (API.md, "The embeddable widget").
 
+A page loads `/widget/engagement.js`: a tiny loader at a stable URL with the service's short
+cache, which adds the versioned script `/widget/v/<version>/engagement.js`. Everything under
+`/widget/v/<version>/` (the script, the stylesheet, one script of strings per language) is
+minified and gzip-compressed (by Zopfli) once per process, and cached by browsers for a year
+as immutable: the version is a hash of the content, so a new release is a new URL. A script
+or stylesheet tag loads them from any origin without CORS."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
 from importlib import resources
 
-from flask import Blueprint, Response
+import rcssmin
+import rjsmin
+import zopfli.gzip
+from flask import Blueprint, Response, abort, redirect, request, url_for
 
 bp = Blueprint("widget", __name__, url_prefix="/widget")
 
+YEAR = 365 * 24 * 3600
 
-def _asset(name: str, mimetype: str) -> Response:
-    body = resources.files("engagement.widget").joinpath("static", name).read_bytes()
-    response = Response(body, mimetype=mimetype)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Pages of other origins load these even when they isolate themselves (COEP).
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    gzipped: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    version: str
+    assets: dict[str, Asset]  # by path under /widget/v/<version>/
+    loader: bytes
+
+
+def _source(name: str) -> str:
+    return resources.files("engagement.widget").joinpath("static", name).read_text("utf-8")
+
+
+def _asset(text: str, mimetype: str) -> Asset:
+    body = text.encode()
+    # Zopfli writes ordinary gzip, some 4% smaller than zlib's best, once per process.
+    return Asset(body, zopfli.gzip.compress(body), mimetype)
+
+
+def _strings(language: str) -> dict[str, str]:
+    return json.loads(_source(f"i18n/{language}.json"))
+
+
+def _languages() -> list[str]:
+    folder = resources.files("engagement.widget").joinpath("static", "i18n")
+    return sorted(entry.name.removesuffix(".json") for entry in folder.iterdir()
+                  if entry.name.endswith(".json"))
+
+
+def _compact(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.cache
+def bundle() -> Bundle:
+    """The versioned files, built from the package's sources on first use."""
+    assets = {
+        "engagement.js": _asset(rjsmin.jsmin(_source("engagement.js")), "application/javascript"),
+        "engagement.css": _asset(rcssmin.cssmin(_source("engagement.css")), "text/css"),
+    }
+    for language in _languages():
+        assets[f"i18n/{language}.js"] = _asset(
+            "(window.EngagementTranslations=window.EngagementTranslations||{})"
+            f"[{_compact(language)}]={_compact(_strings(language))};",
+            "application/javascript")
+    digest = hashlib.sha256()
+    for path in sorted(assets):
+        digest.update(path.encode() + b"\0" + assets[path].body)
+    version = digest.hexdigest()[:16]
+    loader = rjsmin.jsmin(_source("loader.js")).replace(
+        "__VERSION__", version).replace("__LANGUAGES__", _compact(_languages()))
+    return Bundle(version, assets, loader.encode())
 
 
 @bp.get("/engagement.js")
-def script():
-    """The widget's script, for `<script src=".../widget/engagement.js" async>`."""
-    return _asset("engagement.js", "application/javascript")
+def loader():
+    """The widget's stable loader, for `<script src=".../widget/engagement.js" async>`."""
+    response = Response(bundle().loader, mimetype="application/javascript")
+    return _for_any_origin(response)
 
 
 @bp.get("/engagement.css")
 def stylesheet():
-    """The widget's stylesheet, which the script links into the page itself."""
-    return _asset("engagement.css", "text/css")
+    """The stylesheet where earlier releases linked it; pages now link the versioned one."""
+    asset = bundle().assets["engagement.css"]
+    return _for_any_origin(Response(asset.body, mimetype=asset.mimetype))
+
+
+@bp.get("/v/<version>/<path:name>")
+def versioned(version: str, name: str):
+    """A versioned file: compressed, and cached for a year as immutable."""
+    current = bundle()
+    if name not in current.assets:
+        abort(404)
+    if version != current.version:
+        # A loader cached before a release asks for the old version: send it to the new one.
+        response = redirect(url_for("widget.versioned", version=current.version, name=name))
+        response.cache_control.no_cache = True
+        return _for_any_origin(response)
+    asset = current.assets[name]
+    compressed = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = Response(asset.gzipped if compressed else asset.body, mimetype=asset.mimetype)
+    if compressed:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR
+    response.cache_control.immutable = True
+    return _for_any_origin(response)
+
+
+def _for_any_origin(response: Response) -> Response:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Pages of other origins load these even when they isolate themselves (COEP).
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

@@ -1,339 +1,327 @@
 /*
- * engagement widget: comments, share buttons, comment counts and the newsletter signup for a
- * news site's pages, from one script tag (API.md, "The embeddable widget").
+ * engagement widget: comment counts, share buttons, comments, What's Hot and the newsletter
+ * signup for a news site's pages (API.md, "The embeddable widget"; README, "Embedding the
+ * widget"). Plain JavaScript, no framework. The service serves it minified and compressed at a
+ * versioned URL that the small /widget/engagement.js loader adds; the strings of each language
+ * (i18n/<lang>.json) come as a script of their own, the page's language loaded by the loader
+ * beside this one.
  *
- *   <span class="engagement-count" data-article="SLUG"></span>
- *   <div class="engagement-shares" data-article="SLUG" data-url="URL" data-title="TITLE"></div>
- *   <div class="engagement-comments" data-article="SLUG"></div>
- *   <div class="engagement-newsletter" data-source="sidebar"></div>
- *   <script src="https://SERVICE/widget/engagement.js" async></script>
+ * It sets no cookies (every request omits credentials) and keeps in localStorage only the
+ * author's edit tokens, drafts, and the name and email of a reader who ticked "remember me".
+ * Only body_html, which the service sanitises, is inserted as HTML.
  *
- * Plain JavaScript, no framework and no build step. It finds the service from its own src,
- * sets no cookies (every request omits credentials), and keeps only the author's edit tokens,
- * in localStorage. Only body_html, which the service sanitises, is inserted as HTML; every
- * other value is set as text.
+ * Shape: `app` is the one page-wide context (service, stores shared by all parts of an
+ * article); each placeholder kind has a fill function that builds a small part context
+ * (`part`: its root, article, translator) and named functions that take it. The comment thread
+ * is `thread`, a part with the list, the pager and the open form.
  */
 (function () {
   "use strict";
 
-  var SCRIPT_PATH = "/widget/engagement.js";
   // Article ids: unreserved URL characters and percent-encoded bytes (or the letters they
   // encode); encodeURIComponent puts them in a URL, the service checks the rest.
   var SLUG = /^(?:[A-Za-z0-9]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f]){0,199}$/;
+  var LANGUAGES = ["en", "fr", "de", "es", "ar", "so"];
+  var RTL = ["ar"];
+  var ORDERS = ["oldest", "newest"];
   var COUNT_CHUNK = 100;
   var PAGE_SIZE = 20;
-  var TOKEN_PREFIX = "engagement:edit:";
-  var LAST_WRITE_KEY = "engagement:last-write";
-  // After a write, reads revalidate (no-cache) for this long, so a reader who reloads the page
-  // sees their own change at once instead of a copy cached for max-age.
+  var PERMALINK_PAGES = 50;
+  var KEY = "engagement:";
+  // After a write, reads revalidate (no-cache) for this long, so a reader who reloads sees
+  // their own change at once instead of a copy cached for max-age.
   var REVALIDATE_AFTER_WRITE_MS = 10 * 60 * 1000;
 
+  // Share pages; {u} is the URL and {t} the title, both encoded.
   var NETWORKS = {
-    facebook: { label: "Facebook", href: "https://www.facebook.com/sharer/sharer.php?u={url}" },
-    x: { label: "X", href: "https://x.com/intent/post?url={url}&text={title}" },
-    whatsapp: { label: "WhatsApp", href: "https://wa.me/?text={title}%20{url}" },
-    linkedin: { label: "LinkedIn", href: "https://www.linkedin.com/sharing/share-offsite/?url={url}" },
-    reddit: { label: "Reddit", href: "https://www.reddit.com/submit?url={url}&title={title}" },
-    pinterest: {
-      label: "Pinterest", href: "https://www.pinterest.com/pin/create/button/?url={url}&description={title}",
-    },
-    tumblr: {
-      label: "Tumblr", href: "https://www.tumblr.com/widgets/share/tool?canonicalUrl={url}&title={title}",
-    },
-    telegram: { label: "Telegram", href: "https://t.me/share/url?url={url}&text={title}" },
-    email: { label: "Email", href: "mailto:?subject={title}&body={url}", mail: true },
-    copy_link: { label: "Copy link", copy: true },
+    facebook: ["Facebook", "https://www.facebook.com/sharer/sharer.php?u={u}", "M15 3h-2a4 4 0 0 0-4 4v14M6 11h8"],
+    x: ["X", "https://x.com/intent/post?url={u}&text={t}", "M4 4l16 16M20 4L4 20"],
+    pinterest: ["Pinterest", "https://www.pinterest.com/pin/create/button/?url={u}&description={t}",
+      "M8 21l4-12M9 15c5 2 9-1 8-6S10 3 7 8"],
+    linkedin: ["LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?url={u}", "M5 10v10M5 5v1M10 20V10m0 5a4 4 0 0 1 8 0v5"],
+    tumblr: ["Tumblr", "https://www.tumblr.com/widgets/share/tool?canonicalUrl={u}&title={t}", "M10 3v14a3 3 0 0 0 3 3h3M7 9h9"],
+    email: ["", "mailto:?subject={t}&body={u}", "M3 6h18v12H3zm0 0l9 7 9-7"],
+    whatsapp: ["WhatsApp", "https://wa.me/?text={t}%20{u}", "M4 20l1.5-4.5a8 8 0 1 1 3 3z"],
+    reddit: ["Reddit", "https://www.reddit.com/submit?url={u}&title={t}", "M12 8V3l5 1M4 14a8 5 0 0 0 16 0a8 5 0 0 0-16 0M9 13v1m6-1v1"],
+    telegram: ["Telegram", "https://t.me/share/url?url={u}&text={t}", "M21 4L3 11l7 2 2 7 3-5 5 4zm-11 9l11-9"],
+    copy_link: ["", "", "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1m2 8a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
   };
-  var NETWORK_ORDER = Object.keys(NETWORKS);
+  var FIELDS = { author_name: "name", author_email: "email", body: "comment", email: "email", consent: "consent" };
+  var FLAG_REASONS = ["spam", "abuse", "off_topic", "other"];
 
-  var FIELD_LABELS = {
-    author_name: "Name",
-    author_email: "Email",
-    author_website: "Website",
-    body: "Comment",
-    parent_id: "Reply",
-    email: "Email",
-    name: "Name",
-    consent: "Consent",
-    source: "Source",
-    reason: "Reason",
-    note: "Note",
-    network: "Network",
-    ids: "Articles",
-    cursor: "Page",
-    limit: "Page size",
-    order: "Order",
-    "X-Edit-Token": "Edit token",
-    _schema: "",
+  var own = document.currentScript;
+  var loader = (window.Engagement && window.Engagement.script) || own;
+  if (!own || !loader || !loader.src) return;
+  var loaderUrl = new URL(loader.src, document.baseURI);
+  var app = {
+    base: loaderUrl.origin + loaderUrl.pathname.replace(/\/widget\/[^/]*$/, ""),
+    assets: new URL(".", own.src).href,
+    languages: {}, // lang -> Promise of the language loaded (or English)
+    articles: {}, // slug -> Promise of the article
+    shares: {}, // slug -> {counts, rows: [function]}
+    failed: [], // parts that could not reach the service: [function refill]
+    threads: [],
+    uid: 0,
   };
-
-  var FLAG_REASONS = [
-    ["spam", "Spam"],
-    ["abuse", "Abuse or harassment"],
-    ["off_topic", "Off topic"],
-    ["other", "Something else"],
-  ];
-
-  // --- Where the service is -----------------------------------------------------------------
-
-  var script = document.currentScript || findOwnScript();
-  if (!script || !script.src) return;
-  var scriptUrl = new URL(script.src, document.baseURI);
-  var base = serviceBase(scriptUrl);
-
-  function findOwnScript() {
-    var scripts = document.getElementsByTagName("script");
-    for (var i = scripts.length - 1; i >= 0; i--) {
-      if (scripts[i].src && scripts[i].src.indexOf(SCRIPT_PATH) !== -1) return scripts[i];
-    }
-    return null;
-  }
-
-  function serviceBase(url) {
-    var path = url.pathname;
-    var at = path.lastIndexOf(SCRIPT_PATH);
-    // Served under another name (a proxy's rewrite): the service is two levels up.
-    var prefix = at >= 0 ? path.slice(0, at) : path.replace(/\/[^/]*\/[^/]*$/, "");
-    return url.origin + prefix;
-  }
 
   // --- Small tools ---------------------------------------------------------------------------
-
-  var uid = 0;
-  function nextId(name) {
-    uid += 1;
-    return "engagement-" + name + "-" + uid;
-  }
 
   /** An element with attributes, and children that are elements or text (never HTML). */
   function el(tag, attributes, children) {
     var node = document.createElement(tag);
-    if (attributes) {
-      Object.keys(attributes).forEach(function (key) {
-        var value = attributes[key];
-        if (value === null || value === undefined || value === false) return;
-        if (key === "text") node.textContent = value;
-        else node.setAttribute(key, value === true ? "" : String(value));
-      });
-    }
+    Object.keys(attributes || {}).forEach(function (key) {
+      var value = attributes[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value === true ? "" : String(value));
+    });
     (children || []).forEach(function (child) {
-      if (child === null || child === undefined) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+      if (child !== null && child !== undefined) {
+        node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+      }
     });
     return node;
   }
 
-  function plural(count, one, many) {
-    return count === 1 ? "1 " + one : count + " " + many;
+  function nextId(name) {
+    app.uid += 1;
+    return "engagement-" + name + "-" + app.uid;
   }
 
-  function commentsText(count) {
-    return count === 0 ? "No Comments" : plural(count, "Comment", "Comments");
+  function each(nodes, fn) {
+    Array.prototype.forEach.call(nodes, fn);
+  }
+
+  function icon(path) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "engagement-icon");
+    var line = document.createElementNS(ns, "path");
+    line.setAttribute("d", path);
+    svg.appendChild(line);
+    return svg;
   }
 
   var storage = (function () {
     try {
-      var probe = "engagement:probe";
-      window.localStorage.setItem(probe, "1");
-      window.localStorage.removeItem(probe);
+      window.localStorage.setItem(KEY + "probe", "1");
+      window.localStorage.removeItem(KEY + "probe");
       return window.localStorage;
     } catch (error) {
-      return null; // storage disabled: the widget works, the author just cannot edit later
+      return null; // storage disabled: the widget works, nothing is remembered
     }
   })();
 
   function load(key) {
-    if (!storage) return null;
     try {
-      return JSON.parse(storage.getItem(key));
+      return storage ? JSON.parse(storage.getItem(KEY + key)) : null;
     } catch (error) {
       return null;
     }
   }
 
   function save(key, value) {
-    if (!storage) return;
     try {
-      storage.setItem(key, JSON.stringify(value));
+      if (storage) storage.setItem(KEY + key, JSON.stringify(value));
     } catch (error) {
       /* full or forbidden: nothing to keep */
     }
   }
 
   function forget(key) {
-    if (storage) storage.removeItem(key);
+    if (storage) storage.removeItem(KEY + key);
   }
 
-  // --- Edit tokens: localStorage, keyed by comment id, with their expiry --------------------
+  // --- Languages -----------------------------------------------------------------------------
 
-  var tokens = {
-    get: function (commentId) {
-      var entry = load(TOKEN_PREFIX + commentId);
-      if (!entry || typeof entry.token !== "string") return null;
-      if (!(Date.parse(entry.expires_at) > Date.now())) {
-        forget(TOKEN_PREFIX + commentId);
-        return null;
-      }
-      return entry;
-    },
-    keep: function (commentId, entry) {
-      save(TOKEN_PREFIX + commentId, entry);
-    },
-    drop: function (commentId) {
-      forget(TOKEN_PREFIX + commentId);
-    },
-    purgeExpired: function () {
-      if (!storage) return;
-      var keys = [];
-      for (var i = 0; i < storage.length; i++) {
-        var key = storage.key(i);
-        if (key && key.indexOf(TOKEN_PREFIX) === 0) keys.push(key);
-      }
-      keys.forEach(function (key) {
-        tokens.get(key.slice(TOKEN_PREFIX.length));
+  /** The language a placeholder asks for: its data-lang, the script tag's, the page's. */
+  function languageOf(root) {
+    var asked = root.getAttribute("data-lang") || loader.getAttribute("data-lang") ||
+      document.documentElement.lang || "en";
+    var primary = asked.toLowerCase().split(/[-_]/)[0];
+    return LANGUAGES.indexOf(primary) === -1 ? "en" : primary;
+  }
+
+  function stringsOf(lang) {
+    return (window.EngagementTranslations || {})[lang];
+  }
+
+  /** Resolves with a language whose strings are loaded: the one asked for (the loader may
+   * already be fetching it), else English. */
+  function loadLanguage(lang) {
+    if (stringsOf(lang)) return Promise.resolve(lang);
+    if (!app.languages[lang]) {
+      var src = app.assets + "i18n/" + lang + ".js";
+      var tag = document.querySelector('script[src="' + src + '"]');
+      app.languages[lang] = new Promise(function (resolve) {
+        if (!tag) document.head.appendChild(tag = el("script", { src: src, async: true }));
+        tag.addEventListener("load", resolve);
+        tag.addEventListener("error", resolve);
+      }).then(function () {
+        return stringsOf(lang) || lang === "en" ? lang : loadLanguage("en");
       });
-    },
-  };
+    }
+    return app.languages[lang];
+  }
+
+  /** t(key, vars) in a language; t.n(key, n) picks the plural form (key_zero for 0 when the
+   * language has one, else key_one, key_two, key_few, key_many, key_other by Intl.PluralRules). */
+  function translator(lang) {
+    var strings = stringsOf(lang) || stringsOf("en") || {};
+    var rules = new Intl.PluralRules(lang);
+    var numbers = new Intl.NumberFormat(lang);
+    function t(key, vars) {
+      return (strings[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
+        return vars && name in vars ? vars[name] : all;
+      });
+    }
+    t.lang = lang;
+    t.n = function (key, n) {
+      var form = key + "_" + (n === 0 && strings[key + "_zero"] ? "zero" : rules.select(n));
+      return t(form in strings ? form : key + "_other", { n: numbers.format(n) });
+    };
+    return t;
+  }
+
+  /** A part: the placeholder's root, article and translator, with its language and theme set. */
+  function makePart(root) {
+    var lang = root.engagementLanguage || "en";
+    var theme = root.getAttribute("data-theme") || loader.getAttribute("data-theme") || "auto";
+    root.setAttribute("lang", lang);
+    root.setAttribute("dir", RTL.indexOf(lang) === -1 ? "ltr" : "rtl");
+    root.classList.add("engagement-root");
+    root.classList.remove("engagement-light", "engagement-dark");
+    if (theme === "light" || theme === "dark") root.classList.add("engagement-" + theme);
+    return { root: root, slug: root.getAttribute("data-article") || "", t: translator(lang) };
+  }
+
+  function attribute(part, name, fallback) {
+    var value = part.root.getAttribute(name);
+    if (value === null) value = loader.getAttribute(name);
+    return value === null ? fallback : value;
+  }
 
   // --- The API -------------------------------------------------------------------------------
 
-  function ApiError(text, details, status, reason) {
-    this.text = text;
-    this.details = details || [];
-    this.status = status || 0;
-    this.reason = reason || null;
-  }
-
-  function recentlyWrote() {
-    var at = load(LAST_WRITE_KEY);
-    return typeof at === "number" && Date.now() - at < REVALIDATE_AFTER_WRITE_MS;
+  function ApiError(status, reason, message, fields, retryAfter) {
+    this.status = status; // 0: the service could not be reached
+    this.reason = reason;
+    this.message = message;
+    this.fields = fields || {};
+    this.retryAfter = retryAfter;
   }
 
   /** One call to the public API; resolves with the JSON answer, rejects with an ApiError. */
-  function api(method, path, options) {
-    options = options || {};
-    var init = { method: method, mode: "cors", credentials: "omit", headers: {} };
-    if (options.body !== undefined) {
+  function api(method, path, body, headers) {
+    var init = { method: method, mode: "cors", credentials: "omit", headers: headers || {} };
+    if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(options.body);
+      init.body = JSON.stringify(body);
     }
-    Object.keys(options.headers || {}).forEach(function (name) {
-      init.headers[name] = options.headers[name];
+    var wrote = load("last-write");
+    if (method === "GET" && typeof wrote === "number" && Date.now() - wrote < REVALIDATE_AFTER_WRITE_MS) {
+      init.cache = "no-cache";
+    }
+    return fetch(app.base + "/api/v1" + path, init).then(function (response) {
+      if (method !== "GET" && response.ok) save("last-write", Date.now());
+      if (response.status === 204) return null;
+      return response.json().catch(function () {
+        return null;
+      }).then(function (data) {
+        if (response.ok) return data;
+        data = data || {};
+        throw new ApiError(response.status, data.reason || null, data.message || response.statusText,
+          fieldErrors(data.errors), parseInt(response.headers.get("Retry-After"), 10));
+      });
+    }, function () {
+      throw new ApiError(0, "unreachable");
     });
-    if (method === "GET" && recentlyWrote()) init.cache = "no-cache";
-    return fetch(base + "/api/v1" + path, init).then(
-      function (response) {
-        if (method !== "GET" && response.ok) save(LAST_WRITE_KEY, Date.now());
-        if (response.status === 204) return null;
-        return response.text().then(function (text) {
-          var data = null;
-          try {
-            data = text ? JSON.parse(text) : null;
-          } catch (error) {
-            data = null;
-          }
-          if (!response.ok) throw describeError(response, data);
-          return data;
-        });
-      },
-      function () {
-        throw new ApiError(
-          "The service could not be reached. Please check your connection and try again."
-        );
-      }
-    );
   }
 
-  /** The API's error envelope in words: its message, and each field's messages. */
-  function describeError(response, data) {
-    if (!data || typeof data.message !== "string") {
-      return new ApiError(
-        "The service answered with an error (" + response.status + " " + response.statusText +
-          "). Please try again later.", [], response.status
-      );
-    }
-    var text = data.message;
-    if (data.reason === "rate_limited" || response.status === 429) {
-      var wait = parseInt(response.headers.get("Retry-After"), 10);
-      text = "Too many requests (" + data.message + ")." +
-        (wait > 0 ? " Please try again in " + waitText(wait) + "." : " Please try again later.");
-    }
-    return new ApiError(text, fieldMessages(data.errors), response.status, data.reason);
+  /** The envelope's errors as {field: "first message"}, whatever part of the request. */
+  function fieldErrors(errors) {
+    var found = {};
+    Object.keys(errors || {}).forEach(function (location) {
+      Object.keys(errors[location] || {}).forEach(function (name) {
+        found[name] = [].concat(errors[location][name]).join(" ");
+      });
+    });
+    return found;
   }
 
-  function waitText(seconds) {
-    if (seconds < 90) return plural(seconds, "second", "seconds");
-    var minutes = Math.ceil(seconds / 60);
-    return plural(minutes, "minute", "minutes");
+  /** An error in the reader's words and language. */
+  function errorText(t, error) {
+    if (!(error instanceof ApiError)) {
+      if (window.console) window.console.error(error);
+      return t("broken");
+    }
+    if (error.status === 0) return t("unreachable");
+    if (error.status === 429) {
+      var wait = error.retryAfter > 0 ? waitText(t, error.retryAfter) : null;
+      return t("too_many", { limit: error.message }) + " " + (wait ? t("try_in", { wait: wait }) : t("try_later"));
+    }
+    var known = { validation: "invalid", comments_closed: "closed", banned: "banned",
+      edit_window_expired: "edit_over", invalid_token: "edit_refused", not_found: "gone" }[error.reason];
+    if (known) return t(known);
+    return error.status >= 500 ? t("server_error", { status: error.status }) : error.message;
   }
 
-  function fieldMessages(errors) {
-    var lines = [];
-    function walk(value, field) {
-      if (typeof value === "string") {
-        var label = field in FIELD_LABELS ? FIELD_LABELS[field] : field.replace(/_/g, " ");
-        lines.push(label ? label + ": " + value : value);
-      } else if (Array.isArray(value)) {
-        value.forEach(function (item) {
-          walk(item, field);
-        });
-      } else if (value && typeof value === "object") {
-        Object.keys(value).forEach(function (key) {
-          walk(value[key], /^\d+$/.test(key) ? field : key);
-        });
-      }
-    }
-    if (errors && typeof errors === "object") {
-      Object.keys(errors).forEach(function (location) {
-        walk(errors[location], "");
+  function waitText(t, seconds) {
+    var unit = seconds < 90 ? "second" : "minute";
+    var amount = seconds < 90 ? seconds : Math.ceil(seconds / 60);
+    return new Intl.NumberFormat(t.lang, { style: "unit", unit: unit, unitDisplay: "long" }).format(amount);
+  }
+
+  /** An article, fetched once per page and shared by the parts that need it. */
+  function article(slug) {
+    if (!app.articles[slug]) {
+      app.articles[slug] = api("GET", "/articles/" + encodeURIComponent(slug));
+      app.articles[slug].catch(function () {
+        delete app.articles[slug]; // a later attempt may succeed
       });
     }
-    // In the order the form shows its fields.
-    var order = Object.keys(FIELD_LABELS).map(function (field) {
-      return FIELD_LABELS[field] + ": ";
-    });
-    function rank(line) {
-      for (var i = 0; i < order.length; i++) if (order[i] !== ": " && line.indexOf(order[i]) === 0) return i;
-      return order.length;
-    }
-    return lines.sort(function (a, b) {
-      return rank(a) - rank(b);
-    });
+    return app.articles[slug];
   }
 
-  function asApiError(error) {
-    if (error instanceof ApiError) return error;
-    if (window.console) window.console.error(error);
-    return new ApiError("Something went wrong in the comment widget. Please reload the page.");
-  }
-
-  // --- Notices: a live region per part, for errors and confirmations -----------------------
+  // --- Notices: a live region per part ---------------------------------------------------------
 
   function statusRegion() {
     return el("div", { class: "engagement-status", "aria-live": "polite" });
   }
 
-  function showNotice(region, text, kind) {
+  /** A notice in a region; focused when the action that caused it took focus away. */
+  function notice(region, text, kind, focus) {
     region.textContent = "";
-    region.appendChild(el("p", { class: "engagement-notice engagement-" + (kind || "info"), text: text }));
+    var box = el("p", { class: "engagement-notice engagement-" + (kind || "info"), tabindex: "-1", text: text });
+    region.appendChild(box);
+    if (focus) box.focus();
+    return box;
   }
 
-  function showError(region, error) {
-    error = asApiError(error);
+  /** An error in a region, with a retry button when the service could not be reached. */
+  function showError(part, region, error, retry) {
     region.textContent = "";
-    var box = el("div", { class: "engagement-error", role: "alert" }, [
-      el("p", { class: "engagement-error-message", text: error.text }),
+    var box = el("div", { class: "engagement-error", role: "alert", tabindex: "-1" }, [
+      el("p", { class: "engagement-error-message", text: errorText(part.t, error) }),
     ]);
-    if (error.details.length) {
-      box.appendChild(el("ul", { class: "engagement-error-fields" }, error.details.map(function (line) {
-        return el("li", { text: line });
+    var fields = Object.keys(error.fields || {});
+    if (fields.length) {
+      box.appendChild(el("ul", { class: "engagement-error-fields" }, fields.map(function (name) {
+        return el("li", { text: (FIELDS[name] ? part.t(FIELDS[name]) : name.replace(/_/g, " ")) + ": " + error.fields[name] });
       })));
     }
+    if (retry && error instanceof ApiError && error.status === 0) {
+      var again = el("button", { type: "button", class: "engagement-button engagement-retry", text: part.t("retry") });
+      again.addEventListener("click", function () {
+        region.textContent = "";
+        retry();
+      });
+      box.appendChild(again);
+    }
     region.appendChild(box);
-  }
-
-  function clearStatus(region) {
-    region.textContent = "";
+    return box;
   }
 
   function busy(button, on) {
@@ -342,21 +330,17 @@
     else button.removeAttribute("aria-busy");
   }
 
-  // --- Articles, fetched once per page and shared by the parts that need them --------------
-
-  var articles = {};
-  function article(slug) {
-    if (!articles[slug]) {
-      articles[slug] = api("GET", "/articles/" + encodeURIComponent(slug));
-      articles[slug].catch(function () {
-        delete articles[slug]; // a later attempt may succeed
-      });
-    }
-    return articles[slug];
+  /** A part that could not reach the service stays empty and waits for a retry (the comments
+   * area's button, or Engagement.refresh()). */
+  function failedToLoad(refill) {
+    app.failed.push(refill);
   }
 
-  function badSlug() {
-    return new ApiError("This widget has no valid article id (data-article).");
+  function retryAll() {
+    var refills = app.failed.splice(0);
+    refills.forEach(function (refill) {
+      refill();
+    });
   }
 
   // --- Comment counts: every span on the page, one /counts request per 100 articles --------
@@ -365,12 +349,7 @@
     var bySlug = {};
     spans.forEach(function (span) {
       var slug = span.getAttribute("data-article") || "";
-      if (!SLUG.test(slug)) {
-        span.textContent = badSlug().text;
-        span.classList.add("engagement-count-error");
-        return;
-      }
-      (bySlug[slug] = bySlug[slug] || []).push(span);
+      if (SLUG.test(slug)) (bySlug[slug] = bySlug[slug] || []).push(span);
     });
     var slugs = Object.keys(bySlug);
     for (var start = 0; start < slugs.length; start += COUNT_CHUNK) {
@@ -379,712 +358,889 @@
   }
 
   function fetchCounts(slugs, bySlug) {
-    var query = slugs.map(encodeURIComponent).join(",");
-    api("GET", "/counts?ids=" + query).then(
-      function (data) {
-        slugs.forEach(function (slug) {
-          var counts = (data && data.counts && data.counts[slug]) || { comments: 0 };
-          bySlug[slug].forEach(function (span) {
-            span.textContent = commentsText(counts.comments);
-            span.classList.remove("engagement-count-error");
-          });
-        });
-      },
-      function (error) {
-        error = asApiError(error);
-        var text = [error.text].concat(error.details).join(" ");
-        slugs.forEach(function (slug) {
-          bySlug[slug].forEach(function (span) {
-            span.textContent = text;
-            span.classList.add("engagement-count-error");
-          });
-        });
-      }
-    );
-  }
-
-  /** After the reader's own post or delete, the page's count spans for the article follow. */
-  function updateCountSpans(slug, count) {
-    var spans = document.querySelectorAll(".engagement-count[data-article]");
-    Array.prototype.forEach.call(spans, function (span) {
-      if (span.getAttribute("data-article") === slug) span.textContent = commentsText(count);
+    api("GET", "/counts?ids=" + slugs.map(encodeURIComponent).join(",")).then(function (data) {
+      slugs.forEach(function (slug) {
+        var counts = (data.counts || {})[slug] || { comments: 0 };
+        showCommentCount(slug, counts.comments, bySlug[slug]);
+      });
+    }, function () {
+      // Counts stay empty: never an error sentence inside a byline or a teaser.
+      failedToLoad(function () {
+        fetchCounts(slugs, bySlug);
+      });
     });
   }
 
-  // --- Share buttons ---------------------------------------------------------------------------
+  /** The article's count spans (all on the page, or those given) say the count. */
+  function showCommentCount(slug, count, spans) {
+    spans = spans || document.querySelectorAll(".engagement-count[data-article]");
+    each(spans, function (span) {
+      if (span.getAttribute("data-article") !== slug) return;
+      span.textContent = translator(span.engagementLanguage || "en").n("count", count);
+    });
+  }
+
+  // --- Share buttons: every row of an article shows the same counts -------------------------
+
+  function fillShares(root) {
+    var part = makePart(root);
+    part.list = el("ul", { class: "engagement-share-list", "aria-label": part.t("share_label") });
+    part.region = statusRegion();
+    part.buttons = {};
+    root.textContent = "";
+    root.appendChild(part.list);
+    root.appendChild(part.region);
+    if (!SLUG.test(part.slug)) return showError(part, part.region, new ApiError(-1, null, part.t("bad_slug")));
+    article(part.slug).then(function (data) {
+      var counts = data.share_counts || {};
+      shareNetworks(part, counts).forEach(function (network) {
+        addShareButton(part, network);
+      });
+      var store = app.shares[part.slug] = app.shares[part.slug] || { counts: counts, rows: [] };
+      store.rows.push(function (fresh) {
+        setShareCounts(part, fresh);
+      });
+      setShareCounts(part, store.counts);
+    }, function () {
+      failedToLoad(function () {
+        fillShares(root);
+      });
+    });
+  }
+
+  /** data-networks in the site's order, else every network the service counts. */
+  function shareNetworks(part, counts) {
+    var wanted = attribute(part, "data-networks", "").split(",").map(function (name) {
+      return name.trim().toLowerCase().replace(/^twitter$/, "x");
+    }).filter(function (name) {
+      return name in counts && name !== "total";
+    });
+    if (wanted.length) return wanted;
+    var known = Object.keys(NETWORKS);
+    function rank(name) {
+      var at = known.indexOf(name);
+      return at === -1 ? known.length : at;
+    }
+    return Object.keys(counts).filter(function (name) {
+      return name !== "total";
+    }).sort(function (a, b) {
+      return rank(a) - rank(b) || (a < b ? -1 : 1);
+    });
+  }
+
+  function networkLabel(part, network) {
+    var known = NETWORKS[network];
+    if (known && known[0]) return known[0];
+    if (known) return part.t(network === "email" ? "email_network" : network);
+    return network.charAt(0).toUpperCase() + network.slice(1).replace(/_/g, " ");
+  }
+
+  function addShareButton(part, network) {
+    var known = NETWORKS[network] || ["", "", "M12 3v12m-5-5l5-5 5 5M5 15v5h14v-5"];
+    var button = el("button", {
+      type: "button", class: "engagement-button engagement-share-button", "data-network": network,
+    }, [
+      icon(known[2]),
+      el("span", { class: "engagement-share-name", text: networkLabel(part, network) }),
+      el("span", { class: "engagement-share-count", "aria-hidden": "true" }),
+      el("span", { class: "engagement-sr" }),
+    ]);
+    button.classList.add("engagement-share-" + network.replace(/[^a-z0-9_-]/gi, ""));
+    button.addEventListener("click", function () {
+      share(part, network);
+    });
+    part.buttons[network] = button;
+    part.list.appendChild(el("li", {}, [button]));
+  }
+
+  /** Counts on the buttons; a network nobody shared on shows no number. */
+  function setShareCounts(part, counts) {
+    Object.keys(part.buttons).forEach(function (network) {
+      var count = counts[network] || 0;
+      var button = part.buttons[network];
+      button.querySelector(".engagement-share-count").textContent = count ? new Intl.NumberFormat(part.t.lang).format(count) : "";
+      button.querySelector(".engagement-sr").textContent = count ? " " + part.t.n("shares", count) : "";
+    });
+  }
+
+  function publishShareCounts(slug, counts) {
+    var store = app.shares[slug];
+    if (!store) return;
+    store.counts = counts;
+    store.rows.forEach(function (update) {
+      update(counts);
+    });
+  }
+
+  function share(part, network) {
+    var url = part.root.getAttribute("data-url") || canonicalUrl();
+    var title = part.root.getAttribute("data-title") || document.title;
+    var href = (NETWORKS[network] || [])[1];
+    part.region.textContent = "";
+    // Opened within the click, before any wait, so that popup blockers let it through.
+    if (network === "copy_link") copyLink(part, url);
+    else if (href) {
+      href = href.replace("{u}", encodeURIComponent(url)).replace("{t}", encodeURIComponent(title));
+      if (network === "email") window.location.href = href;
+      else window.open(href, "_blank", "noopener,noreferrer,width=640,height=560");
+    }
+    api("POST", "/articles/" + encodeURIComponent(part.slug) + "/shares", { network: network }).then(function (data) {
+      publishShareCounts(part.slug, data.share_counts || {});
+    }, function (error) {
+      // Unreachable: the share page opened all the same; the count waits for next time.
+      if (error.status) showError(part, part.region, error);
+    });
+  }
 
   function canonicalUrl() {
     var link = document.querySelector('link[rel="canonical"]');
     return (link && link.href) || window.location.href;
   }
 
-  function fillShares(root) {
-    var slug = root.getAttribute("data-article") || "";
-    var region = statusRegion();
-    var list = el("ul", { class: "engagement-share-list" });
-    root.textContent = "";
-    root.appendChild(el("div", { class: "engagement-shares-inner" }, [list, region]));
-    if (!SLUG.test(slug)) return showError(region, badSlug());
-
-    var wanted = (root.getAttribute("data-networks") || "").split(",").map(function (name) {
-      return name.trim();
-    }).filter(Boolean);
-    var buttons = {};
-
-    function setCounts(shareCounts) {
-      Object.keys(buttons).forEach(function (network) {
-        var count = shareCounts[network] || 0;
-        var button = buttons[network];
-        button.querySelector(".engagement-share-count").textContent = String(count);
-        button.setAttribute("aria-label", "Share on " + networkLabel(network) + " (" +
-          plural(count, "share", "shares") + ")");
-      });
-    }
-
-    article(slug).then(
-      function (data) {
-        var shareCounts = data.share_counts || {};
-        orderedNetworks(shareCounts, wanted).forEach(function (network) {
-          var button = el("button", {
-            type: "button",
-            class: "engagement-share-button engagement-share-" + network.replace(/[^a-z0-9_-]/gi, ""),
-            "data-network": network,
-          }, [
-            el("span", { class: "engagement-share-name", text: networkLabel(network) }),
-            el("span", { class: "engagement-share-count", text: "0" }),
-          ]);
-          button.addEventListener("click", function () {
-            share(network);
-          });
-          buttons[network] = button;
-          list.appendChild(el("li", { class: "engagement-share-item" }, [button]));
-        });
-        setCounts(shareCounts);
-      },
-      function (error) {
-        showError(region, error);
-      }
-    );
-
-    function share(network) {
-      var url = root.getAttribute("data-url") || canonicalUrl();
-      var title = root.getAttribute("data-title") || document.title;
-      var known = NETWORKS[network];
-      clearStatus(region);
-      // Opened within the click, before any await, so that popup blockers let it through.
-      if (known && known.copy) copyLink(url, region);
-      else if (known && known.mail) window.location.href = shareHref(known.href, url, title);
-      else if (known) {
-        window.open(shareHref(known.href, url, title), "_blank",
-          "noopener,noreferrer,width=640,height=560");
-      }
-      var button = buttons[network];
-      busy(button, true);
-      api("POST", "/articles/" + encodeURIComponent(slug) + "/shares", { body: { network: network } })
-        .then(function (data) {
-          setCounts(data.share_counts || {});
-        }, function (error) {
-          showError(region, error);
-        })
-        .then(function () {
-          busy(button, false);
-        });
-    }
-  }
-
-  function orderedNetworks(shareCounts, wanted) {
-    var present = Object.keys(shareCounts).filter(function (name) {
-      return name !== "total" && (!wanted.length || wanted.indexOf(name) !== -1);
-    });
-    return present.sort(function (a, b) {
-      var ia = NETWORK_ORDER.indexOf(a), ib = NETWORK_ORDER.indexOf(b);
-      if (ia === -1) ia = NETWORK_ORDER.length;
-      if (ib === -1) ib = NETWORK_ORDER.length;
-      return ia - ib || (a < b ? -1 : a > b ? 1 : 0);
-    });
-  }
-
-  function networkLabel(network) {
-    var known = NETWORKS[network];
-    if (known) return known.label;
-    return network.charAt(0).toUpperCase() + network.slice(1).replace(/_/g, " ");
-  }
-
-  function shareHref(template, url, title) {
-    return template.replace(/\{url\}/g, encodeURIComponent(url))
-      .replace(/\{title\}/g, encodeURIComponent(title));
-  }
-
-  function copyLink(url, region) {
+  function copyLink(part, url) {
     function fallback() {
-      showNotice(region, "Copy this link: " + url);
+      notice(part.region, part.t("copy_this", { url: url }));
     }
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(url).then(function () {
-        showNotice(region, "Link copied.", "success");
+        notice(part.region, part.t("copied"), "success");
       }, fallback);
     } else {
       fallback();
     }
   }
 
-  // --- Comments --------------------------------------------------------------------------------
+  // --- What's Hot ------------------------------------------------------------------------------
 
-  function fillComments(root) {
-    var slug = root.getAttribute("data-article") || "";
-    var order = root.getAttribute("data-order") === "newest" ? "newest" : "oldest";
-    var title = el("h2", { class: "engagement-comments-title", text: "Comments" });
-    var threadRegion = statusRegion();
-    var list = el("ol", { class: "engagement-thread" });
-    var more = el("button", { type: "button", class: "engagement-more", hidden: true, text: "Load more comments" });
-    var formSlot = el("div", { class: "engagement-form-slot" });
-    var loading = el("p", { class: "engagement-loading", text: "Loading comments…" });
-    var state = { count: 0, open: false, cursor: null, author: { name: "", email: "" } };
-
+  function fillTrending(root) {
+    var part = makePart(root);
+    var query = "?window=" + encodeURIComponent(attribute(part, "data-window", "24h")) +
+      "&by=" + encodeURIComponent(attribute(part, "data-by", "engagement")) +
+      "&limit=" + encodeURIComponent(attribute(part, "data-limit", "5"));
     root.textContent = "";
-    root.setAttribute("aria-busy", "true");
-    root.appendChild(el("section", { class: "engagement-comments-inner", "aria-label": "Comments" }, [
-      title, threadRegion, loading, list, more, formSlot,
-    ]));
-    if (!SLUG.test(slug)) {
-      loading.remove();
-      root.removeAttribute("aria-busy");
-      return showError(threadRegion, badSlug());
-    }
-    var path = "/articles/" + encodeURIComponent(slug) + "/comments";
-
-    Promise.all([article(slug), api("GET", path + "?order=" + order + "&limit=" + PAGE_SIZE)]).then(
-      function (answers) {
-        var info = answers[0], page = answers[1];
-        state.open = info.comments_open !== false;
-        setCount(info.comment_count || 0);
-        addPage(page);
-        formSlot.appendChild(state.open ? commentForm(null) : closedNotice());
-      },
-      function (error) {
-        showError(threadRegion, error);
-      }
-    ).then(function () {
-      loading.remove();
-      root.removeAttribute("aria-busy");
+    api("GET", "/trending" + query).then(function (data) {
+      (data.items || []).forEach(function (item) {
+        var link = item.url && /^https?:\/\//i.test(item.url)
+          ? el("a", { href: item.url, text: item.title || item.id })
+          : el("span", { text: item.title || item.id });
+        root.appendChild(el("li", { class: "engagement-trending-item" }, [
+          link, " ", el("span", { class: "engagement-trending-count", text: part.t.n("count", item.comments) }),
+        ]));
+      });
+      if (!root.children.length) root.appendChild(el("li", { class: "engagement-muted", text: part.t("nothing_hot") }));
+    }, function () {
+      failedToLoad(function () {
+        fillTrending(root);
+      });
     });
-
-    more.addEventListener("click", function () {
-      busy(more, true);
-      api("GET", path + "?order=" + order + "&limit=" + PAGE_SIZE + "&cursor=" + encodeURIComponent(state.cursor))
-        .then(addPage, function (error) {
-          showError(threadRegion, error);
-        })
-        .then(function () {
-          busy(more, false);
-        });
-    });
-
-    function setCount(count) {
-      state.count = Math.max(0, count);
-      title.textContent = commentsText(state.count);
-    }
-
-    function addPage(page) {
-      (page.items || []).forEach(function (comment) {
-        // A comment the reader posted since may come again on a later page.
-        if (!list.querySelector('[data-comment-id="' + comment.id + '"]')) {
-          list.appendChild(renderComment(comment));
-        }
-      });
-      state.cursor = page.next_cursor || null;
-      more.hidden = !state.cursor;
-    }
-
-    function closedNotice() {
-      return el("p", { class: "engagement-closed", text: "Comments are closed." });
-    }
-
-    function closeComments() {
-      state.open = false;
-      formSlot.textContent = "";
-      formSlot.appendChild(closedNotice());
-      Array.prototype.forEach.call(root.querySelectorAll(".engagement-reply-button, .engagement-reply-form"),
-        function (node) {
-          node.remove();
-        });
-    }
-
-    // -- One comment, its actions and its replies
-
-    function renderComment(comment) {
-      var item = el("li", {
-        class: "engagement-comment" + (comment.pinned ? " engagement-comment-pinned" : ""),
-        id: "engagement-comment-" + comment.id,
-        "data-comment-id": comment.id,
-      });
-      var main = el("article", { class: "engagement-comment-main" });
-      var replies = el("ol", { class: "engagement-replies" });
-      item.appendChild(main);
-      item.appendChild(replies);
-      fillMain(main, comment);
-      (comment.replies || []).forEach(function (reply) {
-        replies.appendChild(renderComment(reply));
-      });
-      return item;
-    }
-
-    function fillMain(main, comment) {
-      main.textContent = "";
-      if (comment.deleted) {
-        main.classList.add("engagement-comment-deleted");
-        main.appendChild(el("p", { class: "engagement-deleted", text: "This comment was deleted." }));
-        return null;
-      }
-      var when = new Date(comment.created_at);
-      var header = el("header", { class: "engagement-comment-header" }, [
-        avatar(comment),
-        authorName(comment),
-        el("time", { class: "engagement-date", datetime: comment.created_at, text: formatDate(when) }),
-        comment.edited_at ? el("span", { class: "engagement-edited", text: "(edited)" }) : null,
-        comment.pinned ? el("span", { class: "engagement-pinned-badge", text: "Pinned" }) : null,
-      ]);
-      var body = el("div", { class: "engagement-body" });
-      body.innerHTML = comment.body_html; // sanitised by the service against an allow-list
-      var actions = el("div", { class: "engagement-actions" });
-      var slot = el("div", { class: "engagement-slot" });
-      var region = statusRegion();
-      main.appendChild(header);
-      main.appendChild(body);
-      main.appendChild(actions);
-      main.appendChild(region);
-      main.appendChild(slot);
-
-      var ui = { comment: comment, main: main, body: body, actions: actions, slot: slot, region: region };
-      if (state.open) actions.appendChild(actionButton("Reply", "engagement-reply-button", function () {
-        openSlot(ui, commentForm(ui));
-      }));
-      actions.appendChild(actionButton("Flag", "engagement-flag-button", function () {
-        openSlot(ui, flagForm(ui));
-      }));
-      var entry = tokens.get(comment.id);
-      if (entry) addAuthorButtons(ui, entry);
-      return ui;
-    }
-
-    function actionButton(text, className, onClick) {
-      var button = el("button", { type: "button", class: "engagement-action " + className, text: text });
-      button.addEventListener("click", onClick);
-      return button;
-    }
-
-    function openSlot(ui, content) {
-      // One open form at a time in the thread.
-      Array.prototype.forEach.call(list.querySelectorAll(".engagement-slot"), function (slot) {
-        slot.textContent = "";
-      });
-      clearStatus(ui.region);
-      ui.slot.appendChild(content);
-      var first = content.querySelector("textarea, input:not([type=hidden]), select, button");
-      if (first) first.focus();
-    }
-
-    function closeSlot(ui) {
-      ui.slot.textContent = "";
-    }
-
-    // -- The author's edit and delete, while the edit window lasts
-
-    function addAuthorButtons(ui, entry) {
-      var edit = actionButton("Edit", "engagement-edit-button", function () {
-        openSlot(ui, editForm(ui));
-      });
-      var remove = actionButton("Delete", "engagement-delete-button", function () {
-        openSlot(ui, deleteConfirm(ui));
-      });
-      var flag = ui.actions.querySelector(".engagement-flag-button");
-      ui.actions.insertBefore(edit, flag);
-      ui.actions.insertBefore(remove, flag);
-      var left = Date.parse(entry.expires_at) - Date.now();
-      // The buttons go when the window closes (timers cap at about 24.8 days; windows are shorter).
-      if (left < 2147483647) {
-        window.setTimeout(function () {
-          removeAuthorButtons(ui);
-        }, left);
-      }
-    }
-
-    function removeAuthorButtons(ui) {
-      Array.prototype.forEach.call(
-        ui.main.querySelectorAll(".engagement-edit-button, .engagement-delete-button"),
-        function (button) {
-          button.remove();
-        }
-      );
-      var open = ui.slot.querySelector(".engagement-edit-form, .engagement-delete-confirm");
-      if (open) closeSlot(ui);
-    }
-
-    function editForm(ui) {
-      var entry = tokens.get(ui.comment.id) || {};
-      var id = nextId("edit");
-      var textarea = el("textarea", { id: id, name: "body", rows: 4, class: "engagement-input" });
-      textarea.value = typeof entry.body === "string" ? entry.body : ui.body.textContent.trim();
-      var save = el("button", { type: "submit", class: "engagement-submit", text: "Save" });
-      var cancel = el("button", { type: "button", class: "engagement-cancel", text: "Cancel" });
-      var region = statusRegion();
-      var form = el("form", { class: "engagement-edit-form", novalidate: true }, [
-        el("div", { class: "engagement-field" }, [
-          el("label", { for: id, text: "Edit your comment" }), textarea,
-        ]),
-        el("div", { class: "engagement-form-actions" }, [save, cancel]),
-        region,
-      ]);
-      cancel.addEventListener("click", function () {
-        closeSlot(ui);
-      });
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        var current = tokens.get(ui.comment.id);
-        if (!current) {
-          removeAuthorButtons(ui);
-          return showError(ui.region, new ApiError("The time to edit this comment is over."));
-        }
-        busy(save, true);
-        api("PATCH", "/comments/" + ui.comment.id, {
-          body: { body: textarea.value },
-          headers: { "X-Edit-Token": current.token },
-        }).then(function (data) {
-          current.body = textarea.value;
-          tokens.keep(ui.comment.id, current);
-          // The replies live beside this part of the comment and stay as they are.
-          var fresh = fillMain(ui.main, data.comment);
-          showNotice(fresh.region, "Your changes are saved.", "success");
-        }, function (error) {
-          busy(save, false);
-          if (!forgetIfRefused(ui, error)) showError(region, error);
-        });
-      });
-      return form;
-    }
-
-    /** The window is over, the token is refused or the comment is gone: the author buttons
-     * go, and the reason is shown on the comment. */
-    function forgetIfRefused(ui, error) {
-      var reason = error instanceof ApiError ? error.reason : null;
-      if (reason !== "edit_window_expired" && reason !== "invalid_token" && reason !== "not_found") {
-        return false;
-      }
-      tokens.drop(ui.comment.id);
-      removeAuthorButtons(ui);
-      showError(ui.region, error);
-      return true;
-    }
-
-    function deleteConfirm(ui) {
-      var yes = el("button", { type: "button", class: "engagement-danger", text: "Delete" });
-      var no = el("button", { type: "button", class: "engagement-cancel", text: "Keep it" });
-      var region = statusRegion();
-      var box = el("div", { class: "engagement-delete-confirm", role: "group", "aria-label": "Delete comment" }, [
-        el("p", { text: "Delete this comment? This cannot be undone." }),
-        el("div", { class: "engagement-form-actions" }, [yes, no]),
-        region,
-      ]);
-      no.addEventListener("click", function () {
-        closeSlot(ui);
-      });
-      yes.addEventListener("click", function () {
-        var current = tokens.get(ui.comment.id);
-        if (!current) {
-          removeAuthorButtons(ui);
-          return showError(ui.region, new ApiError("The time to delete this comment is over."));
-        }
-        busy(yes, true);
-        api("DELETE", "/comments/" + ui.comment.id, { headers: { "X-Edit-Token": current.token } }).then(
-          function () {
-            tokens.drop(ui.comment.id);
-            var item = ui.main.parentNode;
-            var hasReplies = item.querySelector(".engagement-replies > .engagement-comment");
-            if (hasReplies) {
-              fillMain(ui.main, { id: ui.comment.id, deleted: true });
-            } else {
-              item.remove();
-            }
-            setCount(state.count - 1);
-            updateCountSpans(slug, state.count);
-            showNotice(threadRegion, "Your comment was deleted.", "success");
-          },
-          function (error) {
-            busy(yes, false);
-            if (!forgetIfRefused(ui, error)) showError(region, error);
-          }
-        );
-      });
-      return box;
-    }
-
-    // -- Flags
-
-    function flagForm(ui) {
-      var id = nextId("flag");
-      var select = el("select", { id: id, name: "reason", class: "engagement-input" },
-        FLAG_REASONS.map(function (pair) {
-          return el("option", { value: pair[0], text: pair[1] });
-        }));
-      var send = el("button", { type: "submit", class: "engagement-submit", text: "Report" });
-      var cancel = el("button", { type: "button", class: "engagement-cancel", text: "Cancel" });
-      var region = statusRegion();
-      var form = el("form", { class: "engagement-flag-form", novalidate: true }, [
-        el("div", { class: "engagement-field" }, [
-          el("label", { for: id, text: "Why should a moderator look at this comment?" }), select,
-        ]),
-        el("div", { class: "engagement-form-actions" }, [send, cancel]),
-        region,
-      ]);
-      cancel.addEventListener("click", function () {
-        closeSlot(ui);
-      });
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        busy(send, true);
-        api("POST", "/comments/" + ui.comment.id + "/flags", { body: { reason: select.value, note: null } })
-          .then(function () {
-            closeSlot(ui);
-            var flag = ui.actions.querySelector(".engagement-flag-button");
-            if (flag) {
-              flag.textContent = "Reported";
-              flag.disabled = true;
-            }
-            showNotice(ui.region, "Thank you. A moderator will look at this comment.", "success");
-          }, function (error) {
-            busy(send, false);
-            showError(region, error);
-          });
-      });
-      return form;
-    }
-
-    // -- Posting: the form under the thread, and reply forms under comments
-
-    function commentForm(parentUi) {
-      var reply = Boolean(parentUi);
-      var ids = { name: nextId("name"), email: nextId("email"), body: nextId("body"), hp: nextId("hp") };
-      var name = el("input", {
-        id: ids.name, name: "author_name", type: "text", autocomplete: "name", maxlength: 80,
-        class: "engagement-input",
-      });
-      var email = el("input", {
-        id: ids.email, name: "author_email", type: "email", autocomplete: "email", class: "engagement-input",
-      });
-      var body = el("textarea", { id: ids.body, name: "body", rows: reply ? 3 : 5, class: "engagement-input" });
-      // The honeypot: hidden from readers (and from autofill), so only a bot fills it.
-      var honeypot = el("input", { id: ids.hp, name: "website_url", type: "text", tabindex: "-1", autocomplete: "off" });
-      name.value = state.author.name;
-      email.value = state.author.email;
-      var submit = el("button", {
-        type: "submit", class: "engagement-submit", text: reply ? "Post reply" : "Post comment",
-      });
-      var region = statusRegion();
-      var heading = reply
-        ? "Reply to " + (parentUi.comment.author_name || "this comment")
-        : "Leave a comment";
-      var form = el("form", {
-        class: "engagement-form" + (reply ? " engagement-reply-form" : ""), novalidate: true,
-      }, [
-        el("p", { class: "engagement-form-title", text: heading }),
-        el("div", { class: "engagement-field" }, [el("label", { for: ids.name, text: "Name" }), name]),
-        el("div", { class: "engagement-field" }, [
-          el("label", { for: ids.email }, ["Email ", el("span", { class: "engagement-hint", text: "(never shown)" })]),
-          email,
-        ]),
-        el("div", { class: "engagement-field" }, [
-          el("label", { for: ids.body, text: reply ? "Your reply" : "Comment" }), body,
-          el("p", { class: "engagement-hint", text: "Markdown is allowed." }),
-        ]),
-        el("div", { class: "engagement-hp", hidden: true, "aria-hidden": "true" }, [
-          el("label", { for: ids.hp, text: "Leave this field empty" }), honeypot,
-        ]),
-        el("div", { class: "engagement-form-actions" }, [submit, reply ? cancelButton(parentUi) : null]),
-        region,
-      ]);
-
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        state.author = { name: name.value, email: email.value };
-        var fields = {
-          author_name: name.value,
-          author_email: email.value,
-          body: body.value,
-          parent_id: reply ? parentUi.comment.id : null,
-        };
-        if (honeypot.value) fields.website_url = honeypot.value;
-        busy(submit, true);
-        clearStatus(region);
-        api("POST", "/articles/" + encodeURIComponent(slug) + "/comments", { body: fields }).then(
-          function (data) {
-            busy(submit, false);
-            posted(data, fields.body, parentUi, region);
-            body.value = "";
-          },
-          function (error) {
-            busy(submit, false);
-            if (error instanceof ApiError && error.reason === "comments_closed") {
-              closeComments();
-              showError(threadRegion, error);
-            } else {
-              showError(region, error);
-            }
-          }
-        );
-      });
-      return form;
-    }
-
-    function cancelButton(ui) {
-      var button = el("button", { type: "button", class: "engagement-cancel", text: "Cancel" });
-      button.addEventListener("click", function () {
-        closeSlot(ui);
-      });
-      return button;
-    }
-
-    function posted(data, source, parentUi, formRegion) {
-      var comment = data.comment;
-      tokens.keep(comment.id, {
-        token: data.edit_token,
-        expires_at: data.edit_expires_at,
-        article: slug,
-        body: source,
-      });
-      var noticeRegion = parentUi ? parentUi.region : formRegion;
-      if (parentUi) closeSlot(parentUi);
-      if (data.status !== "approved") {
-        showNotice(noticeRegion,
-          "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it.",
-          "pending");
-        return;
-      }
-      var item = renderComment(comment);
-      if (parentUi) {
-        var under = list.querySelector('[data-comment-id="' + comment.parent_id + '"]') ||
-          parentUi.main.parentNode;
-        under.querySelector(":scope > .engagement-replies").appendChild(item);
-      } else if (order === "newest") {
-        list.insertBefore(item, list.querySelector(":scope > .engagement-comment:not(.engagement-comment-pinned)"));
-      } else {
-        list.appendChild(item);
-      }
-      setCount(state.count + 1);
-      updateCountSpans(slug, state.count);
-      showNotice(noticeRegion, parentUi ? "Your reply is published." : "Your comment is published.", "success");
-      item.querySelector(".engagement-comment-main").classList.add("engagement-comment-new");
-    }
   }
 
-  function avatar(comment) {
-    var name = comment.author_name || "?";
-    // The avatar is a keyed hash (hex): its first digits pick the colour.
-    var seed = comment.avatar || name;
-    var hash = /^[0-9a-f]{6}/i.test(seed) ? parseInt(seed.slice(0, 6), 16) : 0;
-    if (!hash) for (var i = 0; i < seed.length; i++) hash = (hash * 31 + seed.charCodeAt(i)) >>> 0;
-    var node = el("span", { class: "engagement-avatar", "aria-hidden": "true", text: Array.from(name.trim() || "?")[0].toUpperCase() });
-    node.style.backgroundColor = "hsl(" + (hash % 360) + ", 45%, 45%)";
+  // --- Forms: fields with their errors, drafts, validation ---------------------------------
+
+  /** A labelled field; its hint and error (when any) are tied to the input. */
+  function field(input, label, hint) {
+    var id = input.id || (input.id = nextId("field"));
+    var error = el("p", { class: "engagement-field-error", id: id + "-error", hidden: true });
+    var hintNode = hint ? el("p", { class: "engagement-hint", id: id + "-hint", text: hint }) : null;
+    input.setAttribute("aria-describedby", (hint ? id + "-hint " : "") + error.id);
+    var labelNode = el("label", { for: id }, label);
+    return input.type === "checkbox"
+      ? el("div", { class: "engagement-check" }, [input, labelNode, error])
+      : el("div", { class: "engagement-field" }, [labelNode, input, hintNode, error]);
+  }
+
+  function setFieldError(input, message) {
+    var error = document.getElementById(input.id + "-error");
+    error.textContent = message || "";
+    error.hidden = !message;
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  /** Checks the form's inputs before anything is sent (so a typo costs no request and no rate
+   * limit); returns whether all are fine, focusing the first that is not. */
+  function validate(t, inputs) {
+    var first = null;
+    inputs.forEach(function (input) {
+      var value = input.type === "checkbox" ? input.checked : input.value.trim();
+      var message = null;
+      if (input.required && !value) message = t(input.type === "checkbox" ? "need_consent" : "required");
+      else if (input.type === "email" && value && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) message = t("bad_email");
+      else if (input.maxLength > 0 && input.value.length > input.maxLength) message = t("too_long", { max: input.maxLength });
+      setFieldError(input, message);
+      if (message && !first) first = input;
+    });
+    if (first) first.focus();
+    return !first;
+  }
+
+  /** The service's field errors on the inputs they belong to; true when any was shown. */
+  function showFieldErrors(t, form, error) {
+    var shown = false;
+    Object.keys(error.fields || {}).forEach(function (name) {
+      var input = form.querySelector('[name="' + name + '"]');
+      if (!input) return;
+      setFieldError(input, error.fields[name]);
+      if (!shown) input.focus();
+      shown = true;
+    });
+    return shown;
+  }
+
+  function button(part, key, className, onClick, label) {
+    var node = el("button", { type: "button", class: "engagement-button " + className, text: part.t(key), "aria-label": label });
+    if (onClick) node.addEventListener("click", onClick);
     return node;
   }
 
-  function authorName(comment) {
-    var name = comment.author_name || "Anonymous";
-    var website = comment.author_website;
-    if (website && /^https?:\/\//i.test(website)) {
-      return el("a", {
-        class: "engagement-author", href: website, rel: "nofollow ugc noopener noreferrer", target: "_blank", text: name,
+  /** A form: an optional title, its children, a submit button (and `extra` buttons) and a
+   * status region. On submit it checks the required inputs, calls send() (a promise) and then
+   * done(data); an error goes to `failed` first, then onto its fields, else into the region
+   * in words, with a retry when the service could not be reached. */
+  function makeForm(part, options) {
+    var submit = el("button", { type: "submit", class: "engagement-button " + (options.submitClass || "engagement-submit"), text: part.t(options.submit) });
+    var titleId = options.title ? nextId("title") : null;
+    var region = statusRegion();
+    var form = el("form", { class: options.class, novalidate: true, "aria-labelledby": titleId, "aria-label": titleId ? null : options.label },
+      [titleId ? el("p", { class: "engagement-form-title", id: titleId, text: options.title }) : null].concat(options.children, [
+        el("div", { class: "engagement-form-actions" }, [submit].concat(options.extra || [])),
+        region,
+      ]));
+    form.region = region;
+    function send() {
+      form.region.textContent = "";
+      if (!validate(part.t, Array.prototype.filter.call(form.elements, function (input) {
+        return input.required;
+      }))) return;
+      busy(submit, true);
+      options.send().then(function (data) {
+        busy(submit, false);
+        options.done(data);
+      }, function (error) {
+        busy(submit, false);
+        if (options.failed && options.failed(error)) return;
+        if (!showFieldErrors(part.t, form, error)) showError(part, form.region, error, send).focus();
       });
     }
-    return el("span", { class: "engagement-author", text: name });
-  }
-
-  var dateFormat = (function () {
-    try {
-      return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-    } catch (error) {
-      return null;
-    }
-  })();
-
-  function formatDate(date) {
-    if (isNaN(date.getTime())) return "";
-    return dateFormat ? dateFormat.format(date) : date.toLocaleString();
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send();
+    });
+    return form;
   }
 
   // --- Newsletter signup --------------------------------------------------------------------
 
   function fillNewsletter(root) {
-    var source = root.getAttribute("data-source") || null;
-    var ids = { email: nextId("newsletter-email"), consent: nextId("newsletter-consent") };
-    var email = el("input", {
-      id: ids.email, name: "email", type: "email", autocomplete: "email", class: "engagement-input",
+    var part = makePart(root);
+    var t = part.t;
+    var email = el("input", { name: "email", type: "email", autocomplete: "email", required: true, class: "engagement-input" });
+    var consent = el("input", { name: "consent", type: "checkbox", required: true, class: "engagement-checkbox" });
+    var form = makeForm(part, {
+      class: "engagement-newsletter-form", title: attribute(part, "data-heading", t("stay")) || null, label: t("newsletter"),
+      children: [field(email, [t("email")]), field(consent, [t("consent")])], submit: "subscribe",
+      send: function () {
+        return api("POST", "/newsletter/subscriptions", {
+          email: email.value.trim(), name: null, source: root.getAttribute("data-source") || null, consent: consent.checked,
+        });
+      },
+      done: function () {
+        form.replaceWith(form.region);
+        notice(form.region, t("inbox"), "success", true);
+      },
     });
-    var consent = el("input", { id: ids.consent, name: "consent", type: "checkbox", class: "engagement-checkbox" });
-    var submit = el("button", { type: "submit", class: "engagement-submit", text: "Subscribe" });
-    var region = statusRegion();
-    var form = el("form", { class: "engagement-newsletter-form", novalidate: true }, [
-      el("p", { class: "engagement-form-title", text: root.getAttribute("data-heading") || "Stay in touch" }),
-      el("div", { class: "engagement-field" }, [el("label", { for: ids.email, text: "Email" }), email]),
-      el("div", { class: "engagement-consent" }, [
-        consent,
-        el("label", {
-          for: ids.consent,
-          text: "Yes, send me the newsletter by email. I can unsubscribe at any time.",
-        }),
-      ]),
-      el("div", { class: "engagement-form-actions" }, [submit]),
-    ]);
     root.textContent = "";
-    root.appendChild(el("div", { class: "engagement-newsletter-inner" }, [form, region]));
+    root.appendChild(el("div", { class: "engagement-box" }, [form]));
+  }
 
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      busy(submit, true);
-      clearStatus(region);
-      api("POST", "/newsletter/subscriptions", {
-        body: { email: email.value, name: null, source: source, consent: consent.checked },
-      }).then(function () {
-        form.remove();
-        showNotice(region, "Check your inbox to confirm.", "success");
-      }, function (error) {
-        busy(submit, false);
-        showError(region, error);
+  // --- Comments: the thread ------------------------------------------------------------------
+
+  function fillComments(root) {
+    var part = makePart(root);
+    var t = part.t;
+    var thread = app.threads[app.threads.push(part) - 1];
+    var heading = attribute(part, "data-heading", null);
+    var order = attribute(part, "data-order", "oldest");
+    thread.order = ORDERS.indexOf(order) === -1 ? "oldest" : order;
+    thread.title = heading === "" ? null : el("h2", { class: "engagement-comments-title", tabindex: "-1", text: heading || t("comments") });
+    thread.fixedTitle = heading !== null;
+    thread.region = statusRegion();
+    thread.list = el("ol", { class: "engagement-thread" });
+    thread.more = button(part, "load_more", "engagement-more", function () {
+      loadPage(thread, true);
+    });
+    thread.formSlot = el("div", { class: "engagement-form-slot" });
+    thread.author = load("identity") || { name: "", email: "" };
+    root.textContent = "";
+    root.appendChild(el("section", { class: "engagement-comments-inner", "aria-label": heading || t("comments") }, [
+      thread.title, sortControl(thread), thread.region, thread.list, thread.more, thread.formSlot,
+    ]));
+    if (!SLUG.test(thread.slug)) return showError(thread, thread.region, new ApiError(-1, null, t("bad_slug")));
+    startThread(thread);
+  }
+
+  function sortControl(thread) {
+    var select = el("select", { class: "engagement-input engagement-sort", name: "order" }, ORDERS.map(function (order) {
+      return el("option", { value: order, text: thread.t(order), selected: order === thread.order });
+    }));
+    select.addEventListener("change", function () {
+      thread.order = select.value;
+      thread.list.textContent = "";
+      thread.cursor = null;
+      loadPage(thread, false);
+    });
+    return field(select, [thread.t("sort")]);
+  }
+
+  /** The article and the first page; when the service cannot be reached, one message with a
+   * retry that fills every part of the page that failed. */
+  function startThread(thread) {
+    thread.root.setAttribute("aria-busy", "true");
+    thread.more.hidden = true;
+    notice(thread.region, thread.t("loading"));
+    Promise.all([article(thread.slug), api("GET", pagePath(thread, null))]).then(function (answers) {
+      thread.region.textContent = "";
+      thread.open = answers[0].comments_open !== false;
+      setCount(thread, answers[0].comment_count || 0);
+      addPage(thread, answers[1]);
+      thread.formSlot.textContent = "";
+      thread.formSlot.appendChild(thread.open ? commentForm(thread, null) : closedNotice(thread));
+      if (thread.retried && thread.title) thread.title.focus(); // the retry button is gone
+      goToPermalink(thread);
+    }, function (error) {
+      if (error.status === 0) {
+        app.failed.push(function () {
+          thread.retried = true;
+          startThread(thread);
+        });
+        showError(thread, thread.region, error, retryAll);
+      } else {
+        showError(thread, thread.region, error);
+      }
+    }).then(function () {
+      thread.root.removeAttribute("aria-busy");
+    });
+  }
+
+  function pagePath(thread, cursor) {
+    return "/articles/" + encodeURIComponent(thread.slug) + "/comments?order=" + thread.order +
+      "&limit=" + PAGE_SIZE + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+  }
+
+  /** The next page (null when it could not be read); with `focus`, the first new comment takes
+   * focus so that Tab goes on through the new comments. */
+  function loadPage(thread, focus) {
+    busy(thread.more, true);
+    return api("GET", pagePath(thread, thread.cursor)).then(function (page) {
+      var first = addPage(thread, page);
+      busy(thread.more, false);
+      if (focus && first) first.querySelector(".engagement-comment-main").focus();
+      else if (focus && thread.title) thread.title.focus();
+      return page;
+    }, function (error) {
+      busy(thread.more, false);
+      var box = showError(thread, thread.region, error, function () {
+        loadPage(thread, true);
+      });
+      if (focus) box.focus();
+      return null;
+    });
+  }
+
+  /** Appends a page's comments (a comment posted since may come again); returns the first added. */
+  function addPage(thread, page) {
+    var first = null;
+    (page.items || []).forEach(function (comment) {
+      if (document.getElementById("engagement-comment-" + comment.id)) return;
+      var item = renderComment(thread, comment);
+      thread.list.appendChild(item);
+      first = first || item;
+    });
+    thread.cursor = page.next_cursor || null;
+    thread.more.hidden = !thread.cursor;
+    return first;
+  }
+
+  function setCount(thread, count) {
+    thread.count = Math.max(0, count);
+    if (thread.title && !thread.fixedTitle) thread.title.textContent = thread.t.n("count", thread.count);
+    showCommentCount(thread.slug, thread.count);
+  }
+
+  function closedNotice(thread) {
+    return el("p", { class: "engagement-closed", text: thread.t("closed") });
+  }
+
+  /** Comments closed while the reader was writing: the forms with text stay, with the reason,
+   * so the draft is never thrown away; empty forms and Reply buttons go. */
+  function closeComments(thread) {
+    thread.open = false;
+    each(thread.root.querySelectorAll(".engagement-reply-button"), function (node) {
+      node.remove();
+    });
+    each(thread.root.querySelectorAll("form.engagement-form"), function (form) {
+      var text = form.querySelector("textarea");
+      if (!text.value.trim()) return form.remove();
+      form.querySelector(".engagement-submit").disabled = true;
+    });
+    thread.formSlot.insertBefore(closedNotice(thread), thread.formSlot.firstChild);
+  }
+
+  // --- One comment ---------------------------------------------------------------------------
+
+  function renderComment(thread, comment) {
+    var item = el("li", {
+      class: "engagement-comment" + (comment.pinned ? " engagement-comment-pinned" : ""),
+      id: "engagement-comment-" + comment.id, "data-comment-id": comment.id,
+    });
+    var main = el("article", { class: "engagement-comment-main", tabindex: "-1" });
+    var replies = el("ol", { class: "engagement-replies" });
+    item.appendChild(main);
+    item.appendChild(replies);
+    fillMain(thread, main, comment);
+    (comment.replies || []).forEach(function (reply) {
+      replies.appendChild(renderComment(thread, reply));
+    });
+    return item;
+  }
+
+  /** A comment's header, body and actions; `ui` is what its forms need to know. */
+  function fillMain(thread, main, comment) {
+    var t = thread.t;
+    main.textContent = "";
+    if (comment.deleted) {
+      main.classList.add("engagement-comment-deleted");
+      main.appendChild(el("p", { class: "engagement-muted", text: t("deleted") }));
+      return null;
+    }
+    var name = comment.author_name || t("anonymous");
+    var body = el("div", { class: "engagement-body", dir: "auto" });
+    body.innerHTML = comment.body_html; // sanitised by the service against an allow-list
+    var ui = {
+      thread: thread, comment: comment, name: name, main: main, body: body,
+      actions: el("div", { class: "engagement-actions" }), slot: el("div", { class: "engagement-slot" }), region: statusRegion(),
+    };
+    main.appendChild(avatar(comment, name));
+    main.appendChild(el("div", { class: "engagement-comment-content" }, [
+      commentHeader(thread, comment, name), body, ui.actions, ui.region,
+    ]));
+    main.appendChild(ui.slot); // under the avatar too: forms get the comment's whole width
+    if (thread.open) {
+      ui.actions.appendChild(button(thread, "reply", "engagement-action engagement-reply-button", function (event) {
+        openSlot(ui, commentForm(thread, ui), event.currentTarget);
+      }, t("reply_to", { name: name })));
+    }
+    ui.actions.appendChild(button(thread, "flag", "engagement-action engagement-flag-button", function (event) {
+      openSlot(ui, flagForm(ui), event.currentTarget);
+    }, t("flag_of", { name: name })));
+    var entry = editToken(comment.id);
+    if (entry) addAuthorButtons(ui, entry);
+    return ui;
+  }
+
+  function commentHeader(thread, comment, name) {
+    var website = comment.author_website;
+    var author = website && /^https?:\/\//i.test(website)
+      ? el("a", { class: "engagement-author", href: website, rel: "nofollow ugc noopener noreferrer", target: "_blank", text: name })
+      : el("span", { class: "engagement-author", text: name });
+    return el("header", { class: "engagement-comment-header" }, [
+      el("bdi", {}, [author]),
+      comment.pinned ? el("span", { class: "engagement-pinned-badge", text: thread.t("pinned") }) : null,
+      el("a", { class: "engagement-permalink", href: "#engagement-comment-" + comment.id }, [
+        relativeTime(thread.t, comment.created_at),
+      ]),
+      comment.edited_at ? el("span", { class: "engagement-muted", text: thread.t("edited") }) : null,
+    ]);
+  }
+
+  /** "3 hours ago", with the exact time on hover and for assistive technology. */
+  function relativeTime(t, iso) {
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) return el("time", {});
+    var seconds = (when.getTime() - Date.now()) / 1000;
+    var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    var text = null;
+    var relative = new Intl.RelativeTimeFormat(t.lang, { numeric: "auto" });
+    units.some(function (unit) {
+      if (Math.abs(seconds) < unit[1]) return false;
+      text = relative.format(Math.round(seconds / unit[1]), unit[0]);
+      return true;
+    });
+    var exact = new Intl.DateTimeFormat(t.lang, { dateStyle: "long", timeStyle: "short" }).format(when);
+    return el("time", { class: "engagement-date", datetime: iso, title: exact, text: text || relative.format(0, "second") });
+  }
+
+  function avatar(comment, name) {
+    var seed = comment.avatar || name;
+    var hue = /^[0-9a-f]{4}/i.test(seed) ? parseInt(seed.slice(0, 4), 16) % 360 : seed.length * 47 % 360;
+    var node = el("span", { class: "engagement-avatar", "aria-hidden": "true", text: Array.from(name.trim() || "?")[0].toUpperCase() });
+    node.style.backgroundColor = "hsl(" + hue + ", 45%, 35%)";
+    return node;
+  }
+
+  /** One open form per thread, under its comment; Cancel gives focus back to the opener. */
+  function openSlot(ui, content, opener) {
+    each(ui.thread.list.querySelectorAll(".engagement-slot"), function (slot) {
+      slot.textContent = "";
+    });
+    ui.region.textContent = "";
+    ui.opener = opener;
+    ui.slot.appendChild(content);
+    // The first field to fill in: the text once the name and email are known.
+    var empty = Array.prototype.filter.call(content.querySelectorAll("[required]"), function (input) {
+      return !input.value;
+    });
+    (empty[0] || content.querySelector("textarea, select, button")).focus();
+  }
+
+  function closeSlot(ui, focus) {
+    ui.slot.textContent = "";
+    if (focus && ui.opener && ui.opener.isConnected) ui.opener.focus();
+  }
+
+  function cancelButton(ui) {
+    return button(ui.thread, "cancel", "engagement-cancel", function () {
+      closeSlot(ui, true);
+    });
+  }
+
+  // --- Permalinks: #engagement-comment-<id> scrolls to it, loading pages until it is found --
+
+  function goToPermalink(thread) {
+    var match = /^#engagement-comment-(\d+)$/.exec(window.location.hash);
+    if (!match) return;
+    var pages = 0;
+    (function look() {
+      var item = document.getElementById("engagement-comment-" + match[1]);
+      if (item && thread.root.contains(item)) return highlight(item);
+      if (!thread.cursor || pages++ >= PERMALINK_PAGES) return;
+      loadPage(thread, false).then(function (page) {
+        if (page) look();
+      });
+    })();
+  }
+
+  /** The comment stands out and takes focus (scrolled to the middle for a permalink). */
+  function highlight(item, keepScroll) {
+    each(document.querySelectorAll(".engagement-highlight"), function (node) {
+      node.classList.remove("engagement-highlight");
+    });
+    var main = item.querySelector(".engagement-comment-main");
+    main.classList.add("engagement-highlight");
+    if (!keepScroll) main.scrollIntoView({ block: "center" });
+    main.focus({ preventScroll: !keepScroll });
+  }
+
+  window.addEventListener("hashchange", function () {
+    app.threads.forEach(goToPermalink);
+  });
+
+  // --- Posting: the form under the thread, and reply forms under comments ------------------
+
+  function commentForm(thread, parentUi) {
+    var t = thread.t;
+    var parentId = parentUi ? parentUi.comment.id : null;
+    var draftKey = "draft:" + thread.slug + ":" + (parentId || 0);
+    var name = el("input", { name: "author_name", autocomplete: "name", maxlength: 80, required: true, class: "engagement-input" });
+    var email = el("input", { name: "author_email", type: "email", autocomplete: "email", required: true, class: "engagement-input" });
+    var body = el("textarea", { name: "body", rows: parentUi ? 3 : 5, required: true, class: "engagement-input", dir: "auto" });
+    var remember = el("input", { name: "remember", type: "checkbox", class: "engagement-checkbox", checked: Boolean(load("identity")) });
+    var honeypot = el("input", { name: "website_url", tabindex: "-1", autocomplete: "off" });
+    var preview = el("div", { class: "engagement-preview engagement-body", dir: "auto", hidden: true });
+    name.value = thread.author.name;
+    email.value = thread.author.email;
+    body.value = load(draftKey) || "";
+    body.addEventListener("input", function () {
+      // The draft outlives a reload, a closed thread and a failed post; posting forgets it.
+      if (body.value) save(draftKey, body.value);
+      else forget(draftKey);
+      if (!preview.hidden) showPreview(t, preview, body.value);
+    });
+    var previewToggle = button(thread, "preview", "engagement-cancel", function () {
+      preview.hidden = !preview.hidden;
+      previewToggle.setAttribute("aria-pressed", String(!preview.hidden));
+      showPreview(t, preview, body.value);
+    });
+    previewToggle.setAttribute("aria-pressed", "false");
+    var form = makeForm(thread, {
+      class: "engagement-form" + (parentUi ? " engagement-reply-form" : ""),
+      title: parentUi ? t("reply_to", { name: parentUi.name }) : t("leave"),
+      children: [
+        el("div", { class: "engagement-form-row" }, [field(name, [t("name")]), field(email, [t("email"), " ", el("span", { class: "engagement-hint", text: t("never_shown") })])]),
+        field(body, [t(parentUi ? "your_reply" : "comment")], t("markdown")), preview, field(remember, [t("remember")]),
+        el("div", { class: "engagement-hp", hidden: true, "aria-hidden": "true" }, [honeypot]),
+      ],
+      submit: parentUi ? "post_reply" : "post",
+      extra: [previewToggle, parentUi ? cancelButton(parentUi) : null],
+      send: function () {
+        thread.author = { name: name.value.trim(), email: email.value.trim() };
+        if (remember.checked) save("identity", thread.author);
+        else forget("identity");
+        var fields = { author_name: thread.author.name, author_email: thread.author.email, body: body.value, parent_id: parentId };
+        if (honeypot.value) fields.website_url = honeypot.value;
+        return api("POST", "/articles/" + encodeURIComponent(thread.slug) + "/comments", fields);
+      },
+      done: function (data) {
+        save("edit:" + data.comment.id, { token: data.edit_token, expires_at: data.edit_expires_at, body: body.value });
+        forget(draftKey);
+        body.value = "";
+        preview.hidden = true;
+        posted(thread, data, parentUi, form.region);
+      },
+      failed: function (error) {
+        if (error.reason !== "comments_closed") return false;
+        closeComments(thread);
+        showError(thread, form.region, error).focus();
+        return true;
+      },
+    });
+    return form;
+  }
+
+  function showPreview(t, preview, source) {
+    preview.textContent = "";
+    renderMarkdown(preview, source, t("preview_empty"));
+  }
+
+  /** The new comment in its place, focused; a held one is a notice. */
+  function posted(thread, data, parentUi, formRegion) {
+    if (parentUi) closeSlot(parentUi);
+    var region = parentUi ? parentUi.region : formRegion;
+    if (data.status !== "approved") return notice(region, thread.t("pending"), "pending", true);
+    var item = renderComment(thread, data.comment);
+    if (parentUi) {
+      parentUi.main.parentNode.querySelector(".engagement-replies").appendChild(item);
+    } else if (thread.order === "newest") {
+      thread.list.insertBefore(item, thread.list.querySelector(":scope > .engagement-comment:not(.engagement-comment-pinned)"));
+    } else {
+      thread.list.appendChild(item);
+    }
+    setCount(thread, thread.count + 1);
+    notice(region, thread.t(parentUi ? "reply_published" : "published"), "success");
+    highlight(item, true);
+  }
+
+  // --- The author's edit and delete, while the edit window lasts ---------------------------
+
+  function editToken(commentId) {
+    var entry = load("edit:" + commentId);
+    if (!entry || typeof entry.token !== "string") return null;
+    if (Date.parse(entry.expires_at) > Date.now()) return entry;
+    forget("edit:" + commentId);
+    return null;
+  }
+
+  function purgeExpiredTokens() {
+    if (!storage) return;
+    var ids = [];
+    for (var i = 0; i < storage.length; i++) {
+      var match = /^engagement:edit:(\d+)$/.exec(storage.key(i) || "");
+      if (match) ids.push(match[1]);
+    }
+    ids.forEach(editToken);
+  }
+
+  function addAuthorButtons(ui, entry) {
+    var t = ui.thread.t;
+    var flag = ui.actions.querySelector(".engagement-flag-button");
+    ui.actions.insertBefore(button(ui.thread, "edit", "engagement-action engagement-edit-button", function (event) {
+      openSlot(ui, editForm(ui), event.currentTarget);
+    }, t("edit_yours")), flag);
+    ui.actions.insertBefore(button(ui.thread, "delete", "engagement-action engagement-delete-button", function (event) {
+      openSlot(ui, deleteConfirm(ui), event.currentTarget);
+    }, t("delete_yours")), flag);
+    var left = Date.parse(entry.expires_at) - Date.now();
+    // The buttons go when the window closes (timers cap at about 24.8 days; windows are shorter).
+    if (left < 2147483647) {
+      window.setTimeout(function () {
+        removeAuthorButtons(ui);
+      }, left);
+    }
+  }
+
+  function removeAuthorButtons(ui) {
+    each(ui.main.querySelectorAll(".engagement-edit-button, .engagement-delete-button"), function (node) {
+      node.remove();
+    });
+    if (ui.slot.querySelector(".engagement-edit-form, .engagement-delete-confirm")) closeSlot(ui);
+  }
+
+  /** The window is over, the token is refused or the comment is gone: the author buttons go,
+   * and the reason is shown on the comment. */
+  function forgetIfRefused(ui, error) {
+    if (["edit_window_expired", "invalid_token", "not_found"].indexOf(error.reason) === -1) return false;
+    forget("edit:" + ui.comment.id);
+    removeAuthorButtons(ui);
+    showError(ui.thread, ui.region, error).focus();
+    return true;
+  }
+
+  function editForm(ui) {
+    var t = ui.thread.t;
+    var entry = editToken(ui.comment.id) || {};
+    var textarea = el("textarea", { name: "body", rows: 4, required: true, class: "engagement-input", dir: "auto" });
+    textarea.value = typeof entry.body === "string" ? entry.body : ui.body.textContent.trim();
+    return authorForm(ui, {
+      class: "engagement-edit-form", children: [field(textarea, [t("edit_yours")])], submit: "save", extra: [cancelButton(ui)],
+      send: function (token) {
+        return api("PATCH", "/comments/" + ui.comment.id, { body: textarea.value }, { "X-Edit-Token": token.token });
+      },
+      done: function (data, token) {
+        token.body = textarea.value;
+        save("edit:" + ui.comment.id, token);
+        var fresh = fillMain(ui.thread, ui.main, data.comment);
+        var held = data.status && data.status !== "approved";
+        notice(fresh.region, t(held ? "edit_pending" : "saved"), held ? "pending" : "success", true);
+      },
+    });
+  }
+
+  function deleteConfirm(ui) {
+    var t = ui.thread.t;
+    return authorForm(ui, {
+      class: "engagement-delete-confirm", label: t("delete_yours"), children: [el("p", { text: t("delete_question") })],
+      submit: "delete", submitClass: "engagement-danger",
+      extra: [button(ui.thread, "keep", "engagement-cancel", function () {
+        closeSlot(ui, true);
+      })],
+      send: function (token) {
+        return api("DELETE", "/comments/" + ui.comment.id, undefined, { "X-Edit-Token": token.token });
+      },
+      done: function () {
+        forget("edit:" + ui.comment.id);
+        var item = ui.main.parentNode;
+        if (item.querySelector(".engagement-replies > .engagement-comment")) fillMain(ui.thread, ui.main, { deleted: true });
+        else item.remove();
+        setCount(ui.thread, ui.thread.count - 1);
+        notice(ui.thread.region, t("deleted_yours"), "success", true);
+      },
+    });
+  }
+
+  /** A form that needs the comment's edit token, which may have expired meanwhile. */
+  function authorForm(ui, options) {
+    var token;
+    var send = options.send, done = options.done;
+    options.send = function () {
+      token = editToken(ui.comment.id);
+      return token ? send(token) : Promise.reject(new ApiError(403, "edit_window_expired"));
+    };
+    options.done = function (data) {
+      done(data, token);
+    };
+    options.failed = function (error) {
+      return forgetIfRefused(ui, error);
+    };
+    return makeForm(ui.thread, options);
+  }
+
+  // --- Flags --------------------------------------------------------------------------------
+
+  function flagForm(ui) {
+    var t = ui.thread.t;
+    var select = el("select", { name: "reason", class: "engagement-input" }, FLAG_REASONS.map(function (reason) {
+      return el("option", { value: reason, text: t("flag_" + reason) });
+    }));
+    return makeForm(ui.thread, {
+      class: "engagement-flag-form", children: [field(select, [t("flag_question")])], submit: "report", extra: [cancelButton(ui)],
+      send: function () {
+        return api("POST", "/comments/" + ui.comment.id + "/flags", { reason: select.value, note: null });
+      },
+      done: function () {
+        closeSlot(ui);
+        var flag = ui.actions.querySelector(".engagement-flag-button");
+        flag.textContent = t("reported");
+        flag.removeAttribute("aria-label");
+        flag.disabled = true;
+        notice(ui.region, t("flag_thanks"), "success", true);
+      },
+    });
+  }
+
+  // --- Preview: the common Markdown, built as elements (never as HTML) ---------------------
+
+  function renderMarkdown(target, source, empty) {
+    if (!source.trim()) return target.appendChild(el("p", { class: "engagement-muted", text: empty }));
+    var blocks = source.replace(/\r\n?/g, "\n").split(/\n```[^\n]*\n?|^```[^\n]*\n?/);
+    blocks.forEach(function (block, index) {
+      if (index % 2) return target.appendChild(el("pre", {}, [el("code", { text: block.replace(/\n$/, "") })]));
+      block.split(/\n{2,}/).forEach(function (paragraph) {
+        if (paragraph.trim()) target.appendChild(markdownBlock(paragraph));
       });
     });
+  }
+
+  function markdownBlock(text) {
+    var lines = text.replace(/^\n+|\n+$/g, "").split("\n");
+    if (lines.every(function (line) { return /^>/.test(line); })) {
+      return el("blockquote", {}, [inline(el("p"), lines.map(function (line) { return line.replace(/^>\s?/, ""); }).join("\n"))]);
+    }
+    var bullet = /^\s*[-*+]\s+/, numbered = /^\s*\d+[.)]\s+/;
+    var kind = lines.every(function (line) { return bullet.test(line); }) ? ["ul", bullet]
+      : lines.every(function (line) { return numbered.test(line); }) ? ["ol", numbered] : null;
+    if (kind) {
+      return el(kind[0], {}, lines.map(function (line) { return inline(el("li"), line.replace(kind[1], "")); }));
+    }
+    return inline(el("p"), lines.join("\n"));
+  }
+
+  /** **strong**, *em* / _em_, `code` and [text](http link) inside a block. */
+  function inline(node, text) {
+    var pattern = /(\*\*|__)(.+?)\1|(\*|_)(.+?)\3|`([^`]+)`|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/;
+    var match;
+    while ((match = pattern.exec(text))) {
+      if (match.index) node.appendChild(document.createTextNode(text.slice(0, match.index)));
+      if (match[2]) node.appendChild(inline(el("strong"), match[2]));
+      else if (match[4]) node.appendChild(inline(el("em"), match[4]));
+      else if (match[5]) node.appendChild(el("code", { text: match[5] }));
+      else node.appendChild(el("a", { href: match[7], rel: "nofollow ugc noopener", text: match[6] }));
+      text = text.slice(match.index + match[0].length);
+    }
+    if (text) node.appendChild(document.createTextNode(text));
+    return node;
   }
 
   // --- Start ------------------------------------------------------------------------------------
 
   function loadStylesheet() {
-    var href = base + "/widget/engagement.css" + scriptUrl.search;
-    var links = document.querySelectorAll('link[rel="stylesheet"]');
-    for (var i = 0; i < links.length; i++) if (links[i].href === href) return;
+    var href = app.assets + "engagement.css";
+    if (document.querySelector('link[href="' + href + '"]')) return;
     document.head.appendChild(el("link", { rel: "stylesheet", href: href }));
   }
 
-  /** Fill every placeholder not filled yet (call again after adding placeholders). */
-  function fillAll() {
-    function fresh(selector) {
-      return Array.prototype.filter.call(document.querySelectorAll(selector), function (node) {
-        if (node.hasAttribute("data-engagement-ready")) return false;
-        node.setAttribute("data-engagement-ready", "");
-        return true;
+  /** Fill every placeholder not filled yet (call again after adding placeholders); parts that
+   * could not reach the service try again. */
+  function refresh() {
+    var fresh = [];
+    each(document.querySelectorAll(".engagement-count[data-article], .engagement-shares, .engagement-comments, " +
+      ".engagement-newsletter, .engagement-trending"), function (node) {
+      if (node.hasAttribute("data-engagement-ready")) return;
+      node.setAttribute("data-engagement-ready", "");
+      fresh.push(node);
+    });
+    return Promise.all(fresh.map(function (node) {
+      return loadLanguage(languageOf(node)).then(function (lang) {
+        node.engagementLanguage = lang;
       });
-    }
-    var counts = fresh(".engagement-count[data-article]");
-    if (counts.length) fillCounts(counts);
-    fresh(".engagement-shares").forEach(fillShares);
-    fresh(".engagement-comments").forEach(fillComments);
-    fresh(".engagement-newsletter").forEach(fillNewsletter);
+    })).then(function () {
+      fillCounts(fresh.filter(function (node) {
+        return node.classList.contains("engagement-count");
+      }));
+      fresh.forEach(function (node) {
+        var kind = /engagement-(shares|comments|newsletter|trending)/.exec(node.className);
+        if (kind) ({ shares: fillShares, comments: fillComments, newsletter: fillNewsletter, trending: fillTrending })[kind[1]](node);
+      });
+      retryAll();
+    });
   }
 
   function start() {
-    tokens.purgeExpired();
+    purgeExpiredTokens();
     loadStylesheet();
-    fillAll();
+    refresh();
   }
 
-  window.Engagement = { base: base, refresh: fillAll };
+  window.Engagement = { base: app.base, script: loader, refresh: refresh };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
