@@ -23,7 +23,7 @@
   var SLUG = /^(?:[A-Za-z0-9]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f]){0,199}$/;
   var LANGUAGES = ["en", "fr", "de", "es", "ar", "so"];
   var RTL = ["ar"];
-  var ORDERS = ["oldest", "newest"];
+  var ORDERS = ["oldest", "newest", "best"];
   var COUNT_CHUNK = 100;
   var PAGE_SIZE = 20;
   var PERMALINK_PAGES = 50;
@@ -680,7 +680,7 @@
   }
 
   function sortControl(thread) {
-    var select = el("select", { class: "engagement-input engagement-sort", name: "order" }, ORDERS.map(function (order) {
+    var select = el("select", { class: "engagement-input", name: "order" }, ORDERS.map(function (order) {
       return el("option", { value: order, text: thread.t(order), selected: order === thread.order });
     }));
     select.addEventListener("change", function () {
@@ -689,7 +689,9 @@
       thread.cursor = null;
       loadPage(thread, false);
     });
-    return field(select, [thread.t("sort")]);
+    var wrapper = field(select, [thread.t("sort")]);
+    wrapper.classList.add("engagement-sort");
+    return wrapper;
   }
 
   /** The article and the first page; when the service cannot be reached, one message with a
@@ -698,9 +700,14 @@
     thread.root.setAttribute("aria-busy", "true");
     thread.more.hidden = true;
     notice(thread.region, thread.t("loading"));
-    Promise.all([article(thread.slug), api("GET", pagePath(thread, null))]).then(function (answers) {
+    // The reader's own votes; none (and no vote buttons) where the service takes no votes.
+    var votes = api("GET", "/articles/" + encodeURIComponent(thread.slug) + "/votes").catch(function () {
+      return null;
+    });
+    Promise.all([article(thread.slug), api("GET", pagePath(thread, null)), votes]).then(function (answers) {
       thread.region.textContent = "";
       thread.open = answers[0].comments_open !== false;
+      thread.votes = answers[2] && answers[2].votes;
       setCount(thread, answers[0].comment_count || 0);
       addPage(thread, answers[1]);
       thread.formSlot.textContent = "";
@@ -825,6 +832,7 @@
       commentHeader(thread, comment, name), body, ui.actions, ui.region,
     ]));
     main.appendChild(ui.slot); // under the avatar too: forms get the comment's whole width
+    if (thread.votes) voteButtons(ui);
     if (thread.open) {
       ui.actions.appendChild(button(thread, "reply", "engagement-action engagement-reply-button", function (event) {
         openSlot(ui, commentForm(thread, ui), event.currentTarget);
@@ -876,6 +884,41 @@
     var node = el("span", { class: "engagement-avatar", "aria-hidden": "true", text: Array.from(name.trim() || "?")[0].toUpperCase() });
     node.style.backgroundColor = "hsl(" + hue + ", 45%, 35%)";
     return node;
+  }
+
+  /** Up and down votes with their counts, the reader's own pressed; pressing it again
+   * withdraws it. */
+  function voteButtons(ui) {
+    var id = ui.comment.id;
+    var buttons = [[1, "upvotes", "vote_up", "M12 19V5m-6 6l6-6 6 6"], [-1, "downvotes", "vote_down", "M12 5v14m-6-6l6 6 6-6"]];
+    buttons.forEach(function (kind) {
+      var node = kind[4] = el("button", { type: "button", class: "engagement-button engagement-action engagement-vote" });
+      node.addEventListener("click", function () {
+        busy(node, true);
+        api("PUT", "/comments/" + id + "/vote", { value: ui.thread.votes[id] === kind[0] ? 0 : kind[0] }).then(function (data) {
+          ui.thread.votes[id] = data.value;
+          ui.comment.upvotes = data.upvotes;
+          ui.comment.downvotes = data.downvotes;
+          show();
+        }, function (error) {
+          showError(ui.thread, ui.region, error);
+        }).then(function () {
+          busy(node, false);
+        });
+      });
+      ui.actions.appendChild(node);
+    });
+    function show() {
+      buttons.forEach(function (kind) {
+        var count = new Intl.NumberFormat(ui.thread.t.lang).format(ui.comment[kind[1]] || 0);
+        kind[4].textContent = "";
+        kind[4].appendChild(icon(kind[3]));
+        kind[4].appendChild(document.createTextNode(count));
+        kind[4].setAttribute("aria-label", ui.thread.t(kind[2], { name: ui.name }) + " (" + count + ")");
+        kind[4].setAttribute("aria-pressed", String(ui.thread.votes[id] === kind[0]));
+      });
+    }
+    show();
   }
 
   /** One open form per thread, under its comment; Cancel gives focus back to the opener. */
