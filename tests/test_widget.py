@@ -485,6 +485,35 @@ def test_readers_sort_the_thread(site, service, page):
     expect(page.get_by_label("Sort comments")).to_be_focused()
 
 
+def test_readers_vote_see_their_own_votes_and_sort_by_best(site, service, page):
+    seed_comment(service, "voted", author_name="Ada", body="Plain")
+    seed_comment(service, "voted", author_name="Grace", body="Insightful")
+    page.goto(comments_page(site, service, "voted"))
+    grace = page.locator(".engagement-thread > .engagement-comment", has_text="Insightful")
+    up = grace.get_by_role("button", name="Vote up the comment by Grace")
+    expect(up).to_have_accessible_name("Vote up the comment by Grace (0)")
+    expect(up).to_have_attribute("aria-pressed", "false")
+
+    up.click()
+
+    expect(up).to_have_accessible_name("Vote up the comment by Grace (1)")
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(up).to_be_focused()
+    page.reload()  # the reader's own vote comes back from the service
+    expect(up).to_have_attribute("aria-pressed", "true")
+
+    page.get_by_label("Sort comments").select_option("best")
+    bodies = page.locator(".engagement-thread > .engagement-comment .engagement-body")
+    expect(bodies.first).to_have_text("Insightful")
+
+    up.click()  # pressed again: the vote is withdrawn
+    expect(up).to_have_accessible_name("Vote up the comment by Grace (0)")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    down = grace.get_by_role("button", name="Vote down the comment by Grace")
+    down.click()
+    expect(down).to_have_accessible_name("Vote down the comment by Grace (1)")
+
+
 def test_a_held_comment_shows_the_pending_notice(site, service, page):
     page.goto(comments_page(site, service, "held"))
     form = page.locator(".engagement-form-slot .engagement-form")
@@ -698,8 +727,9 @@ def test_api_errors_are_shown_in_words(site, service, page):
     expect(email).to_be_focused()
 
 
-def test_a_rate_limit_is_shown_in_words(site, tmp_path, browser):
-    with gunicorn(tmp_path, service_settings(site, ENGAGEMENT_LIMIT_COMMENTS="1/hour")) as strict:
+def test_a_rate_limit_is_shown_in_words_and_votes_can_be_off(site, tmp_path, browser):
+    settings = service_settings(site, ENGAGEMENT_LIMIT_COMMENTS="1/hour", ENGAGEMENT_VOTES="off")
+    with gunicorn(tmp_path, settings) as strict:
         reader = browser.new_context()
         try:
             page = reader.new_page()
@@ -707,6 +737,9 @@ def test_a_rate_limit_is_shown_in_words(site, tmp_path, browser):
             form = page.locator(".engagement-form-slot .engagement-form")
             post_from_form(form)
             expect(form.locator(".engagement-status")).to_contain_text("published")
+            # This service takes no votes: the comment has no vote buttons.
+            expect(page.locator(".engagement-thread .engagement-action").first).to_be_visible()
+            assert page.locator(".engagement-vote").count() == 0
 
             form.locator("textarea[name=body]").fill("Once more")
             form.get_by_role("button", name="Post comment").click()

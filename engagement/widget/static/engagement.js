@@ -324,10 +324,13 @@
     return box;
   }
 
+  /** A button waiting for the service; disabling it drops its focus, so it gets it back. */
   function busy(button, on) {
+    if (on) button.hadFocus = document.activeElement === button;
     button.disabled = on;
     if (on) button.setAttribute("aria-busy", "true");
     else button.removeAttribute("aria-busy");
+    if (!on && button.hadFocus && document.activeElement === document.body) button.focus();
   }
 
   /** A part that could not reach the service stays empty and waits for a retry (the comments
@@ -901,12 +904,18 @@
           ui.comment.downvotes = data.downvotes;
           show();
         }, function (error) {
-          showError(ui.thread, ui.region, error);
+          // A service that takes only up votes refuses a down vote: the down buttons go.
+          if (error.reason !== "validation" || kind[0] > 0) return showError(ui.thread, ui.region, error);
+          ui.thread.upOnly = true;
+          each(ui.thread.list.querySelectorAll(".engagement-vote-down"), function (down) {
+            down.remove();
+          });
         }).then(function () {
           busy(node, false);
         });
       });
-      ui.actions.appendChild(node);
+      if (kind[0] < 0) node.classList.add("engagement-vote-down");
+      if (kind[0] > 0 || !ui.thread.upOnly) ui.actions.appendChild(node);
     });
     function show() {
       buttons.forEach(function (kind) {
