@@ -94,7 +94,7 @@ def bundle() -> Bundle:
 
 
 @bp.get("/engagement.js")
-def loader():
+def script():
     """The widget's stable loader, for `<script src=".../widget/engagement.js" async>`."""
     response = Response(bundle().loader, mimetype="application/javascript")
     return _for_any_origin(response)
