@@ -13,15 +13,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import rcssmin
 import rjsmin
 import zopfli.gzip
 from calmjs.parse import es5
 from calmjs.parse.unparsers.es5 import minify_print
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 
 bp = Blueprint("widget", __name__, url_prefix="/widget")
 
@@ -62,21 +64,42 @@ def _languages() -> list[str]:
                   if entry.name.endswith(".json"))
 
 
-def _minify_script(source: str) -> str:
+def _minify_script(source: str, cache_dir: Path) -> str:
     """The widget's script with its local names shortened (calmjs.parse, an ES5 parser: the
-    widget is written in ES5 syntax). It takes about two seconds, once per process."""
-    return minify_print(es5(source), obfuscate=True, obfuscate_globals=False)
+    widget is written in ES5 syntax). That takes seconds of CPU, so the result is kept in the
+    instance folder, by the source's hash, for every process; where that folder cannot be
+    written, each process makes its own."""
+    key = hashlib.sha256(source.encode()).hexdigest()[:16]
+    cached = cache_dir / f"widget-{key}.min.js"
+    try:
+        return cached.read_text("utf-8")
+    except OSError:
+        pass
+    minified = minify_print(es5(source), obfuscate=True, obfuscate_globals=False)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(minified, "utf-8")
+        os.replace(partial, cached)  # whole or not at all, whichever process writes first
+    except OSError:
+        pass
+    return minified
 
 
 def _compact(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-@functools.cache
 def bundle() -> Bundle:
     """The versioned files, built from the package's sources on first use."""
+    return _build(Path(current_app.instance_path))
+
+
+@functools.cache
+def _build(cache_dir: Path) -> Bundle:
+    script = _minify_script(_source("engagement.js"), cache_dir)
     assets = {
-        "engagement.js": _asset(_minify_script(_source("engagement.js")), "application/javascript"),
+        "engagement.js": _asset(script, "application/javascript"),
         "engagement.css": _asset(rcssmin.cssmin(_source("engagement.css")), "text/css"),
     }
     for language in _languages():

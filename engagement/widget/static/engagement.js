@@ -921,9 +921,9 @@
       buttons.forEach(function (kind) {
         var count = new Intl.NumberFormat(ui.thread.t.lang).format(ui.comment[kind[1]] || 0);
         kind[4].textContent = "";
+        kind[4].appendChild(el("span", { class: "engagement-sr", text: ui.thread.t(kind[2], { name: ui.name }) + " " }));
         kind[4].appendChild(icon(kind[3]));
         kind[4].appendChild(document.createTextNode(count));
-        kind[4].setAttribute("aria-label", ui.thread.t(kind[2], { name: ui.name }) + " (" + count + ")");
         kind[4].setAttribute("aria-pressed", String(ui.thread.votes[id] === kind[0]));
       });
     }
