@@ -56,6 +56,8 @@ def write_staged(staging: Staging, summary: Summary, settings: ImportSettings,
         comments = staging.comments_of(source_article.key)
         _write_article(source_article, comments, summary, settings)
         advance(len(comments))
+        db.session.flush()
+        db.session.expunge_all()  # the session must not grow with the file either
     for source_id, line in staging.comments_without_article():
         summary.skip("no such thread", line, f"comment {source_id}: its article is not "
                                              f"in the file")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
@@ -77,6 +78,7 @@ class _LineReader:
         return chunk
 
 
+@lru_cache(maxsize=512)  # an export uses a few dozen names, millions of times
 def short_name(tag: str) -> str:
     """`{http://wordpress.org/export/1.2/}comment` -> `wp:comment`."""
     if not tag.startswith("{"):
