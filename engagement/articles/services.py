@@ -4,6 +4,7 @@ Functions flush; the route commits."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
