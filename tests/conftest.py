@@ -75,19 +75,27 @@ def _migrated_app(url: str):
         db.engine.dispose()
 
 
+def postgres_server(url: sa.URL) -> sa.Engine:
+    """The server of `url`, reached through its maintenance database `postgres`: the database
+    the URL names need not exist, since tests only make databases beside it."""
+    return sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A database of its own on the PostgreSQL server, for this test run only (so runs in
     parallel do not meet), holding the migrated schema; each test empties it of rows."""
     url = sa.make_url(postgres_url_from_env())
     run_database = f"{url.database}_run_{uuid.uuid4().hex[:8]}"
-    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    server = postgres_server(url)
     try:
         with server.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{run_database}"'))
-    except sa.exc.OperationalError as exc:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         server.dispose()
-        reason = f"needs PostgreSQL at {url.render_as_string()}: {str(exc.orig).splitlines()[0]}"
+        reason = (f"needs PostgreSQL at {url.render_as_string()} with a role that may create "
+                  f"databases (createuser --createdb, or TEST_POSTGRES_URL naming one): "
+                  f"{str(exc.orig).splitlines()[0]}")
         if os.environ.get("CI") == "true":
             pytest.fail(f"under CI, PostgreSQL is required: {reason}")
         pytest.skip(reason)

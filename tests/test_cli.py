@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from engagement import create_app
 from engagement.extensions import db
-from tests.conftest import TEST_SECRET, postgres_url_from_env
+from tests.conftest import TEST_SECRET, postgres_server, postgres_url_from_env
 
 COMMAND = Path(sys.executable).with_name("engagement")
 
@@ -112,7 +112,7 @@ def test_the_embedded_start_keeps_no_connection_after_migrating(tmp_path):
 def test_replicas_upgrading_at_once_migrate_once():
     url = sa.make_url(postgres_url_from_env())
     name = f"{url.database}_replicas_{uuid.uuid4().hex[:8]}"
-    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    server = postgres_server(url)
     try:
         with server.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))

@@ -16,7 +16,7 @@ from alembic.migration import MigrationContext
 import engagement
 from engagement import create_app
 from engagement.extensions import db
-from tests.conftest import TEST_SECRET, postgres_url_from_env
+from tests.conftest import TEST_SECRET, postgres_server, postgres_url_from_env
 
 
 def import_every_model() -> None:
@@ -60,7 +60,7 @@ def test_upgrade_on_an_empty_sqlite_file_builds_the_declared_schema(tmp_path):
 def empty_postgres_database(postgres_url):
     server_url = sa.make_url(postgres_url_from_env())
     name = f"engagement_empty_{uuid.uuid4().hex[:8]}"
-    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    server = postgres_server(server_url)
     with server.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     yield server_url.set(database=name).render_as_string(hide_password=False)
