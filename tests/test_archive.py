@@ -636,11 +636,28 @@ def test_an_export_read_back_into_an_empty_database_answers_the_same(
     assert read_back.exit_code == 0, read_back.output
     assert "Articles: 5 created" in read_back.output
     assert public_answers(client, articles) == before
+    assert thread(client, "api-story")[0]["id"] == first["comment"]["id"]  # links still lead
 
     # Nothing twice: neither the export again, nor the WordPress file it came from.
     assert "Comments imported: 0 (none)." in run(app, "import", "json", str(path)).output
     again = run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
     assert "Comments imported: 0 (none)." in again.output
+
+
+def test_an_export_read_where_its_ids_are_taken_numbers_comments_anew(
+        app, client, post_comment, tmp_path):
+    top = post_comment(article="moved")["comment"]["id"]
+    post_comment(article="moved", body="A reply.", parent_id=top)
+    path = tmp_path / "moved.json"
+    run(app, "export", str(path))
+    before = public_answers(client, ["moved"])
+    empty_database(app)
+    post_comment(article="already-here")  # takes id 1 again on SQLite, or the next one
+
+    assert run(app, "import", "json", str(path)).exit_code == 0
+
+    assert public_answers(client, ["moved"]) == before
+    assert table_counts(app) == (2, 3, 2)
 
 
 def test_an_export_of_one_article(app, client, post_comment, tmp_path):

@@ -15,11 +15,12 @@ article at a time so that neither side holds more than one article's comments:
                                            "value": 1|-1, "voted_at"}, ...]}}, ...]}, ...]}
 
 Comments come oldest first (by id), so a parent always precedes its replies; `parent_id` is
-an `id` of the same file. It holds authors' emails and addresses: keep it as safe as the
-database. A reader's vote is kept as the keyed hash that recognises them: it recognises them
-again only under the same ENGAGEMENT_SECRET_KEY. Reading it back gives every comment the
-source it had (a comment that came from WordPress stays known by its WordPress id), or
-("engagement", its id in the file)."""
+an `id` of the same file. Read back where those ids are free (an empty database), comments
+keep them, and so readers' links to them (`#engagement-comment-<id>`) still lead there. The
+file holds authors' emails and addresses: keep it as safe as the database. A reader's vote is
+kept as the keyed hash that recognises them: it recognises them again only under the same
+ENGAGEMENT_SECRET_KEY. Reading it back gives every comment the source it had (a comment that
+came from WordPress stays known by its WordPress id), or ("engagement", its id in the file)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ from engagement.comments.markdown import sanitize_html
 from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent
 from engagement.extensions import db
-from engagement.http import article_id_from
+from engagement.http import MAX_DB_INT, article_id_from
 from engagement.shares.models import ShareTally
 from engagement.votes.models import Vote
 from engagement.votes.services import wilson_lower_bound
@@ -209,6 +210,8 @@ def _import_comments(article_id: str, comments: list, where: str, summary: Summa
     rows = [_Fields(comment, f"{where}, comment {n}") for n, comment in enumerate(comments, 1)]
     keys = [_source_key(fields) for fields in rows]
     existing = _existing(keys)
+    keep_ids = _ids_free([fields.number("id") for fields, key in zip(rows, keys, strict=True)
+                          if key not in existing])
     placed: dict[int, Placed] = {}
     links = []
     for fields, key in zip(rows, keys, strict=True):
@@ -224,6 +227,8 @@ def _import_comments(article_id: str, comments: list, where: str, summary: Summa
             summary.problem(0, f"{fields.where}: its parent {parent_id} is not before it in "
                                f"the file; attached to the article")
         row = _comment_row(article_id, fields, parent, settings)
+        if keep_ids:
+            row["id"] = exported_id
         new_id = db.session.scalar(sa.insert(Comment).values(**row).returning(Comment.id))
         placed[exported_id] = Placed(new_id, row["depth"], row["parent_id"], row["thread_id"])
         links.append({"source": key[0], "source_id": key[1], "comment_id": new_id})
@@ -231,6 +236,24 @@ def _import_comments(article_id: str, comments: list, where: str, summary: Summa
         summary.imported["deleted" if row["deleted_at"] else row["status"].value] += 1
     if links:
         db.session.execute(sa.insert(ImportedComment), links)
+    if keep_ids and links and db.session.get_bind().dialect.name == "postgresql":
+        # Rows numbered by hand: the sequence must move past them before it numbers another.
+        db.session.execute(sa.text(
+            "SELECT setval(pg_get_serial_sequence('comments', 'id'), "
+            "(SELECT max(id) FROM comments))"))
+
+
+def _ids_free(ids: list[int]) -> bool:
+    """Whether an article's comments can keep their ids (and readers' links to them): none of
+    those ids is taken here, as in the empty database a restore goes to."""
+    if not ids or not all(0 < comment_id <= MAX_DB_INT for comment_id in ids):
+        return False
+    for start in range(0, len(ids), 500):
+        taken = db.session.scalar(sa.select(sa.func.count()).select_from(Comment)
+                                  .where(Comment.id.in_(ids[start:start + 500])))
+        if taken:
+            return False
+    return True
 
 
 def _import_votes(article_id: str, comment_id: int, fields: _Fields) -> None:
