@@ -244,6 +244,17 @@ def test_statuses_reach_the_moderators_queue(app, client, write_file, moderator)
     assert "trackback" not in every
 
 
+@pytest.mark.parametrize("spelling", [SALAM, SALAM.upper(), "السلام"])
+def test_moderators_find_a_non_latin_article_however_they_spell_it(
+        app, client, write_file, moderator, spelling):
+    run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
+
+    answer = client.get("/api/v1/admin/comments", headers=moderator,
+                        query_string={"status": "all", "article": spelling})
+
+    assert [item["author_name"] for item in answer.json["items"]] == ["سلمى"]
+
+
 def test_the_summary_counts_and_names_problems_by_line(app, write_file):
     text = wordpress_site()
     result = run(app, "import", "wordpress", write_file("site.xml", text))

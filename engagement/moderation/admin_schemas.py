@@ -5,7 +5,7 @@ import marshmallow as ma
 from engagement.comments.models import CommentStatus
 from engagement.comments.schemas import CommentOut
 from engagement.fields import StrictBoolean, Text, Timestamp
-from engagement.http import MAX_DB_INT
+from engagement.http import MAX_DB_INT, article_id_from
 from engagement.moderation.rules import MODES
 from engagement.pagination import PageArgs, page_schema
 
@@ -19,6 +19,13 @@ class QueueArgs(PageArgs):
     article = Text(load_default=None, validate=ma.validate.Length(1, 200))
     q = Text(load_default=None, validate=ma.validate.Length(1, 200),
              metadata={"description": "Text in the body, author name or email"})
+
+    @ma.post_load
+    def _article_as_stored(self, data, **kwargs):
+        """`%D8%A7` and `ا` find the article kept as `%d8%a7`, as they do in a path."""
+        if data.get("article"):
+            data["article"] = article_id_from(data["article"]) or data["article"]
+        return data
 
 
 class FlagOut(ma.Schema):
