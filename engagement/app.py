@@ -79,6 +79,7 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
 def register_blueprints(app: Flask) -> None:
     # Routes are imported here only: the rest of the package never depends on them.
     from engagement import health
+    from engagement.admin.routes import blp as admin
     from engagement.articles.admin_routes import blp as admin_articles
     from engagement.articles.routes import blp as articles
     from engagement.comments.routes import blp as comments
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(articles)
     api.register_blueprint(comments)
     api.register_blueprint(flags)
+    api.register_blueprint(admin)
     api.register_blueprint(moderation)
     api.register_blueprint(admin_articles)
     api.register_blueprint(bans)

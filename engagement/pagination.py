@@ -64,14 +64,17 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 
 def page_by_id(
-    query: sa.Select, id_column: sa.ColumnElement[int], limit: int, cursor: list | None
+    query: sa.Select, id_column: sa.ColumnElement[int], limit: int, cursor: list | None,
+    *, newest_first: bool = True,
 ) -> dict[str, Any]:
-    """One page of `query`, newest (highest id) first; `total` counts the whole list."""
+    """One page of `query`, newest (highest id) first unless `newest_first` is false; `total`
+    counts the whole list."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     if cursor is not None:
         if len(cursor) != 1 or type(cursor[0]) is not int or not 0 < cursor[0] <= MAX_DB_INT:
             raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
-        query = query.where(id_column < cursor[0])
-    rows = db.session.scalars(query.order_by(id_column.desc()).limit(limit + 1)).all()
+        query = query.where(id_column < cursor[0] if newest_first else id_column > cursor[0])
+    order = id_column.desc() if newest_first else id_column.asc()
+    rows = db.session.scalars(query.order_by(order).limit(limit + 1)).all()
     next_cursor = Cursor.encode([rows[limit - 1].id]) if len(rows) > limit else None
     return {"items": rows[:limit], "next_cursor": next_cursor, "total": total}

@@ -51,9 +51,20 @@ def audit(actor: str, action: str, target: str, details: dict[str, Any] | None =
                               details=details or {}))
 
 
-def audit_page(limit: int, cursor: list | None) -> dict[str, Any]:
-    """The audit log, newest first."""
-    return page_by_id(sa.select(AuditEntry), AuditEntry.id, limit, cursor)
+def audit_page(limit: int, cursor: list | None, *, actor: str | None = None,
+               action: str | None = None, target: str | None = None) -> dict[str, Any]:
+    """The audit log, newest first; `action` names one action or, without a dot, its family
+    (`comment` is every `comment.*`)."""
+    query = sa.select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action and "." in action:
+        query = query.where(AuditEntry.action == action)
+    elif action:
+        query = query.where(AuditEntry.action.startswith(f"{action}.", autoescape=True))
+    if target:
+        query = query.where(AuditEntry.target == target)
+    return page_by_id(query, AuditEntry.id, limit, cursor)
 
 
 def purge_audit(before: datetime) -> int:

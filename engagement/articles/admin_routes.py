@@ -43,10 +43,11 @@ class AdminArticles(MethodView):
         """Articles, most recently first seen first, with their comment state and count
 
         `comments_open=true|false` keeps the articles whose comments are open (or closed)
-        now, by the same rules readers see.
+        now, by the same rules readers see; `q` keeps those whose id or title contains it.
         """
         page = services.article_page(
-            comments_open=args["comments_open"], limit=args["limit"], cursor=args["cursor"],
+            comments_open=args["comments_open"], q=args["q"], limit=args["limit"],
+            cursor=args["cursor"],
             policy=services.ArticlePolicy.from_config(current_app.config), now=now(),
         )
         page["items"] = _answers(page["items"])

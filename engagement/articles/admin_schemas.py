@@ -18,6 +18,8 @@ class AdminArticleArgs(PageArgs):
         metadata={"description": "true or false: only articles whose comments are open (or "
                                  "closed) now, by the rules readers see"},
     )
+    q = Text(load_default=None, single_line=True, validate=ma.validate.Length(1, 200),
+             metadata={"description": "Text in the article's id or title (any case)"})
 
 
 class ArticleFields(ma.Schema):

@@ -106,8 +106,8 @@ EDITABLE = {
 
 
 def article_page(
-    *, comments_open: bool | None, limit: int, cursor: list | None, policy: ArticlePolicy,
-    now: datetime,
+    *, comments_open: bool | None, q: str | None = None, limit: int, cursor: list | None,
+    policy: ArticlePolicy, now: datetime,
 ) -> dict[str, Any]:
     """Articles, most recently first seen first (the id breaks ties), optionally only those
     whose comments are open, or closed, now. The cursor holds the last row's (first_seen_at,
@@ -116,6 +116,11 @@ def article_page(
     if comments_open is not None:
         open_now = comments_open_clause(policy, now)
         query = query.where(open_now if comments_open else sa.not_(open_now))
+    if q:
+        query = query.where(sa.or_(*(
+            sa.func.lower(column).contains(q.lower(), autoescape=True)
+            for column in (Article.id, Article.title)
+        )))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     if cursor is not None:
         seen_at, seen_id = _article_cursor(cursor)

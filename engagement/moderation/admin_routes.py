@@ -14,6 +14,7 @@ from engagement.moderation import services
 from engagement.moderation.admin_schemas import (
     AdminCommentOut,
     AdminCommentPageOut,
+    AuditArgs,
     AuditPageOut,
     BulkIn,
     BulkOut,
@@ -21,7 +22,6 @@ from engagement.moderation.admin_schemas import (
     QueueArgs,
     SettingsSchema,
 )
-from engagement.pagination import PageArgs
 
 blp = Blueprint(
     "moderation", __name__, url_prefix="/api/v1/admin",
@@ -40,10 +40,17 @@ class ModerationQueue(MethodView):
     @blp.response(200, AdminCommentPageOut)
     @blp.alt_response(401, schema=ErrorSchema, description="Missing or unknown token")
     def get(self, args):
-        """The moderation queue: comments by status (pending by default), newest first"""
+        """The moderation queue: comments by status (pending by default), newest first
+
+        Each comment comes with what a moderator decides with: why it is held, its flags,
+        the article's title and link, the comment it replies to, how many of the author's
+        other comments were approved, rejected or marked as spam, and whether a ban matches
+        the author.
+        """
         return services.moderation_queue(
-            status=args["status"], article=args["article"], q=args["q"], limit=args["limit"],
-            cursor=args["cursor"], now=now(), ip_retention_days=_retention(),
+            statuses=args["status"], reason=args["reason"], article=args["article"],
+            q=args["q"], order=args["order"], limit=args["limit"], cursor=args["cursor"],
+            now=now(), ip_retention_days=_retention(),
         )
 
 
@@ -98,8 +105,10 @@ class Settings(MethodView):
 
 @blp.route("/audit")
 class AuditLog(MethodView):
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(AuditArgs, location="query")
     @blp.response(200, AuditPageOut)
     def get(self, args):
-        """Every change made through the admin API, newest first"""
-        return audit_page(args["limit"], args["cursor"])
+        """Every change made through the admin API, newest first, filtered by actor, action
+        or target"""
+        return audit_page(args["limit"], args["cursor"], actor=args["actor"],
+                          action=args["action"], target=args["target"])

@@ -10,15 +10,36 @@ from engagement.moderation.rules import MODES
 from engagement.pagination import PageArgs, page_schema
 
 QUEUE_STATUSES = [*(status.value for status in CommentStatus), "all"]
+HOLD_REASONS = ["mode", "first_time", "links", "blocked_word", "flags", "honeypot", "edited"]
 DECISIONS = ["approved", "rejected", "spam"]
 BULK_ACTIONS = ["approve", "reject", "spam", "delete"]
 
 
+class StatusList(ma.fields.String):
+    """`pending`, or several statuses separated by commas (`pending,flagged`), or `all`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        statuses = super()._deserialize(value, attr, data, **kwargs).split(",")
+        if not set(statuses) <= set(QUEUE_STATUSES) or ("all" in statuses and len(statuses) > 1):
+            raise ma.ValidationError(
+                f"One of {', '.join(QUEUE_STATUSES)}, or several separated by commas.")
+        return statuses
+
+
 class QueueArgs(PageArgs):
-    status = ma.fields.String(load_default="pending", validate=ma.validate.OneOf(QUEUE_STATUSES))
+    status = StatusList(
+        load_default=["pending"],
+        metadata={"description": "pending (default), flagged, approved, rejected, spam or all; "
+                                 "several separated by commas: `pending,flagged` is the whole "
+                                 "review queue"},
+    )
+    reason = ma.fields.String(load_default=None, validate=ma.validate.OneOf(HOLD_REASONS),
+                              metadata={"description": "Only comments held for this reason"})
     article = Text(load_default=None, validate=ma.validate.Length(1, 200))
     q = Text(load_default=None, validate=ma.validate.Length(1, 200),
              metadata={"description": "Text in the body, author name or email"})
+    order = ma.fields.String(load_default="newest",
+                             validate=ma.validate.OneOf(["newest", "oldest"]))
 
     @ma.post_load
     def _article_as_stored(self, data, **kwargs):
@@ -34,6 +55,20 @@ class FlagOut(ma.Schema):
     created_at = Timestamp()
 
 
+class ParentOut(ma.Schema):
+    id = ma.fields.Integer()
+    author_name = ma.fields.String(allow_none=True)
+    body_html = ma.fields.String()
+    status = ma.fields.String()
+    deleted = ma.fields.Boolean()
+
+
+class AuthorHistoryOut(ma.Schema):
+    approved = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    spam = ma.fields.Integer()
+
+
 class AdminCommentOut(CommentOut):
     class Meta:
         exclude = ("replies",)
@@ -45,7 +80,18 @@ class AdminCommentOut(CommentOut):
                                  metadata={"description": "null after IP_RETENTION_DAYS"})
     flag_count = ma.fields.Integer()
     flags = ma.fields.List(ma.fields.Nested(FlagOut))
-    held_for = ma.fields.List(ma.fields.String())
+    held_for = ma.fields.List(ma.fields.String(metadata={"enum": HOLD_REASONS}))
+    # The context a moderator decides with.
+    article_title = ma.fields.String(allow_none=True)
+    article_url = ma.fields.String(allow_none=True)
+    parent = ma.fields.Nested(ParentOut, allow_none=True,
+                              metadata={"description": "The comment this one replies to"})
+    author_history = ma.fields.Nested(
+        AuthorHistoryOut,
+        metadata={"description": "The author's other comments (same email), by status"},
+    )
+    author_banned = ma.fields.Boolean(
+        metadata={"description": "An active ban matches the author's email or address"})
 
 
 AdminCommentPageOut = page_schema(AdminCommentOut, "AdminCommentPage")
@@ -81,6 +127,19 @@ class SettingsSchema(ma.Schema):
         validate=ma.validate.Length(max=1000),
     )
     flag_threshold = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 1000))
+
+
+class AuditArgs(PageArgs):
+    actor = Text(load_default=None, single_line=True, validate=ma.validate.Length(1, 80),
+                 metadata={"description": "The token holder's name"})
+    action = Text(
+        load_default=None, single_line=True, validate=ma.validate.Length(1, 64),
+        metadata={"description": "An action (`comment.moderate`), or its family before the dot "
+                                 "(`comment` finds every `comment.*`)"},
+    )
+    target = Text(load_default=None, single_line=True, validate=ma.validate.Length(1, 300),
+                  metadata={"description": "What was changed, as the entries name it "
+                                           "(`comment:12`, `article:a-slug`, `settings`)"})
 
 
 class AuditEntryOut(ma.Schema):

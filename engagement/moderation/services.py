@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from engagement.admin.services import audit
-from engagement.clients import IPAddress, keyed_hash
+from engagement.articles.services import articles_by_id
+from engagement.clients import IPAddress, keyed_hash, parse_address
 from engagement.comments import services as comments
 from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent, upsert
@@ -67,13 +68,18 @@ def flag_comment(
 # --- The moderators' queue ------------------------------------------------------------------
 
 def moderation_queue(
-    *, status: str, article: str | None, q: str | None, limit: int, cursor: list | None,
-    now: datetime, ip_retention_days: int,
+    *, statuses: list[str], reason: str | None, article: str | None, q: str | None,
+    order: str, limit: int, cursor: list | None, now: datetime, ip_retention_days: int,
 ) -> dict[str, Any]:
-    """Comments for moderators, newest first, with their private fields and flags."""
+    """Comments for moderators, newest (or oldest) first, with their private fields, flags and
+    the context a decision needs."""
     query = sa.select(Comment)
-    if status != "all":
-        query = query.where(Comment.status == CommentStatus(status))
+    if statuses != ["all"]:
+        query = query.where(Comment.status.in_([CommentStatus(status) for status in statuses]))
+    if reason:
+        # held_for is a JSON list of plain words: its text holds `"links"` exactly when the
+        # list does, on every database, without a JSON operator of one dialect.
+        query = query.where(sa.cast(Comment.held_for, sa.Text).contains(f'"{reason}"'))
     if article:
         query = query.where(Comment.article_id == article)
     if q:
@@ -81,13 +87,8 @@ def moderation_queue(
             sa.func.lower(column).contains(q.lower(), autoescape=True)
             for column in (Comment.body, Comment.author_name, Comment.author_email)
         )))
-    page = page_by_id(query, Comment.id, limit, cursor)
-    flags = _flags_of([comment.id for comment in page["items"]])
-    retained_since = now - timedelta(days=ip_retention_days)
-    page["items"] = [
-        admin_comment(comment, flags.get(comment.id, []), retained_since)
-        for comment in page["items"]
-    ]
+    page = page_by_id(query, Comment.id, limit, cursor, newest_first=order == "newest")
+    page["items"] = admin_comments(page["items"], now=now, ip_retention_days=ip_retention_days)
     return page
 
 
@@ -100,6 +101,85 @@ def _flags_of(comment_ids: list[int]) -> dict[int, list[Flag]]:
         for flag in rows:
             by_comment.setdefault(flag.comment_id, []).append(flag)
     return by_comment
+
+
+def admin_comments(found: list[Comment], *, now: datetime, ip_retention_days: int) -> list[dict]:
+    """Comments as moderators see them, with their context, in a fixed number of queries
+    whatever the number of comments."""
+    ids = [comment.id for comment in found]
+    flags = _flags_of(ids)
+    articles = articles_by_id({comment.article_id for comment in found})
+    parents = _comments_by_id({comment.parent_id for comment in found} - {None})
+    history = _history_of({comment.author_email for comment in found})
+    banned = _banned_among(found, now)
+    retained_since = now - timedelta(days=ip_retention_days)
+    return [
+        admin_comment(comment, flags.get(comment.id, []), retained_since) | {
+            "article_title": articles[comment.article_id].title,
+            "article_url": articles[comment.article_id].url,
+            "parent": _parent_view(parents.get(comment.parent_id)),
+            "author_history": _others(history.get(comment.author_email, {}), comment),
+            "author_banned": comment.id in banned,
+        }
+        for comment in found
+    ]
+
+
+def _comments_by_id(comment_ids: set[int]) -> dict[int, Comment]:
+    if not comment_ids:
+        return {}
+    rows = db.session.scalars(sa.select(Comment).where(Comment.id.in_(comment_ids)))
+    return {comment.id: comment for comment in rows}
+
+
+def _parent_view(parent: Comment | None) -> dict | None:
+    if parent is None:
+        return None
+    return {"id": parent.id, "author_name": None if parent.deleted else parent.author_name,
+            "body_html": "" if parent.deleted else parent.body_html,
+            "status": parent.status.value, "deleted": parent.deleted}
+
+
+HISTORY = (CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM)
+
+
+def _history_of(emails: set[str]) -> dict[str, dict[CommentStatus, int]]:
+    """Comments per author email and status, for the decided statuses."""
+    rows = db.session.execute(
+        sa.select(Comment.author_email, Comment.status, sa.func.count())
+        .where(Comment.author_email.in_(emails), Comment.status.in_(HISTORY))
+        .group_by(Comment.author_email, Comment.status)
+    ) if emails else []
+    history: dict[str, dict[CommentStatus, int]] = {}
+    for email, status, count in rows:
+        history.setdefault(email, {})[status] = count
+    return history
+
+
+def _others(counts: dict[CommentStatus, int], comment: Comment) -> dict[str, int]:
+    """The author's comments by status, this one left out."""
+    return {status.value: counts.get(status, 0) - (comment.status is status)
+            for status in HISTORY}
+
+
+def _banned_among(found: list[Comment], now: datetime) -> set[int]:
+    """Ids of the comments whose author email or client address an active ban matches."""
+    emails = {comment.author_email for comment in found}
+    bans = db.session.execute(sa.select(Ban.kind, Ban.value).where(_active(now), sa.or_(
+        sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(emails)), Ban.kind == BanKind.IP,
+    ))).all() if found else []
+    banned_emails = {value for kind, value in bans if kind is BanKind.EMAIL}
+    networks = [ipaddress.ip_network(value) for kind, value in bans if kind is BanKind.IP]
+    return {
+        comment.id for comment in found
+        if comment.author_email in banned_emails
+        or _address_in(comment.client_ip, networks)
+    }
+
+
+def _address_in(address: str | None, networks: list) -> bool:
+    parsed = parse_address(address) if networks else None
+    return parsed is not None and any(parsed in network for network in networks)
 
 
 def admin_comment(comment: Comment, flags: list[Flag], retained_since: datetime) -> dict:
@@ -137,8 +217,8 @@ def decide(comment_id: int, *, status: str | None, pinned: bool | None, actor: s
         changes["pinned"] = pinned
     audit(actor, "comment.moderate", f"comment:{comment_id}", changes, now=now)
     db.session.flush()
-    retained_since = now - timedelta(days=ip_retention_days)
-    return admin_comment(comment, _flags_of([comment_id]).get(comment_id, []), retained_since)
+    (answer,) = admin_comments([comment], now=now, ip_retention_days=ip_retention_days)
+    return answer
 
 
 def _apply(comment: Comment, status: str) -> None:
