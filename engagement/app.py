@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from engagement.articles.admin_routes import blp as admin_articles
     from engagement.articles.routes import blp as articles
     from engagement.comments.routes import blp as comments
+    from engagement.console.routes import bp as console
     from engagement.moderation.admin_routes import blp as moderation
     from engagement.moderation.ban_routes import blp as bans
     from engagement.moderation.routes import blp as flags
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter_pages.bp)
     app.register_blueprint(widget)
     app.register_blueprint(pages)
+    app.register_blueprint(console)
 
 
 def register_commands(app: Flask) -> None:

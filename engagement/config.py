@@ -299,8 +299,7 @@ def _derive(app) -> None:
         config["API_SPEC_OPTIONS"] = {"info": {"description": text.read()}}
     config["OPENAPI_URL_PREFIX"] = "/api/v1"
     config["OPENAPI_JSON_PATH"] = "openapi.json"
-    config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
-    config.setdefault("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/")
+    # /api/v1/docs is our own page (console.routes): no Swagger UI loaded from a CDN.
 
 
 def database_url(text: str) -> str:

@@ -1,0 +1,1227 @@
+/* The moderation console (API.md, "The moderation console").
+ *
+ * One page, no framework, no build step. It talks only to the admin API with the token the
+ * moderator signs in with, kept in sessionStorage (never a cookie, never the URL), so every
+ * change is audited and rate-limited like any other admin call.
+ *
+ * The program is a set of named functions sharing one small context object (`ctx`): the
+ * token and its holder, the screen shown, each list's cursor, the queue's items and
+ * selection, and the one action waiting out its undo window. Decisions on comments are
+ * applied to the page at once and sent after UNDO_SECONDS (or as soon as the next action is
+ * taken), so Undo can take back any of them, a delete included, without asking the API to
+ * reverse anything.
+ */
+"use strict";
+
+const API = "/api/v1/admin";
+const TOKEN_KEY = "engagement.console.token";
+const UNDO_SECONDS = 5;
+const PAGE_SIZE = 20;
+const SCREENS = ["queue", "articles", "bans", "settings", "audit", "subscribers"];
+
+const HELD_FOR = {
+  mode: "Every comment is held for review (moderation mode)",
+  first_time: "First comment of this author",
+  links: "More links than allowed",
+  blocked_word: "Contains a blocked word",
+  flags: "Hidden by readers' flags",
+  honeypot: "Caught by the spam trap (a hidden field only robots fill in)",
+  edited: "Edited after it was posted",
+};
+const STATUS_WORDS = {
+  pending: "Held", flagged: "Flagged", approved: "Published", rejected: "Rejected",
+  spam: "Spam",
+};
+const FLAG_WORDS = { spam: "spam", abuse: "abuse", off_topic: "off topic", other: "other" };
+const DECISIONS = {
+  approve: { status: "approved", done: (what) => `Approved ${what}.` },
+  reject: { status: "rejected", done: (what) => `Rejected ${what}.` },
+  spam: { status: "spam", done: (what) => `Marked ${what} as spam.` },
+  delete: { status: null, done: (what) => `Deleted ${what}.` },
+};
+const ACTION_WORDS = {
+  "comment.moderate": "decided on", "comment.delete": "deleted",
+  "comment.bulk_approve": "approved several", "comment.bulk_reject": "rejected several",
+  "comment.bulk_spam": "marked as spam several", "comment.bulk_delete": "deleted several",
+  "article.create": "set up", "article.update": "changed", "ban.create": "banned",
+  "ban.delete": "lifted the ban", "settings.update": "changed the settings",
+  "newsletter.export": "downloaded the subscribers", "newsletter.erase": "erased a subscriber",
+};
+
+// --- Start ----------------------------------------------------------------------------------
+
+function createContext() {
+  return {
+    token: sessionStorage.getItem(TOKEN_KEY),
+    holder: null,
+    screen: null,
+    queue: {
+      cursor: null, total: 0, items: new Map(), selected: new Set(), current: null, asked: 0,
+    },
+    lists: {},
+    pending: null,
+    toastTimer: null,
+  };
+}
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function start() {
+  const ctx = createContext();
+  wireSignIn(ctx);
+  wireQueue(ctx);
+  wireArticles(ctx);
+  wireBans(ctx);
+  wireSettings(ctx);
+  wireAudit(ctx);
+  wireSubscribers(ctx);
+  wireBanDialog(ctx);
+  document.addEventListener("keydown", (event) => onShortcut(ctx, event));
+  window.addEventListener("hashchange", () => route(ctx));
+  // A decision still in its undo window is sent when the moderator leaves the page.
+  window.addEventListener("pagehide", () => commitPending(ctx, { keepalive: true }));
+  if (ctx.token) {
+    resumeSession(ctx);
+  } else {
+    showSignIn(ctx, "");
+  }
+}
+
+// --- The admin API --------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, payload) {
+    super((payload && payload.message) || "The service answered with an error.");
+    this.status = status;
+    this.reason = payload && payload.reason;
+    this.fields = (payload && payload.errors && (payload.errors.json || payload.errors.query)) || {};
+  }
+}
+
+async function call(ctx, method, path, body, options = {}) {
+  const headers = { Authorization: `Bearer ${ctx.token}`, Accept: "application/json" };
+  const init = { method, headers, cache: "no-store", keepalive: Boolean(options.keepalive) };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(API + path, init);
+  } catch (failure) {
+    throw new ApiError(0, { message: "The service cannot be reached. Check the connection, then try again." });
+  }
+  if (response.ok) {
+    return response.status === 204 ? null : options.raw ? response : response.json();
+  }
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch (failure) {
+    payload = null;
+  }
+  const error = new ApiError(response.status, payload);
+  if (response.status === 401 && ctx.holder) {
+    endSession(ctx, "Your session has ended: your token is no longer accepted (it may have " +
+      "been revoked). Sign in again with a valid token.");
+  }
+  throw error;
+}
+
+/** An API error as a sentence a moderator can act on. */
+function describeError(error) {
+  if (!(error instanceof ApiError)) {
+    return "Something went wrong in this page. Reload it and try again.";
+  }
+  const lead = {
+    403: error.reason === "forbidden" ? "Your role may not do this." : "",
+    404: "It no longer exists (someone may have removed it).",
+    429: "Too many requests: wait a minute, then try again.",
+    503: "The service is unavailable for a moment: try again shortly.",
+  }[error.status] || "";
+  const fields = Object.entries(error.fields)
+    .map(([field, messages]) => `${fieldName(field)}: ${[].concat(messages).join(" ")}`)
+    .join(" ");
+  return [lead, error.message, fields].filter(Boolean).join(" ");
+}
+
+function fieldName(field) {
+  return field === "_schema" ? "The request" : field.replace(/_/g, " ");
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== "" && value !== null && value !== undefined) {
+      search.set(key, value);
+    }
+  }
+  return search.toString();
+}
+
+// --- Signing in and out ---------------------------------------------------------------------
+
+function wireSignIn(ctx) {
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn(ctx, $("token").value.trim());
+  });
+  $("sign-out").addEventListener("click", () => signOut(ctx));
+  $("help-button").addEventListener("click", () => $("help-dialog").showModal());
+}
+
+async function signIn(ctx, token) {
+  const error = $("token-error");
+  error.hidden = true;
+  if (!token) {
+    return showFieldError(error, $("token"), "Paste your token first.");
+  }
+  ctx.token = token;
+  try {
+    ctx.holder = await call(ctx, "GET", "/me");
+  } catch (failure) {
+    ctx.token = null;
+    const text = failure.status === 401
+      ? "This token is not accepted: check that you pasted all of it, or ask for a new one."
+      : describeError(failure);
+    return showFieldError(error, $("token"), text);
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $("token").value = "";
+  enterConsole(ctx);
+}
+
+async function resumeSession(ctx) {
+  try {
+    ctx.holder = await call(ctx, "GET", "/me");
+  } catch (failure) {
+    const message = failure.status === 401
+      ? "Your session has ended: your token is no longer accepted (it may have been " +
+        "revoked). Sign in again with a valid token."
+      : describeError(failure);
+    return endSession(ctx, message);
+  }
+  enterConsole(ctx);
+}
+
+function enterConsole(ctx) {
+  const admin = ctx.holder.role === "admin";
+  $("holder-name").textContent = `${ctx.holder.name} (${ctx.holder.role})`;
+  $("holder").hidden = false;
+  $("tabs").hidden = false;
+  // The subscribers tab exists for the admin role only.
+  document.querySelector("[data-admin-only]").hidden = !admin;
+  $("signin-message").hidden = true;
+  route(ctx);
+}
+
+async function signOut(ctx) {
+  await commitPending(ctx);
+  endSession(ctx, "You have signed out. Your token is no longer kept in this browser.");
+}
+
+function endSession(ctx, message) {
+  if (ctx.pending) {
+    clearTimeout(ctx.pending.timer);
+    ctx.pending = null;
+  }
+  sessionStorage.removeItem(TOKEN_KEY);
+  ctx.token = null;
+  ctx.holder = null;
+  ctx.lists = {};
+  $("queue-list").replaceChildren();
+  ctx.queue.items.clear();
+  ctx.queue.selected.clear();
+  $("holder").hidden = true;
+  $("tabs").hidden = true;
+  for (const dialog of document.querySelectorAll("dialog[open]")) {
+    dialog.close();
+  }
+  hideToast(ctx);
+  showSignIn(ctx, message);
+}
+
+function showSignIn(ctx, message) {
+  ctx.screen = "signin";
+  clearAlert();
+  for (const section of document.querySelectorAll(".screen")) {
+    section.hidden = section.id !== "screen-signin";
+  }
+  const notice = $("signin-message");
+  notice.textContent = message;
+  notice.hidden = !message;
+  document.title = "Sign in · Moderation";
+  $("token").focus();
+}
+
+// --- Screens --------------------------------------------------------------------------------
+
+function route(ctx) {
+  if (!ctx.holder) {
+    return;
+  }
+  const wanted = location.hash.replace(/^#/, "");
+  const screen = SCREENS.includes(wanted) ? wanted : "queue";
+  if (screen === ctx.screen) {
+    return;
+  }
+  commitPending(ctx);
+  ctx.screen = screen;
+  clearAlert();
+  for (const section of document.querySelectorAll(".screen")) {
+    section.hidden = section.id !== `screen-${screen}`;
+  }
+  for (const tab of document.querySelectorAll("#tabs a")) {
+    if (tab.dataset.screen === screen) {
+      tab.setAttribute("aria-current", "page");
+    } else {
+      tab.removeAttribute("aria-current");
+    }
+  }
+  const heading = document.querySelector(`#screen-${screen} h1`);
+  document.title = `${heading.textContent} · Moderation`;
+  const loaders = {
+    queue: loadQueue, articles: loadArticles, bans: loadBans, settings: loadSettings,
+    audit: loadAudit, subscribers: loadSubscribers,
+  };
+  loaders[screen](ctx, false);
+}
+
+function showAlert(text) {
+  const alert = $("alert");
+  alert.textContent = text;
+  alert.hidden = false;
+}
+
+function clearAlert() {
+  $("alert").hidden = true;
+  $("alert").textContent = "";
+}
+
+function showToast(ctx, text, undoable) {
+  clearTimeout(ctx.toastTimer);
+  $("toast-text").textContent = text;
+  $("toast-undo").hidden = !undoable;
+  $("toast").hidden = false;
+  if (!undoable) {
+    ctx.toastTimer = setTimeout(() => hideToast(ctx), 6000);
+  }
+}
+
+function hideToast(ctx) {
+  clearTimeout(ctx.toastTimer);
+  $("toast").hidden = true;
+}
+
+function showFieldError(element, field, text) {
+  element.textContent = text;
+  element.hidden = false;
+  if (field) {
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  }
+}
+
+function clearFieldErrors(form) {
+  for (const error of form.querySelectorAll(".field-error")) {
+    error.hidden = true;
+    error.textContent = "";
+  }
+  for (const field of form.querySelectorAll("[aria-invalid]")) {
+    field.removeAttribute("aria-invalid");
+  }
+}
+
+/** Put each of the API's field messages beside its field; true when any was placed. */
+function showApiFieldErrors(form, error, idPrefix) {
+  let placed = false;
+  for (const [field, messages] of Object.entries(error.fields)) {
+    const slot = $(`${idPrefix}${field.replace(/_/g, "-")}-error`);
+    const input = form.elements[field];
+    if (slot) {
+      showFieldError(slot, placed ? null : input, [].concat(messages).join(" "));
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+      }
+      placed = true;
+    }
+  }
+  return placed;
+}
+
+function formatTime(iso) {
+  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+}
+
+function setTime(element, iso) {
+  element.dateTime = iso;
+  element.textContent = formatTime(iso);
+}
+
+function fromTemplate(id) {
+  return $(id).content.firstElementChild.cloneNode(true);
+}
+
+function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** Paged lists other than the queue: fetch a page, append it, keep the cursor. */
+async function loadList(ctx, name, path, params, render, more) {
+  const list = $(`${name}-list`);
+  const state = ctx.lists[name] || (ctx.lists[name] = { cursor: null, shown: 0, asked: 0 });
+  // Only the latest request fills the list: an answer to an earlier one is dropped.
+  const asked = ++state.asked;
+  let page;
+  try {
+    page = await call(ctx, "GET", `${path}?${query({ ...params, limit: PAGE_SIZE, cursor: more ? state.cursor : "" })}`);
+  } catch (error) {
+    if (asked === state.asked) {
+      $(`${name}-summary`).textContent = describeError(error);
+      $(`${name}-more`).hidden = true;
+    }
+    return;
+  }
+  if (asked !== state.asked) {
+    return;
+  }
+  if (!more) {
+    list.replaceChildren();
+    state.shown = 0;
+  }
+  for (const item of page.items) {
+    list.append(render(ctx, item));
+  }
+  state.cursor = page.next_cursor;
+  state.shown += page.items.length;
+  state.total = page.total;
+  $(`${name}-more`).hidden = !page.next_cursor;
+  $(`${name}-summary`).textContent = page.total === 0
+    ? "Nothing to show."
+    : `Showing ${state.shown} of ${page.total}.`;
+}
+
+// --- The queue ------------------------------------------------------------------------------
+
+function wireQueue(ctx) {
+  // On a phone the filters start folded, so that the first comment shows without scrolling.
+  $("queue-filter-box").open = !window.matchMedia("(max-width: 600px)").matches;
+  $("queue-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    commitPending(ctx);
+    loadQueue(ctx, false);
+  });
+  $("queue-more").addEventListener("click", () => loadQueue(ctx, true));
+  $("select-all").addEventListener("change", (event) => selectAll(ctx, event.target.checked));
+  for (const button of document.querySelectorAll("[data-bulk]")) {
+    button.addEventListener("click", () => bulkAct(ctx, button.dataset.bulk));
+  }
+  $("queue-list").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (button) {
+      act(ctx, button.dataset.action, Number(button.closest(".item").dataset.id));
+    }
+  });
+  $("queue-list").addEventListener("change", (event) => {
+    if (event.target.classList.contains("select")) {
+      select(ctx, Number(event.target.closest(".item").dataset.id), event.target.checked);
+    }
+  });
+  $("queue-list").addEventListener("focusin", (event) => {
+    const item = event.target.closest(".item");
+    if (item) {
+      setCurrent(ctx, item, false);
+    }
+  });
+  $("toast-undo").addEventListener("click", () => undo(ctx));
+}
+
+function queueFilters() {
+  const form = $("queue-filters");
+  return {
+    status: form.elements.status.value, reason: form.elements.reason.value,
+    article: form.elements.article.value.trim(), q: form.elements.q.value.trim(),
+    order: form.elements.order.value,
+  };
+}
+
+async function loadQueue(ctx, more) {
+  const queue = ctx.queue;
+  const list = $("queue-list");
+  const asked = ++queue.asked;
+  let page;
+  try {
+    page = await call(ctx, "GET", `/comments?${query({ ...queueFilters(), limit: PAGE_SIZE, cursor: more ? queue.cursor : "" })}`);
+  } catch (error) {
+    if (asked === queue.asked) {
+      $("queue-summary").textContent = describeError(error);
+    }
+    return;
+  }
+  if (asked !== queue.asked) {
+    return; // a later request (new filters) answers instead
+  }
+  if (!more) {
+    list.replaceChildren();
+    queue.items.clear();
+    queue.selected.clear();
+    queue.current = null;
+    updateSelection(ctx);
+  }
+  const waiting = new Set(ctx.pending ? ctx.pending.change.ids : []);
+  for (const comment of page.items) {
+    if (!queue.items.has(comment.id) && !waiting.has(comment.id)) {
+      const element = renderComment(ctx, comment);
+      queue.items.set(comment.id, { comment, element });
+      list.append(element);
+    }
+  }
+  queue.cursor = page.next_cursor;
+  queue.total = page.total;
+  $("queue-more").hidden = !page.next_cursor;
+  if (!queue.current && list.firstElementChild) {
+    setCurrent(ctx, list.firstElementChild, false);
+  }
+  summarizeQueue(ctx);
+}
+
+function summarizeQueue(ctx) {
+  const shown = ctx.queue.items.size;
+  $("queue-summary").textContent = shown === 0 && !ctx.queue.cursor
+    ? "Nothing here. The queue is clear."
+    : `Showing ${shown} of ${ctx.queue.total}. Press ? for keyboard shortcuts.`;
+}
+
+function renderComment(ctx, comment) {
+  const item = fromTemplate("comment-template");
+  item.dataset.id = comment.id;
+  const author = comment.author_name || "Deleted author";
+  item.querySelector(".author").textContent = author;
+  const title = comment.article_title || comment.article_id;
+  const link = item.querySelector(".article-link");
+  if (comment.article_url) {
+    link.href = comment.article_url;
+    link.textContent = title;
+    link.rel = "noopener noreferrer";
+    link.target = "_blank";
+  } else {
+    link.remove();
+    item.querySelector(".article-plain").textContent = title;
+  }
+  item.querySelector(".select").setAttribute("aria-label", `Select the comment by ${author}`);
+  item.setAttribute("aria-label", `Comment by ${author} on ${title}`);
+  fillStatus(item, comment);
+  renderReasons(item.querySelector(".why"), comment);
+  renderParent(item, comment.parent);
+  item.querySelector(".body").innerHTML = comment.body_html; // sanitised by the service
+  item.querySelector(".email").textContent = comment.author_email;
+  item.querySelector(".address").textContent = comment.client_ip || "No longer kept";
+  const history = comment.author_history;
+  item.querySelector(".history").textContent =
+    `${history.approved} approved, ${history.rejected} rejected, ${history.spam} spam`;
+  setTime(item.querySelector(".posted"), comment.created_at);
+  for (const button of item.querySelectorAll("button[data-action]")) {
+    button.setAttribute("aria-label", `${button.textContent.replace("…", "")}: comment by ${author}`);
+  }
+  return item;
+}
+
+function fillStatus(item, comment) {
+  item.querySelector(".status").textContent = STATUS_WORDS[comment.status] || comment.status;
+  item.querySelector(".status").dataset.status = comment.status;
+  item.querySelector(".pinned").hidden = !comment.pinned;
+  item.querySelector(".banned").hidden = !comment.author_banned;
+  const pin = item.querySelector('[data-action="pin"]');
+  pin.textContent = comment.pinned ? "Unpin" : "Pin";
+  const author = comment.author_name || "Deleted author";
+  pin.setAttribute("aria-label", `${pin.textContent}: comment by ${author}`);
+}
+
+function renderReasons(list, comment) {
+  const reasons = comment.held_for.map((reason) => HELD_FOR[reason] || reason);
+  if (comment.flags.length) {
+    const flags = comment.flags.map((flag) =>
+      FLAG_WORDS[flag.reason] + (flag.note ? ` ("${flag.note}")` : ""));
+    reasons.push(`Flagged by ${plural(comment.flag_count, "reader", "readers")}: ${flags.join(", ")}`);
+  }
+  list.replaceChildren(...reasons.map((reason) => {
+    const entry = document.createElement("li");
+    entry.textContent = reason;
+    return entry;
+  }));
+  list.hidden = reasons.length === 0;
+}
+
+function renderParent(item, parent) {
+  if (!parent) {
+    return;
+  }
+  item.querySelector(".parent").hidden = false;
+  item.querySelector(".parent-label").textContent = parent.deleted
+    ? "In reply to a deleted comment"
+    : `In reply to ${parent.author_name} (${STATUS_WORDS[parent.status] || parent.status}):`;
+  item.querySelector(".parent-body").innerHTML = parent.body_html; // sanitised by the service
+}
+
+function setCurrent(ctx, item, focus) {
+  const previous = ctx.queue.current;
+  if (previous && previous !== item) {
+    previous.classList.remove("current");
+    previous.tabIndex = -1;
+  }
+  ctx.queue.current = item;
+  if (!item) {
+    return;
+  }
+  item.classList.add("current");
+  item.tabIndex = 0;
+  if (focus) {
+    item.focus();
+    item.scrollIntoView({ block: "nearest" });
+  }
+}
+
+function move(ctx, step) {
+  const current = ctx.queue.current;
+  const list = $("queue-list");
+  if (current && current.isConnected && !current.contains(document.activeElement)) {
+    return setCurrent(ctx, current, true); // the first j or k reaches the current comment
+  }
+  const next = !current
+    ? list.firstElementChild
+    : step > 0 ? current.nextElementSibling : current.previousElementSibling;
+  if (next) {
+    setCurrent(ctx, next, true);
+  } else if (step > 0 && ctx.queue.cursor) {
+    loadQueue(ctx, true);
+  }
+}
+
+function currentId(ctx) {
+  const current = ctx.queue.current;
+  return current && current.isConnected ? Number(current.dataset.id) : null;
+}
+
+// --- Decisions, with undo -------------------------------------------------------------------
+
+function act(ctx, action, id) {
+  const entry = ctx.queue.items.get(id);
+  if (!entry) {
+    return;
+  }
+  if (action === "ban") {
+    return openBanDialog(ctx, id);
+  }
+  if (action === "pin") {
+    return togglePin(ctx, entry);
+  }
+  const decision = DECISIONS[action];
+  const author = entry.comment.author_name || "a deleted author";
+  schedule(ctx, {
+    ids: [id],
+    label: decision.done(`the comment by ${author}`),
+    apply: () => detach(ctx, [id]),
+    send: (options) => action === "delete"
+      ? call(ctx, "DELETE", `/comments/${id}`, undefined, options)
+      : call(ctx, "PATCH", `/comments/${id}`, { status: decision.status }, options),
+  });
+}
+
+function togglePin(ctx, entry) {
+  const pinned = !entry.comment.pinned;
+  const author = entry.comment.author_name || "a deleted author";
+  const show = (value) => {
+    entry.comment.pinned = value;
+    fillStatus(entry.element, entry.comment);
+  };
+  schedule(ctx, {
+    ids: [],
+    label: `${pinned ? "Pinned" : "Unpinned"} the comment by ${author}.`,
+    apply: () => {
+      show(pinned);
+      return () => show(!pinned);
+    },
+    send: (options) => call(ctx, "PATCH", `/comments/${entry.comment.id}`, { pinned }, options),
+  });
+}
+
+function bulkAct(ctx, action) {
+  const ids = [...ctx.queue.selected].filter((id) => ctx.queue.items.has(id));
+  if (ids.length === 0) {
+    return;
+  }
+  schedule(ctx, {
+    ids,
+    label: DECISIONS[action].done(plural(ids.length, "comment", "comments")),
+    apply: () => detach(ctx, ids),
+    send: (options) => call(ctx, "POST", "/comments/bulk", { ids, action }, options),
+  });
+}
+
+/**
+ * Apply a change to the page now and send it after the undo window. `apply` returns the
+ * function that puts the page back. The change waiting before it is sent at once.
+ */
+function schedule(ctx, change) {
+  commitPending(ctx);
+  clearAlert();
+  const revert = change.apply();
+  ctx.pending = {
+    change,
+    revert,
+    timer: setTimeout(() => commitPending(ctx), UNDO_SECONDS * 1000),
+  };
+  showToast(ctx, `${change.label} Sending in ${UNDO_SECONDS} seconds.`, true);
+}
+
+async function commitPending(ctx, options = {}) {
+  const pending = ctx.pending;
+  if (!pending) {
+    return;
+  }
+  ctx.pending = null;
+  clearTimeout(pending.timer);
+  showToast(ctx, pending.change.label, false);
+  try {
+    await pending.change.send(options);
+  } catch (error) {
+    if (!ctx.holder) {
+      return; // the session ended: the sign-in page says why
+    }
+    pending.revert();
+    showAlert(`Not done: ${pending.change.label} ${describeError(error)}`);
+    hideToast(ctx);
+  }
+}
+
+function undo(ctx) {
+  const pending = ctx.pending;
+  if (!pending) {
+    return;
+  }
+  ctx.pending = null;
+  clearTimeout(pending.timer);
+  pending.revert();
+  showToast(ctx, `Undone: ${pending.change.label} Nothing was sent.`, false);
+}
+
+/** Take items out of the queue, focus the next one, and return how to put them back. */
+function detach(ctx, ids) {
+  const queue = ctx.queue;
+  const list = $("queue-list");
+  const removed = ids.map((id) => queue.items.get(id)).filter(Boolean);
+  const wasCurrent = removed.some((entry) => entry.element === queue.current);
+  const places = removed.map((entry) => {
+    const after = [];
+    for (let next = entry.element.nextElementSibling; next; next = next.nextElementSibling) {
+      after.push(next);
+    }
+    return { entry, after };
+  });
+  let successor = null;
+  if (wasCurrent) {
+    const gone = new Set(removed.map((entry) => entry.element));
+    const siblings = [...list.children];
+    const index = siblings.indexOf(queue.current);
+    successor = siblings.slice(index + 1).find((element) => !gone.has(element))
+      || siblings.slice(0, index).reverse().find((element) => !gone.has(element)) || null;
+  }
+  for (const { entry } of places) {
+    entry.element.remove();
+    queue.items.delete(entry.comment.id);
+    queue.selected.delete(entry.comment.id);
+    entry.element.querySelector(".select").checked = false;
+  }
+  queue.total -= removed.length;
+  updateSelection(ctx);
+  if (wasCurrent) {
+    setCurrent(ctx, successor, Boolean(successor));
+    if (!successor) {
+      $("queue-summary").focus();
+    }
+  }
+  summarizeQueue(ctx);
+  if (list.children.length === 0 && queue.cursor) {
+    loadQueue(ctx, true);
+  }
+  return () => {
+    for (const { entry, after } of places.reverse()) {
+      const anchor = after.find((element) => element.parentNode === list) || null;
+      list.insertBefore(entry.element, anchor);
+      queue.items.set(entry.comment.id, entry);
+    }
+    queue.total += removed.length;
+    if (removed.length) {
+      setCurrent(ctx, removed[0].element, true);
+    }
+    summarizeQueue(ctx);
+  };
+}
+
+// --- Selection ------------------------------------------------------------------------------
+
+function select(ctx, id, selected) {
+  if (selected) {
+    ctx.queue.selected.add(id);
+  } else {
+    ctx.queue.selected.delete(id);
+  }
+  const entry = ctx.queue.items.get(id);
+  if (entry) {
+    entry.element.querySelector(".select").checked = selected;
+    entry.element.classList.toggle("selected", selected);
+  }
+  updateSelection(ctx);
+}
+
+function selectAll(ctx, selected) {
+  for (const id of ctx.queue.items.keys()) {
+    select(ctx, id, selected);
+  }
+}
+
+function updateSelection(ctx) {
+  const count = ctx.queue.selected.size;
+  $("selected-count").textContent = count === 0 ? "None selected" : `${count} selected`;
+  for (const button of document.querySelectorAll("[data-bulk]")) {
+    button.disabled = count === 0;
+  }
+  const all = $("select-all");
+  all.checked = count > 0 && count === ctx.queue.items.size;
+  all.indeterminate = count > 0 && count < ctx.queue.items.size;
+}
+
+// --- Keyboard shortcuts ---------------------------------------------------------------------
+
+function isTyping(target) {
+  if (target.isContentEditable || target.matches("textarea, select")) {
+    return true;
+  }
+  return target.matches("input") && !["checkbox", "radio", "button", "submit"].includes(target.type);
+}
+
+function onShortcut(ctx, event) {
+  if (!ctx.holder || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) {
+    return;
+  }
+  if (document.querySelector("dialog[open]")) {
+    return;
+  }
+  if (event.key === "?") {
+    event.preventDefault();
+    $("help-dialog").showModal();
+    return;
+  }
+  if (ctx.screen !== "queue") {
+    return;
+  }
+  const id = currentId(ctx);
+  const keys = {
+    j: () => move(ctx, 1),
+    k: () => move(ctx, -1),
+    a: () => id && act(ctx, "approve", id),
+    r: () => id && act(ctx, "reject", id),
+    s: () => id && act(ctx, "spam", id),
+    d: () => id && act(ctx, "delete", id),
+    p: () => id && act(ctx, "pin", id),
+    b: () => id && act(ctx, "ban", id),
+    x: () => id && select(ctx, id, !ctx.queue.selected.has(id)),
+    u: () => undo(ctx),
+    "/": () => $("queue-q").focus(),
+  };
+  if (keys[event.key]) {
+    event.preventDefault();
+    keys[event.key]();
+  }
+}
+
+// --- Banning the author of a comment --------------------------------------------------------
+
+function wireBanDialog(ctx) {
+  $("ban-dialog-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    banFromDialog(ctx);
+  });
+  $("ban-dialog-cancel").addEventListener("click", () => $("ban-dialog").close());
+  $("ban-dialog").addEventListener("close", () => {
+    const current = ctx.queue.current;
+    if (current && current.isConnected) {
+      current.focus();
+    }
+  });
+}
+
+function openBanDialog(ctx, id) {
+  const comment = ctx.queue.items.get(id).comment;
+  const dialog = $("ban-dialog");
+  const form = $("ban-dialog-form");
+  dialog.dataset.commentId = id;
+  $("ban-dialog-comment").textContent =
+    `Their comments will be refused while the ban lasts. Comment by ${comment.author_name || "a deleted author"}.`;
+  $("ban-dialog-email").textContent = comment.author_email;
+  const network = addressNetwork(comment.client_ip);
+  $("ban-dialog-network").textContent = network || "";
+  $("ban-dialog-network-hint").textContent = !network
+    ? "The address is no longer kept."
+    : network.includes(":")
+      ? "(the author's IPv6 network: one household or phone)"
+      : "(the author's address)";
+  $("ban-dialog-ip-choice").disabled = !network;
+  form.elements.kind.value = "email";
+  form.elements.reason.value = "";
+  form.elements.expiry.value = "7";
+  clearFieldErrors(form);
+  dialog.showModal();
+  form.elements.reason.focus();
+}
+
+async function banFromDialog(ctx) {
+  const form = $("ban-dialog-form");
+  const comment = ctx.queue.items.get(Number($("ban-dialog").dataset.commentId))?.comment;
+  clearFieldErrors(form);
+  if (!comment) {
+    return $("ban-dialog").close();
+  }
+  const kind = form.elements.kind.value;
+  const value = kind === "email" ? comment.author_email : addressNetwork(comment.client_ip);
+  const reason = form.elements.reason.value.trim();
+  if (!reason) {
+    return showFieldError($("ban-dialog-error"), form.elements.reason, "Give a reason for the other moderators.");
+  }
+  const days = form.elements.expiry.value;
+  try {
+    await call(ctx, "POST", "/bans", { kind, value, reason, expires_at: expiry(days) });
+  } catch (error) {
+    return showFieldError($("ban-dialog-error"), null, describeError(error));
+  }
+  $("ban-dialog").close();
+  for (const entry of ctx.queue.items.values()) {
+    const same = kind === "email"
+      ? entry.comment.author_email === comment.author_email
+      : addressNetwork(entry.comment.client_ip) === value;
+    if (same) {
+      entry.comment.author_banned = true;
+      fillStatus(entry.element, entry.comment);
+    }
+  }
+  showToast(ctx, `Banned ${value} ${days ? `for ${plural(Number(days), "day", "days")}` : "for good"}.`, false);
+}
+
+function expiry(days) {
+  return days ? new Date(Date.now() + Number(days) * 86400000).toISOString() : null;
+}
+
+/** What to ban for an address: an IPv4 address itself, an IPv6 address by its /64. */
+function addressNetwork(address) {
+  if (!address) {
+    return null;
+  }
+  if (!address.includes(":")) {
+    return address;
+  }
+  const [head, tail] = address.split("::");
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail === undefined ? [] : tail ? tail.split(":") : [];
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array(Math.max(missing, 0)).fill("0"), ...tailGroups];
+  const prefix = groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(":");
+  return `${prefix}::/64`;
+}
+
+// --- Articles -------------------------------------------------------------------------------
+
+function wireArticles(ctx) {
+  $("article-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadArticles(ctx, false);
+  });
+  $("articles-more").addEventListener("click", () => loadArticles(ctx, true));
+}
+
+function loadArticles(ctx, more) {
+  const form = $("article-filters");
+  const params = { q: form.elements.q.value.trim(), comments_open: form.elements.comments_open.value };
+  return loadList(ctx, "articles", "/articles", params, renderArticle, more);
+}
+
+function renderArticle(ctx, article) {
+  const item = fromTemplate("article-template");
+  const title = article.title || article.id;
+  const link = item.querySelector(".article-link");
+  if (article.url) {
+    link.href = article.url;
+    link.textContent = title;
+    link.rel = "noopener noreferrer";
+    link.target = "_blank";
+  } else {
+    link.remove();
+    item.querySelector(".article-plain").textContent = title;
+  }
+  item.querySelector(".article-id").textContent = `id ${article.id}`;
+  const byModerator = article.comments_open_by_moderator !== null;
+  const closes = article.comments_close_at && article.comments_open
+    ? `, closing ${formatTime(article.comments_close_at)}` : "";
+  item.querySelector(".state").textContent = (article.comments_open ? "Comments open" : "Comments closed")
+    + (byModerator ? " (set by a moderator)" : closes);
+  item.querySelector(".count").textContent = plural(article.comment_count, "comment", "comments");
+  const toggle = item.querySelector(".toggle");
+  toggle.textContent = article.comments_open ? "Close comments" : "Open comments";
+  toggle.setAttribute("aria-label", `${toggle.textContent} on ${title}`);
+  toggle.addEventListener("click", () =>
+    changeArticle(ctx, item, article, { comments_open: !article.comments_open },
+      article.comments_open ? "Comments closed" : "Comments opened"));
+  const automatic = item.querySelector(".automatic");
+  automatic.hidden = !byModerator;
+  automatic.setAttribute("aria-label", `Back to automatic on ${title}`);
+  automatic.addEventListener("click", () =>
+    changeArticle(ctx, item, article, { comments_open: null }, "Back to automatic"));
+  const input = item.querySelector(".close-at-input");
+  input.value = toLocalInput(article.comments_close_at);
+  item.querySelector(".close-at-save").setAttribute("aria-label", `Set the closing time of ${title}`);
+  item.querySelector(".close-at-save").addEventListener("click", () =>
+    changeArticle(ctx, item, article,
+      { comments_close_at: input.value ? new Date(input.value).toISOString() : null },
+      input.value ? `Comments close ${formatTime(new Date(input.value).toISOString())}` : "No closing time"));
+  return item;
+}
+
+async function changeArticle(ctx, item, article, changes, done) {
+  let answer;
+  try {
+    answer = await call(ctx, "PATCH", `/articles/${encodeURIComponent(article.id)}`, changes);
+  } catch (error) {
+    const slot = item.querySelector(".field-error");
+    slot.textContent = describeError(error);
+    slot.hidden = false;
+    return;
+  }
+  const fresh = renderArticle(ctx, answer);
+  item.replaceWith(fresh);
+  fresh.querySelector(".toggle").focus();
+  showToast(ctx, `${done}: ${answer.title || answer.id}.`, false);
+}
+
+function toLocalInput(iso) {
+  if (!iso) {
+    return "";
+  }
+  const moment = new Date(iso);
+  const local = new Date(moment.getTime() - moment.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 16);
+}
+
+// --- Bans -----------------------------------------------------------------------------------
+
+function wireBans(ctx) {
+  $("ban-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    addBan(ctx);
+  });
+  $("bans-more").addEventListener("click", () => loadBans(ctx, true));
+}
+
+function loadBans(ctx, more) {
+  return loadList(ctx, "bans", "/bans", {}, renderBan, more);
+}
+
+function renderBan(ctx, ban) {
+  const item = fromTemplate("ban-template");
+  item.querySelector(".value").textContent = ban.value;
+  item.querySelector(".state").textContent = ban.active ? "Active" : "Ended";
+  item.querySelector(".state").dataset.status = ban.active ? "active" : "ended";
+  item.querySelector(".reason").textContent = `Reason: ${ban.reason}`;
+  item.querySelector(".when").textContent =
+    `${ban.expires_at ? `Until ${formatTime(ban.expires_at)}` : "Forever"} · by ${ban.created_by}, ${formatTime(ban.created_at)}`;
+  const lift = item.querySelector(".lift");
+  lift.setAttribute("aria-label", `Lift ban on ${ban.value}`);
+  lift.addEventListener("click", async () => {
+    try {
+      await call(ctx, "DELETE", `/bans/${ban.id}`);
+    } catch (error) {
+      return showAlert(describeError(error));
+    }
+    const next = item.nextElementSibling || item.previousElementSibling;
+    item.remove();
+    (next ? next.querySelector("button") : $("ban-value")).focus();
+    showToast(ctx, `The ban on ${ban.value} is lifted.`, false);
+  });
+  return item;
+}
+
+async function addBan(ctx) {
+  const form = $("ban-form");
+  clearFieldErrors(form);
+  const fields = {
+    kind: form.elements.kind.value, value: form.elements.value.value.trim(),
+    reason: form.elements.reason.value.trim(), expires_at: expiry(form.elements.expiry.value),
+  };
+  try {
+    await call(ctx, "POST", "/bans", fields);
+  } catch (error) {
+    if (!showApiFieldErrors(form, error, "ban-")) {
+      showAlert(describeError(error));
+    }
+    return;
+  }
+  form.elements.value.value = "";
+  form.elements.reason.value = "";
+  showToast(ctx, `Banned ${fields.value}.`, false);
+  loadBans(ctx, false);
+}
+
+// --- Settings -------------------------------------------------------------------------------
+
+function wireSettings(ctx) {
+  $("settings-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveSettings(ctx);
+  });
+}
+
+async function loadSettings(ctx) {
+  let settings;
+  try {
+    settings = await call(ctx, "GET", "/settings");
+  } catch (error) {
+    return showAlert(describeError(error));
+  }
+  fillSettings(settings);
+}
+
+function fillSettings(settings) {
+  const form = $("settings-form");
+  form.elements.moderation_mode.value = settings.moderation_mode;
+  form.elements.max_links.value = settings.max_links;
+  form.elements.blocked_words.value = settings.blocked_words.join("\n");
+  form.elements.flag_threshold.value = settings.flag_threshold;
+}
+
+function numberOrText(value) {
+  return /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+}
+
+async function saveSettings(ctx) {
+  const form = $("settings-form");
+  const status = $("settings-status");
+  clearFieldErrors(form);
+  status.textContent = "";
+  const changes = {
+    moderation_mode: form.elements.moderation_mode.value,
+    max_links: numberOrText(form.elements.max_links.value),
+    blocked_words: form.elements.blocked_words.value.split("\n").map((word) => word.trim()).filter(Boolean),
+    flag_threshold: numberOrText(form.elements.flag_threshold.value),
+  };
+  let saved;
+  try {
+    saved = await call(ctx, "PATCH", "/settings", changes);
+  } catch (error) {
+    if (!showApiFieldErrors(form, error, "")) {
+      showAlert(describeError(error));
+    }
+    status.textContent = "Not saved: see the message above the button.";
+    return;
+  }
+  fillSettings(saved);
+  status.textContent = "Settings saved. They apply to comments posted from now on.";
+}
+
+// --- The audit log --------------------------------------------------------------------------
+
+function wireAudit(ctx) {
+  $("audit-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadAudit(ctx, false);
+  });
+  $("audit-more").addEventListener("click", () => loadAudit(ctx, true));
+}
+
+function loadAudit(ctx, more) {
+  const form = $("audit-filters");
+  const params = {
+    actor: form.elements.actor.value.trim(), action: form.elements.action.value,
+    target: form.elements.target.value.trim(),
+  };
+  return loadList(ctx, "audit", "/audit", params, renderEntry, more);
+}
+
+function renderEntry(ctx, entry) {
+  const item = fromTemplate("audit-template");
+  setTime(item.querySelector(".at"), entry.at);
+  item.querySelector(".actor").textContent = entry.actor;
+  item.querySelector(".action").textContent = ACTION_WORDS[entry.action] || entry.action;
+  item.querySelector(".action").title = entry.action;
+  item.querySelector(".target").textContent = entry.target;
+  const details = Object.entries(entry.details || {})
+    .map(([key, value]) => `${fieldName(key)}: ${Array.isArray(value) ? value.join(", ") : value}`);
+  item.querySelector(".details").textContent = details.join(" · ");
+  item.querySelector(".details").hidden = details.length === 0;
+  return item;
+}
+
+// --- Newsletter subscribers (admin role) ----------------------------------------------------
+
+function wireSubscribers(ctx) {
+  $("subscriber-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadSubscribers(ctx, false);
+  });
+  $("subscribers-more").addEventListener("click", () => loadSubscribers(ctx, true));
+  $("subscribers-export").addEventListener("click", () => exportSubscribers(ctx));
+}
+
+function loadSubscribers(ctx, more) {
+  const params = { status: $("subscriber-filters").elements.status.value };
+  return loadList(ctx, "subscribers", "/newsletter/subscribers", params, renderSubscriber, more);
+}
+
+function renderSubscriber(ctx, subscriber) {
+  const item = fromTemplate("subscriber-template");
+  item.querySelector(".email").textContent = subscriber.email;
+  item.querySelector(".name").textContent = subscriber.name || "";
+  item.querySelector(".state").textContent = subscriber.status;
+  item.querySelector(".state").dataset.status = subscriber.status;
+  const dates = [`Signed up ${formatTime(subscriber.signed_up_at)}`];
+  if (subscriber.confirmed_at) {
+    dates.push(`confirmed ${formatTime(subscriber.confirmed_at)}`);
+  }
+  if (subscriber.unsubscribed_at) {
+    dates.push(`unsubscribed ${formatTime(subscriber.unsubscribed_at)}`);
+  }
+  item.querySelector(".dates").textContent = `${dates.join(", ")} · source: ${subscriber.source || "none"}`;
+  const erase = item.querySelector(".erase");
+  erase.setAttribute("aria-label", `Erase ${subscriber.email}`);
+  erase.addEventListener("click", async () => {
+    if (!window.confirm(`Erase ${subscriber.email}? Nothing of the address will remain. This cannot be undone.`)) {
+      return;
+    }
+    try {
+      await call(ctx, "DELETE", `/newsletter/subscribers/${subscriber.id}`);
+    } catch (error) {
+      return showAlert(describeError(error));
+    }
+    item.remove();
+    showToast(ctx, `${subscriber.email} is erased.`, false);
+  });
+  return item;
+}
+
+async function exportSubscribers(ctx) {
+  const status = $("subscriber-filters").elements.status.value;
+  let response;
+  try {
+    response = await call(ctx, "GET", `/newsletter/subscribers.csv?${query({ status })}`, undefined, { raw: true });
+  } catch (error) {
+    return showAlert(describeError(error));
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = "subscribers.csv";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,640 @@
+"""The moderation console as a moderator meets it: a real headless Chromium (Debian's, driven
+by Playwright) on /admin/ of a real gunicorn, signed in with tokens made on the command line.
+
+One browser and one server serve the whole module; each test works on articles of its own and
+filters the queue to them, so the tests do not see each other's comments. Without Playwright
+or /usr/bin/chromium the browser tests are skipped with the reason, except under CI."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engagement import create_app
+from engagement.extensions import db
+from tests.axe import axe_violations
+from tests.browser import chromium
+from tests.conftest import make_token
+from tests.live import gunicorn, request
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # reported by tests.browser.chromium()
+    expect = None
+
+LIVE_SECRET = "live-test-secret"  # tests/live.py's ENGAGEMENT_SECRET_KEY
+HELD_WORD = "heldback"
+WAIT_MS = 10_000
+SCREENS = ["queue", "articles", "bans", "settings", "audit", "subscribers"]
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "console"
+
+
+# --- The service and its tokens -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def service_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("console")
+
+
+@pytest.fixture(scope="module")
+def service(service_dir):
+    settings = {
+        "ENGAGEMENT_BLOCKED_WORDS": HELD_WORD,
+        "ENGAGEMENT_MODERATION_MODE": "first_time",
+        # Readers' addresses come from X-Forwarded-For, so tests post as many readers.
+        "ENGAGEMENT_TRUSTED_PROXIES": "127.0.0.1",
+        **{f"ENGAGEMENT_LIMIT_{kind}": "100000/minute"
+           for kind in ("COMMENTS", "EDITS", "FLAGS", "SHARES", "SUBSCRIPTIONS", "READS",
+                        "ADMIN")},
+    }
+    with gunicorn(service_dir, settings) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def app_on(service_dir: Path):
+    """The service's app in this process, on the live server's database (for the CLI)."""
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{service_dir / 'engagement.sqlite3'}",
+        "SECRET_KEY": LIVE_SECRET, "AUTO_MIGRATE": False,
+    })
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def tokens(service, service_dir):
+    """One token per role, made with `flask tokens create` on the server's database."""
+    with app_on(service_dir) as app:
+        return {"moderator": make_token(app, "maria", "moderator"),
+                "admin": make_token(app, "ada", "admin")}
+
+
+def api(service, method: str, path: str, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    status, answer = request(
+        f"{service.base}/api/v1{path}", data=data, method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    return status, (json.loads(answer) if answer else None)
+
+
+def admin_api(service, tokens, method, path, body=None):
+    return api(service, method, f"/admin{path}", body,
+               {"Authorization": f"Bearer {tokens['admin']}"})
+
+
+def post(service, article: str, reader: str = "198.51.100.1", **fields) -> dict:
+    status, answer = api(service, "POST", f"/articles/{article}/comments", {
+        "author_name": "Ada", "author_email": "ada@example.com", "body": "First!", **fields,
+    }, headers={"X-Forwarded-For": reader})
+    assert status == 201, answer
+    return answer
+
+
+def held(service, article: str, **fields) -> int:
+    """A comment held for a moderator: a first-time author's, or with the blocked word."""
+    fields.setdefault("body", f"This is {HELD_WORD} text")
+    answer = post(service, article, **fields)
+    assert answer["status"] == "pending"
+    return answer["comment"]["id"]
+
+
+def public_ids(service, article: str) -> list[int]:
+    status, answer = api(service, "GET", f"/articles/{article}/comments?limit=100",
+                         headers={"Cache-Control": "no-cache"})
+    assert status == 200
+
+    def flat(items):
+        for item in items:
+            yield item["id"]
+            yield from flat(item["replies"])
+
+    return list(flat(answer["items"]))
+
+
+def eventually(check, timeout: float = WAIT_MS / 1000):
+    """Wait for a check of the service's state that the console's request will make true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+# --- The browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def open_page(browser, width=1280, height=900, scheme="light", bypass_csp=False):
+    """A fresh tab; `bypass_csp` lets a test inject axe-core, which the page's policy (rightly)
+    refuses as an inline script."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
+                                  color_scheme=scheme, timezone_id="UTC", bypass_csp=bypass_csp)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(error))
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    opened = open_page(browser)
+    yield opened
+    opened.context.close()
+    assert not opened.errors, f"the console threw: {opened.errors}"
+
+
+def sign_in(page, service, token: str) -> None:
+    page.goto(f"{service.base}/admin/")
+    page.get_by_label("Your moderator token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Comments to review")).to_be_visible()
+
+
+def show_queue(page, article: str, status: str | None = None) -> None:
+    """The queue narrowed to one article (each test has its own)."""
+    folded = page.locator("#queue-filter-box:not([open]) summary")
+    if folded.count():
+        folded.click()
+    filters = page.get_by_role("search", name="Filter the queue")
+    filters.get_by_label("Article id").fill(article)
+    if status:
+        filters.get_by_label("Show").select_option(status)
+    filters.get_by_role("button", name="Show").click()
+
+
+def queue_item(page, comment_id: int):
+    return page.locator(f'#queue-list .item[data-id="{comment_id}"]')
+
+
+# --- The page and its files -----------------------------------------------------------------
+
+
+def test_the_page_and_its_files_are_served_with_strict_headers(client):
+    page = client.get("/admin/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "default-src 'none'" in policy
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    # No inline script or style, and nothing from another origin.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html) and "<style" not in html
+    assert " style=" not in html and not re.search(r"\son[a-z]+=", html)
+    assert "http://" not in html and "https://" not in html
+    for path, mimetype in [("/admin/console.js", "application/javascript"),
+                           ("/admin/console.css", "text/css")]:
+        asset = client.get(path)
+        assert asset.status_code == 200 and asset.mimetype == mimetype
+        assert asset.headers["X-Content-Type-Options"] == "nosniff"
+        assert b"http://" not in asset.data and b"https://" not in asset.data
+    redirect = client.get("/admin")
+    assert redirect.status_code == 308 and redirect.headers["Location"] == "/admin/"
+
+
+def test_the_script_keeps_the_token_in_session_storage_only(client):
+    script = client.get("/admin/console.js").get_data(as_text=True)
+    assert "sessionStorage" in script
+    assert "localStorage" not in script and "document.cookie" not in script
+
+
+# --- Signing in and out ---------------------------------------------------------------------
+
+
+def test_a_wrong_token_is_refused_in_words_and_a_good_one_signs_in(page, service, tokens):
+    page.goto(f"{service.base}/admin/")
+    page.get_by_label("Your moderator token").fill("eng_not-a-real-token")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.locator("#token-error")).to_contain_text("This token is not accepted")
+    assert page.evaluate("sessionStorage.length") == 0
+
+    page.get_by_label("Your moderator token").fill(tokens["moderator"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Comments to review")).to_be_visible()
+    expect(page.locator("#holder-name")).to_have_text("maria (moderator)")
+    # Kept for the tab only: never in a cookie, never in the address.
+    assert page.context.cookies() == []
+    assert tokens["moderator"] not in page.url
+    assert page.evaluate("Object.values(sessionStorage)") == [tokens["moderator"]]
+
+    page.reload()
+    expect(page.locator("#holder-name")).to_have_text("maria (moderator)")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#signin-message")).to_contain_text("You have signed out")
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_a_revoked_token_signs_the_page_out_with_a_message(page, service, service_dir):
+    with app_on(service_dir) as app:
+        token = make_token(app, "leaving", "moderator")
+    sign_in(page, service, token)
+    article = "revoked-story"
+    comment_id = held(service, article)
+    show_queue(page, article)
+    expect(queue_item(page, comment_id)).to_be_visible()
+
+    with app_on(service_dir) as app:
+        result = app.test_cli_runner().invoke(args=["tokens", "revoke", "leaving"])
+        assert result.exit_code == 0, result.output
+    page.get_by_role("link", name="Articles").click()
+
+    expect(page.locator("#signin-message")).to_contain_text("no longer accepted")
+    expect(page.get_by_label("Your moderator token")).to_be_focused()
+    assert page.evaluate("sessionStorage.length") == 0
+    expect(page.locator("#tabs")).to_be_hidden()
+
+
+# --- The queue ------------------------------------------------------------------------------
+
+
+def test_a_held_comment_shows_its_context_and_is_approved_by_keyboard(page, service, tokens):
+    article = "kbd-story"
+    admin_api(service, tokens, "PUT", f"/articles/{article}",
+              {"title": "Storm over the bay", "url": "https://news.example/storm"})
+    parent = post(service, article, author_name="Grace", author_email="grace@example.com",
+                  body="The *original* remark")["comment"]["id"]
+    admin_api(service, tokens, "PATCH", f"/comments/{parent}", {"status": "approved"})
+    comment_id = held(service, article, parent_id=parent, author_name="Linus",
+                      author_email="linus@example.com", reader="2001:db8:aa::5",
+                      body=f"A [link](https://a.example) and a {HELD_WORD} word")
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+
+    item = queue_item(page, comment_id)
+    expect(item).to_be_visible()
+    expect(item.locator(".why")).to_contain_text("Contains a blocked word")
+    expect(item.locator(".why")).to_contain_text("First comment of this author")
+    expect(item.get_by_role("link", name="Storm over the bay")).to_have_attribute(
+        "href", "https://news.example/storm")
+    expect(item.locator(".parent")).to_contain_text("In reply to Grace (Published)")
+    expect(item.locator(".parent-body em")).to_have_text("original")
+    expect(item.locator(".body a")).to_have_text("link")
+    expect(item.locator(".email")).to_have_text("linus@example.com")
+    expect(item.locator(".address")).to_have_text("2001:db8:aa::5")
+    expect(item.locator(".history")).to_have_text("0 approved, 0 rejected, 0 spam")
+
+    page.keyboard.press("j")
+    expect(item).to_be_focused()
+    page.keyboard.press("a")
+
+    expect(item).to_have_count(0)
+    expect(page.locator("#toast")).to_contain_text("Approved the comment by Linus")
+    assert eventually(lambda: comment_id in public_ids(service, article))
+
+
+def test_reject_spam_pin_and_delete_each_take_one_click(page, service, tokens):
+    article = "click-story"
+    rejected, spam, deleted = (held(service, article, author_email=f"c{n}@example.com")
+                               for n in range(3))
+    pinned = held(service, article, body="Plain and published")
+    admin_api(service, tokens, "PATCH", f"/comments/{pinned}", {"status": "approved"})
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+
+    for comment_id, button in [(rejected, "Reject"), (spam, "Spam"), (deleted, "Delete")]:
+        queue_item(page, comment_id).get_by_role("button", name=button, exact=False).first.click()
+        expect(queue_item(page, comment_id)).to_have_count(0)
+    # Each action is sent when the next is taken, or after the undo window.
+    show_queue(page, article, "approved")
+    item = queue_item(page, pinned)
+    item.get_by_role("button", name=re.compile("^Pin")).click()
+    expect(item.locator(".pinned")).to_be_visible()
+    expect(item.get_by_role("button", name=re.compile("^Unpin"))).to_be_visible()
+
+    def statuses():
+        _, page_ = admin_api(service, tokens, "GET", f"/comments?status=all&article={article}")
+        return {item["id"]: (item["status"], item["pinned"], item["deleted"])
+                for item in page_["items"]}
+
+    expected = {rejected: ("rejected", False, False), spam: ("spam", False, False),
+                pinned: ("approved", True, False)}
+    assert eventually(lambda: {k: statuses().get(k) for k in expected} == expected
+                      and statuses()[deleted][2])
+    assert public_ids(service, article)[0] == pinned
+
+
+def test_undo_takes_a_decision_back_before_it_is_sent(page, service, tokens):
+    article = "undo-story"
+    first, second = held(service, article), held(service, article, author_name="Bea")
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+
+    page.keyboard.press("j")  # the newest, Bea's
+    expect(queue_item(page, second)).to_be_focused()
+    page.keyboard.press("d")
+    expect(queue_item(page, second)).to_have_count(0)
+    expect(queue_item(page, first)).to_be_focused()  # the next one
+    page.get_by_role("button", name="Undo").click()
+
+    expect(queue_item(page, second)).to_be_focused()
+    expect(page.locator("#queue-list .item")).to_have_count(2)
+    expect(page.locator("#toast")).to_contain_text("Nothing was sent")
+    time.sleep(6)  # past the undo window: nothing may arrive late
+    _, answer = admin_api(service, tokens, "GET", f"/comments?article={article}")
+    assert {item["id"] for item in answer["items"]} == {first, second}
+    _, audit = admin_api(service, tokens, "GET", f"/audit?target=comment:{second}")
+    assert audit["items"] == []
+
+
+def test_bulk_approve_of_thirty_comments(page, service, tokens):
+    article = "bulk-story"
+    ids = [held(service, article, author_email=f"b{n}@example.com") for n in range(31)]
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    expect(page.locator("#queue-list .item")).to_have_count(20)  # a page, never everything
+    expect(page.locator("#queue-summary")).to_contain_text("Showing 20 of 31")
+    page.get_by_role("button", name="Load more").click()
+    expect(page.locator("#queue-list .item")).to_have_count(31)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+
+    page.get_by_label("Select all shown").check()
+    queue_item(page, ids[0]).get_by_role("checkbox").uncheck()  # the oldest stays
+    expect(page.locator("#selected-count")).to_have_text("30 selected")
+    page.get_by_role("button", name="Approve selected").click()
+
+    expect(page.locator("#queue-list .item")).to_have_count(1)
+    expect(page.locator("#toast")).to_contain_text("Approved 30 comments")
+    assert eventually(lambda: len(public_ids(service, article)) == 30)
+    assert ids[0] not in public_ids(service, article)
+
+
+def test_ban_the_author_of_a_comment_by_their_ipv6_network(page, service, tokens):
+    article = "ban-story"
+    comment_id = held(service, article, author_name="Troll", author_email="troll@example.com",
+                      reader="2001:db8:5:6:aaaa::7")
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    queue_item(page, comment_id).get_by_role("button", name=re.compile("^Ban author")).click()
+
+    dialog = page.get_by_role("dialog", name="Ban the author")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#ban-dialog-network")).to_have_text("2001:db8:5:6::/64")
+    dialog.get_by_role("button", name="Ban").click()  # no reason yet: said, not sent
+    expect(dialog.locator("#ban-dialog-error")).to_contain_text("Give a reason")
+    dialog.get_by_role("radio", name=re.compile("Network")).check()
+    dialog.get_by_label("Reason (for the other moderators)").fill("Abuse from this network")
+    dialog.get_by_label("For", exact=True).select_option(label="30 days")
+    dialog.get_by_role("button", name="Ban").click()
+
+    expect(dialog).to_be_hidden()
+    expect(queue_item(page, comment_id).locator(".banned")).to_be_visible()
+    expect(page.locator("#toast")).to_contain_text("Banned 2001:db8:5:6::/64 for 30 days")
+    status, answer = api(service, "POST", f"/articles/{article}/comments", {
+        "author_name": "Troll", "author_email": "other@example.com", "body": "again",
+    }, headers={"X-Forwarded-For": "2001:db8:5:6:ffff::1"})
+    assert status == 403 and answer["reason"] == "banned"
+    assert post(service, article, reader="2001:db8:5:7::1")["status"]  # the next /64 may
+    _, bans = admin_api(service, tokens, "GET", "/bans?limit=100")
+    (ban,) = [ban for ban in bans["items"] if ban["value"] == "2001:db8:5:6::/64"]
+    assert ban["reason"] == "Abuse from this network" and ban["created_by"] == "maria"
+    expires = datetime.fromisoformat(ban["expires_at"].replace("Z", "+00:00"))
+    assert abs((expires - datetime.now(UTC)).total_seconds() - 30 * 86400) < 120
+
+
+# --- Articles, bans, settings, audit --------------------------------------------------------
+
+
+def test_close_an_article_and_the_public_api_says_closed(page, service, tokens):
+    admin_api(service, tokens, "PUT", "/articles/closing-story", {"title": "Closing time"})
+    admin_api(service, tokens, "PUT", "/articles/other-story", {"title": "Another"})
+    sign_in(page, service, tokens["moderator"])
+    page.get_by_role("link", name="Articles").click()
+    page.get_by_label("Title or id contains").fill("closing")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#articles-list .item")).to_have_count(1)
+
+    page.get_by_role("button", name="Close comments on Closing time").click()
+
+    expect(page.get_by_role("button", name="Open comments on Closing time")).to_be_visible()
+    expect(page.locator("#articles-list")).to_contain_text("Comments closed (set by a moderator)")
+    _, article = api(service, "GET", "/articles/closing-story",
+                     headers={"Cache-Control": "no-cache"})
+    assert article["comments_open"] is False
+    status, answer = api(service, "POST", "/articles/closing-story/comments", {
+        "author_name": "Ada", "author_email": "ada@example.com", "body": "Late"})
+    assert status == 403 and answer["reason"] == "comments_closed"
+
+    page.get_by_label("Close comments at").fill("2031-05-01T12:30")
+    page.get_by_role("button", name="Set the closing time of Closing time").click()
+    expect(page.locator("#toast")).to_contain_text("Comments close 1 May 2031, 12:30")
+    _, listed = admin_api(service, tokens, "GET", "/articles?q=closing-story")
+    assert listed["items"][0]["comments_close_at"] == "2031-05-01T12:30:00Z"
+
+
+def test_change_a_setting_and_find_it_in_the_audit_log(page, service, tokens):
+    sign_in(page, service, tokens["admin"])
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_label("Most links a comment may have")).not_to_have_value("")
+    page.get_by_label("Blocked words, one per line").fill(f"{HELD_WORD}\nbogus")
+    page.get_by_role("button", name="Save settings").click()
+
+    expect(page.locator("#settings-status")).to_have_text(
+        "Settings saved. They apply to comments posted from now on.")
+    _, settings = admin_api(service, tokens, "GET", "/settings")
+    assert settings["blocked_words"] == [HELD_WORD, "bogus"]
+    assert post(service, "settings-story", body="a bogus claim")["status"] == "pending"
+
+    page.get_by_role("link", name="Audit log").click()
+    filters = page.get_by_role("search", name="Filter the audit log")
+    filters.get_by_label("Moderator").fill("ada")
+    filters.get_by_label("Action").select_option("settings.update")
+    filters.get_by_role("button", name="Show").click()
+    entry = page.locator("#audit-list .item").first
+    expect(entry).to_contain_text("ada changed the settings")
+    expect(entry).to_contain_text("blocked words: heldback, bogus")
+    filters.get_by_label("Moderator").fill("nobody-by-this-name")
+    filters.get_by_role("button", name="Show").click()
+    expect(page.locator("#audit-summary")).to_have_text("Nothing to show.")
+
+
+def test_an_api_error_is_shown_in_words_beside_its_field(page, service, tokens):
+    sign_in(page, service, tokens["moderator"])
+    page.get_by_role("link", name="Settings").click()
+    threshold = page.get_by_label("Flags that hide a comment")
+    expect(threshold).not_to_have_value("")
+    threshold.fill("0")
+    page.get_by_role("button", name="Save settings").click()
+
+    error = page.locator("#flag-threshold-error")
+    expect(error).to_contain_text("greater than or equal to 1")
+    expect(threshold).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#settings-status")).to_contain_text("Not saved")
+
+    page.get_by_role("link", name="Bans").click()
+    form = page.locator("#ban-form")
+    form.get_by_label("Email, address or network").fill("not an address")
+    form.get_by_label("Reason (for the other moderators)").fill("testing")
+    form.get_by_role("button", name="Ban", exact=True).click()
+    expect(page.locator("#ban-value-error")).to_have_text("Not a valid email address.")
+
+
+def test_bans_are_listed_and_lifted(page, service, tokens):
+    admin_api(service, tokens, "POST", "/bans",
+              {"kind": "email", "value": "lift-me@example.com", "reason": "a test"})
+    sign_in(page, service, tokens["moderator"])
+    page.get_by_role("link", name="Bans").click()
+    page.get_by_role("button", name="Lift ban on lift-me@example.com").click()
+
+    expect(page.locator("#toast")).to_contain_text("The ban on lift-me@example.com is lifted")
+    expect(page.locator("#bans-list")).not_to_contain_text("lift-me@example.com")
+    assert post(service, "lift-story", author_email="lift-me@example.com")
+
+
+# --- Roles ----------------------------------------------------------------------------------
+
+
+def test_moderators_have_no_subscribers_tab_and_a_403_is_explained(page, service, tokens):
+    sign_in(page, service, tokens["moderator"])
+    expect(page.get_by_role("link", name="Queue")).to_be_visible()
+    expect(page.get_by_role("link", name="Subscribers")).to_have_count(0)
+
+    page.goto(f"{service.base}/admin/#subscribers")  # typed in by hand
+    page.reload()
+    expect(page.locator("#subscribers-summary")).to_contain_text("Your role may not do this.")
+
+
+def test_admins_see_and_erase_subscribers(page, service, tokens):
+    status, _ = api(service, "POST", "/newsletter/subscriptions",
+                    {"email": "reader@example.com", "consent": True, "source": "footer"})
+    assert status == 202
+    sign_in(page, service, tokens["admin"])
+    page.get_by_role("link", name="Subscribers").click()
+    expect(page.locator("#subscribers-list")).to_contain_text("reader@example.com")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Erase reader@example.com").click()
+
+    expect(page.locator("#toast")).to_contain_text("reader@example.com is erased")
+    _, listed = admin_api(service, tokens, "GET", "/newsletter/subscribers")
+    assert "reader@example.com" not in [item["email"] for item in listed["items"]]
+
+
+# --- Accessibility, phones, and the pictures in docs/ --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def busy_evening(service, tokens):
+    """A queue a moderator might find on a busy evening: an article name, and the id of the
+    comment readers flagged."""
+    article = "harbour-flood"
+    admin_api(service, tokens, "PUT", f"/articles/{article}", {
+        "title": "Flood warning for the harbour district",
+        "url": "https://news.example/harbour-flood"})
+    parent = post(service, article, author_name="Grace Hopper",
+                  author_email="grace@example.com",
+                  body="The council said the barriers would hold. **They did not.**")
+    admin_api(service, tokens, "PATCH", f"/comments/{parent['comment']['id']}",
+              {"status": "approved"})
+    held(service, article, author_name="Linus", author_email="linus@example.com",
+         parent_id=parent["comment"]["id"], reader="2001:db8:77::12",
+         body=f"Cheap sandbags at https://sandbags.example and https://more.example, "
+              f"{HELD_WORD} prices!")
+    flagged = post(service, article, author_name="Ada", author_email="ada@example.com",
+                   body="Whoever planned this should be *ashamed*.")["comment"]["id"]
+    admin_api(service, tokens, "PATCH", f"/comments/{flagged}", {"status": "approved"})
+    for number, (reason, note) in enumerate([("abuse", "Insulting"), ("off_topic", None),
+                                             ("abuse", None)]):
+        status, _ = api(service, "POST", f"/comments/{flagged}/flags",
+                        {"reason": reason, "note": note},
+                        headers={"X-Forwarded-For": f"192.0.2.{number + 1}"})
+        assert status == 202
+    return article, flagged
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_screen_passes_axe_in_light_and_dark(browser, service, tokens, busy_evening,
+                                                   scheme):
+    admin_api(service, tokens, "POST", "/bans",
+              {"kind": "ip", "value": "203.0.113.0/24", "reason": "Spam wave"})
+    page = open_page(browser, scheme=scheme, bypass_csp=True)
+    try:
+        page.goto(f"{service.base}/admin/")
+        assert axe_violations(page) == [], "sign-in"
+        sign_in(page, service, tokens["admin"])
+        for screen in SCREENS:
+            page.locator(f'#tabs a[data-screen="{screen}"]').click()
+            expect(page.locator(f"#screen-{screen}")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            assert axe_violations(page) == [], screen
+        page.get_by_role("link", name="Queue").click()
+        page.locator("#queue-list .item").first.focus()
+        page.keyboard.press("?")
+        expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+        assert axe_violations(page) == [], "help"
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
+
+
+def test_the_console_fits_a_390_pixel_phone(browser, service, tokens, busy_evening):
+    page = open_page(browser, width=390, height=844)
+    try:
+        sign_in(page, service, tokens["moderator"])
+        for screen in SCREENS[:-1]:
+            page.goto(f"{service.base}/admin/#{screen}")
+            expect(page.locator(f"#screen-{screen}")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{screen} is {width} px wide"
+        page.goto(f"{service.base}/admin/#queue")
+        button = page.locator("#queue-list .item").first.get_by_role("button", name=re.compile(
+            "^Approve"))
+        assert button.bounding_box()["height"] >= 44
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
+
+
+def test_screenshots_for_the_readme(browser, service, tokens, busy_evening, tmp_path):
+    """The README's pictures, taken as a moderator sees the console; `CONSOLE_SCREENSHOTS=1`
+    writes them to docs/console/ (otherwise to a temporary folder)."""
+    article, _ = busy_evening
+    folder = DOCS if os.environ.get("CONSOLE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    for width, height, name in [(1280, 900, "desktop"), (390, 844, "phone")]:
+        page = open_page(browser, width=width, height=height)
+        try:
+            sign_in(page, service, tokens["moderator"])
+            show_queue(page, article)
+            expect(page.locator("#queue-list .item")).to_have_count(2)
+            if width == 390:  # as a phone shows it: filters folded
+                page.locator("#queue-filter-box summary").click()
+            page.locator("#queue-list .item").first.focus()
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(folder / f"queue-{name}.png"))
+            page.get_by_role("link", name="Settings").click()
+            expect(page.get_by_label("Flags that hide a comment")).not_to_have_value("")
+            page.screenshot(path=str(folder / f"settings-{name}.png"))
+        finally:
+            page.context.close()
+    page = open_page(browser, scheme="dark")
+    try:
+        sign_in(page, service, tokens["moderator"])
+        show_queue(page, article)
+        page.locator("#queue-list .item").first.get_by_role(
+            "button", name=re.compile("^Ban author")).click()
+        expect(page.get_by_role("dialog", name="Ban the author")).to_be_visible()
+        page.screenshot(path=str(folder / "ban-dark-desktop.png"))
+    finally:
+        page.context.close()
