@@ -180,6 +180,7 @@ def show_queue(page, article: str, status: str | None = None) -> None:
     if status:
         filters.get_by_label("Show").select_option(status)
     filters.get_by_role("button", name="Show").click()
+    expect(page.locator("#queue-list")).to_have_attribute("aria-busy", "false")
 
 
 def queue_item(page, comment_id: int):

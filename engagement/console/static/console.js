@@ -451,18 +451,21 @@ async function loadQueue(ctx, more) {
   const queue = ctx.queue;
   const list = $("queue-list");
   const asked = ++queue.asked;
+  list.setAttribute("aria-busy", "true");
   let page;
   try {
     page = await call(ctx, "GET", `/comments?${query({ ...queueFilters(), limit: PAGE_SIZE, cursor: more ? queue.cursor : "" })}`);
   } catch (error) {
     if (asked === queue.asked) {
       $("queue-summary").textContent = describeError(error);
+      list.setAttribute("aria-busy", "false");
     }
     return;
   }
   if (asked !== queue.asked) {
     return; // a later request (new filters) answers instead
   }
+  list.setAttribute("aria-busy", "false");
   if (!more) {
     list.replaceChildren();
     queue.items.clear();
