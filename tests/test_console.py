@@ -599,6 +599,7 @@ def test_the_console_fits_a_390_pixel_phone(browser, service, tokens, busy_eveni
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{screen} is {width} px wide"
         page.goto(f"{service.base}/admin/#queue")
+        expect(page.locator("#queue-list")).to_have_attribute("aria-busy", "false")
         button = page.locator("#queue-list .item").first.get_by_role("button", name=re.compile(
             "^Approve"))
         expect(button).to_be_visible()
