@@ -930,6 +930,31 @@ def test_a_service_down_after_load_keeps_the_draft_and_retries(site, service, pa
     expect(page.locator(".engagement-count")).to_have_text("1 Comment")
 
 
+def test_a_post_whose_answer_is_lost_is_written_once(site, service, page):
+    page.goto(comments_page(site, service, "lost-answer"))
+    form = page.locator(".engagement-form-slot .engagement-form")
+    expect(form).to_be_visible()
+    keys = []
+
+    def lose_the_answer(route):
+        keys.append(route.request.header_value("idempotency-key"))
+        route.fetch()  # the service writes the comment...
+        route.abort("connectionreset")  # ...and the answer never reaches the reader
+
+    page.route("**/articles/lost-answer/comments", lose_the_answer)
+    post_from_form(form, body="Said once")
+    alert = form.get_by_role("alert")
+    expect(alert).to_contain_text("could not be reached")
+    page.unroute("**/articles/lost-answer/comments")
+    with page.expect_request(lambda r: r.method == "POST") as retried:
+        alert.get_by_role("button", name="Try again").click()
+
+    expect(page.locator(".engagement-thread .engagement-body")).to_have_text("Said once")
+    assert keys[0] and retried.value.header_value("idempotency-key") == keys[0]
+    listed = api(service, "GET", "/articles/lost-answer/comments")[1]
+    assert [item["body_html"].strip() for item in listed["items"]] == ["<p>Said once</p>"]
+
+
 def test_a_widget_that_cannot_load_says_so_with_a_retry(site, service, page):
     page.route(f"{service.base}/widget/v/**/engagement.js", lambda route: route.abort())
 
