@@ -583,6 +583,23 @@ def test_the_author_edits_and_deletes_after_a_reload(site, service, context, pag
     expect(page.locator(".engagement-count")).to_have_text("No Comments")
 
 
+def test_a_held_edit_says_it_awaits_review(site, service, page):
+    page.goto(comments_page(site, service, "held-edit"))
+    form = page.locator(".engagement-form-slot .engagement-form")
+    post_from_form(form, body="An innocent remark")
+    comment = page.locator(".engagement-thread > .engagement-comment").first
+    comment.get_by_role("button", name="Edit your comment").click()
+    editor = comment.locator(".engagement-edit-form")
+
+    editor.get_by_label("Edit your comment").fill(f"Now {HELD_WORD} for the moderators")
+    editor.get_by_role("button", name="Save").click()
+
+    held = comment.locator(".engagement-notice")
+    expect(held).to_have_text("Your edit is awaiting review and will appear once a moderator "
+                              "approves it.")
+    expect(held).to_be_focused()
+
+
 def test_an_expired_token_shows_no_author_buttons(site, service, page):
     posted = seed_comment(service, "expired-token")
     comment_id = posted["comment"]["id"]
