@@ -2,10 +2,11 @@
 # settings of gunicorn.conf.py. Meant to be published behind nginx (see README), not directly.
 #   docker build -t engagement .
 #   docker run -p 8000:8000 -e ENGAGEMENT_SECRET_KEY=... -e DATABASE_URL=postgresql+psycopg://... engagement
-# Each start runs `flask --app engagement db upgrade` first. Without DATABASE_URL the service
+# Each start runs `engagement db upgrade` first. Without DATABASE_URL the service
 # keeps a SQLite file in /app/instance (mount a volume there to keep it). WEB_CONCURRENCY and
 # GUNICORN_CMD_ARGS tune gunicorn; production refuses several workers while limits are in memory.
-FROM python:3.11-slim
+# An exact tag: a rebuild gets the same Python and Debian until this line changes.
+FROM python:3.11.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -17,18 +18,16 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin engagement
 
 WORKDIR /app
 
-# Dependencies first, in a layer of their own that code changes do not rebuild: an editable
-# install of a placeholder package, which the real package then replaces in place. Editable,
-# because migrations/ and the instance folder are found next to the package (see README).
-COPY pyproject.toml README.md ./
-RUN mkdir engagement \
-    && touch engagement/__init__.py \
-    && pip install -e . \
-    && rm -r engagement
+# Dependencies first, in a layer of their own that code changes do not rebuild, at the versions
+# of requirements.lock (the ones CI tested). Then the package itself, editable because
+# migrations/ and the instance folder are found next to it.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
 
-COPY wsgi.py gunicorn.conf.py ./
+COPY pyproject.toml README.md wsgi.py gunicorn.conf.py ./
 COPY migrations ./migrations
 COPY engagement ./engagement
+RUN pip install --no-deps -e .
 RUN mkdir instance && chown engagement:engagement instance
 
 USER engagement
@@ -38,4 +37,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["sh", "-c", "flask --app engagement db upgrade && exec gunicorn --config gunicorn.conf.py --bind 0.0.0.0:8000"]
+# The web service. The same image runs the other processes with another command:
+#   engagement db upgrade                  the schema (once per deploy; replicas take turns)
+#   engagement outbox deliver --watch      the worker: mail and webhooks
+#   engagement jobs run --watch            the scheduler: retention and purges
+CMD ["sh", "-c", "engagement db upgrade && exec gunicorn --config gunicorn.conf.py --bind 0.0.0.0:8000"]

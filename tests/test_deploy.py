@@ -256,3 +256,56 @@ def test_compose_names_only_real_settings_and_env_example_gives_each_variable():
         image = compose["services"][service]["image"]
         assert re.fullmatch(r"[a-z]+:\d+(\.\d+){1,2}-bookworm", image), f"{image} is not pinned"
         assert "healthcheck" in compose["services"][service]
+
+
+# --- The image and the lock files ----------------------------------------------------------
+
+
+def locked(name: str) -> dict[str, str]:
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s]+)$", (ROOT / name).read_text(), re.M)
+    return {canonical(package): version for package, version in pins}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_dependency_is_pinned_in_the_lock_files():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirement = re.compile(r"^([A-Za-z0-9_.-]+)")
+    serving = {canonical(requirement.match(dep).group(1)) for dep in project["dependencies"]}
+    dev = {canonical(requirement.match(dep).group(1))
+           for dep in project["optional-dependencies"]["dev"]}
+    assert serving - set(locked("requirements.lock")) == set(), "run pip-compile (see its header)"
+    assert (serving | dev) - set(locked("requirements-dev.lock")) == set()
+    # Serving and testing use the same versions of what they share.
+    shared = set(locked("requirements.lock")) & set(locked("requirements-dev.lock"))
+    assert {name for name in shared
+            if locked("requirements.lock")[name] != locked("requirements-dev.lock")[name]} == set()
+
+
+def test_the_tests_run_on_the_locked_versions():
+    from importlib import metadata
+
+    installed = {canonical(dist.metadata["Name"]): dist.version
+                 for dist in metadata.distributions()}
+    assert {name: (version, installed.get(name))
+            for name, version in locked("requirements-dev.lock").items()
+            if installed.get(name) != version} == {}
+
+
+def test_the_image_is_pinned_locked_unprivileged_and_health_checked():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:\d+\.\d+\.\d+-slim-bookworm$", dockerfile, re.M)
+    assert "pip install -r requirements.lock" in dockerfile
+    assert re.search(r"^USER engagement$", dockerfile, re.M)
+    assert "/healthz" in dockerfile.split("HEALTHCHECK", 1)[1].split("\n\n")[0]
+    # The commands it and compose.yaml run are the engagement command's own.
+    for command in (["db", "upgrade"], ["outbox", "deliver", "--watch"],
+                    ["jobs", "run", "--watch"]):
+        assert " ".join(["engagement", *command]) in dockerfile
+        helped = subprocess.run([str(Path(sys.executable).with_name("engagement")), *command[:2],
+                                 "--help"], capture_output=True, text=True, timeout=60)
+        assert helped.returncode == 0, helped.stderr
