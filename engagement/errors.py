@@ -27,6 +27,7 @@ REASON_BY_STATUS = {
     405: "method_not_allowed",
     410: "token_expired",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation",
     429: "rate_limited",
@@ -160,7 +161,21 @@ class Api(flask_smorest.Api):
         return envelope(error.code, message, errors=errors), error.code, headers
 
 
+class MalformedRequest(DomainError):
+    status, reason, message = 400, "malformed_request", "The request could not be read."
+
+
 def register_error_handlers(app: Flask) -> None:
+    # A body the HTTP server cannot read (a malformed chunk, a client gone mid-body) is the
+    # client's fault: 400, not a 500 with a stack trace in the log for every such request.
+    from gunicorn.http.errors import NoMoreData, ParseException
+
+    @app.errorhandler(ParseException)
+    @app.errorhandler(NoMoreData)
+    def _unreadable_body(error: Exception):
+        log.info("unreadable request body: %s", type(error).__name__)
+        return _domain_error(MalformedRequest())
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         payload = envelope(error.status, error.message, error.reason, error.errors)

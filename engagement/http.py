@@ -156,6 +156,12 @@ def add_cache_headers(response):
     return response
 
 
+def never_sniffed(response):
+    """Every answer is read as the type it says it is (a JSON error is never run as HTML)."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def register_http_conventions(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
@@ -169,4 +175,5 @@ def register_http_conventions(app: Flask) -> None:
     )
     app.before_request(guard_json_writes)
     app.after_request(add_cache_headers)
+    app.after_request(never_sniffed)
 

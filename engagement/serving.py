@@ -12,12 +12,16 @@ nginx in front buffers whole requests anyway (see README); this keeps gunicorn a
 from __future__ import annotations
 
 import bisect
+import json
 import time
 from functools import partial
+from http import HTTPStatus
 from selectors import EVENT_READ
 
 from gunicorn import http
 from gunicorn.workers.gthread import ThreadWorker
+
+from engagement.errors import envelope
 
 REQUEST_HEAD_TIMEOUT = 10.0  # seconds for a client to send its request line and headers
 # A head this long without its blank line is handed to gunicorn's parser, whose
@@ -27,6 +31,11 @@ END_OF_HEAD = b"\r\n\r\n"
 
 
 class HeadFirstThreadWorker(ThreadWorker):
+    def handle_error(self, req, client, addr, exc) -> None:
+        """gunicorn's own refusals (a request line too long, a malformed head) in the service's
+        JSON envelope instead of gunicorn's HTML page; gunicorn still decides and logs them."""
+        super().handle_error(req, EnvelopeSocket(client), addr, exc)
+
     def enqueue_req(self, conn) -> None:
         if self._head_arrived(conn):
             super().enqueue_req(conn)
@@ -72,3 +81,40 @@ class HeadFirstThreadWorker(ThreadWorker):
         bisect.insort(self.pending_conns, conn, key=lambda pending: pending.timeout)
         self.poller.register(conn.sock, EVENT_READ,
                              partial(self.on_pending_socket_readable, conn))
+
+
+# The contract's reason for each status gunicorn answers by itself.
+SERVER_REASONS = {414: "uri_too_long", 500: "internal"}
+SERVER_MESSAGES = {
+    414: "The request line is too long.",
+    431: "The request headers are too large.",
+    500: "The server could not answer.",
+}
+
+
+class EnvelopeSocket:
+    """The client's socket while gunicorn writes an error page of its own: the page is replaced
+    by the JSON envelope of the same status (API.md: every error, the HTTP server's too)."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def sendall(self, data: bytes) -> None:
+        status = int(data.split(b" ", 2)[1])
+        self._sock.sendall(envelope_answer(status))
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def envelope_answer(status: int) -> bytes:
+    reason = SERVER_REASONS.get(status, "malformed_request")
+    message = SERVER_MESSAGES.get(status, "The request could not be read.")
+    body = json.dumps(envelope(status, message, reason)).encode()
+    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+            "Connection: close\r\n"
+            "Content-Type: application/json\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "Cache-Control: no-store\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body

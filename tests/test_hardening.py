@@ -4,12 +4,15 @@ before the fix."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
@@ -326,3 +329,73 @@ def test_a_signup_in_someone_elses_name_changes_nothing_until_confirmed(
 
     assert forged.status_code == 202
     assert subscriber(client, admin, "victim@example.com") == before
+
+
+# --- 14. No 500s, no HTML errors, nosniff everywhere ----------------------------------------
+
+def _raw(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are to a live server; its status, headers and body."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split(" ")[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    from tests.live import gunicorn
+
+    with gunicorn(tmp_path_factory.mktemp("live"), {}) as server:
+        yield server
+
+
+def test_a_malformed_chunked_body_is_a_400_envelope(live):
+    status, headers, body = _raw(live.base, (
+        b"POST /api/v1/articles/a/comments HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"))
+
+    assert status == 400
+    assert json.loads(body)["reason"] == "malformed_request"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "Traceback" not in live.output()
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "reason"), [
+    (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"b" * 9000 + b"\r\n\r\n", 431,
+     "malformed_request"),
+    (b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"),
+    (b"NONSENSE\r\n\r\n", 400, "malformed_request"),
+])
+def test_the_http_servers_own_refusals_are_the_envelope(live, request_bytes, status, reason):
+    answered, headers, body = _raw(live.base, request_bytes)
+
+    assert answered == status
+    assert headers["content-type"] == "application/json"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert json.loads(body) == {"code": status, "status": HTTPStatus(status).phrase,
+                                "message": json.loads(body)["message"], "reason": reason}
+
+
+def test_an_admin_cursor_with_an_extreme_date_is_a_422(app, client):
+    cursor = base64.urlsafe_b64encode(
+        json.dumps(["9999-12-31T23:59:59-14:00", "a"]).encode()).decode().rstrip("=")
+    headers = {"Authorization": f"Bearer {make_token(app)}"}
+
+    response = client.get(f"/api/v1/admin/articles?cursor={cursor}", headers=headers)
+
+    assert response.status_code == 422
+    assert response.json["errors"]["query"]["cursor"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/v1/articles/a", "/no/such/page",
+                                  "/api/v1/openapi.json", "/widget/engagement.js"])
+def test_every_answer_says_nosniff(client, path):
+    assert client.get(path).headers["X-Content-Type-Options"] == "nosniff"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -144,10 +144,11 @@ def _article_cursor(cursor: list) -> tuple[datetime, str]:
         raise refused
     try:
         seen_at = datetime.fromisoformat(cursor[0])
-    except ValueError:
+        if seen_at.tzinfo is None or article_id_from(cursor[1]) != cursor[1]:
+            raise refused
+        seen_at = seen_at.astimezone(UTC)  # year 9999 at -14:00 is past what a date holds
+    except (ValueError, OverflowError):
         raise refused from None
-    if seen_at.tzinfo is None or article_id_from(cursor[1]) != cursor[1]:
-        raise refused
     return seen_at, cursor[1]
 
 
