@@ -15,6 +15,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -260,6 +261,90 @@ def _check(config, log: logging.Logger) -> None:
         raise ConfigError(f"{ENV_PREFIX}_MODERATION_MODE must be none, first_time or all")
     if config["VOTES"] not in ("updown", "up", "off"):
         raise ConfigError(f"{ENV_PREFIX}_VOTES must be updown, up or off")
+    for key, problem_of in UNSAFE_SETTINGS:
+        problem = problem_of(config[key])
+        if problem is None:
+            continue
+        line = f"{ENV_PREFIX}_{key} {problem}"
+        if production:
+            raise ConfigError(line)
+        logging.getLogger("engagement.config.checks").warning(
+            "%s (refused in production)", line, extra={"serving_only": True})
+
+
+def _short_secret(key: str | None) -> str | None:
+    if key is not None and len(key) < MIN_SECRET_LENGTH:
+        return (f"is {len(key)} characters: use at least {MIN_SECRET_LENGTH}, for instance "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return None
+
+
+def _everyone_a_proxy(networks) -> str | None:
+    wide = [str(network) for network in networks if network.prefixlen < 8]
+    if wide:
+        return f"trusts {', '.join(wide)}: any client could then name its own address"
+    return None
+
+
+def _any_origin(origins: list[str]) -> str | None:
+    return "must list origins, not '*': any site could then post as its readers" \
+        if "*" in origins else None
+
+
+def _unsafe_mail(url: str) -> str | None:
+    from engagement.mail.transport import parse_mail_url
+
+    try:
+        server = parse_mail_url(url)
+    except ValueError as exc:
+        return f"is not a mail URL: {exc}"
+    if server.console:
+        return "is console://: confirmation mail would only reach the log"
+    if server.username and server.scheme == "smtp" and not server.starttls:
+        return "logs in without TLS: add ?starttls=1 or use smtps://"
+    return None
+
+
+def _local_base_url(url: str) -> str | None:
+    host = (urlsplit(url).hostname or "").lower()
+    if not host or host == "localhost" or host.endswith(".localhost") \
+            or host.startswith("127.") or host in ("::1", "0.0.0.0"):
+        return f"is {url!r}: links in emails and the widget would point at this machine"
+    return None
+
+
+def _not_a_limit(text: str) -> str | None:
+    from limits import parse_many
+
+    try:
+        parse_many(text)
+    except ValueError:
+        return (f"is {text!r}, which is not a rate limit such as '5/minute;30/hour' "
+                "(the limit would not apply)")
+    return None
+
+
+def _at_least(least: int):
+    return lambda value: f"is {value}: it must be {least} or more" if value < least else None
+
+
+MIN_SECRET_LENGTH = 32
+# Settings that start but are unsafe or wrong: production refuses each with one line naming
+# it, development says the same line as a warning. (key, the problem with a value or None)
+UNSAFE_SETTINGS = (
+    ("SECRET_KEY", _short_secret),
+    ("TRUSTED_PROXIES", _everyone_a_proxy),
+    ("CORS_ORIGINS", _any_origin),
+    ("MAIL_URL", _unsafe_mail),
+    ("PUBLIC_BASE_URL", _local_base_url),
+    *((key, _not_a_limit) for key in DEFAULTS if key.startswith("LIMIT_")),
+    ("FLAG_THRESHOLD", _at_least(1)),
+    ("MAX_LINKS", _at_least(0)),
+    ("SHARE_DEDUPE_SECONDS", _at_least(0)),
+    ("IP_RETENTION_DAYS", _at_least(0)),
+    ("CONFIRM_RESEND_SECONDS", _at_least(0)),
+    ("CONFIRM_TOKEN_TTL_SECONDS", _at_least(60)),
+)
 
 
 def _engine_options(config) -> dict[str, Any]:

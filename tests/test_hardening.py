@@ -399,3 +399,61 @@ def test_an_admin_cursor_with_an_extreme_date_is_a_422(app, client):
                                   "/api/v1/openapi.json", "/widget/engagement.js"])
 def test_every_answer_says_nosniff(client, path):
     assert client.get(path).headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- 19. Production refuses unsafe settings, one line each ----------------------------------
+
+SAFE_PRODUCTION = {
+    "ENGAGEMENT_ENV": "production",
+    "ENGAGEMENT_SECRET_KEY": "a-real-secret-of-forty-three-characters-xyz",
+    "ENGAGEMENT_MAIL_URL": "smtps://mail.news.example",
+    "ENGAGEMENT_PUBLIC_BASE_URL": "https://comments.news.example",
+}
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("ENGAGEMENT_SECRET_KEY", "x"),
+    ("ENGAGEMENT_TRUSTED_PROXIES", "0.0.0.0/0"),
+    ("ENGAGEMENT_CORS_ORIGINS", "*"),
+    ("ENGAGEMENT_MAIL_URL", "console://"),
+    ("ENGAGEMENT_MAIL_URL", "smtp://user:secret@mail.news.example:587"),
+    ("ENGAGEMENT_PUBLIC_BASE_URL", "http://localhost:8000"),
+    ("ENGAGEMENT_LIMIT_COMMENTS", "5/minuet"),
+    ("ENGAGEMENT_FLAG_THRESHOLD", "0"),
+    ("ENGAGEMENT_MAX_LINKS", "-1"),
+    ("ENGAGEMENT_SHARE_DEDUPE_SECONDS", "-5"),
+])
+def test_production_refuses_an_unsafe_setting_in_one_line(tmp_path, setting, value):
+    environment = {key: val for key, val in os.environ.items()
+                   if not key.startswith("ENGAGEMENT_")}
+    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite3'}",
+                        **SAFE_PRODUCTION, setting: value})
+
+    result = subprocess.run([str(ROOT / ".venv/bin/engagement"), "routes"],
+                            cwd=tmp_path, env=environment, capture_output=True, text=True,
+                            timeout=60)
+
+    assert result.returncode != 0
+    assert setting in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "secret" not in result.stderr or setting != "ENGAGEMENT_MAIL_URL"
+
+
+def test_the_same_settings_start_in_production_when_safe(tmp_path):
+    environment = {key: val for key, val in os.environ.items()
+                   if not key.startswith("ENGAGEMENT_")}
+    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite3'}",
+                        **SAFE_PRODUCTION})
+
+    result = subprocess.run([str(ROOT / ".venv/bin/engagement"), "routes"],
+                            cwd=tmp_path, env=environment, capture_output=True, text=True,
+                            timeout=60)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_warns_instead(make_app, caplog):
+    make_app(LIMIT_COMMENTS="5/minuet", FLAG_THRESHOLD=0)
+
+    warned = " ".join(record.getMessage() for record in caplog.records)
+    assert "ENGAGEMENT_LIMIT_COMMENTS" in warned and "ENGAGEMENT_FLAG_THRESHOLD" in warned

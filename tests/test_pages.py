@@ -37,7 +37,9 @@ def test_the_demo_page_embeds_every_placeholder_in_development(client):
 
 
 def test_production_has_no_demo(make_app):
-    client = make_app(ENV="production", PUBLIC_BASE_URL="https://comments.news.example").test_client()
+    client = make_app(ENV="production", PUBLIC_BASE_URL="https://comments.news.example",
+                      SECRET_KEY="a-real-secret-of-forty-three-characters-xyz",
+                      MAIL_URL="smtps://mail.news.example").test_client()
     assert client.get("/demo").status_code == 404
     assert 'href="/demo"' not in client.get("/").get_data(as_text=True)
 
