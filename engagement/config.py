@@ -119,6 +119,10 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_SHARES": "60/minute",
     "LIMIT_VOTES": "60/hour",
     "LIMIT_SUBSCRIPTIONS": "5/hour",
+    # Confirmation emails per mailbox (tags and Gmail's dots folded) and per recipient domain,
+    # whoever asks: signups from many clients cannot fill one inbox.
+    "LIMIT_MAILBOX": "6/hour;12/day",
+    "LIMIT_MAIL_DOMAIN": "200/hour",
     "LIMIT_READS": "600/minute",
     "LIMIT_AUTH_FAILURES": "10/minute",
     "LIMIT_ADMIN": "1200/minute",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import marshmallow as ma
 from email_validator import EmailNotValidError, validate_email
@@ -13,6 +14,10 @@ from email_validator import EmailNotValidError, validate_email
 # tab and newline have no place in reader text.
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]")
+# Bidirectional overrides and isolates, zero-width and other invisible format characters: in a
+# name they reverse or hide what readers see ("Ada" that reads as another name).
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e"
+                        r"\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 
 
 class Text(ma.fields.String):
@@ -22,6 +27,7 @@ class Text(ma.fields.String):
     default_error_messages = {
         "unstorable": "Contains characters that are not allowed.",
         "multi_line": "Must be a single line.",
+        "invisible": "Contains invisible or direction-changing characters.",
     }
 
     def __init__(self, *, single_line: bool = False, **kwargs):
@@ -34,7 +40,29 @@ class Text(ma.fields.String):
             raise self.make_error("unstorable")
         if self.single_line and _LINE_BREAKS.search(text):
             raise self.make_error("multi_line")
+        if self.single_line and _INVISIBLE.search(text):
+            raise self.make_error("invisible")
         return text
+
+
+class WebUrl(Text):
+    """An http(s) URL of at most 2000 characters, stored percent-encoded: no quote, angle
+    bracket, space or backtick survives, so a site that prints it in its own templates without
+    escaping is still safe."""
+
+    # RFC 3986's reserved and unreserved characters, and `%` of what is encoded already.
+    KEPT = ":/?#[]@!$&()*+,;=%-._~"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", [
+            ma.validate.Length(max=2000),
+            ma.validate.URL(schemes={"http", "https"}, error="Must be an http or https URL."),
+        ])
+        kwargs.setdefault("metadata", {"format": "uri", "pattern": "^https?://"})
+        super().__init__(single_line=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return quote(super()._deserialize(value, attr, data, **kwargs), safe=self.KEPT)
 
 
 class Email(Text):

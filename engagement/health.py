@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from engagement import limits
 from engagement.database import answer_budget
 from engagement.errors import Unavailable
 from engagement.extensions import db
@@ -20,6 +21,7 @@ def healthz():
 
 
 @bp.get("/readyz")
+@limits.reads
 def readyz():
     """Ready to serve: 503 when the database does not answer; "degraded" (still 200) while the
     rate-limit store is down and limits run per process, or while the mail server does not

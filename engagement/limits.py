@@ -98,6 +98,9 @@ def spend(limit: str, scope: str, key: str) -> int | None:
 
 def register_limits(app: Flask) -> None:
     config = app.config
+    # The OpenAPI document and its page are public reads like any other.
+    if "api-docs" in app.blueprints:
+        reads(app.blueprints["api-docs"])
     config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)

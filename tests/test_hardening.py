@@ -24,6 +24,7 @@ from tests.test_newsletter import (  # noqa: F401 (fixtures)
     FORM,
     SUBSCRIBE,
     confirm_path,
+    deliver,
     newsletter_app,
     signed_up,
     smtp_server,
@@ -457,3 +458,203 @@ def test_development_warns_instead(make_app, caplog):
 
     warned = " ".join(record.getMessage() for record in caplog.records)
     assert "ENGAGEMENT_LIMIT_COMMENTS" in warned and "ENGAGEMENT_FLAG_THRESHOLD" in warned
+
+
+# --- 12. Every public endpoint has a limit --------------------------------------------------
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/api/v1/newsletter/confirm", {"token": "guess"}),
+    ("POST", "/api/v1/newsletter/unsubscribe", {"token": "guess"}),
+    ("GET", "/newsletter/confirm?token=guess", None),
+    ("GET", "/newsletter/unsubscribe?token=guess", None),
+    ("POST", "/newsletter/unsubscribe?token=guess", None),
+    ("GET", "/readyz", None),
+    ("GET", "/api/v1/openapi.json", None),
+    ("GET", "/api/v1/docs", None),
+])
+def test_endpoints_that_had_no_limit_have_one(make_app, method, path, body):
+    client = make_app(LIMIT_READS="2/minute").test_client()
+
+    statuses = [client.open(path, method=method, json=body).status_code for _ in range(3)]
+
+    assert 429 not in statuses[:2]
+    assert statuses[2] == 429
+
+
+# --- 20. Smaller ones -----------------------------------------------------------------------
+
+def test_a_wrong_token_on_a_hidden_comment_answers_like_no_comment(make_app):
+    client = make_app(MODERATION_MODE="all").test_client()
+    held = client.post("/api/v1/articles/a/comments", json=comment_fields()).json
+
+    guessed = client.patch(f"/api/v1/comments/{held['comment']['id']}", json={"body": "x"},
+                           headers={"X-Edit-Token": "guess"})
+    missing = client.patch("/api/v1/comments/999", json={"body": "x"},
+                           headers={"X-Edit-Token": "guess"})
+
+    assert guessed.status_code == missing.status_code == 404
+    assert guessed.json == missing.json
+
+
+@pytest.mark.parametrize("decision", ["rejected", "spam"])
+def test_the_author_cannot_revive_a_comment_a_moderator_removed(app, client, decision):
+    posted = client.post("/api/v1/articles/a/comments", json=comment_fields()).json
+    moderator = {"Authorization": f"Bearer {make_token(app)}"}
+    path = f"/api/v1/comments/{posted['comment']['id']}"
+    client.patch(f"/api/v1/admin/comments/{posted['comment']['id']}",
+                 json={"status": decision}, headers=moderator)
+    own = {"X-Edit-Token": posted["edit_token"]}
+
+    edited = client.patch(path, json={"body": "back again"}, headers=own)
+    deleted = client.delete(path, headers=own)
+
+    assert edited.status_code == deleted.status_code == 403
+    assert edited.json["reason"] == "forbidden"
+
+
+@pytest.mark.parametrize("name", ["Ada\u202eemarG", "A\u200bda", "\u2067Ada\u2069", "Ada\ufeff"])
+def test_names_with_invisible_or_direction_characters_are_refused(client, name):
+    response = client.post("/api/v1/articles/a/comments",
+                           json=comment_fields(author_name=name))
+
+    assert response.status_code == 422
+    assert "author_name" in response.json["errors"]["json"]
+
+
+# --- 5. One IPv6 host is one flag -------------------------------------------------------------
+
+def test_addresses_of_one_ipv6_64_flag_as_one_reader(make_app):
+    client = make_app(FLAG_THRESHOLD=3).test_client()
+    posted = client.post("/api/v1/articles/a/comments", json=comment_fields()).json
+    path = f"/api/v1/comments/{posted['comment']['id']}/flags"
+
+    for n in range(5):
+        answer = client.post(path, json={"reason": "abuse"},
+                             environ_base={"REMOTE_ADDR": f"2001:db8:5:6::{n + 1:x}"})
+        assert answer.status_code == 202
+
+    assert client.get("/api/v1/articles/a/comments").json["total"] == 1
+
+
+# --- 16. Bans stop more than new comments ---------------------------------------------------
+
+BANNED = {"REMOTE_ADDR": "203.0.113.77"}
+
+
+@pytest.fixture
+def banned(app, client):
+    """A comment by Ada from 203.0.113.77, then a ban on that address and one on her email."""
+    posted = client.post("/api/v1/articles/a/comments", json=comment_fields(),
+                         environ_base=BANNED).json
+    moderator = {"Authorization": f"Bearer {make_token(app)}"}
+    for kind, value in (("ip", "203.0.113.77"), ("email", "ada@example.com")):
+        made = client.post("/api/v1/admin/bans", headers=moderator,
+                           json={"kind": kind, "value": value, "reason": "troll"})
+        assert made.status_code == 201, made.json
+    return posted
+
+
+def test_a_banned_address_cannot_edit_delete_or_flag(client, banned):
+    path = f"/api/v1/comments/{banned['comment']['id']}"
+    own = {"X-Edit-Token": banned["edit_token"]}
+
+    answers = [
+        client.patch(path, json={"body": "edited"}, headers=own, environ_base=BANNED),
+        client.delete(path, headers=own, environ_base=BANNED),
+        client.post(f"{path}/flags", json={"reason": "spam"}, environ_base=BANNED),
+    ]
+
+    assert [answer.status_code for answer in answers] == [403, 403, 403]
+    assert {answer.json["reason"] for answer in answers} == {"banned"}
+
+
+def test_a_banned_address_shares_count_nothing(client, banned):
+    answer = client.post("/api/v1/articles/a/shares", json={"network": "x"},
+                         environ_base=BANNED)
+
+    assert answer.status_code == 200
+    assert answer.json["counted"] is False
+    assert client.get("/api/v1/articles/a/shares").json["x"] == 0
+
+
+@pytest.mark.parametrize("variant", ["ada+again@example.com", "ADA+x@Example.com"])
+def test_an_email_ban_covers_tags(client, banned, variant):
+    answer = client.post("/api/v1/articles/a/comments",
+                         json=comment_fields(author_email=variant))
+
+    assert answer.status_code == 403
+    assert answer.json["reason"] == "banned"
+
+
+# --- 6. No mail bombing through the newsletter ----------------------------------------------
+
+def test_tags_and_dots_do_not_make_new_mailboxes(newsletter_app, smtp_server):  # noqa: F811
+    app = newsletter_app(LIMIT_MAILBOX="3/hour")
+    client = app.test_client()
+    variants = [f"victim+{n}@gmail.com" for n in range(10)] + [
+        "v.ictim@gmail.com", "vi.ct.im@googlemail.com", "VICTIM@gmail.com"]
+
+    for n, address in enumerate(variants):
+        answer = client.post(SUBSCRIBE, json={"email": address, "consent": True},
+                             environ_base={"REMOTE_ADDR": f"198.51.100.{n % 6 + 1}"})
+        assert answer.status_code == 202
+    deliver(app)
+
+    assert len(smtp_server.received) == 3
+
+
+def test_one_recipient_domain_is_throttled_too(newsletter_app, smtp_server):  # noqa: F811
+    app = newsletter_app(LIMIT_MAIL_DOMAIN="5/hour")
+    client = app.test_client()
+
+    for n in range(8):
+        client.post(SUBSCRIBE, json={"email": f"person{n}@small.example", "consent": True},
+                    environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+    deliver(app)
+
+    assert len(smtp_server.received) == 5
+
+
+# --- 4. Blocked words read as readers read them ---------------------------------------------
+
+@pytest.mark.parametrize("fields", [
+    {"body": "buy &#115;pam now"},
+    {"body": "buy s*p*am now"},
+    {"body": "you i`d`iot"},
+    {"body": "buy s**p**am now"},
+    {"author_name": "Spam King"},
+    {"author_name": "ｉｄｉｏｔ"},
+])
+def test_blocked_words_cannot_hide_in_markup_or_the_name(make_app, fields):
+    client = make_app(BLOCKED_WORDS=["spam", "idiot"]).test_client()
+
+    answer = client.post("/api/v1/articles/a/comments", json=comment_fields(**fields))
+
+    assert answer.status_code == 201
+    assert answer.json["status"] == "pending"
+    assert client.get("/api/v1/articles/a/comments").json["total"] == 0
+
+
+# --- 13. URLs are stored percent-encoded ----------------------------------------------------
+
+HOSTILE_URL = 'https://evil.example/"><script>alert(1)</script>\'`x y'
+
+
+def test_an_authors_website_is_stored_without_raw_quotes_or_brackets(client):
+    answer = client.post("/api/v1/articles/a/comments",
+                         json=comment_fields(author_website=HOSTILE_URL))
+
+    assert answer.status_code == 201, answer.json
+    stored = client.get("/api/v1/articles/a/comments").json["items"][0]["author_website"]
+    assert not set(stored) & set("\"<>'` ")
+    assert stored.startswith("https://evil.example/%22%3E%3Cscript%3E")
+
+
+def test_an_articles_url_is_stored_without_raw_quotes_or_brackets(app, client):
+    headers = {"Authorization": f"Bearer {make_token(app)}"}
+    made = client.put("/api/v1/admin/articles/story", headers=headers,
+                      json={"title": "A story", "url": HOSTILE_URL})
+
+    assert made.status_code in (200, 201), made.json
+    stored = client.get("/api/v1/articles/story").json["url"]
+    assert not set(stored) & set("\"<>'` ")

@@ -3,7 +3,7 @@ comments are open, and the list with both the effective state and the moderator'
 
 import marshmallow as ma
 
-from engagement.fields import StrictBoolean, Text, Timestamp
+from engagement.fields import StrictBoolean, Text, Timestamp, WebUrl
 from engagement.pagination import PageArgs, page_schema
 
 
@@ -25,15 +25,7 @@ class AdminArticleArgs(PageArgs):
 class ArticleFields(ma.Schema):
     title = Text(allow_none=True, single_line=True,
                  validate=[ma.validate.Length(1, 500), _not_blank])
-    url = Text(
-        allow_none=True,
-        single_line=True,
-        validate=[
-            ma.validate.Length(max=2000),
-            ma.validate.URL(schemes={"http", "https"}, error="Must be an http or https URL."),
-        ],
-        metadata={"format": "uri", "pattern": "^https?://"},
-    )
+    url = WebUrl(allow_none=True)
     published_at = Timestamp(
         allow_none=True, metadata={"description": "Its age, for COMMENTS_CLOSE_AFTER_DAYS"}
     )

@@ -89,6 +89,7 @@ class CommentById(MethodView):
         The edit is checked by moderation again: `status` is `pending` when it is held, and
         the comment leaves the public list until a moderator approves it.
         """
+        refuse_banned(None, client_address(), now=now())
         comment = services.edit_comment(
             comment_id, headers["edit_token"], fields["body"], now=now(), policy=_policy()
         )
@@ -106,5 +107,6 @@ class CommentById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
     def delete(self, headers, comment_id):
         """Delete your comment (header `X-Edit-Token`, within the edit window)"""
+        refuse_banned(None, client_address(), now=now())
         services.delete_comment(comment_id, headers["edit_token"], now=now(), policy=_policy())
         db.session.commit()

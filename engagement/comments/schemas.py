@@ -4,7 +4,7 @@ schema; the author's own edit token leaves once, in the answer to their post."""
 import marshmallow as ma
 from flask import current_app
 
-from engagement.fields import Email, Text, Timestamp
+from engagement.fields import Email, Text, Timestamp, WebUrl
 from engagement.http import MAX_DB_INT
 from engagement.pagination import PageArgs, page_schema
 
@@ -30,16 +30,7 @@ class CommentIn(ma.Schema):
         metadata={"description": "One line, not blank"},
     )
     author_email = Email(required=True, metadata={"description": "Never shown to readers"})
-    author_website = Text(
-        load_default=None,
-        allow_none=True,
-        single_line=True,
-        validate=[
-            ma.validate.Length(max=2000),
-            ma.validate.URL(schemes={"http", "https"}, error="Must be an http or https URL."),
-        ],
-        metadata={"format": "uri", "pattern": "^https?://"},
-    )
+    author_website = WebUrl(load_default=None, allow_none=True)
     body = Text(required=True, validate=_comment_body, metadata={"description": BODY_RULES})
     parent_id = ma.fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=ma.validate.Range(1, MAX_DB_INT)

@@ -25,6 +25,7 @@ from engagement.comments.models import Comment, CommentStatus
 from engagement.errors import (
     CommentsClosed,
     EditWindowExpired,
+    Forbidden,
     InvalidInput,
     InvalidToken,
     NotFound,
@@ -79,6 +80,7 @@ def post_comment(
     else:
         trusted = _trusted_author(email, fields["author_name"].strip(), client_ip)
         held_for = hold_reasons(policy.moderation, fields["body"], body_html,
+                                author_name=fields["author_name"],
                                 first_time=not trusted)
         status = CommentStatus.PENDING if held_for else CommentStatus.APPROVED
     edit_token = new_token()
@@ -259,7 +261,13 @@ def _authored(comment_id: int, edit_token: str | None, now: datetime, policy: Co
     if comment is None or comment.deleted:
         raise NotFound("No such comment.")
     if not edit_token or not hmac.compare_digest(comment.edit_token_hash, hash_token(edit_token)):
+        if comment.status is not CommentStatus.APPROVED:
+            # Without its token a comment the public cannot see answers as one that does not
+            # exist: a 403 would confirm that a held or removed comment is there.
+            raise NotFound("No such comment.")
         raise InvalidToken("The edit token does not match this comment.")
+    if comment.status in (CommentStatus.REJECTED, CommentStatus.SPAM):
+        raise Forbidden("A moderator removed this comment: it can no longer be changed.")
     if now >= comment.created_at + policy.edit_window:
         raise EditWindowExpired()
     return comment

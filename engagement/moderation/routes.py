@@ -28,6 +28,7 @@ class CommentFlags(MethodView):
         At `ENGAGEMENT_FLAG_THRESHOLD` flags the comment leaves the public list until a
         moderator decides.
         """
+        services.refuse_banned(None, client_address(), now=now())
         services.flag_comment(
             comment_id, fields["reason"], fields["note"],
             client_hash=services.flagger_hash(str(client_address())), now=now(),

@@ -4,6 +4,7 @@ that full-width letters, zero-width characters and combining marks do not hide t
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from functools import lru_cache
 
 MODES = ("none", "first_time", "all")
 LINK = re.compile(r"<a\s", re.IGNORECASE)
+TAG = re.compile(r"<[^>]*>")
+BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre|td|th|tr)>|<br\s*/?>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class ModerationRules:
 
 
 def hold_reasons(rules: ModerationRules, body: str, body_html: str, *, first_time: bool,
-                 edited: bool = False) -> list[str]:
+                 edited: bool = False, author_name: str = "") -> list[str]:
     """Why a comment is held, in the contract's words; empty when it may be published.
 
     An edit is judged on its text alone: an author already published is not first-time."""
@@ -33,11 +36,21 @@ def hold_reasons(rules: ModerationRules, body: str, body_html: str, *, first_tim
         reasons.append("first_time")
     if len(LINK.findall(body_html)) > rules.max_links:
         reasons.append("links")
-    if contains_blocked_word(body, rules.blocked_words):
+    # The words as readers see them: the rendered text (entities decoded, markup removed, so
+    # `&#115;pam`, `s*p*am` and `i`d`iot` read whole), the Markdown as written, and the name.
+    seen = (rendered_text(body_html), body, author_name)
+    if any(contains_blocked_word(text, rules.blocked_words) for text in seen):
         reasons.append("blocked_word")
     if reasons and edited:
         reasons.insert(0, "edited")
     return reasons
+
+
+def rendered_text(body_html: str) -> str:
+    """What a reader reads of sanitised HTML: tags removed without a gap (markup inside a word
+    does not split it), entities decoded. Block ends become spaces so words do not merge."""
+    text = BLOCK_END.sub(" ", body_html)
+    return html.unescape(TAG.sub("", text))
 
 
 def normalise(text: str) -> str:

@@ -13,12 +13,13 @@ from email_validator import EmailNotValidError, validate_email
 
 from engagement.admin.services import audit
 from engagement.articles.services import articles_by_id
-from engagement.clients import IPAddress, keyed_hash, parse_address
+from engagement.clients import IPAddress, keyed_hash, limit_key, parse_address
 from engagement.comments import services as comments
 from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent, upsert
 from engagement.errors import Banned, InvalidInput, NotFound
 from engagement.extensions import db
+from engagement.mailboxes import canonical_mailbox
 from engagement.moderation.models import Ban, BanKind, Flag, FlagReason, ModerationSettings
 from engagement.moderation.rules import ModerationRules
 from engagement.pagination import page_by_id
@@ -44,8 +45,9 @@ def moderation_rules(config) -> ModerationRules:
 
 def flagger_hash(address: str) -> str:
     """Who flagged, without storing their address: a keyed hash, also found again from an
-    address when its owner's data is erased."""
-    return keyed_hash("flag", address)
+    address when its owner's data is erased. An IPv6 address counts by its /64, like every
+    per-client rule: one host holds a whole /64, and must not count as many readers."""
+    return keyed_hash("flag", limit_key(parse_address(address)))
 
 
 def flag_comment(
@@ -279,7 +281,8 @@ def ban_value(kind: BanKind, value: str) -> str:
     /128, an IPv4-mapped IPv6 one as IPv4 (as clients.py reads client addresses)."""
     if kind is BanKind.EMAIL:
         try:
-            return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+            return canonical_mailbox(
+                validate_email(value.strip(), check_deliverability=False).normalized)
         except EmailNotValidError:
             raise InvalidInput.field("value", "Not a valid email address.") from None
     try:
@@ -343,7 +346,13 @@ def lift_ban(ban_id: int, *, actor: str, now: datetime) -> None:
 
 
 def refuse_banned(email: str | None, address: IPAddress | None, *, now: datetime) -> None:
-    """Banned when the author's email (if the request has one) or the client's address is
+    """Banned (403) when the email or the client's address is under an active ban."""
+    if is_banned(email, address, now=now):
+        raise Banned()
+
+
+def is_banned(email: str | None, address: IPAddress | None, *, now: datetime) -> bool:
+    """Whether the author's email (if the request has one) or the client's address is
     under an active ban.
 
     One query: the email's bans by index, and every active IP ban, tested here with
@@ -352,12 +361,13 @@ def refuse_banned(email: str | None, address: IPAddress | None, *, now: datetime
     and look the address up by range (or use PostgreSQL's inet type with a GiST index)."""
     wanted = []
     if email is not None:
-        wanted.append(sa.and_(Ban.kind == BanKind.EMAIL, Ban.value == email.lower()))
+        # The mailbox too: a ban of ada@ also stops ada+x@ and, at Gmail, a.d.a@.
+        forms = {email.lower(), canonical_mailbox(email)}
+        wanted.append(sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(forms)))
     if address is not None:
         wanted.append(Ban.kind == BanKind.IP)
     if not wanted:
-        return
+        return False
     bans = db.session.execute(sa.select(Ban.kind, Ban.value).where(_active(now), sa.or_(*wanted)))
-    for kind, value in bans:
-        if kind is BanKind.EMAIL or address in ipaddress.ip_network(value):
-            raise Banned()
+    return any(kind is BanKind.EMAIL or address in ipaddress.ip_network(value)
+               for kind, value in bans)

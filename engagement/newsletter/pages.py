@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template_string, request
 
+from engagement import limits
 from engagement.clock import now
 from engagement.errors import TokenExpired, UnknownToken
 from engagement.extensions import db
@@ -17,6 +18,8 @@ from engagement.newsletter import services
 from engagement.newsletter.models import TokenPurpose
 
 bp = Blueprint("newsletter_pages", __name__, url_prefix="/newsletter")
+# The links' pages count as reads: a token cannot be guessed faster than a page is read.
+limits.reads(bp)
 
 PAGE = """<!doctype html>
 <html lang="en">

@@ -11,6 +11,8 @@ from engagement.clock import now
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
 from engagement.idempotency.views import idempotent
+from engagement.mailboxes import canonical_mailbox, mail_domain
+from engagement.moderation.services import is_banned
 from engagement.newsletter import services
 from engagement.newsletter.schemas import (
     ConfirmedOut,
@@ -32,6 +34,16 @@ def signup_from_request(fields: dict) -> services.Signup:
     )
 
 
+def _mailbox_may_get_mail(email: str) -> bool:
+    """Count this signup against its mailbox and its domain, whoever sends it: `a+1@`,
+    `a+2@` and `a.b@gmail.com` are one inbox, and many clients cannot fill it together."""
+    config = current_app.config
+    mailbox = canonical_mailbox(email)
+    over_mailbox = limits.spend(config["LIMIT_MAILBOX"], "mailbox", mailbox)
+    over_domain = limits.spend(config["LIMIT_MAIL_DOMAIN"], "mail-domain", mail_domain(email))
+    return over_mailbox is None and over_domain is None
+
+
 @blp.route("/subscriptions")
 class Subscriptions(MethodView):
     @limits.subscriptions
@@ -46,14 +58,17 @@ class Subscriptions(MethodView):
         address that is confirmed already, and at most once per address in
         `ENGAGEMENT_CONFIRM_RESEND_SECONDS`.
         """
-        services.subscribe(signup_from_request(fields), now=now(),
-                           policy=services.NewsletterPolicy.from_config(current_app.config))
+        if not is_banned(fields["email"], client_address(), now=now()):
+            services.subscribe(signup_from_request(fields), now=now(),
+                               policy=services.NewsletterPolicy.from_config(current_app.config),
+                               may_mail=_mailbox_may_get_mail(fields["email"]))
         db.session.commit()
         return {"status": "pending_confirmation"}
 
 
 @blp.route("/confirm")
 class Confirmation(MethodView):
+    @limits.reads
     @blp.arguments(TokenIn)
     @blp.response(200, ConfirmedOut)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown or used token")
@@ -67,6 +82,7 @@ class Confirmation(MethodView):
 
 @blp.route("/unsubscribe")
 class Unsubscription(MethodView):
+    @limits.reads
     @blp.arguments(TokenIn)
     @blp.response(200, UnsubscribedOut)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown token")

@@ -81,7 +81,8 @@ class Signup:
     client_hash: str | None
 
 
-def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> None:
+def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
+              may_mail: bool = True) -> None:
     """Sign an address up, for double opt-in: it is pending until the emailed link confirms it.
 
     A new address gets a consent record; a known one keeps its own (a stranger's signup must
@@ -124,6 +125,7 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy) -> Non
     send = db.session.execute(
         sa.update(Subscriber)
         .where(Subscriber.id == subscriber_id,
+               sa.literal(may_mail),
                Subscriber.status != SubscriberStatus.CONFIRMED,
                sa.or_(Subscriber.confirmation_sent_at.is_(None),
                       Subscriber.confirmation_sent_at <= now - policy.resend_after))

@@ -6,11 +6,12 @@ from flask_smorest import Blueprint
 
 from engagement import limits
 from engagement.articles.services import ArticlePolicy, article_known
-from engagement.clients import client_fingerprint
+from engagement.clients import client_address, client_fingerprint
 from engagement.clock import now
 from engagement.errors import ErrorSchema, NotFound
 from engagement.extensions import db
 from engagement.idempotency.views import idempotent
+from engagement.moderation.services import is_banned
 from engagement.shares import services
 from engagement.shares.schemas import SHARE_COUNTS_DESCRIPTION, ShareIn, ShareRecordedOut
 
@@ -42,7 +43,7 @@ class Shares(MethodView):
     def post(self, fields, article_id):
         """Record a share (once per reader, article and network in the de-duplication window)"""
         policy = services.SharePolicy.from_config(current_app.config)
-        counted = services.record_share(
+        counted = not is_banned(None, client_address(), now=now()) and services.record_share(
             article_id, fields["network"], client_hash=client_fingerprint(), now=now(),
             policy=policy,
         )
