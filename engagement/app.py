@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from engagement import config
+from engagement.answers import register_answer_cache
 from engagement.database import configure_postgresql, configure_sqlite
 from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
@@ -31,6 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_metrics(app)
     register_http_conventions(app)
+    register_answer_cache(app)
     register_limits(app)
     register_mail(app)
     register_idempotency()
@@ -120,12 +122,14 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from engagement.admin.cli import tokens
     from engagement.archive.cli import export_command, import_group
+    from engagement.articles.cli import counts
     from engagement.comments.cli import comments
     from engagement.jobs.cli import jobs
     from engagement.mail.cli import outbox_group
     from engagement.people.cli import people
 
     app.cli.add_command(tokens)
+    app.cli.add_command(counts)
     app.cli.add_command(import_group)
     app.cli.add_command(export_command)
     app.cli.add_command(comments)

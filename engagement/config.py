@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "CORS_ORIGINS": [],
     # max-age of public GET responses, in seconds; every answer also has an ETag.
     "CACHE_MAX_AGE": 10,
+    # Where public answers are cached by article version: in each process when unset,
+    # redis://host:6379/1 to share them between workers and hosts.
+    "CACHE_URL": None,
     # Create and migrate the schema on start. None means: only for the embedded SQLite default.
     "AUTO_MIGRATE": None,
     # Who may read GET /metrics: peers in these networks (the client address, as resolved
@@ -62,7 +65,8 @@ DEFAULTS: dict[str, Any] = {
     # Retry-After of a 503 (the database does not answer).
     "RETRY_AFTER_SECONDS": 5,
     # --- Articles ---------------------------------------------------------------------------
-    # An article id never seen before answers with defaults (and is recorded) instead of 404.
+    # An article id never seen before answers with defaults instead of 404; its first comment
+    # or share records it (reads record nothing).
     "ARTICLES_AUTO_CREATE": True,
     # A regular expression for the site's article ids: auto-create records only ids that match
     # it in full, and What's Hot lists such articles beside those with a title (set by the
@@ -131,7 +135,7 @@ DEFAULTS: dict[str, Any] = {
 # The type of each setting is its default's; these defaults are None, so their type is named.
 TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "MAIL_BACKGROUND": bool,
                   "NEWSLETTER_CONFIRMED_URL": str, "METRICS_TOKEN": str,
-                  "ARTICLE_ID_PATTERN": str}
+                  "ARTICLE_ID_PATTERN": str, "CACHE_URL": str}
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 

@@ -145,13 +145,15 @@ def add_cache_headers(response):
         # The view chose: never store it (the health probes), or keep it for good (the
         # widget's versioned files).
         return response
-    elif request.method in ("GET", "HEAD") and response.status_code == 200:
+    elif request.method in ("GET", "HEAD") and response.status_code in (200, 304):
         # The CORS grant depends on the Origin: a shared cache must keep one copy per origin.
         response.vary.add("Origin")
         response.cache_control.public = True
         response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
-        if not response.is_streamed:
-            response.add_etag()
+        if response.status_code == 200 and not response.is_streamed:
+            # Versioned answers (answers.py) bring their ETag; the others hash their body.
+            if "ETag" not in response.headers:
+                response.add_etag()
             response.make_conditional(request)
     return response
 

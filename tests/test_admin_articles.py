@@ -88,7 +88,7 @@ def test_put_creates_then_updates(client, moderator, clock):
 
 
 def test_put_on_an_article_readers_have_seen_updates_it(client, moderator, clock):
-    client.get(PUBLIC)  # first sighting, by the widget
+    client.post(f"{PUBLIC}/shares", json={"network": "x"})  # first sighting: a reader's share
     seen_at = clock()
     clock.advance(days=2)
 
@@ -292,10 +292,16 @@ def test_list_is_newest_first_seen_first_with_counts(client, moderator, clock, p
     assert page["next_cursor"] is None
 
 
+def first_sighting(client, slug):
+    """Readers' first write about an article records it (reading it records nothing)."""
+    response = client.post(f"/api/v1/articles/{slug}/shares", json={"network": "x"})
+    assert response.status_code == 200
+
+
 def test_pages_neither_repeat_nor_skip_nor_shift(client, moderator, clock):
     # Pairs first seen at the same moment, split across pages: the id breaks the tie.
     for slug in ("a", "b", "c", "d", "e"):
-        client.get(f"/api/v1/articles/{slug}")
+        first_sighting(client, slug)
         if slug in ("b", "d"):
             clock.advance(seconds=1)
     seen, cursor = [], ""
@@ -305,7 +311,7 @@ def test_pages_neither_repeat_nor_skip_nor_shift(client, moderator, clock):
         if not page["next_cursor"]:
             break
         cursor = page["next_cursor"]
-        client.get(f"/api/v1/articles/new-{len(seen)}")  # a first sighting while paging
+        first_sighting(client, f"new-{len(seen)}")  # while a moderator pages
 
     assert seen == ["e", "d", "c", "b", "a"]
 
@@ -328,7 +334,7 @@ def articles_in_every_state(make_app, moderator, clock):
     """An app that closes comments after 7 days, and one article per state; one more was
     first seen 30 days ago, with no publication date."""
     client = make_app(COMMENTS_CLOSE_AFTER_DAYS=7).test_client()
-    client.get("/api/v1/articles/first-seen-long-ago")
+    first_sighting(client, "first-seen-long-ago")
     clock.advance(days=30)
     for slug, (fields, _) in STATES.items():
         body = {name: iso(clock() + timedelta(days=value)) if name.endswith("_at") else value

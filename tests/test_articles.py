@@ -40,11 +40,28 @@ def test_unseen_article_answers_with_defaults(client, app):
     assert set(body["share_counts"]) == set(app.config["SHARE_NETWORKS"]) | {"total"}
 
 
-def test_first_sight_is_recorded(client, app):
-    client.get("/api/v1/articles/brand-new")
+def test_reading_an_unseen_article_records_nothing(client, app):
+    for path in ("/api/v1/articles/brand-new", "/api/v1/articles/brand-new/comments",
+                 "/api/v1/articles/brand-new/shares", "/api/v1/counts?ids=brand-new"):
+        assert client.get(path).status_code == 200
 
     with app.app_context():
-        assert db.session.get(Article, "brand-new") is not None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 0
+
+
+@pytest.mark.parametrize("first_write", ["comment", "share"])
+def test_first_sight_is_recorded_by_the_first_write(client, app, clock, post_comment,
+                                                    first_write):
+    client.get("/api/v1/articles/brand-new")
+    clock.advance(hours=3)
+
+    if first_write == "comment":
+        post_comment("brand-new")
+    else:
+        client.post("/api/v1/articles/brand-new/shares", json={"network": "x"})
+
+    with app.app_context():
+        assert db.session.get(Article, "brand-new").first_seen_at == clock()
 
 
 def test_unseen_article_is_404_without_auto_create(make_app, article):
@@ -155,9 +172,22 @@ def test_close_after_days_counts_from_publication(make_app, article, clock):
 def test_close_after_days_counts_from_first_sight_without_publication(make_app, clock):
     client = make_app(COMMENTS_CLOSE_AFTER_DAYS=2).test_client()
     assert client.get("/api/v1/articles/fresh").json["comments_open"] is True
+    clock.advance(days=1)
+    # The first write is the first sight: reads before it do not start the clock.
+    client.post("/api/v1/articles/fresh/shares", json={"network": "x"})
 
-    clock.advance(days=2)
+    clock.advance(days=1)
+    assert client.get("/api/v1/articles/fresh").json["comments_open"] is True
+    clock.advance(days=1)
     assert client.get("/api/v1/articles/fresh").json["comments_open"] is False
+
+
+def test_an_article_never_written_about_stays_open(make_app, clock):
+    client = make_app(COMMENTS_CLOSE_AFTER_DAYS=2).test_client()
+    client.get("/api/v1/articles/fresh")
+
+    clock.advance(days=30)
+    assert client.get("/api/v1/articles/fresh").json["comments_open"] is True
 
 
 def test_moderator_open_outranks_automatic_rules(make_app, article, clock):

@@ -43,6 +43,7 @@ from engagement.archive.services import (
 )
 from engagement.archive.staging import SourceArticle
 from engagement.archive.summary import Summary
+from engagement.articles.counters import recount
 from engagement.articles.models import Article
 from engagement.comments.markdown import sanitize_html
 from engagement.comments.models import Comment, CommentStatus
@@ -203,6 +204,7 @@ def _import_article(document: Any, where: str, summary: Summary,
         raise NotAnExport(f"{where}: comments is not a list")
     summary.source_comments += len(comments)
     _import_comments(article_id, comments, where, summary, settings)
+    recount(article_id)  # its counters and version, as the imported rows make them
 
 
 def _import_comments(article_id: str, comments: list, where: str, summary: Summary,

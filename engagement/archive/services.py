@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from engagement.archive.models import ImportedComment
 from engagement.archive.staging import SourceArticle, SourceComment, Staging
 from engagement.archive.summary import Summary
+from engagement.articles.counters import recount
 from engagement.articles.models import Article
 from engagement.clients import keyed_hash
 from engagement.comments.markdown import sanitize_html
@@ -76,6 +77,7 @@ def _write_article(source: SourceArticle, comments: list[SourceComment], summary
         return
     record_article(article_id, source, summary, settings.now)
     _write_comments(article_id, comments, summary, settings)
+    recount(article_id)  # its counters and version, as the imported rows make them
 
 
 def record_article(article_id: str, source: SourceArticle, summary: Summary,

@@ -16,7 +16,6 @@ from engagement.articles.admin_schemas import (
     ArticleIn,
 )
 from engagement.clock import now
-from engagement.comments.services import visible_comment_counts
 from engagement.errors import ErrorSchema
 from engagement.extensions import db
 
@@ -29,9 +28,7 @@ protect(blp)
 
 def _answers(articles) -> list[dict]:
     policy, moment = services.ArticlePolicy.from_config(current_app.config), now()
-    counts = visible_comment_counts([article.id for article in articles])
-    return [services.admin_article(article, policy, moment, counts.get(article.id, 0))
-            for article in articles]
+    return [services.admin_article(article, policy, moment) for article in articles]
 
 
 @blp.route("/articles")

@@ -1,4 +1,5 @@
-"""The article row: what the site told us of it, and what decides whether comments are open."""
+"""The article row: what the site told us of it, what decides whether comments are open, and
+what its public answers are built from (a version and counters kept at write time)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ class Article(db.Model):
     # A moderator's explicit choice, which outranks the automatic rules; None = automatic.
     comments_open_by_moderator: Mapped[bool | None]
     comments_close_at: Mapped[datetime | None]
+
+    # Bumped in the same transaction by every write that changes one of the article's public
+    # answers: the validator (ETag) and the key of cached answers. See bump_article_version.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Approved, not deleted comments, and counted shares on every network: kept by the writes
+    # with atomic increments, checked against a recount by `flask --app engagement counts verify`.
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    share_count: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -40,7 +40,8 @@ class ArticlePolicy:
 
 
 def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
-    """The article, recording it on first sight when auto-create is on; NotFound otherwise."""
+    """The article a write is about, recording it on first sight when auto-create is on;
+    NotFound otherwise. Reads use `readable_article`, which records nothing."""
     article = db.session.get(Article, article_id)
     if article is not None:
         return article
@@ -51,14 +52,41 @@ def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Artic
     return db.session.get(Article, article_id)
 
 
+def readable_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
+    """The article a read is about: the stored row, or (when auto-create would record it)
+    what an article never seen looks like, without recording it. The first write records it."""
+    article = db.session.get(Article, article_id)
+    if article is not None:
+        return article
+    if not policy.may_create(article_id):
+        raise NotFound("No such article.")
+    return unseen_article(article_id, now)
+
+
+def bump_article_version(article_id: str, *, comments: int = 0, shares: int = 0) -> None:
+    """Say that the article's public answers (the article, its comments, its counts) changed,
+    in the caller's transaction: its version goes up by one, so ETags and cached answers of the
+    old version are no longer used, and its counters move by the deltas. Every write that
+    changes what readers see of an article calls this. One atomic UPDATE: concurrent writers
+    queue on the row and no increment is lost."""
+    db.session.execute(
+        sa.update(Article)
+        .where(Article.id == article_id)
+        .values(version=Article.version + 1, comment_count=Article.comment_count + comments,
+                share_count=Article.share_count + shares)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def article_known(article_id: str, policy: ArticlePolicy) -> bool:
     """Whether reads about the article may answer: it was seen, or auto-create is on."""
     return policy.may_create(article_id) or db.session.get(Article, article_id) is not None
 
 
 def unseen_article(article_id: str, now: datetime) -> Article:
-    """What an article never seen looks like, without recording it."""
-    return Article(id=article_id, first_seen_at=now)
+    """What an article never seen looks like, without recording it: version 0, which no
+    recorded article has, so its validator changes when it is first recorded."""
+    return Article(id=article_id, first_seen_at=now, version=0, comment_count=0, share_count=0)
 
 
 def articles_by_id(article_ids: Iterable[str]) -> dict[str, Article]:
@@ -152,8 +180,7 @@ def _article_cursor(cursor: list) -> tuple[datetime, str]:
     return seen_at, cursor[1]
 
 
-def admin_article(article: Article, policy: ArticlePolicy, now: datetime,
-                  comment_count: int) -> dict[str, Any]:
+def admin_article(article: Article, policy: ArticlePolicy, now: datetime) -> dict[str, Any]:
     """An article as moderators see it: the state readers see and the choice that made it."""
     return {
         "id": article.id,
@@ -164,7 +191,7 @@ def admin_article(article: Article, policy: ArticlePolicy, now: datetime,
         "comments_open_by_moderator": article.comments_open_by_moderator,
         "comments_close_at": article.comments_close_at,
         "first_seen_at": article.first_seen_at,
-        "comment_count": comment_count,
+        "comment_count": article.comment_count,
     }
 
 
@@ -194,6 +221,7 @@ def change_article(article_id: str, changes: dict[str, Any], *, actor: str,
     for name, value in changed.items():
         setattr(article, EDITABLE[name], value)
     if changed:
+        bump_article_version(article_id)
         audit(actor, "article.update", f"article:{article_id}", _loggable(changed), now=now)
     db.session.flush()
     return article

@@ -5,7 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engagement import limits
-from engagement.articles.services import ArticlePolicy
+from engagement.answers import versioned_answer
+from engagement.articles.services import ArticlePolicy, readable_article
 from engagement.clients import client_address
 from engagement.clock import now
 from engagement.comments import services
@@ -36,17 +37,24 @@ class Comments(MethodView):
     @limits.reads
     @blp.arguments(CommentListArgs, location="query")
     @blp.response(200, CommentPageOut)
+    @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
     def get(self, args, article_id):
         """List an article's approved comments, threaded
 
         Paginated over top-level comments, pinned first; replies nest oldest first down to
         `ENGAGEMENT_MAX_REPLY_DEPTH` levels. A deleted comment with visible replies stays as a
-        placeholder (`deleted: true`, empty `body_html`, null author).
+        placeholder (`deleted: true`, empty `body_html`, null author). Reading the comments of
+        an article never seen does not record it.
         """
-        return services.list_comments(
-            article_id, order=args["order"], limit=args["limit"], cursor=args["cursor"],
-            policy=ArticlePolicy.from_config(current_app.config),
+        article = readable_article(article_id, ArticlePolicy.from_config(current_app.config),
+                                   now())
+        order, limit = args["order"], args["limit"]
+        cursor = services.thread_cursor(args["cursor"], order)
+        return versioned_answer(
+            CommentPageOut(), str(article.version),
+            lambda: services.list_comments(article.id, order=order, limit=limit, cursor=cursor),
+            variant=f"{article.id}:{order}:{limit}:{cursor}",
         )
 
     @limits.comments

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.articles.services import (
     ArticlePolicy,
-    article_known,
+    bump_article_version,
     comments_are_open,
     find_article,
 )
@@ -103,6 +103,7 @@ def post_comment(
     )
     db.session.add(comment)
     db.session.flush()
+    _changed(comment, was_counted=False)
     return PostedComment(comment, edit_token, now + policy.edit_window)
 
 
@@ -174,6 +175,7 @@ def edit_comment(
     article = db.session.get(Article, comment.article_id)
     if not comments_are_open(article, policy.articles, now):
         raise CommentsClosed()
+    was_counted = _counted(comment)
     comment.body = body
     comment.body_html = render_markdown(body)
     comment.edited_at = now
@@ -183,6 +185,7 @@ def edit_comment(
         comment.status = CommentStatus.PENDING
         comment.held_for = held_for
     db.session.flush()
+    _changed(comment, was_counted)
     return comment
 
 
@@ -198,10 +201,12 @@ def delete_comment(
 
 def erase_comment(comment: Comment, now: datetime) -> None:
     """Delete a comment's text; it stays listed as a placeholder while it has visible replies."""
+    was_counted = _counted(comment)
     comment.deleted_at = now
     comment.body = ""
     comment.body_html = ""
     db.session.flush()
+    _changed(comment, was_counted)
 
 
 # What an erased author's comments are listed under.
@@ -216,6 +221,7 @@ def forget_author(comment: Comment) -> None:
     comment.author_website = None
     comment.client_ip = None
     db.session.flush()
+    _changed(comment, _counted(comment))
 
 
 def forget_client_addresses(before: datetime) -> int:
@@ -231,33 +237,66 @@ def forget_client_addresses(before: datetime) -> int:
 # --- Moderators' transitions ----------------------------------------------------------------
 
 def comment_by_id(comment_id: int) -> Comment:
-    comment = db.session.get(Comment, comment_id)
+    """A comment about to change, its row locked until the commit: the change to its
+    article's count is decided from a state no concurrent change can alter meanwhile."""
+    comment = _locked(comment_id)
     if comment is None:
         raise NotFound("No such comment.")
     return comment
 
 
+def comments_by_id(comment_ids: Iterable[int]) -> list[Comment]:
+    """The comments that exist among these ids, locked like `comment_by_id`, in id order."""
+    return db.session.scalars(
+        sa.select(Comment).where(Comment.id.in_(set(comment_ids))).order_by(Comment.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).all()
+
+
+def _locked(comment_id: int) -> Comment | None:
+    return db.session.get(Comment, comment_id, with_for_update=True, populate_existing=True)
+
+
 def approve_comment(comment: Comment) -> None:
     """Publish; the moderator's word settles every hold and flag so far."""
+    was_counted = _counted(comment)
     comment.status = CommentStatus.APPROVED
     comment.held_for = []
     comment.flag_count = 0
+    _changed(comment, was_counted)
 
 
 def reject_comment(comment: Comment) -> None:
+    was_counted = _counted(comment)
     comment.status = CommentStatus.REJECTED
+    _changed(comment, was_counted)
 
 
 def mark_spam(comment: Comment) -> None:
+    was_counted = _counted(comment)
     comment.status = CommentStatus.SPAM
+    _changed(comment, was_counted)
 
 
 def pin_comment(comment: Comment, pinned: bool) -> None:
     comment.pinned = pinned
+    _changed(comment, _counted(comment))
+
+
+def _counted(comment: Comment) -> bool:
+    """Whether the comment is in its article's `comment_count`: approved and not deleted."""
+    return comment.status is CommentStatus.APPROVED and comment.deleted_at is None
+
+
+def _changed(comment: Comment, was_counted: bool) -> None:
+    """The comment's article answers changed: a new version, and the count moves by one when
+    the comment entered or left it."""
+    bump_article_version(comment.article_id,
+                         comments=int(_counted(comment)) - int(was_counted))
 
 
 def _authored(comment_id: int, edit_token: str | None, now: datetime, policy: CommentPolicy):
-    comment = db.session.get(Comment, comment_id)
+    comment = _locked(comment_id)
     if comment is None or comment.deleted:
         raise NotFound("No such comment.")
     if not edit_token or not hmac.compare_digest(comment.edit_token_hash, hash_token(edit_token)):
@@ -292,9 +331,11 @@ def count_flag(comment_id: int, threshold: int) -> None:
     ).scalar_one()
     comment = db.session.get(Comment, comment_id, populate_existing=True)
     if flag_count >= threshold and comment.status is CommentStatus.APPROVED:
+        was_counted = _counted(comment)
         comment.status = CommentStatus.FLAGGED
         comment.held_for = [*comment.held_for, "flags"]
         db.session.flush()
+        _changed(comment, was_counted)
 
 
 # --- The public list ------------------------------------------------------------------------
@@ -323,12 +364,11 @@ def comment_activity(since: datetime) -> sa.Select:
 
 
 def list_comments(
-    article_id: str, *, order: str, limit: int, cursor: list | None, policy: ArticlePolicy
+    article_id: str, *, order: str, limit: int, cursor: tuple | None
 ) -> dict[str, Any]:
     """One page of top-level comments (pinned first, then by age), each with its visible
-    replies nested oldest first. Three queries per page, whatever the size of the threads."""
-    if not article_known(article_id, policy):
-        raise NotFound("No such article.")
+    replies nested oldest first; `cursor` as `thread_cursor` read it. Three queries per page,
+    whatever the size of the threads."""
     top_level = sa.select(Comment).where(
         Comment.article_id == article_id,
         Comment.thread_id.is_(None),
@@ -339,8 +379,7 @@ def list_comments(
 
     page = top_level.order_by(Comment.pinned.desc(), *_ORDERS[order])
     if cursor is not None:
-        page = page.where(_after_best(cursor) if order == "best"
-                          else _after(cursor, newest=order == "newest"))
+        page = page.where(_after(cursor, order))
     rows = db.session.scalars(page.limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -388,41 +427,35 @@ def _position(comment: Comment, order: str) -> list:
     return [comment.pinned, comment.id]
 
 
-def _after(cursor: list, *, newest: bool):
-    """Rows after the cursor's (pinned, id) in (pinned first, then id) order."""
-    if (
-        len(cursor) != 2
-        or not isinstance(cursor[0], bool)
-        or type(cursor[1]) is not int
-        or not 0 < cursor[1] <= MAX_DB_INT
+def thread_cursor(cursor: list | None, order: str) -> tuple | None:
+    """A thread page's cursor, the position of the last top-level comment before it:
+    (pinned, id), or (pinned, vote_score, id) for `best`; a 422 when it is not one we gave."""
+    if cursor is None:
+        return None
+    size = 3 if order == "best" else 2
+    if not (
+        len(cursor) == size
+        and isinstance(cursor[0], bool)
+        and type(cursor[-1]) is int
+        and 0 < cursor[-1] <= MAX_DB_INT
+        and (size == 2 or (type(cursor[1]) in (int, float) and 0 <= cursor[1] <= 1))
     ):
         raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
-    pinned, last_id = cursor
-    later = Comment.id < last_id if newest else Comment.id > last_id
-    return _after_in_pinned_order(pinned, later)
+    return tuple(cursor)
 
 
-def _after_in_pinned_order(pinned: bool, later: sa.ColumnElement[bool]):
+def _after(cursor: tuple, order: str):
+    """Rows after the cursor's position in the order's pinned-first order."""
+    if order == "best":
+        pinned, score, last_id = cursor
+        later = sa.or_(Comment.vote_score < score,
+                       sa.and_(Comment.vote_score == score, Comment.id < last_id))
+    else:
+        pinned, last_id = cursor
+        later = Comment.id < last_id if order == "newest" else Comment.id > last_id
     if pinned:
         return sa.or_(Comment.pinned.is_(False), sa.and_(Comment.pinned.is_(True), later))
     return sa.and_(Comment.pinned.is_(False), later)
-
-
-def _after_best(cursor: list):
-    """Rows after the cursor's (pinned, vote_score, id) in best-first order."""
-    if (
-        len(cursor) != 3
-        or not isinstance(cursor[0], bool)
-        or type(cursor[1]) not in (int, float)
-        or not 0 <= cursor[1] <= 1
-        or type(cursor[2]) is not int
-        or not 0 < cursor[2] <= MAX_DB_INT
-    ):
-        raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
-    pinned, score, last_id = cursor
-    later = sa.or_(Comment.vote_score < score,
-                   sa.and_(Comment.vote_score == score, Comment.id < last_id))
-    return _after_in_pinned_order(pinned, later)
 
 
 def _threads(top_level: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:

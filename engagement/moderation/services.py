@@ -239,7 +239,7 @@ BULK = {"approve": "approved", "reject": "rejected", "spam": "spam"}
 
 def bulk(ids: list[int], action: str, *, actor: str, now: datetime) -> int:
     """The same decision on many comments; ids that do not exist are skipped and not counted."""
-    found = db.session.scalars(sa.select(Comment).where(Comment.id.in_(set(ids)))).all()
+    found = comments.comments_by_id(ids)
     for comment in found:
         if action == "delete":
             comments.erase_comment(comment, now)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from engagement.articles.services import ArticlePolicy, find_article
+from engagement.articles.services import ArticlePolicy, bump_article_version, find_article
 from engagement.clients import FINGERPRINT_ADDRESS_CHARS
 from engagement.database import upsert
 from engagement.extensions import db
@@ -72,6 +72,7 @@ def record_share(
         )
         db.session.add(Share(article_id=article.id, network=network, created_at=now))
         db.session.flush()
+        bump_article_version(article.id, shares=1)
     return counted
 
 

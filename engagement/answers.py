@@ -1,0 +1,132 @@
+"""Public answers built once per article version. A public GET reads the article's version (one
+row by its key), makes the validator (ETag) from it, and answers 304 to a matching
+If-None-Match before loading anything else; otherwise it serves the answer's JSON from a cache
+keyed by that same validator, building it only on a miss. Writes never touch the cache: they
+bump the version (`bump_article_version`), so the old entries are simply no longer asked for.
+
+The cache is in-process by default and Redis when `ENGAGEMENT_CACHE_URL` names one, so that
+every worker and host shares each answer built. A cache that is down or cold costs speed only:
+a failed call is a miss, and after one the cache is left alone for a few seconds."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import marshmallow as ma
+import redis
+from cachelib import BaseCache, RedisCache, SimpleCache
+from flask import Flask, Response, current_app, request
+
+log = logging.getLogger(__name__)
+
+# Answers kept in each process when no shared cache is set: a bound on its memory.
+LOCAL_ENTRIES = 256
+# A cached answer's lifetime: the version decides freshness; this only lets entries go.
+ENTRY_SECONDS = 24 * 3600
+# After a failed call, the shared cache is not asked again for this long.
+RETRY_AFTER_SECONDS = 5.0
+# Longest wait for the shared cache: slower than this, building the answer is cheaper.
+CACHE_TIMEOUT_SECONDS = 0.25
+
+
+class AnswerCache:
+    """Answer bodies by key, in a cachelib store; an error is a miss, never a failed request."""
+
+    def __init__(self, store: BaseCache, shared: bool):
+        self.store = store
+        self.shared = shared
+        self._quiet_until = 0.0
+
+    def get(self, key: str) -> bytes | None:
+        return self._call(self.store.get, key)
+
+    def set(self, key: str, body: bytes) -> None:
+        self._call(self.store.set, key, body, ENTRY_SECONDS)
+
+    def _call(self, operation: Callable, *args):
+        if time.monotonic() < self._quiet_until:
+            return None
+        try:
+            return operation(*args)
+        except (redis.RedisError, OSError) as exc:
+            self._quiet_until = time.monotonic() + RETRY_AFTER_SECONDS
+            log.warning("answer cache unavailable, building answers meanwhile: %s", exc)
+            return None
+
+
+def register_answer_cache(app: Flask) -> None:
+    url = app.config["CACHE_URL"]
+    if url:
+        client = redis.Redis.from_url(url, socket_timeout=CACHE_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=CACHE_TIMEOUT_SECONDS)
+        store = RedisCache(host=client, key_prefix="engagement:answer:")
+    else:
+        store = SimpleCache(threshold=LOCAL_ENTRIES)
+    app.extensions["engagement.answers"] = AnswerCache(store, shared=bool(url))
+
+
+def answer_cache() -> AnswerCache:
+    return current_app.extensions["engagement.answers"]
+
+
+def versioned_answer(schema: ma.Schema, validator: str, build: Callable[[], Any],
+                     variant: str = "") -> Response:
+    """The answer whose content is decided by `validator` (the article's version and whatever
+    else it depends on): 304 when the client holds it, else its JSON from the cache, built by
+    dumping `build()` with `schema` on a miss. `variant` tells apart answers of one validator
+    (the pages of a thread)."""
+    etag = f"{answer_format(schema)}.{validator}"
+    if request.if_none_match.contains_weak(etag):
+        response = current_app.response_class(status=304)
+        response.set_etag(etag)
+        return response
+    cache = answer_cache()
+    key = f"{etag}:{variant}"
+    body = cache.get(key)
+    if body is None:
+        body = (current_app.json.dumps(schema.dump(build())) + "\n").encode()
+        cache.set(key, body)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag)
+    return response
+
+
+def answer_format(schema: ma.Schema) -> str:
+    """A short hash of what shapes an answer besides the data: the service's version, the
+    schema's fields (nested ones included) and the settings that appear in answers. After a
+    deploy that changes any of them, old validators and cached answers are not used."""
+    formats = current_app.extensions.setdefault("engagement.answer_formats", {})
+    name = type(schema).__name__
+    if name not in formats:
+        shape = [_package_version(), _shape(schema), current_app.config["SHARE_NETWORKS"]]
+        formats[name] = hashlib.sha256(repr(shape).encode()).hexdigest()[:12]
+    return formats[name]
+
+
+def _shape(schema: ma.Schema, seen: frozenset = frozenset()) -> list:
+    """The field names of a schema and of the schemas it nests, as a comparable value."""
+    shape = []
+    for name, field in sorted(schema.fields.items()):
+        inner = field
+        if isinstance(field, ma.fields.List):
+            inner = field.inner
+        elif isinstance(field, ma.fields.Dict):
+            inner = field.value_field
+        if isinstance(inner, ma.fields.Nested) and type(inner.schema) not in seen:
+            nested = type(inner.schema)
+            shape.append((name, _shape(inner.schema, seen | {type(schema), nested})))
+        else:
+            shape.append((name, type(field).__name__))
+    return shape
+
+
+def _package_version() -> str:
+    try:
+        return version("engagement")
+    except PackageNotFoundError:
+        return "unknown"

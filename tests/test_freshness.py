@@ -1,0 +1,362 @@
+"""The read path's validators and cache: every kind of write changes the public answers at once
+(on SQLite and PostgreSQL), a 304 is answered from the article's version alone, cached answers
+are shared through Redis and a Redis outage changes nothing but speed, the counters on the
+article row survive concurrent writers, and `counts verify` finds and repairs a drift."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from engagement.articles.models import Article
+from engagement.extensions import db
+from tests.conftest import comment_fields, make_token
+from tests.test_limits import own_redis  # noqa: F401  (a fixture)
+
+STORY = "/api/v1/articles/story"
+ANSWERS = {
+    "article": STORY,
+    "thread": f"{STORY}/comments",
+    "counts": "/api/v1/counts?ids=story,elsewhere",
+}
+DATABASES = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+THREE_LINKS = "[a](http://a.example) [b](http://b.example) [c](http://c.example)"
+
+
+def post(client, article="story", **fields):
+    response = client.post(f"/api/v1/articles/{article}/comments", json=comment_fields(**fields))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def story(make_app, clock):
+    """An app with an article: a comment with a reply, another comment, and one held for its
+    links; `story.fresh()` is a process of its own that has cached nothing."""
+
+    class Story:
+        app = make_app()
+        client = app.test_client()
+        moderator = {"Authorization": f"Bearer {make_token(app)}"}
+        first = post(client, body="First")
+        reply = post(client, body="A reply", parent_id=first["comment"]["id"])
+        second = post(client, body="Second")
+        held = post(client, body=THREE_LINKS)
+        assert held["status"] == "pending"
+
+        def fresh(self):
+            return make_app().test_client()
+
+        def fresh_app(self):
+            return make_app()
+
+        def admin(self, method, path, json=None):
+            response = self.client.open(f"/api/v1/admin{path}", method=method, json=json,
+                                        headers=self.moderator)
+            assert response.status_code in (200, 201, 204), response.json
+            return response
+
+    return Story()
+
+
+def _edit(story, clock):
+    response = story.client.patch(
+        f"/api/v1/comments/{story.second['comment']['id']}", json={"body": "Second, edited"},
+        headers={"X-Edit-Token": story.second["edit_token"]})
+    assert response.status_code == 200
+
+
+def _author_delete(story, clock):
+    response = story.client.delete(f"/api/v1/comments/{story.second['comment']['id']}",
+                                   headers={"X-Edit-Token": story.second["edit_token"]})
+    assert response.status_code == 204
+
+
+def _decide(status=None, pinned=None, which="second"):
+    def write(story, clock):
+        fields = {"status": status} if status else {"pinned": pinned}
+        story.admin("PATCH", f"/comments/{getattr(story, which)['comment']['id']}", fields)
+    return write
+
+
+def _flag_hidden(story, clock):
+    comment_id = story.second["comment"]["id"]
+    for reader in range(3):  # ENGAGEMENT_FLAG_THRESHOLD
+        response = story.client.post(f"/api/v1/comments/{comment_id}/flags",
+                                     json={"reason": "spam"},
+                                     environ_base={"REMOTE_ADDR": f"10.0.0.{reader + 1}"})
+        assert response.status_code == 202
+
+
+def _share(story, clock):
+    response = story.client.post(f"{STORY}/shares", json={"network": "facebook"})
+    assert response.json["counted"] is True
+
+
+def _close_date_passes(story, clock):
+    story.admin("PATCH", "/articles/story", {"comments_close_at": "2026-11-27T09:00:00Z"})
+    # That PATCH changed the answers too; this test is about the moment passing afterwards.
+    for path in ANSWERS.values():
+        story.client.get(path)
+    story.before = {name: story.client.get(path) for name, path in ANSWERS.items()}
+    clock.advance(hours=2)
+
+
+# Each kind of write, and the answers whose content it changes.
+WRITES = {
+    "comment posted": (lambda story, clock: post(story.client, body="Third"),
+                       {"article", "thread", "counts"}),
+    "reply posted": (lambda story, clock: post(story.client, body="Reply 2",
+                                               parent_id=story.second["comment"]["id"]),
+                     {"article", "thread", "counts"}),
+    "comment edited": (_edit, {"thread"}),
+    "comment deleted by its author": (_author_delete, {"article", "thread", "counts"}),
+    "held comment approved": (_decide("approved", which="held"),
+                              {"article", "thread", "counts"}),
+    "comment rejected": (_decide("rejected"), {"article", "thread", "counts"}),
+    "comment marked spam": (_decide("spam"), {"article", "thread", "counts"}),
+    "comment pinned": (_decide(pinned=True), {"thread"}),
+    "comment hidden by flags": (_flag_hidden, {"article", "thread", "counts"}),
+    "comment deleted by a moderator": (
+        lambda story, clock: story.admin("DELETE", f"/comments/{story.second['comment']['id']}"),
+        {"article", "thread", "counts"}),
+    "bulk rejection": (
+        lambda story, clock: story.admin("POST", "/comments/bulk", {
+            "ids": [story.second["comment"]["id"]], "action": "reject"}),
+        {"article", "thread", "counts"}),
+    "share counted": (_share, {"article", "counts"}),
+    "comments closed by a moderator": (
+        lambda story, clock: story.admin("PATCH", "/articles/story", {"comments_open": False}),
+        {"article", "counts"}),
+    "article retitled": (
+        lambda story, clock: story.admin("PATCH", "/articles/story", {"title": "New title"}),
+        {"article"}),
+    "close date passing": (_close_date_passes, {"article", "counts"}),
+}
+
+
+@pytest.mark.parametrize("database", DATABASES)
+@pytest.mark.parametrize("kind", WRITES)
+def test_every_kind_of_write_changes_the_answers_at_once(story, clock, database, kind):
+    write, changed = WRITES[kind]
+    story.before = {name: story.client.get(path) for name, path in ANSWERS.items()}
+    for name, path in ANSWERS.items():  # cached now: the next ask is answered 304
+        etag = story.before[name].headers["ETag"]
+        again = story.client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304
+
+    write(story, clock)
+
+    for name, path in ANSWERS.items():
+        old = story.before[name]
+        after = story.client.get(path, headers={"If-None-Match": old.headers["ETag"]})
+        cold = story.fresh().get(path)  # built from the database by a process with no cache
+        if name in changed:
+            assert after.status_code == 200, name
+            assert after.json != old.json, name
+            assert after.headers["ETag"] != old.headers["ETag"]
+        current = after.json if after.status_code == 200 else old.json
+        assert current == cold.json, name
+
+
+def statements_during(app, call) -> list[str]:
+    """The SQL a call ran in this thread (the mail outbox's own thread runs beside it)."""
+    statements, caller = [], threading.get_ident()
+
+    def record(conn, cursor, statement, *args):
+        if threading.get_ident() == caller:
+            statements.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            call()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+@pytest.mark.parametrize("path", ANSWERS.values())
+def test_a_304_reads_the_version_alone(story, path):
+    etag = story.client.get(path).headers["ETag"]
+    fresh = story.fresh_app()  # a process that never built the answer
+
+    statements = statements_during(
+        fresh, lambda: fresh.test_client().get(path, headers={"If-None-Match": etag}))
+
+    assert fresh.test_client().get(path, headers={"If-None-Match": etag}).status_code == 304
+    assert len(statements) == 1
+    assert "FROM articles" in statements[0]
+    assert "FROM comments" not in statements[0] and "FROM share" not in statements[0]
+
+
+def test_a_cached_answer_is_served_without_building_it(story):
+    first = story.client.get(ANSWERS["thread"])
+
+    statements = statements_during(story.app, lambda: story.client.get(ANSWERS["thread"]))
+
+    assert len(statements) == 1  # the article's version; the comments come from the cache
+    assert story.client.get(ANSWERS["thread"]).data == first.data
+
+
+def test_pages_and_orders_of_one_version_are_cached_apart(story):
+    oldest = story.client.get(f"{ANSWERS['thread']}?order=oldest").json
+    newest = story.client.get(f"{ANSWERS['thread']}?order=newest").json
+    page = story.client.get(f"{ANSWERS['thread']}?limit=1").json
+    following = story.client.get(f"{ANSWERS['thread']}?limit=1&cursor={page['next_cursor']}")
+
+    assert [item["body_html"] for item in oldest["items"]] == ["<p>First</p>",
+                                                               "<p>Second</p>"]
+    assert [item["body_html"] for item in newest["items"]] == ["<p>Second</p>",
+                                                               "<p>First</p>"]
+    assert [item["body_html"] for item in following.json["items"]] == ["<p>Second</p>"]
+
+
+def test_answers_are_shared_through_redis_and_an_outage_costs_only_speed(
+    make_app, own_redis,  # noqa: F811 (the fixture imported above)
+):
+    one = make_app(CACHE_URL=own_redis.url)
+    two = make_app(CACHE_URL=own_redis.url)
+    post(one.test_client(), body="Before the outage")
+    built = one.test_client().get(ANSWERS["thread"])
+
+    # Another worker (or host) is served the answer the first one built.
+    statements = statements_during(two, lambda: two.test_client().get(ANSWERS["thread"]))
+    assert len(statements) == 1
+    assert two.test_client().get(ANSWERS["thread"]).data == built.data
+
+    own_redis.stop()
+    post(one.test_client(), body="During the outage")
+    for app in (one, two):
+        during = app.test_client().get(ANSWERS["thread"])
+        assert during.status_code == 200
+        assert [item["body_html"] for item in during.json["items"]] == [
+            "<p>Before the outage</p>", "<p>During the outage</p>"]
+        assert app.test_client().get("/api/v1/articles/story").json["comment_count"] == 2
+
+    own_redis.start()
+    post(one.test_client(), body="After the outage")
+    after = two.test_client().get(ANSWERS["thread"])
+    assert len(after.json["items"]) == 3
+
+
+def test_reading_an_unseen_article_answers_304_too(client):
+    first = client.get("/api/v1/articles/never-written")
+
+    again = client.get("/api/v1/articles/never-written",
+                       headers={"If-None-Match": first.headers["ETag"]})
+
+    assert again.status_code == 304
+
+
+def test_the_first_write_changes_an_unseen_articles_etag(client, post_comment):
+    unseen = client.get("/api/v1/articles/an-article")
+    post_comment()
+
+    after = client.get("/api/v1/articles/an-article",
+                       headers={"If-None-Match": unseen.headers["ETag"]})
+
+    assert after.status_code == 200
+    assert after.json["comment_count"] == 1
+
+
+def test_a_304_carries_the_cache_headers_of_a_200(client):
+    first = client.get(STORY)
+
+    again = client.get(STORY, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert again.status_code == 304
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    assert again.data == b""
+
+
+# --- Counters kept at write time --------------------------------------------------------------
+
+def stored_counters(app, article_id="story") -> tuple[int, int]:
+    with app.app_context():
+        article = db.session.get(Article, article_id)
+        return article.comment_count, article.share_count
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_lose_no_count(make_app):
+    app = make_app()
+    post(app.test_client())  # the article exists before the race
+    writers, each = 8, 6
+    errors = []
+
+    def comment_and_share(writer):
+        client = app.test_client()
+        try:
+            for turn in range(each):
+                post(client, body=f"writer {writer}, turn {turn}")
+                shared = client.post(f"{STORY}/shares", json={"network": "x"},
+                                     headers={"User-Agent": f"reader {writer}-{turn}"})
+                assert shared.json["counted"] is True
+        except Exception as exc:  # noqa: BLE001 (reported below, in the test's thread)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=comment_and_share, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert stored_counters(app) == (1 + writers * each, writers * each)
+    answer = app.test_client().get(STORY).json
+    assert answer["comment_count"] == 1 + writers * each
+    assert answer["share_counts"]["total"] == writers * each
+    assert app.test_cli_runner().invoke(args=["counts", "verify"]).exit_code == 0
+
+
+def test_counts_verify_finds_a_drift_and_fix_repairs_it(story):
+    runner = story.app.test_cli_runner()
+    story.client.post(f"{STORY}/shares", json={"network": "x"})
+    assert runner.invoke(args=["counts", "verify"]).output == (
+        "Every article's counters agree with a recount.\n")
+    cached = story.client.get(STORY)
+    with story.app.app_context():
+        db.session.execute(sa.update(Article).values(comment_count=7, share_count=0))
+        db.session.commit()
+
+    found = runner.invoke(args=["counts", "verify"])
+    assert found.exit_code == 1
+    assert "story: comment_count 7 stored, 3 counted; share_count 0 stored, 1 counted" in (
+        found.output)
+
+    fixed = runner.invoke(args=["counts", "verify", "--fix"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "Repaired the counters of 1 articles." in fixed.output
+    assert stored_counters(story.app) == (3, 1)
+    assert runner.invoke(args=["counts", "verify"]).exit_code == 0
+    # The repair is a change of the answers: a client holding the old one gets the new.
+    after = story.client.get(STORY, headers={"If-None-Match": cached.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.json["comment_count"] == 3
+
+
+def test_a_held_comment_is_counted_only_once_approved(story):
+    assert stored_counters(story.app) == (3, 0)
+    story.admin("PATCH", f"/comments/{story.held['comment']['id']}", {"status": "approved"})
+    story.admin("PATCH", f"/comments/{story.held['comment']['id']}", {"status": "approved"})
+    assert stored_counters(story.app) == (4, 0)
+    story.admin("PATCH", f"/comments/{story.held['comment']['id']}", {"status": "spam"})
+    story.admin("DELETE", f"/comments/{story.held['comment']['id']}")
+    assert stored_counters(story.app) == (3, 0)
+
+
+def test_the_close_after_days_rule_closes_without_a_write(make_app, clock):
+    client = make_app(COMMENTS_CLOSE_AFTER_DAYS=1).test_client()
+    post(client)
+    first = client.get(STORY)
+
+    clock.advance(days=1, seconds=1)
+    after = client.get(STORY, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert after.status_code == 200
+    assert after.json["comments_open"] is False
+    assert client.get("/api/v1/counts?ids=story").json["counts"]["story"]["comments_open"] is False
