@@ -34,11 +34,15 @@ def test_postgres_is_really_in_use(app):
 
 
 def test_first_sightings_of_an_article_race_without_errors(app):
-    responses = race(app, lambda client, n: client.get("/api/v1/articles/breaking-news"))
+    # Reads record nothing; the first writes (here shares by distinct readers) race to record.
+    responses = race(app, lambda client, n: client.post(
+        "/api/v1/articles/breaking-news/shares", json={"network": "x"},
+        headers={"User-Agent": f"reader {n}"}))
 
     assert [response.status_code for response in responses] == [200] * WORKERS
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 1
+        assert db.session.get(Article, "breaking-news").share_count == WORKERS
 
 
 def test_first_comments_on_a_new_article_race_without_losing_any(app):
