@@ -126,6 +126,9 @@ WRITES = {
         lambda story, clock: story.admin("POST", "/comments/bulk", {
             "ids": [story.second["comment"]["id"]], "action": "reject"}),
         {"article", "thread", "counts"}),
+    "vote": (lambda story, clock: story.client.put(
+        f"/api/v1/comments/{story.second['comment']['id']}/vote", json={"value": 1}),
+             {"thread"}),
     "share counted": (_share, {"article", "counts"}),
     "comments closed by a moderator": (
         lambda story, clock: story.admin("PATCH", "/articles/story", {"comments_open": False}),

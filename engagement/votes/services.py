@@ -11,7 +11,12 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from engagement.articles.models import Article
-from engagement.articles.services import ArticlePolicy, article_known, comments_are_open
+from engagement.articles.services import (
+    ArticlePolicy,
+    article_known,
+    bump_article_version,
+    comments_are_open,
+)
 from engagement.comments.models import Comment, CommentStatus
 from engagement.errors import CommentsClosed, InvalidInput, NotFound
 from engagement.extensions import db
@@ -104,6 +109,7 @@ def cast_vote(comment_id: int, value: int, *, client_hash: str, now: datetime,
         .values(vote_score=wilson_lower_bound(up, down))
         .execution_options(synchronize_session=False)
     )
+    bump_article_version(comment.article_id)  # the thread shows the tallies
     db.session.flush()
     return Tally(up, down, value)
 
