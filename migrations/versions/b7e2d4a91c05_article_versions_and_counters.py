@@ -1,7 +1,7 @@
 """article versions and counters kept at write time
 
 Revision ID: b7e2d4a91c05
-Revises: b7d1e0a2c911
+Revises: d2a4c6e8f012
 Create Date: 2026-12-01 12:10:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2d4a91c05'
-down_revision = 'b7d1e0a2c911'
+down_revision = 'd2a4c6e8f012'
 branch_labels = None
 depends_on = None
 
