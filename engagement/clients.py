@@ -1,5 +1,5 @@
 """Who the client is. The one place that reads the peer address and `X-Forwarded-For`, following
-`ENGAGEMENT_TRUSTED_PROXIES` (API.md, Operations); everything keyed on a client (limits, bans,
+`ENGAGEMENT_TRUSTED_PROXIES` (docs/api.md, Rate limits); everything keyed on a client (limits, bans,
 share de-duplication, flags, stored addresses) asks here."""
 
 from __future__ import annotations

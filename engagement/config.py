@@ -1,5 +1,5 @@
 """Settings: the defaults below, then `ENGAGEMENT_*` from the environment, then the mapping a
-test or embedding passes to `create_app`. Every setting of the HTTP contract (API.md) has its
+test or embedding passes to `create_app`. Every setting (docs/operations.md, Settings) has its
 default here; `ENGAGEMENT_X` in the environment sets the key `X`, read as the type of its default
 (`true`/`false`, whole numbers, lists as `a, b` or JSON `["a", "b"]`); a value that does not
 read as its type stops the start with a message naming the setting.

@@ -1,5 +1,5 @@
 """Named domain errors and the one JSON envelope every error of the service is rendered in:
-`{"code", "status", "message", "reason", "errors"?}` (API.md, Conventions). Services raise the
+`{"code", "status", "message", "reason", "errors"?}` (docs/api.md, Conventions). Services raise the
 domain errors; Flask, werkzeug and webargs raise HTTP exceptions; both end up here."""
 
 from __future__ import annotations

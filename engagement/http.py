@@ -1,4 +1,4 @@
-"""The HTTP conventions of API.md that every endpoint shares: path converters for article ids
+"""The HTTP conventions of docs/api.md that every endpoint shares: path converters for article ids
 and row ids, JSON-only writes with sane bodies, and cache headers (ETag, Cache-Control, 304)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cursor pagination, as API.md's lists have it: `?limit=` and an opaque `?cursor=`, answered
+"""Cursor pagination, as docs/api.md's lists have it: `?limit=` and an opaque `?cursor=`, answered
 with `{"items", "next_cursor", "total"}`. Cursors carry the sort keys of the last row seen, so
 rows added while a client pages neither repeat nor shift."""
 

@@ -1,4 +1,4 @@
-"""The HTTP conventions every endpoint shares (API.md, Conventions and Operations): the one error
+"""The HTTP conventions every endpoint shares (docs/api.md, Conventions): the one error
 envelope, JSON-only writes with sane bodies, the health probes, the OpenAPI document, and the
 cache headers of public GETs."""
 

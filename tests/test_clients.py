@@ -1,4 +1,4 @@
-"""Who the client is (API.md, Operations: trusted proxies): the address parser and the
+"""Who the client is (docs/api.md, Rate limits: trusted proxies): the address parser and the
 X-Forwarded-For walk as a table, then the address a posted comment is stored with."""
 
 from __future__ import annotations

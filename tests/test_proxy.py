@@ -1,4 +1,4 @@
-"""A real nginx in front of a real gunicorn (API.md, Operations: ENGAGEMENT_TRUSTED_PROXIES).
+"""A real nginx in front of a real gunicorn (docs/api.md, Rate limits: ENGAGEMENT_TRUSTED_PROXIES).
 
 Behind the proxy, readers are told apart by the address nginx saw them connect from, whatever
 X-Forwarded-For they send themselves, and only because the setting names nginx as a trusted

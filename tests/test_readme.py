@@ -18,7 +18,7 @@ from tests.live import ROOT, get, gunicorn
 
 pytestmark = pytest.mark.live  # gunicorn serving wsgi:app
 
-# API.md's public paths that exist now, with their methods (flags and the newsletter are not
+# docs/api.md's public paths that exist now, with their methods (flags and the newsletter are not
 # built yet).
 BUILT_PATHS = {
     "/api/v1/articles/{article_id}": {"get"},

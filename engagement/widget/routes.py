@@ -1,4 +1,4 @@
-"""The embeddable widget's files (API.md, "The embeddable widget").
+"""The embeddable widget's files (README, "Embedding the widget").
 
 A page loads `/widget/engagement.js`: a tiny loader at a stable URL with the service's short
 cache, which adds the versioned script `/widget/v/<version>/engagement.js`. Everything under

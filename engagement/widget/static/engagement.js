@@ -1,6 +1,6 @@
 /*
  * engagement widget: comment counts, share buttons, comments, What's Hot and the newsletter
- * signup for a news site's pages (API.md, "The embeddable widget"; README, "Embedding the
+ * signup for a news site's pages (README, "Embedding the
  * widget"). Plain JavaScript, no framework. The service serves it minified and compressed at a
  * versioned URL that the small /widget/engagement.js loader adds; the strings of each language
  * (i18n/<lang>.json) come as a script of their own, the page's language loaded by the loader
