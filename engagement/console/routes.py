@@ -1,4 +1,4 @@
-"""The moderation console's files (API.md, "The moderation console"): one HTML page, its
+"""The moderation console's files (docs/api.md, "The moderation console"): one HTML page, its
 stylesheet and its script, served as they are from the package (no build step, no CDN). The
 page holds no data: everything it shows comes from the admin API, called by the script with the
 token the moderator signed in with. Also the API's documentation page, which points to the

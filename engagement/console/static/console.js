@@ -1,4 +1,4 @@
-/* The moderation console (API.md, "The moderation console").
+/* The moderation console (docs/api.md, "The moderation console").
  *
  * One page, no framework, no build step. It talks only to the admin API with the token the
  * moderator signs in with, kept in sessionStorage (never a cookie, never the URL), so every
