@@ -94,7 +94,7 @@ SERVER_MESSAGES = {
 
 class EnvelopeSocket:
     """The client's socket while gunicorn writes an error page of its own: the page is replaced
-    by the JSON envelope of the same status (API.md: every error, the HTTP server's too)."""
+    by the JSON envelope of the same status (docs/api.md: every error, the HTTP server's too)."""
 
     def __init__(self, sock):
         self._sock = sock
