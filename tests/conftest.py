@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from engagement import create_app
+from engagement.answers import register_answer_cache
 from engagement.extensions import db, limiter
 from engagement.mail import delivery
 
@@ -225,6 +226,9 @@ class BuiltApp:
         mail = app.extensions[delivery.EXTENSION]
         app.extensions[delivery.EXTENSION] = delivery.Mail(app, mail.server)
         limiter.init_app(app)  # binds the limiter to this app's settings, with new counts
+        # Answers are cached by article version, and a new test's database starts versions
+        # afresh: the last test's answers must not be served for them.
+        register_answer_cache(app)
         # Flask refuses new routes once an app has served; a fresh app would take them.
         app._got_first_request = False
         return app
