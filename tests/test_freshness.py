@@ -296,8 +296,10 @@ def test_concurrent_writers_lose_no_count(make_app):
         try:
             for turn in range(each):
                 post(client, body=f"writer {writer}, turn {turn}")
+                # Each share from a reader of its own address: one address counts only a
+                # few readers (tests/test_hardening.py).
                 shared = client.post(f"{STORY}/shares", json={"network": "x"},
-                                     headers={"User-Agent": f"reader {writer}-{turn}"})
+                                     environ_base={"REMOTE_ADDR": f"10.{writer}.{turn}.1"})
                 assert shared.json["counted"] is True
         except Exception as exc:  # noqa: BLE001 (reported below, in the test's thread)
             errors.append(exc)
