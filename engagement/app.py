@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from engagement.newsletter import pages as newsletter_pages
     from engagement.newsletter.admin_routes import blp as newsletter_admin
     from engagement.newsletter.routes import blp as newsletter
+    from engagement.notifications import pages as notification_pages
     from engagement.pages.routes import bp as pages
     from engagement.people.admin_routes import blp as people
     from engagement.shares.routes import blp as shares
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(newsletter_admin)
     api.register_blueprint(people)
     app.register_blueprint(newsletter_pages.bp)
+    app.register_blueprint(notification_pages.bp)
     app.register_blueprint(widget)
     app.register_blueprint(pages)
     app.register_blueprint(console)

@@ -114,6 +114,18 @@ DEFAULTS: dict[str, Any] = {
     "CONFIRM_RESEND_SECONDS": 600,
     "CONFIRM_TOKEN_TTL_SECONDS": 172800,
     "NEWSLETTER_CONFIRMED_URL": None,
+    # The publication's name in emails; empty: the host of PUBLIC_BASE_URL.
+    "SITE_NAME": "",
+    # --- Reply notifications and moderator alerts --------------------------------------------
+    # A reader gets at most one reply email per thread in this time, listing every reply.
+    "NOTIFY_BATCH_SECONDS": 900,
+    # Moderators emailed when comments are held or hidden by flags, at most once per digest time.
+    "MODERATOR_EMAILS": [],
+    "MODERATOR_DIGEST_SECONDS": 300,
+    # A URL that receives a signed JSON POST per moderation event (Slack, Mattermost, ...).
+    "MODERATION_WEBHOOK_URL": None,
+    "WEBHOOK_SECRET": None,
+    "WEBHOOK_EVENTS": ["comment.held", "comment.flagged"],
     # --- Rate limits (flask-limiter strings, per client address) ----------------------------
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -135,7 +147,9 @@ DEFAULTS: dict[str, Any] = {
 # The type of each setting is its default's; these defaults are None, so their type is named.
 TYPES_OF_UNSET = {"SECRET_KEY": str, "AUTO_MIGRATE": bool, "MAIL_BACKGROUND": bool,
                   "NEWSLETTER_CONFIRMED_URL": str, "METRICS_TOKEN": str,
-                  "ARTICLE_ID_PATTERN": str, "CACHE_URL": str}
+                  "ARTICLE_ID_PATTERN": str, "CACHE_URL": str, "MODERATION_WEBHOOK_URL": str,
+                  "WEBHOOK_SECRET": str}
+WEBHOOK_EVENTS = ("comment.held", "comment.flagged", "comment.posted")
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
@@ -267,6 +281,16 @@ def _check(config, log: logging.Logger) -> None:
         raise ConfigError(f"{ENV_PREFIX}_AVATARS must be email, name or off")
     if config["MODERATION_MODE"] not in ("none", "first_time", "all"):
         raise ConfigError(f"{ENV_PREFIX}_MODERATION_MODE must be none, first_time or all")
+    for key in ("NOTIFY_BATCH_SECONDS", "MODERATOR_DIGEST_SECONDS"):
+        if config[key] < 0:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
+    unknown_events = set(config["WEBHOOK_EVENTS"]) - set(WEBHOOK_EVENTS)
+    if unknown_events:
+        raise ConfigError(f"{ENV_PREFIX}_WEBHOOK_EVENTS: unknown {sorted(unknown_events)}; "
+                          f"choose from {', '.join(WEBHOOK_EVENTS)}")
+    if config["MODERATION_WEBHOOK_URL"] and not config["WEBHOOK_SECRET"]:
+        raise ConfigError(f"{ENV_PREFIX}_MODERATION_WEBHOOK_URL needs "
+                          f"{ENV_PREFIX}_WEBHOOK_SECRET to sign what it sends")
     if config["VOTES"] not in ("updown", "up", "off"):
         raise ConfigError(f"{ENV_PREFIX}_VOTES must be updown, up or off")
     for key, problem_of in UNSAFE_SETTINGS:

@@ -5,6 +5,8 @@ linked; nh3 then keeps only the allow-list below, whatever the renderer produced
 
 from __future__ import annotations
 
+import html
+import re
 from functools import cache
 
 import nh3
@@ -46,3 +48,14 @@ def render_markdown(source: str) -> str:
 def sanitize_html(html: str) -> str:
     """HTML from elsewhere (an imported comment) kept to the same allow-list as ours."""
     return _cleaner().clean(html).strip()
+
+
+# Where the rendered HTML ends a block or breaks a line, plain text starts a new line.
+_BLOCK_ENDS = re.compile(r"</(?:p|li|blockquote|pre|h[1-6])>|<br\s*/?>|<hr\s*/?>", re.I)
+
+
+def plain_text(body_html: str) -> str:
+    """The text of a comment's sanitised HTML, for plain-text emails: every tag removed, the
+    entities read, one line per block."""
+    text = html.unescape(nh3.clean(_BLOCK_ENDS.sub("\n", body_html), tags=set()))
+    return re.sub(r"\n{2,}", "\n", text).strip()

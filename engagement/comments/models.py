@@ -72,6 +72,8 @@ class Comment(db.Model):
     created_at: Mapped[datetime]
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # When its publication was announced (reply emails): once, whatever happens to it later.
+    announced_at: Mapped[datetime | None]
 
     edit_token_hash: Mapped[str] = mapped_column(sa.String(64))
     client_ip: Mapped[str | None] = mapped_column(sa.String(45))

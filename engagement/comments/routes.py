@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engagement import limits
+from engagement.alerts import services as alerts
 from engagement.answers import versioned_answer
 from engagement.articles.services import ArticlePolicy, readable_article
 from engagement.clients import client_address
@@ -23,6 +24,8 @@ from engagement.errors import ErrorSchema
 from engagement.extensions import db
 from engagement.idempotency.views import idempotent
 from engagement.moderation.services import moderation_rules, refuse_banned
+from engagement.notifications import services as notifications
+from engagement.notifications.services import NotifyPolicy
 
 blp = Blueprint("comments", __name__, url_prefix="/api/v1", description="Reader comments.")
 
@@ -73,6 +76,13 @@ class Comments(MethodView):
         posted = services.post_comment(
             article_id, fields, client_ip=address and str(address), now=moment, policy=_policy()
         )
+        notify = NotifyPolicy.from_config(current_app.config)
+        if fields["notify_replies"]:
+            notifications.request_notifications(posted.comment, fields["lang"], now=moment,
+                                                policy=notify)
+        notifications.comment_published(posted.comment, now=moment, policy=notify)
+        alerts.comment_posted(posted.comment, now=moment,
+                              policy=alerts.AlertPolicy.from_config(current_app.config))
         answer = {
             "comment": services.public_comment(posted.comment),
             "status": services.public_status(posted.comment),
@@ -97,10 +107,14 @@ class CommentById(MethodView):
         The edit is checked by moderation again: `status` is `pending` when it is held, and
         the comment leaves the public list until a moderator approves it.
         """
-        refuse_banned(None, client_address(), now=now())
+        moment = now()
+        refuse_banned(None, client_address(), now=moment)
         comment = services.edit_comment(
-            comment_id, headers["edit_token"], fields["body"], now=now(), policy=_policy()
+            comment_id, headers["edit_token"], fields["body"], now=moment, policy=_policy()
         )
+        if services.public_status(comment) == "pending" and "edited" in comment.held_for:
+            alerts.moderation_event(alerts.HELD, comment, now=moment,
+                                    policy=alerts.AlertPolicy.from_config(current_app.config))
         answer = {
             "comment": services.public_comment(comment),
             "status": services.public_status(comment),

@@ -266,6 +266,18 @@ def approve_comment(comment: Comment) -> None:
     _changed(comment, was_counted)
 
 
+def claim_announcement(comment: Comment, now: datetime) -> bool:
+    """True for the first caller only, once the comment is public: its publication is then
+    announced (reply emails). The database settles two moderators approving at once."""
+    if comment.status is not CommentStatus.APPROVED or comment.deleted:
+        return False
+    db.session.flush()
+    return db.session.execute(
+        sa.update(Comment).where(Comment.id == comment.id, Comment.announced_at.is_(None))
+        .values(announced_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
 def reject_comment(comment: Comment) -> None:
     was_counted = _counted(comment)
     comment.status = CommentStatus.REJECTED
@@ -320,9 +332,10 @@ def published_comment(comment_id: int) -> Comment:
     return comment
 
 
-def count_flag(comment_id: int, threshold: int) -> None:
-    """Add a reader's flag; at the threshold the comment is hidden as `flagged`. The count
-    is incremented in the row, so concurrent flags queue and the last one sees the total."""
+def count_flag(comment_id: int, threshold: int) -> Comment | None:
+    """Add a reader's flag; at the threshold the comment is hidden as `flagged` (and returned,
+    to this flag only). The count is incremented in the row, so concurrent flags queue and the
+    last one sees the total."""
     flag_count = db.session.execute(
         sa.update(Comment)
         .where(Comment.id == comment_id)
@@ -336,6 +349,8 @@ def count_flag(comment_id: int, threshold: int) -> None:
         comment.held_for = [*comment.held_for, "flags"]
         db.session.flush()
         _changed(comment, was_counted)
+        return comment
+    return None
 
 
 # --- The public list ------------------------------------------------------------------------

@@ -22,7 +22,15 @@ from engagement.clock import now
 from engagement.config import ConfigError
 from engagement.extensions import db
 from engagement.mail import outbox
-from engagement.mail.transport import DeliveryError, MailServer, connect, parse_mail_url, reachable
+from engagement.mail.models import OutboxKind
+from engagement.mail.transport import (
+    DeliveryError,
+    MailServer,
+    connect,
+    parse_mail_url,
+    post_webhook,
+    reachable,
+)
 
 log = logging.getLogger("engagement.mail")
 
@@ -61,7 +69,9 @@ def deliver_outbox(server: MailServer, stopping: Callable[[], bool] = lambda: Fa
         db.session.commit()
         if not batch:
             return done  # another deliverer took them
-        sent = _send(batch, server, stopping)
+        mail = [message for message in batch if message.kind is OutboxKind.MAIL]
+        sent = _send(mail, server, stopping) if mail else Delivered()
+        sent += _post_webhooks([message for message in batch if message not in mail], stopping)
         done += sent
         if len(batch) < outbox.BATCH or sent.retrying:
             return done  # all due taken, or the server is in trouble: the rest waits its turn
@@ -101,6 +111,28 @@ def _send(batch: list[outbox.Claimed], server: MailServer,
         pending = []
     for message in pending:  # the connection broke: the rest waits for the next try
         _failed(message, DeliveryError("not tried: the connection broke"), done)
+    return done
+
+
+def _post_webhooks(batch: list[outbox.Claimed], stopping: Callable[[], bool]) -> Delivered:
+    done = Delivered()
+    for message in batch:
+        if stopping():  # shutting down: another deliverer takes the rest at once
+            outbox.release_claims(message.claim)
+            db.session.commit()
+            break
+        outbox.renew_claims(message.claim, now=now())
+        db.session.commit()
+        try:
+            post_webhook(message.recipient, message.message.encode(),
+                         current_app.config["WEBHOOK_SECRET"] or "")
+        except DeliveryError as error:
+            _failed(message, error, done)
+            continue
+        outbox.record_sent(message)
+        db.session.commit()
+        done.sent += 1
+        log.info("webhook %s delivered", message.id)
     return done
 
 

@@ -16,8 +16,15 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 from flask import current_app
 
+from engagement.database import insert_if_absent, upsert
 from engagement.extensions import db
-from engagement.mail.models import OutboxMessage, OutboxStatus
+from engagement.mail.models import (
+    BatchedComment,
+    OutboxBatch,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
 
 # A failed attempt is tried again after 30 s, then 1, 2, 4, ... minutes, at most hourly.
 FIRST_RETRY = timedelta(seconds=30)
@@ -42,9 +49,10 @@ _INTERNATIONAL_POLICY = email.policy.SMTPUTF8.clone(max_line_length=998)
 
 def compose(
     recipient: str, subject: str, body: str, *, now: datetime,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None, html: str | None = None,
 ) -> EmailMessage:
-    """A plain-text message from `ENGAGEMENT_MAIL_FROM` to one recipient."""
+    """A plain-text message from `ENGAGEMENT_MAIL_FROM` to one recipient, with an HTML
+    alternative when `html` is given."""
     sender = current_app.config["MAIL_FROM"]
     policy = _POLICY if recipient.isascii() else _INTERNATIONAL_POLICY
     message = EmailMessage(policy=policy)
@@ -61,6 +69,10 @@ def compose(
     else:
         message.policy = policy.clone(max_line_length=76)
         message.set_content(body, cte="quoted-printable")
+        message.policy = policy
+    if html is not None:
+        message.policy = policy.clone(max_line_length=76)
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
         message.policy = policy
     return message
 
@@ -101,6 +113,73 @@ def notify_deliverers() -> None:
         db.session.execute(sa.text(f"NOTIFY {CHANNEL}"))
 
 
+def open_batch(batch_key: str, *, recipient: str, now: datetime, due: datetime) -> int:
+    """The id of the batch's message that waits for its first attempt, or of a new one, due
+    at `due`, that news of the batch will join. The batch's row lock makes concurrent callers
+    queue, so one batch never has two waiting messages; the caller writes the message with
+    `rewrite` before it commits."""
+    upsert(db.session, OutboxBatch, {"batch_key": batch_key, "touched_at": now},
+           update={"touched_at": now})
+    waiting = db.session.scalar(
+        sa.select(OutboxMessage.id).where(
+            OutboxMessage.batch_key == batch_key,
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.attempts == 0,
+            OutboxMessage.claimed_at.is_(None),
+        ).order_by(OutboxMessage.id.desc()).limit(1))
+    if waiting is not None:
+        return waiting
+    row = OutboxMessage(kind=OutboxKind.MAIL, batch_key=batch_key, sender="",
+                        recipient=recipient, message="", status=OutboxStatus.QUEUED,
+                        created_at=now, attempts=0, next_attempt_at=due)
+    db.session.add(row)
+    db.session.flush()
+    db.session.info[MAIL_WAITING] = True
+    notify_deliverers()
+    return row.id
+
+
+def add_to_batch(message_id: int, comment_id: int, event: str) -> None:
+    """List a comment in a batch's waiting message (once)."""
+    insert_if_absent(db.session, BatchedComment,
+                     {"outbox_id": message_id, "comment_id": comment_id, "event": event})
+
+
+def batched_comments(message_id: int) -> list[tuple[int, str]]:
+    """(comment id, event) of every comment a batch's message lists, oldest first."""
+    return list(db.session.execute(
+        sa.select(BatchedComment.comment_id, BatchedComment.event)
+        .where(BatchedComment.outbox_id == message_id).order_by(BatchedComment.comment_id)))
+
+
+def enqueue_webhook(url: str, body: bytes, *, now: datetime) -> None:
+    """A JSON POST to a webhook, in the caller's transaction; sent (and signed) by the
+    deliverer after the commit, retried with the same back-off as mail."""
+    db.session.add(OutboxMessage(
+        kind=OutboxKind.WEBHOOK, sender="", recipient=url, message=body.decode(),
+        status=OutboxStatus.QUEUED, created_at=now, attempts=0, next_attempt_at=now))
+    db.session.flush()
+    db.session.info[MAIL_WAITING] = True
+    notify_deliverers()
+
+
+def rewrite(message_id: int, message: EmailMessage) -> None:
+    """Put the batch's message, composed again with its news so far, in its outbox row."""
+    db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(sender=envelope_sender(message["From"]), recipient=message["To"],
+                message=message.as_string())
+        .execution_options(synchronize_session=False))
+
+
+def erase_batches(batch_keys: list[str]) -> None:
+    """Messages of these batches not yet sent are not sent."""
+    if batch_keys:
+        db.session.execute(
+            sa.delete(OutboxMessage).where(OutboxMessage.batch_key.in_(batch_keys))
+            .execution_options(synchronize_session=False))
+
+
 def _claimable(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         OutboxMessage.status == OutboxStatus.QUEUED,
@@ -121,6 +200,7 @@ class Claimed:
 
     id: int
     claim: str
+    kind: OutboxKind
     sender: str
     recipient: str
     message: str
@@ -147,13 +227,13 @@ def claim_due(*, now: datetime, limit: int = BATCH) -> list[Claimed]:
         .execution_options(synchronize_session=False)
     )
     rows = db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.sender, OutboxMessage.recipient,
-                  OutboxMessage.message, OutboxMessage.attempts)
+        sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.sender,
+                  OutboxMessage.recipient, OutboxMessage.message, OutboxMessage.attempts)
         .where(OutboxMessage.claimed_by == claim)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
-    return [Claimed(row.id, claim, row.sender, row.recipient, row.message, row.attempts)
-            for row in rows]
+    return [Claimed(row.id, claim, row.kind, row.sender, row.recipient, row.message,
+                    row.attempts) for row in rows]
 
 
 def record_sent(message: Claimed) -> None:

@@ -6,13 +6,17 @@ talking; this module turns its many exceptions into one: transient, or refused f
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 import smtplib
 import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.error import HTTPError, URLError
 from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.request import Request, urlopen
 
 log = logging.getLogger("engagement.mail")
 
@@ -151,3 +155,32 @@ def reachable(server: MailServer, timeout: float) -> bool:
     except OSError:
         return False
     return True
+
+
+WEBHOOK_TIMEOUT = 10  # seconds to connect and to answer
+# Answers that say trying again later may work; any other 4xx refuses the POST for good.
+RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
+
+
+def webhook_signature(body: bytes, secret: str) -> str:
+    """`sha256=` and the hex HMAC-SHA256 of the body under the shared secret: what
+    `X-Engagement-Signature` carries, so the receiver knows the POST is ours and whole."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post_webhook(url: str, body: bytes, secret: str) -> None:
+    """POST a signed JSON body; DeliveryError unless the receiver answers 2xx (permanent for
+    a 4xx that trying again cannot fix)."""
+    request = Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json",
+        "User-Agent": "engagement-webhook",
+        "X-Engagement-Signature": webhook_signature(body, secret),
+    })
+    try:
+        with urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 (operator's URL)
+            response.read(65536)
+    except HTTPError as error:
+        permanent = 400 <= error.code < 500 and error.code not in RETRYABLE_STATUSES
+        raise DeliveryError(f"{url} answered {error.code}", permanent=permanent) from None
+    except (URLError, OSError, ValueError) as error:
+        raise DeliveryError(f"cannot reach the webhook: {error}") from None

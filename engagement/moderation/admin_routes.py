@@ -22,6 +22,7 @@ from engagement.moderation.admin_schemas import (
     QueueArgs,
     SettingsSchema,
 )
+from engagement.notifications.services import NotifyPolicy
 
 blp = Blueprint(
     "moderation", __name__, url_prefix="/api/v1/admin",
@@ -63,6 +64,7 @@ class ModeratedComment(MethodView):
         answer = services.decide(
             comment_id, status=fields.get("status"), pinned=fields.get("pinned"),
             actor=current_admin().name, now=now(), ip_retention_days=_retention(),
+            notify=NotifyPolicy.from_config(current_app.config),
         )
         db.session.commit()
         return answer
@@ -81,7 +83,7 @@ class BulkDecision(MethodView):
     def post(self, fields):
         """One decision on many comments; `updated` counts the comments found"""
         updated = services.bulk(fields["ids"], fields["action"], actor=current_admin().name,
-                                now=now())
+                                now=now(), notify=NotifyPolicy.from_config(current_app.config))
         db.session.commit()
         return {"updated": updated}
 

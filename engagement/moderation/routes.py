@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engagement import limits
+from engagement.alerts import services as alerts
 from engagement.clients import client_address
 from engagement.clock import now
 from engagement.errors import ErrorSchema
@@ -28,11 +29,15 @@ class CommentFlags(MethodView):
         At `ENGAGEMENT_FLAG_THRESHOLD` flags the comment leaves the public list until a
         moderator decides.
         """
-        services.refuse_banned(None, client_address(), now=now())
-        services.flag_comment(
+        moment = now()
+        services.refuse_banned(None, client_address(), now=moment)
+        hidden = services.flag_comment(
             comment_id, fields["reason"], fields["note"],
-            client_hash=services.flagger_hash(str(client_address())), now=now(),
+            client_hash=services.flagger_hash(str(client_address())), now=moment,
             rules=services.moderation_rules(current_app.config),
         )
+        if hidden is not None:
+            alerts.moderation_event(alerts.FLAGGED, hidden, now=moment,
+                                    policy=alerts.AlertPolicy.from_config(current_app.config))
         db.session.commit()
         return {"flagged": True}

@@ -22,6 +22,8 @@ from engagement.extensions import db
 from engagement.mailboxes import canonical_mailbox
 from engagement.moderation.models import Ban, BanKind, Flag, FlagReason, ModerationSettings
 from engagement.moderation.rules import ModerationRules
+from engagement.notifications import services as notifications
+from engagement.notifications.services import NotifyPolicy
 from engagement.pagination import page_by_id
 
 
@@ -53,9 +55,10 @@ def flagger_hash(address: str) -> str:
 def flag_comment(
     comment_id: int, reason: FlagReason, note: str | None, *, client_hash: str, now: datetime,
     rules: ModerationRules,
-) -> None:
+) -> Comment | None:
     """Record one client's flag on a published comment (a repeat changes nothing); at the
-    threshold the comment leaves the public list and waits for a moderator as `flagged`."""
+    threshold the comment leaves the public list and waits for a moderator as `flagged`:
+    then the comment is returned, to the flag that hid it only."""
     comments.published_comment(comment_id)
     first_from_client = insert_if_absent(
         db.session,
@@ -64,7 +67,8 @@ def flag_comment(
          "note": note, "created_at": now},
     )
     if first_from_client:
-        comments.count_flag(comment_id, rules.flag_threshold)
+        return comments.count_flag(comment_id, rules.flag_threshold)
+    return None
 
 
 # --- The moderators' queue ------------------------------------------------------------------
@@ -207,12 +211,13 @@ DECIDE = {
 
 
 def decide(comment_id: int, *, status: str | None, pinned: bool | None, actor: str,
-           now: datetime, ip_retention_days: int) -> dict:
-    """A moderator's decision on one comment (approving clears its flags), audited."""
+           now: datetime, ip_retention_days: int, notify: NotifyPolicy) -> dict:
+    """A moderator's decision on one comment (approving clears its flags and announces it),
+    audited."""
     comment = comments.comment_by_id(comment_id)
     changes = {}
     if status is not None:
-        _apply(comment, status)
+        _apply(comment, status, now, notify)
         changes["status"] = status
     if pinned is not None:
         comments.pin_comment(comment, pinned)
@@ -223,10 +228,11 @@ def decide(comment_id: int, *, status: str | None, pinned: bool | None, actor: s
     return answer
 
 
-def _apply(comment: Comment, status: str) -> None:
+def _apply(comment: Comment, status: str, now: datetime, notify: NotifyPolicy) -> None:
     DECIDE[status](comment)
     if status == "approved":
         db.session.execute(sa.delete(Flag).where(Flag.comment_id == comment.id))
+        notifications.comment_published(comment, now=now, policy=notify)
 
 
 def remove(comment_id: int, *, actor: str, now: datetime) -> None:
@@ -237,14 +243,15 @@ def remove(comment_id: int, *, actor: str, now: datetime) -> None:
 BULK = {"approve": "approved", "reject": "rejected", "spam": "spam"}
 
 
-def bulk(ids: list[int], action: str, *, actor: str, now: datetime) -> int:
+def bulk(ids: list[int], action: str, *, actor: str, now: datetime,
+         notify: NotifyPolicy) -> int:
     """The same decision on many comments; ids that do not exist are skipped and not counted."""
     found = comments.comments_by_id(ids)
     for comment in found:
         if action == "delete":
             comments.erase_comment(comment, now)
         else:
-            _apply(comment, BULK[action])
+            _apply(comment, BULK[action], now, notify)
     audit(actor, f"comment.bulk_{action}", "comments",
           {"ids": sorted(comment.id for comment in found)}, now=now)
     db.session.flush()

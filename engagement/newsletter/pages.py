@@ -8,46 +8,19 @@ programs send from the List-Unsubscribe header. These are not JSON API paths: th
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template_string, request
+from flask import Blueprint, current_app, redirect, request
 
 from engagement import limits
 from engagement.clock import now
 from engagement.errors import TokenExpired, UnknownToken
 from engagement.extensions import db
+from engagement.link_pages import link_page
 from engagement.newsletter import services
 from engagement.newsletter.models import TokenPurpose
 
 bp = Blueprint("newsletter_pages", __name__, url_prefix="/newsletter")
 # The links' pages count as reads: a token cannot be guessed faster than a page is read.
 limits.reads(bp)
-
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{ title }}</title>
-<style>
-body { font: 17px/1.5 system-ui, sans-serif; max-width: 32rem; margin: 4rem auto;
-       padding: 0 1rem; color: #222; }
-button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem;
-         background: #1a56db; color: #fff; cursor: pointer; }
-</style>
-</head>
-<body>
-<h1>{{ title }}</h1>
-<p>{{ text }}</p>
-{% if button %}
-<form method="post">
-<input type="hidden" name="token" value="{{ token }}">
-{% if one_click %}<input type="hidden" name="List-Unsubscribe" value="One-Click">{% endif %}
-<button type="submit">{{ button }}</button>
-</form>
-{% endif %}
-</body>
-</html>
-"""
 
 TEXTS = {
     "confirm": ("Confirm your subscription",
@@ -66,18 +39,8 @@ TEXTS = {
 
 def page(kind: str, status: int = 200, token: str = "", one_click: bool = False):
     title, text, button = TEXTS[kind]
-    html = render_template_string(PAGE, title=title, text=text, button=button, token=token,
-                                  one_click=one_click)
-    response = current_app.make_response((html, status))
-    # The address holds a token: no cache keeps it, no Referer carries it away, and no other
-    # site frames the button.
-    response.cache_control.no_store = True
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    fields = {"token": token, **({"List-Unsubscribe": "One-Click"} if one_click else {})}
+    return link_page(title, text, button, status=status, fields=fields)
 
 
 def _token() -> str:

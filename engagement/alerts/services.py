@@ -1,0 +1,140 @@
+"""Moderator alerts: when a comment is held for review or hidden by flags, each address of
+`ENGAGEMENT_MODERATOR_EMAILS` gets it in a digest (at most one email per
+`ENGAGEMENT_MODERATOR_DIGEST_SECONDS`), and `ENGAGEMENT_MODERATION_WEBHOOK_URL` gets a signed
+JSON POST per event chosen by `ENGAGEMENT_WEBHOOK_EVENTS`. Both go through the outbox, in the
+transaction of the change: no request waits on them and a receiver that is down loses nothing.
+Functions flush; the caller commits."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from engagement.articles.models import Article
+from engagement.comments.markdown import plain_text
+from engagement.comments.models import Comment, CommentStatus
+from engagement.extensions import db
+from engagement.mail import outbox
+from engagement.moderation.admin_schemas import AdminCommentOut
+from engagement.moderation.services import admin_comment
+
+HELD, FLAGGED, POSTED = "comment.held", "comment.flagged", "comment.posted"
+# What a moderator is told each event means.
+EVENT_WORDS = {HELD: "Held for review", FLAGGED: "Hidden by readers' flags",
+               POSTED: "New comment"}
+EXCERPT = 200  # characters of a comment's text in a digest line or a chat message
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    public_base_url: str
+    site_name: str
+    moderator_emails: tuple[str, ...]
+    digest_window: timedelta
+    webhook_url: str | None
+    webhook_events: frozenset[str]
+    ip_retention: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> AlertPolicy:
+        base = config["PUBLIC_BASE_URL"].rstrip("/")
+        return cls(
+            public_base_url=base,
+            site_name=config["SITE_NAME"] or urlsplit(base).hostname or base,
+            moderator_emails=tuple(config["MODERATOR_EMAILS"]),
+            digest_window=timedelta(seconds=config["MODERATOR_DIGEST_SECONDS"]),
+            webhook_url=config["MODERATION_WEBHOOK_URL"] or None,
+            webhook_events=frozenset(config["WEBHOOK_EVENTS"]),
+            ip_retention=timedelta(days=config["IP_RETENTION_DAYS"]),
+        )
+
+    def console_link(self, comment_id: int) -> str:
+        """Where a moderator reviews a comment: the console, opened on it."""
+        return f"{self.public_base_url}/admin/?comment={comment_id}"
+
+
+def comment_posted(comment: Comment, *, now: datetime, policy: AlertPolicy) -> None:
+    """A new comment: held for review, or published (spam caught by the honeypot is not news)."""
+    if comment.status is CommentStatus.PENDING:
+        moderation_event(HELD, comment, now=now, policy=policy)
+    elif comment.status is CommentStatus.APPROVED:
+        moderation_event(POSTED, comment, now=now, policy=policy)
+
+
+def moderation_event(event: str, comment: Comment, *, now: datetime,
+                     policy: AlertPolicy) -> None:
+    """Tell the moderators: held and flagged comments join each moderator's digest; the
+    events the webhook takes are queued for it."""
+    article = db.session.get(Article, comment.article_id)
+    if event in (HELD, FLAGGED):
+        for address in policy.moderator_emails:
+            batch = outbox.open_batch(f"moderators:{address.lower()}", recipient=address,
+                                      now=now, due=now + policy.digest_window)
+            outbox.add_to_batch(batch, comment.id, event)
+            outbox.rewrite(batch, _digest(batch, address, policy, now))
+    if policy.webhook_url and event in policy.webhook_events:
+        outbox.enqueue_webhook(policy.webhook_url,
+                               _webhook_body(event, comment, article, policy, now), now=now)
+    db.session.flush()
+
+
+def _excerpt(comment: Comment) -> str:
+    text = " ".join(plain_text(comment.body_html).split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def _title(article: Article) -> str:
+    return article.title or article.id
+
+
+def _digest(batch: int, address: str, policy: AlertPolicy, now: datetime):
+    """The moderator's digest, written again with every comment it lists so far."""
+    listed = [(db.session.get(Comment, comment_id), event)
+              for comment_id, event in outbox.batched_comments(batch)]
+    count = len(listed)
+    subject = (f"{policy.site_name}: {count} comment{'s' if count != 1 else ''} "
+               "need a moderator")
+    lines, items = [f"{subject}.", ""], []
+    for comment, event in listed:
+        article = db.session.get(Article, comment.article_id)
+        link = policy.console_link(comment.id)
+        heading = f"{EVENT_WORDS[event]}: {comment.author_name} on “{_title(article)}”"
+        lines += [heading, f"  {_excerpt(comment)}", f"  {link}", ""]
+        items.append(f"<li><p><strong>{html.escape(heading)}</strong></p>"
+                     f'<blockquote dir="auto">{html.escape(_excerpt(comment))}</blockquote>'
+                     f'<p><a href="{html.escape(link)}">Review in the console</a></p></li>')
+    page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"></head>\n<body>\n'
+            f"<p>{html.escape(subject)}.</p>\n<ul>\n" + "\n".join(items) + "\n</ul>\n"
+            "</body></html>\n")
+    return outbox.compose(address, subject, "\n".join(lines), now=now, html=page)
+
+
+def _slack_escaped(text: str) -> str:
+    """Text as Slack and Mattermost read it: &, < and > escaped, one line."""
+    text = " ".join(text.split())
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chat_line(event: str, comment: Comment, article: Article, policy: AlertPolicy) -> str:
+    """One line for a chat channel: what happened, who, where, what they said, and a link
+    (Slack's and Mattermost's <url|label> form)."""
+    where = _slack_escaped(_title(article))
+    if article.url:
+        where = f"<{article.url}|{where}>"
+    return (f"{EVENT_WORDS[event]}: {_slack_escaped(comment.author_name)} on {where}: "
+            f"“{_slack_escaped(_excerpt(comment))}” <{policy.console_link(comment.id)}|Review>")
+
+
+def _webhook_body(event: str, comment: Comment, article: Article, policy: AlertPolicy,
+                  now: datetime) -> bytes:
+    body = {
+        "event": event,
+        # The comment as the admin API answers it, by the same schema.
+        "comment": AdminCommentOut().dump(admin_comment(comment, [], now - policy.ip_retention)),
+        "article": {"id": article.id, "title": article.title, "url": article.url},
+        "text": chat_line(event, comment, article, policy),
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,1 @@
+"""Reply notifications: readers who asked are emailed, in batches, when someone replies."""

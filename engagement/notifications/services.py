@@ -1,0 +1,269 @@
+"""Reply notification rules: asking for them (double opt-in, once per address), emailing each
+approved reply by someone else to those who asked, batched per thread so that an address gets
+at most one email per thread per `ENGAGEMENT_NOTIFY_BATCH_SECONDS`, and the emailed links
+(confirm, stop one thread, stop all). Mail goes through the outbox; functions flush and the
+caller commits. No answer of the public API depends on whether an address is subscribed."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode, urlsplit
+
+import sqlalchemy as sa
+
+from engagement.articles.models import Article
+from engagement.comments.markdown import plain_text
+from engagement.comments.models import Comment, CommentStatus
+from engagement.comments.services import claim_announcement
+from engagement.database import insert_if_absent, upsert
+from engagement.errors import TokenExpired, UnknownToken
+from engagement.extensions import db
+from engagement.mail import outbox
+from engagement.notifications.models import (
+    NotifyAddress,
+    NotifyToken,
+    NotifyTokenPurpose,
+    ReplySubscription,
+)
+from engagement.notifications.texts import language, texts
+from engagement.tokens import hash_token, new_token
+
+CONFIRM_PATH = "/notifications/confirm"
+UNSUBSCRIBE_PATH = "/notifications/unsubscribe"
+
+
+@dataclass(frozen=True)
+class NotifyPolicy:
+    public_base_url: str
+    site_name: str
+    batch_window: timedelta
+    resend_after: timedelta
+    confirm_ttl: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> NotifyPolicy:
+        base = config["PUBLIC_BASE_URL"].rstrip("/")
+        return cls(
+            public_base_url=base,
+            site_name=config["SITE_NAME"] or urlsplit(base).hostname or base,
+            batch_window=timedelta(seconds=config["NOTIFY_BATCH_SECONDS"]),
+            resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
+            confirm_ttl=timedelta(seconds=config["CONFIRM_TOKEN_TTL_SECONDS"]),
+        )
+
+    def link(self, path: str, token: str, **more: str) -> str:
+        """An absolute link on the public base URL (never the request's Host)."""
+        return f"{self.public_base_url}{path}?{urlencode({'token': token, **more})}"
+
+
+# --- Asking ---------------------------------------------------------------------------------
+
+def request_notifications(comment: Comment, lang: str | None, *, now: datetime,
+                          policy: NotifyPolicy) -> None:
+    """The author of a new comment asked to hear of replies to it. A confirmed address is
+    subscribed at once; any other gets a confirmation email (at most one per
+    `resend_after`), and its subscriptions start when it confirms. A comment stored as spam
+    asks nothing: a bot must not make the service mail an address it typed."""
+    if comment.status is CommentStatus.SPAM:
+        return
+    email, lang = comment.author_email, language(lang)
+    # The upsert takes the address's row lock: asks of one address queue, and one sends.
+    upsert(db.session, NotifyAddress, {"email": email, "lang": lang, "created_at": now},
+           update={"lang": lang}, on=["email"])
+    address = db.session.scalar(sa.select(NotifyAddress).where(NotifyAddress.email == email)
+                                .execution_options(populate_existing=True))
+    insert_if_absent(db.session, ReplySubscription, {
+        "address_id": address.id, "comment_id": comment.id, "created_at": now})
+    subscription = db.session.scalar(sa.select(ReplySubscription).where(
+        ReplySubscription.address_id == address.id, ReplySubscription.comment_id == comment.id))
+    if address.confirmed_at is not None:
+        db.session.flush()
+        return
+    sent = address.confirmation_sent_at
+    if sent is not None and sent > now - policy.resend_after:
+        db.session.flush()
+        return
+    address.confirmation_sent_at = now
+    confirm_token = _new_token(NotifyTokenPurpose.CONFIRM, address.id, now,
+                               expires_at=now + policy.confirm_ttl)
+    stop_token = _new_token(NotifyTokenPurpose.UNSUBSCRIBE, address.id, now,
+                            subscription_id=subscription.id)
+    outbox.enqueue(_confirmation_email(address, confirm_token, stop_token, policy, now),
+                   now=now)
+    db.session.flush()
+
+
+def _new_token(purpose: NotifyTokenPurpose, address_id: int, now: datetime, *,
+               subscription_id: int | None = None, outbox_id: int | None = None,
+               expires_at: datetime | None = None) -> str:
+    token = new_token()
+    db.session.add(NotifyToken(
+        token_hash=hash_token(token), purpose=purpose, address_id=address_id,
+        subscription_id=subscription_id, outbox_id=outbox_id, created_at=now,
+        expires_at=expires_at))
+    return token
+
+
+def _confirmation_email(address: NotifyAddress, confirm_token: str, stop_token: str,
+                        policy: NotifyPolicy, now: datetime):
+    words = texts(address.lang)
+    site = policy.site_name
+    hours = int(policy.confirm_ttl.total_seconds() // 3600) or 1
+    confirm_url = policy.link(CONFIRM_PATH, confirm_token)
+    stop_url = policy.link(UNSUBSCRIBE_PATH, stop_token, scope="all")
+    intro = words["confirm_intro"].format(site=site)
+    note = words["confirm_note"].format(hours=hours)
+    stop = words["stop_all"].format(site=site)
+    text = f"{intro}\n\n{confirm_url}\n\n{note}\n\n{stop}: {stop_url}\n"
+    body = (f"<p>{html.escape(intro)}</p>\n"
+            f'<p><a href="{html.escape(confirm_url)}">{html.escape(confirm_url)}</a></p>\n'
+            f"<p>{html.escape(note)}</p>\n"
+            f'<p><a href="{html.escape(stop_url)}">{html.escape(stop)}</a></p>')
+    return outbox.compose(
+        address.email, words["confirm_subject"].format(site=site), text, now=now,
+        html=_html_document(body, address.lang), headers=_unsubscribe_headers(stop_url))
+
+
+def _unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: mail programs POST to the link."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _html_document(body: str, lang: str) -> str:
+    words = texts(lang)
+    return (f'<!doctype html>\n<html lang="{language(lang)}" dir="{words["dir"]}">\n'
+            f'<head><meta charset="utf-8"></head>\n<body>\n{body}\n</body>\n</html>\n')
+
+
+# --- Replies --------------------------------------------------------------------------------
+
+def comment_published(comment: Comment, *, now: datetime, policy: NotifyPolicy) -> None:
+    """A comment became public (posted approved, or approved by a moderator). The first time,
+    a reply joins the batch email of every confirmed subscriber to its parent, other than its
+    own author; a held reply has sent nothing until now."""
+    if claim_announcement(comment, now) and comment.parent_id is not None:
+        _announce_reply(comment, now, policy)
+
+
+def _announce_reply(reply: Comment, now: datetime, policy: NotifyPolicy) -> None:
+    subscriptions = db.session.execute(
+        sa.select(ReplySubscription, NotifyAddress)
+        .join(NotifyAddress, NotifyAddress.id == ReplySubscription.address_id)
+        .where(ReplySubscription.comment_id == reply.parent_id,
+               ReplySubscription.stopped_at.is_(None),
+               NotifyAddress.confirmed_at.is_not(None),
+               NotifyAddress.email != reply.author_email)
+        .order_by(ReplySubscription.id)
+        .with_for_update(of=ReplySubscription)
+    ).all()
+    for subscription, address in subscriptions:
+        batch = outbox.open_batch(_batch_key(subscription.id), recipient=address.email,
+                                  now=now, due=now + policy.batch_window)
+        outbox.add_to_batch(batch, reply.id, "reply")
+        _compose_batch(batch, subscription, address, policy, now)
+    db.session.flush()
+
+
+def _batch_key(subscription_id: int) -> str:
+    return f"replies:{subscription_id}"
+
+
+def _compose_batch(batch: int, subscription: ReplySubscription, address: NotifyAddress,
+                   policy: NotifyPolicy, now: datetime) -> None:
+    """Write the batch email again with every reply it lists so far, and a fresh unsubscribe
+    link (the previous one, never sent, stops working)."""
+    replies = [db.session.get(Comment, comment_id)
+               for comment_id, _ in outbox.batched_comments(batch)]
+    parent = db.session.get(Comment, subscription.comment_id)
+    article = db.session.get(Article, parent.article_id)
+    db.session.execute(sa.delete(NotifyToken).where(NotifyToken.outbox_id == batch))
+    token = _new_token(NotifyTokenPurpose.UNSUBSCRIBE, address.id, now,
+                       subscription_id=subscription.id, outbox_id=batch)
+    message = _replies_email(address, article, replies, token, policy, now)
+    outbox.rewrite(batch, message)
+
+
+def _replies_email(address: NotifyAddress, article: Article, replies: list[Comment],
+                   token: str, policy: NotifyPolicy, now: datetime):
+    words = texts(address.lang)
+    site, title = policy.site_name, article.title or article.id
+    thread_url = policy.link(UNSUBSCRIBE_PATH, token)
+    all_url = policy.link(UNSUBSCRIBE_PATH, token, scope="all")
+    intro = words["replies_intro"].format(title=title)
+    text_parts, html_parts = [intro, ""], [f"<p>{html.escape(intro)}</p>"]
+    for reply in replies:
+        by = words["reply_by"].format(name=reply.author_name)
+        said = plain_text(reply.body_html)
+        link = f"{article.url}#engagement-comment-{reply.id}" if article.url else None
+        text_parts += [by, said, *([f"{words['view']}: {link}"] if link else []), ""]
+        html_parts.append(
+            f"<p><strong>{html.escape(by)}</strong></p>\n"
+            f'<blockquote dir="auto">{reply.body_html}</blockquote>'
+            + (f'\n<p><a href="{html.escape(link)}">{html.escape(words["view"])}</a></p>'
+               if link else ""))
+    stop_all = words["stop_all"].format(site=site)
+    text_parts += ["--", f"{words['unsubscribe']}: {thread_url}", f"{stop_all}: {all_url}"]
+    html_parts.append(
+        f'<hr>\n<p><a href="{html.escape(thread_url)}">{html.escape(words["unsubscribe"])}</a>'
+        f' · <a href="{html.escape(all_url)}">{html.escape(stop_all)}</a></p>')
+    return outbox.compose(
+        address.email, words["replies_subject"].format(site=site, title=title),
+        "\n".join(text_parts) + "\n", now=now,
+        html=_html_document("\n".join(html_parts), address.lang),
+        headers=_unsubscribe_headers(thread_url))
+
+
+# --- The emailed links ----------------------------------------------------------------------
+
+def _token(token: str, purpose: NotifyTokenPurpose, now: datetime) -> NotifyToken:
+    found = db.session.scalar(sa.select(NotifyToken).where(
+        NotifyToken.token_hash == hash_token(token), NotifyToken.purpose == purpose))
+    if found is None:
+        raise UnknownToken()
+    if found.expires_at is not None and found.expires_at <= now:
+        raise TokenExpired("This link has expired: ask for reply emails again to get a new one.")
+    return found
+
+
+def token_state(token: str, purpose: NotifyTokenPurpose, *, now: datetime) -> None:
+    """Whether a link's token would work, changing nothing: raises as using it would."""
+    _token(token, purpose, now)
+
+
+def confirm_address(token: str, *, now: datetime) -> None:
+    """The confirmation button: the address's subscriptions start, now and for later asks.
+    Every confirmation link of the address is used up."""
+    found = _token(token, NotifyTokenPurpose.CONFIRM, now)
+    address = db.session.get(NotifyAddress, found.address_id)
+    if address.confirmed_at is None:
+        address.confirmed_at = now
+        address.stopped_at = None
+    db.session.execute(sa.delete(NotifyToken).where(
+        NotifyToken.address_id == address.id, NotifyToken.purpose == NotifyTokenPurpose.CONFIRM))
+    db.session.flush()
+
+
+def unsubscribe(token: str, *, everything: bool, now: datetime) -> None:
+    """Stop one thread's emails, or (`everything`) every reply email to the address: then the
+    address needs a new confirmation before it hears of replies again. Emails of what was
+    stopped that wait to be sent are not sent. The link keeps working."""
+    found = _token(token, NotifyTokenPurpose.UNSUBSCRIBE, now)
+    to_stop = sa.select(ReplySubscription).where(ReplySubscription.stopped_at.is_(None))
+    if everything:
+        address = db.session.get(NotifyAddress, found.address_id)
+        address.confirmed_at = None
+        address.confirmation_sent_at = None
+        address.stopped_at = now
+        to_stop = to_stop.where(ReplySubscription.address_id == address.id)
+        db.session.execute(sa.delete(NotifyToken).where(
+            NotifyToken.address_id == address.id,
+            NotifyToken.purpose == NotifyTokenPurpose.CONFIRM))
+    else:
+        to_stop = to_stop.where(ReplySubscription.id == found.subscription_id)
+    subscriptions = db.session.scalars(to_stop).all()
+    for subscription in subscriptions:
+        subscription.stopped_at = now
+    outbox.erase_batches([_batch_key(subscription.id) for subscription in subscriptions])
+    db.session.flush()

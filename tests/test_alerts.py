@@ -1,0 +1,324 @@
+"""Moderator alerts against a real SMTP server (aiosmtpd) and a real HTTP receiver (a threaded
+http.server in the test): digests per moderator and window, the signed webhook per chosen
+event, retries while the receiver is down with nothing lost or sent twice, and two deliverer
+processes sending each message once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from engagement import create_app
+from engagement.config import ConfigError
+from tests.conftest import TEST_SECRET, comment_fields, make_token
+from tests.live import free_port
+from tests.test_mail import SmtpServer
+
+BASE = "https://news.example.com/engagement"
+COMMENTS = "/api/v1/articles/an-article/comments"
+SECRET = "webhook-secret"
+DIGEST = 300
+
+
+class Receiver:
+    """A webhook receiver: a real HTTP server in a thread of the test, keeping every POST. It
+    may start late (or stop and start again) on the same port, and answer with any status."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.posts: list[tuple[dict, bytes]] = []
+        self.status = 200
+        self.delay = 0.0
+        self.server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/moderation"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(receiver.delay)
+                if receiver.status == 200:
+                    receiver.posts.append((dict(self.headers), body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.posts]
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stopped_receiver():
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def alert_app(make_app, smtp_server):
+    def make(**settings):
+        return make_app(MAIL_URL=smtp_server.url, MAIL_BACKGROUND=False, PUBLIC_BASE_URL=BASE,
+                        SITE_NAME="The Daily Example", BLOCKED_WORDS=["casino"],
+                        FLAG_THRESHOLD=1, WEBHOOK_SECRET=SECRET, **settings)
+
+    return make
+
+
+def post(client, **fields):
+    response = client.post(COMMENTS, json=comment_fields(**fields))
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def deliver(app) -> str:
+    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def titled(app):
+    moderator = {"Authorization": f"Bearer {make_token(app)}"}
+    app.test_client().put("/api/v1/admin/articles/an-article", headers=moderator, json={
+        "title": "Rain in Spain", "url": "https://news.example.com/rain-in-spain"})
+
+
+# --- Digests ------------------------------------------------------------------------------------
+
+def test_moderators_get_one_digest_per_window_listing_held_and_flagged_comments(
+        alert_app, smtp_server, clock):
+    app = alert_app(MODERATOR_EMAILS=["mod1@example.com", "Mod2@example.com"],
+                    MODERATOR_DIGEST_SECONDS=DIGEST)
+    titled(app)
+    client = app.test_client()
+    held = [post(client, body=f"Best casino number {n}")["comment"]["id"] for n in range(2)]
+    published = post(client, body="A fine comment")["comment"]["id"]
+    clock.advance(seconds=60)
+    client.post(f"/api/v1/comments/{published}/flags", json={"reason": "abuse"})
+    assert deliver(app) == "sent 0, retrying 0, failed 0"
+
+    clock.advance(seconds=DIGEST)
+    assert deliver(app) == "sent 2, retrying 0, failed 0"
+
+    assert sorted(message["To"] for message in smtp_server.received) == [
+        "Mod2@example.com", "mod1@example.com"]
+    for digest in smtp_server.received:
+        assert digest["Subject"] == "The Daily Example: 3 comments need a moderator"
+        text = digest.get_body(("plain",)).get_content()
+        for comment_id in (*held, published):
+            assert f"{BASE}/admin/?comment={comment_id}" in text
+        assert text.count("Held for review: Ada on “Rain in Spain”") == 2
+        assert "Hidden by readers' flags: Ada on “Rain in Spain”" in text
+        assert "Best casino number 1" in text
+        assert "Review in the console" in digest.get_body(("html",)).get_content()
+
+    # The next held comment opens a new digest.
+    post(client, body="casino again")
+    clock.advance(seconds=DIGEST)
+    deliver(app)
+    assert len(smtp_server.received) == 4
+    assert "1 comment need" in smtp_server.received[-1]["Subject"]
+
+
+def test_without_moderator_emails_nobody_is_mailed(alert_app, smtp_server, clock):
+    app = alert_app()
+    post(app.test_client(), body="casino")
+    clock.advance(seconds=DIGEST)
+
+    assert deliver(app) == "sent 0, retrying 0, failed 0"
+
+
+# --- The webhook --------------------------------------------------------------------------------
+
+def test_a_held_comment_is_posted_signed_to_the_webhook(alert_app, receiver, clock):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    titled(app)
+    client = app.test_client()
+    held = post(client, author_name="Eve <b>&", body="My casino is **great**")
+
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+
+    ((headers, body),) = receiver.posts
+    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Engagement-Signature"] == f"sha256={expected}"
+    assert headers["Content-Type"] == "application/json"
+    event = json.loads(body)
+    assert event["event"] == "comment.held"
+    assert event["comment"]["id"] == held["comment"]["id"]
+    assert event["comment"]["status"] == "pending"
+    assert event["comment"]["author_email"] == "ada@example.com"
+    assert event["comment"]["held_for"] == ["blocked_word"]
+    assert event["comment"]["created_at"] == "2026-11-27T08:00:00Z"
+    assert event["article"] == {"id": "an-article", "title": "Rain in Spain",
+                                "url": "https://news.example.com/rain-in-spain"}
+    # One line that Slack and Mattermost render: escaped text, <url|label> links.
+    assert event["text"] == (
+        "Held for review: Eve &lt;b&gt;&amp; on "
+        "<https://news.example.com/rain-in-spain|Rain in Spain>: “My casino is great” "
+        f"<{BASE}/admin/?comment={held['comment']['id']}|Review>")
+
+
+def test_a_signature_made_with_another_secret_does_not_verify(alert_app, receiver):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    post(app.test_client(), body="casino")
+    deliver(app)
+
+    ((headers, body),) = receiver.posts
+    forged = hmac.new(b"another secret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Engagement-Signature"] != f"sha256={forged}"
+    tampered = hmac.new(SECRET.encode(), body + b" ", hashlib.sha256).hexdigest()
+    assert headers["X-Engagement-Signature"] != f"sha256={tampered}"
+
+
+def test_the_webhook_takes_the_events_chosen(alert_app, receiver):
+    default = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    client = default.test_client()
+    flagged = post(client, body="Fine words")["comment"]["id"]
+    client.post(f"/api/v1/comments/{flagged}/flags", json={"reason": "spam"})
+    post(client, body="casino")
+    deliver(default)
+    assert [event["event"] for event in receiver.events()] == ["comment.flagged", "comment.held"]
+
+    everything = alert_app(MODERATION_WEBHOOK_URL=receiver.url,
+                           WEBHOOK_EVENTS=["comment.posted"])
+    posted = post(everything.test_client(), body="Hello")["comment"]["id"]
+    post(everything.test_client(), body="casino")
+    deliver(everything)
+    assert [(event["event"], event["comment"]["id"]) for event in receiver.events()[2:]] == [
+        ("comment.posted", posted)]
+
+
+def test_an_edit_that_is_held_again_is_an_event(alert_app, receiver):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    client = app.test_client()
+    posted = post(client, body="Innocent")
+
+    client.patch(f"/api/v1/comments/{posted['comment']['id']}", json={"body": "casino now"},
+                 headers={"X-Edit-Token": posted["edit_token"]})
+    deliver(app)
+
+    (event,) = receiver.events()
+    assert event["event"] == "comment.held"
+    assert event["comment"]["held_for"][0] == "edited"
+
+
+def test_a_receiver_down_then_up_gets_the_event_once(alert_app, stopped_receiver, clock):
+    app = alert_app(MODERATION_WEBHOOK_URL=stopped_receiver.url)
+    started = time.monotonic()
+    post(app.test_client(), body="casino")
+    assert time.monotonic() - started < 5  # the post did not wait for the receiver
+
+    assert deliver(app) == "sent 0, retrying 1, failed 0"
+    clock.advance(seconds=29)
+    assert deliver(app) == "sent 0, retrying 0, failed 0"  # backing off
+    stopped_receiver.start()
+    clock.advance(seconds=1)
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+    clock.advance(hours=2)
+    assert deliver(app) == "sent 0, retrying 0, failed 0"
+
+    assert [event["event"] for event in stopped_receiver.events()] == ["comment.held"]
+
+
+def test_a_receiver_error_is_retried_and_a_refusal_is_kept_as_failed(
+        alert_app, receiver, clock):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    client = app.test_client()
+    post(client, body="casino")
+    receiver.status = 503
+    assert deliver(app) == "sent 0, retrying 1, failed 0"
+    receiver.status = 200
+    clock.advance(seconds=30)
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+
+    post(client, body="casino two")
+    receiver.status = 404
+    assert deliver(app) == "sent 0, retrying 0, failed 1"
+    clock.advance(hours=2)
+    assert deliver(app) == "sent 0, retrying 0, failed 0"
+
+
+def test_two_deliverer_processes_send_each_message_once(
+        alert_app, receiver, smtp_server, database_url):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url, MODERATOR_EMAILS=["mod@example.com"],
+                    MODERATOR_DIGEST_SECONDS=0)
+    client = app.test_client()
+    held = [post(client, body=f"casino {n}", author_email=f"r{n}@example.com")["comment"]["id"]
+            for n in range(30)]
+    receiver.delay = 0.01  # deliveries overlap with the other process's claims
+    smtp_server.data_delay = 0.01
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("ENGAGEMENT_")}
+    environment.update(DATABASE_URL=database_url, ENGAGEMENT_SECRET_KEY=TEST_SECRET,
+                       ENGAGEMENT_MAIL_URL=smtp_server.url, ENGAGEMENT_WEBHOOK_SECRET=SECRET,
+                       ENGAGEMENT_MODERATION_WEBHOOK_URL=receiver.url)
+    command = [sys.executable, "-m", "flask", "--app", "engagement", "outbox", "deliver"]
+
+    processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    sent = sum(int(out.split()[1].rstrip(",")) for out, _ in outputs)
+    posted = [event["comment"]["id"] for event in receiver.events()]
+    assert sorted(posted) == held  # every event once
+    digests = smtp_server.received
+    listed = [line for digest in digests
+              for line in digest.get_body(("plain",)).get_content().splitlines()
+              if "/admin/?comment=" in line]
+    assert len(listed) == len(set(listed)) == 30  # every held comment in one digest only
+    assert sent == len(posted) + len(digests)
+
+
+# --- Settings -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings", [
+    {"MODERATION_WEBHOOK_URL": "https://hooks.example/x"},
+    {"WEBHOOK_EVENTS": ["comment.deleted"]},
+    {"MODERATOR_DIGEST_SECONDS": -1},
+])
+def test_bad_alert_settings_stop_the_start(settings):
+    with pytest.raises(ConfigError):
+        create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False,
+                    **settings})
