@@ -27,8 +27,9 @@ def app(make_app):
 
 @pytest.fixture
 def story(app, client):
-    """Ada comments twice (Grace answers the first), flags Grace's reply, signs up for the
-    newsletter (a confirmation mail waits in the outbox), and a moderator bans her address."""
+    """Ada comments twice (Grace answers the first), asks for reply emails and signs up for the
+    newsletter (two confirmation mails wait in the outbox), flags Grace's reply, and a
+    moderator bans her address."""
     def post(environ, **fields):
         answer = client.post("/api/v1/articles/story/comments", json=comment_fields(**fields),
                              environ_base=environ)
@@ -36,7 +37,7 @@ def story(app, client):
         return answer.json["comment"]["id"]
 
     first = post(ADA, author_name="Ada Lovelace", author_email=EMAIL, body="Numbers first.",
-                 author_website="https://ada.example")
+                 author_website="https://ada.example", notify_replies=True, lang="fr")
     post(ADA, author_name="Ada Lovelace", author_email=EMAIL, body="And poetry.")
     reply = post(GRACE, author_name="Grace", author_email="grace@example.com",
                  body="Agreed.", parent_id=first)
@@ -87,12 +88,17 @@ def test_export_shows_everything_stored_about_the_address(app, story):
         (story["reply"], "off_topic")]
     assert person["newsletter"]["status"] == "pending"
     assert person["newsletter"]["name"] == "Ada Lovelace"
-    assert len(person["queued_mail"]) == 1
+    assert person["reply_notifications"]["lang"] == "fr"
+    assert person["reply_notifications"]["confirmed_at"] is None
+    assert person["reply_notifications"]["subscriptions"] == [
+        {"comment_id": story["first"], "created_at": "2026-11-27T08:00:00Z", "stopped_at": None}]
+    assert len(person["queued_mail"]) == 2
 
 
 def test_erase_leaves_nothing_of_the_address_in_any_table(app, client, story):
     assert traces(app) != []
-    assert cli(app, "erase", EMAIL) == "comments: 2, flags: 1, newsletter: 1, queued_mail: 1\n"
+    assert cli(app, "erase", EMAIL) == (
+        "comments: 2, flags: 1, newsletter: 1, queued_mail: 2, reply_notifications: 1\n")
     assert traces(app) == BAN_RECORDS
 
     thread = client.get("/api/v1/articles/story/comments?order=oldest").json["items"]
@@ -101,7 +107,8 @@ def test_erase_leaves_nothing_of_the_address_in_any_table(app, client, story):
                                  ("Deleted", "", None, "<p>And poetry.</p>")]
     assert thread[0]["replies"][0]["author_name"] == "Grace"  # others are untouched
     assert json.loads(cli(app, "export", EMAIL)) == {
-        "email": EMAIL, "comments": [], "flags": [], "newsletter": None, "queued_mail": []}
+        "email": EMAIL, "comments": [], "flags": [], "newsletter": None,
+        "reply_notifications": None, "queued_mail": []}
 
 
 def test_erase_with_comments_removes_their_text_and_keeps_the_thread_readable(
@@ -128,7 +135,8 @@ def test_the_admin_api_exports_and_erases_for_the_admin_role_only(app, client, s
     erased = client.delete(f"/api/v1/admin/people?email={EMAIL}&with_comments=true",
                            headers=admin)
     assert erased.status_code == 200
-    assert erased.json == {"comments": 2, "flags": 1, "newsletter": 1, "queued_mail": 1}
+    assert erased.json == {"comments": 2, "flags": 1, "newsletter": 1, "queued_mail": 2,
+                           "reply_notifications": 1}
     assert traces(app) == BAN_RECORDS
     audit = client.get("/api/v1/admin/audit", headers=admin).json["items"]
     erasure = next(entry for entry in audit if entry["action"] == "people.erase")

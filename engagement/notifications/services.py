@@ -267,3 +267,42 @@ def unsubscribe(token: str, *, everything: bool, now: datetime) -> None:
         subscription.stopped_at = now
     outbox.erase_batches([_batch_key(subscription.id) for subscription in subscriptions])
     db.session.flush()
+
+
+# --- People's data --------------------------------------------------------------------------
+
+def _address(email: str) -> NotifyAddress | None:
+    return db.session.scalar(
+        sa.select(NotifyAddress).where(NotifyAddress.email == email.strip().lower()))
+
+
+def address_record(email: str) -> dict | None:
+    """What is kept of an address for reply emails (export), or None."""
+    address = _address(email)
+    if address is None:
+        return None
+    subscriptions = db.session.scalars(sa.select(ReplySubscription).where(
+        ReplySubscription.address_id == address.id).order_by(ReplySubscription.id))
+    return {
+        "lang": address.lang, "created_at": address.created_at,
+        "confirmed_at": address.confirmed_at, "stopped_at": address.stopped_at,
+        "subscriptions": [{"comment_id": subscription.comment_id,
+                           "created_at": subscription.created_at,
+                           "stopped_at": subscription.stopped_at}
+                          for subscription in subscriptions],
+    }
+
+
+def erase_address(email: str) -> int:
+    """Forget an address for reply emails: its subscriptions, links and waiting emails. 1 when
+    there was one."""
+    address = _address(email)
+    if address is None:
+        return 0
+    subscription_ids = db.session.scalars(sa.select(ReplySubscription.id).where(
+        ReplySubscription.address_id == address.id)).all()
+    outbox.erase_batches([_batch_key(subscription_id) for subscription_id in subscription_ids])
+    db.session.execute(sa.delete(NotifyAddress).where(NotifyAddress.id == address.id)
+                       .execution_options(synchronize_session=False))
+    db.session.flush()
+    return 1

@@ -19,3 +19,5 @@ class ErasedOut(ma.Schema):
     flags = ma.fields.Integer()
     newsletter = ma.fields.Integer(metadata={"description": "1 when a subscription was erased"})
     queued_mail = ma.fields.Integer()
+    reply_notifications = ma.fields.Integer(
+        metadata={"description": "1 when reply-email subscriptions were erased"})

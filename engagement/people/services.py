@@ -1,11 +1,11 @@
 """People's data: everything stored about one email address, exported as JSON or erased.
 
 What an address is linked to: the comments it signed, its newsletter subscription with the
-consent record, mail queued to it, and what was done from the client addresses those comments
-came from while they are kept (flags, keyed by a hash of the address). Votes and shares are
-keyed by a hash of address and browser, which nothing links back to a person: they hold no
-email and cannot be found from one. Bans are moderators' decisions about an address and are
-kept (a ban that erasure lifted would be a way around it)."""
+consent record, its reply-email subscriptions, mail queued to it, and what was done from the
+client addresses those comments came from while they are kept (flags, keyed by a hash of the
+address). Votes and shares are keyed by a hash of address and browser, which nothing links
+back to a person: they hold no email and cannot be found from one. Bans are moderators'
+decisions about an address and are kept (a ban that erasure lifted would be a way around it)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from engagement.moderation.models import Flag
 from engagement.moderation.services import flagger_hash
 from engagement.newsletter.models import Subscriber
 from engagement.newsletter.services import erase_subscriber
+from engagement.notifications.services import address_record, erase_address
 
 
 def _same_address(column, email: str) -> sa.ColumnElement[bool]:
@@ -70,6 +71,7 @@ def export_person(email: str) -> dict[str, Any]:
             "unsubscribed_at": _time(subscriber.unsubscribed_at),
             "user_agent": subscriber.user_agent,
         },
+        "reply_notifications": _times(address_record(email)),
         "queued_mail": [{"created_at": _time(message.created_at),
                          "status": message.status.value} for message in queued],
     }
@@ -94,10 +96,20 @@ def erase_person(email: str, *, with_comments: bool, actor: str, now: datetime) 
     if subscriber is not None:
         erase_subscriber(subscriber.id, actor=actor, now=now)
     erased = {"comments": len(comments), "flags": flags,
-              "newsletter": int(subscriber is not None), "queued_mail": mail}
+              "newsletter": int(subscriber is not None), "queued_mail": mail,
+              "reply_notifications": erase_address(email)}
     audit(actor, "people.erase", "person", {**erased, "with_comments": with_comments}, now=now)
     db.session.flush()
     return erased
+
+
+def _times(record: Any) -> Any:
+    """A record with its datetimes as JSON timestamps, however deep."""
+    if isinstance(record, dict):
+        return {key: _times(value) for key, value in record.items()}
+    if isinstance(record, list):
+        return [_times(value) for value in record]
+    return _time(record) if isinstance(record, datetime) else record
 
 
 def _time(moment: datetime | None) -> str | None:
