@@ -2,7 +2,7 @@
 kinds (mail, webhook) and batches
 
 Revision ID: 10ac51e933b5
-Revises: d2a4c6e8f012
+Revises: b7e2d4a91c05
 Create Date: 2026-12-01 12:19:17.534384
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '10ac51e933b5'
-down_revision = 'd2a4c6e8f012'
+down_revision = 'b7e2d4a91c05'
 branch_labels = None
 depends_on = None
 
