@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from engagement.admin.models import AuditEntry
+from engagement.articles.models import Article
 from engagement.comments.models import Comment
 from engagement.extensions import db
 from engagement.mail.models import OutboxMessage, OutboxStatus
@@ -37,7 +38,8 @@ def test_every_job_is_listed_with_what_it_does(app):
     assert result.exit_code == 0
     names = [line.split("\t")[0] for line in result.output.splitlines()]
     assert names == ["forget-addresses", "purge-share-claims", "purge-share-log",
-                     "purge-tokens", "purge-unconfirmed", "purge-failed-mail", "purge-audit"]
+                     "purge-tokens", "purge-unconfirmed", "purge-failed-mail", "purge-audit",
+                     "verify-counts"]
 
 
 def test_nothing_expired_nothing_removed(app, client):
@@ -52,7 +54,18 @@ def test_nothing_expired_nothing_removed(app, client):
         "purge-unconfirmed: erased 0 never-confirmed signups",
         "purge-failed-mail: removed 0 failed messages",
         "purge-audit: removed 0 audit entries",
+        "verify-counts: repaired the counters of 0 articles",
     ]
+
+
+def test_drifted_counters_are_repaired(app, client):
+    client.post("/api/v1/articles/drift/comments", json=comment_fields())
+    with app.app_context():
+        db.session.execute(sa.update(Article).values(comment_count=7))
+        db.session.commit()
+    assert run_jobs(app, "verify-counts") == ["verify-counts: repaired the counters of 1 articles"]
+    assert client.get("/api/v1/articles/drift").json["comment_count"] == 1
+    assert run_jobs(app, "verify-counts") == ["verify-counts: repaired the counters of 0 articles"]
 
 
 def test_addresses_are_forgotten_after_the_retention_period(make_app, clock):
