@@ -293,6 +293,9 @@ def make_app(database_url, clock):
             app = built.app
         else:
             app = built.reuse(clock)
+        # The limiter is one object for every app: a store outage an earlier test caused
+        # (flask-limiter's private flag, which limits.py reads too) must not carry over.
+        limiter._storage_dead = False
         taken.append((key, built))
         return app
 
