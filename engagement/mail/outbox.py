@@ -103,7 +103,10 @@ def enqueue(message: EmailMessage, *, now: datetime, subscriber_id: int | None =
     queued = db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount == 1
     if queued:
         db.session.info[MAIL_WAITING] = True
-        notify_deliverers()
+    # Whether or not a message was queued: the same statements either way, so that neither
+    # their count nor their time tells a caller which it was (a deliverer woken for nothing
+    # looks, finds nothing due, and waits again).
+    notify_deliverers()
     return queued
 
 
