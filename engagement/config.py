@@ -409,6 +409,9 @@ def _derive(app) -> None:
         config["AUTO_MIGRATE"] = embedded
     if config["MAIL_BACKGROUND"] is None:
         config["MAIL_BACKGROUND"] = embedded
+    if not config["SITE_NAME"]:
+        base = config["PUBLIC_BASE_URL"]
+        config["SITE_NAME"] = urlsplit(base).hostname or base
     config["API_TITLE"] = "engagement"
     config["API_VERSION"] = "v1"
     config["OPENAPI_VERSION"] = "3.0.3"

@@ -1,6 +1,7 @@
-"""The small HTML pages that emailed links open (newsletter and reply notifications): a title, a
-sentence, and at most one button that POSTs a form back to the same address. Opening a link
-only shows the page, so mail scanners and link previews that fetch it change nothing."""
+"""The small HTML pages that emailed links open (newsletter and reply notifications): the
+publication's name, a title, a sentence, and at most one button that POSTs a form back to the
+same address. Opening a link only shows the page, so mail scanners and link previews that
+fetch it change nothing."""
 
 from __future__ import annotations
 
@@ -14,16 +15,19 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{{ title }}</title>
+<title>{{ title }} · {{ site }}</title>
 <style>
 body { font: 17px/1.5 system-ui, sans-serif; max-width: 32rem; margin: 4rem auto;
        padding: 0 1rem; color: #222; }
+h1 { font-size: 1rem; margin: 0 0 2rem; }
+h2 { font-size: 1.5rem; margin: 0; }
 button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem;
          background: #1a56db; color: #fff; cursor: pointer; }
 </style>
 </head>
 <body>
-<h1>{{ title }}</h1>
+<h1>{{ site }}</h1>
+<h2>{{ title }}</h2>
 <p>{{ text }}</p>
 {% if button %}
 <form method="post">
@@ -38,9 +42,11 @@ button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem;
 
 def link_page(title: str, text: str, button: str | None = None, *, status: int = 200,
               fields: Mapping[str, str] | None = None, lang: str = "en", direction: str = "ltr"):
-    """A page for an emailed link; `fields` go back with the button's POST."""
-    html = render_template_string(PAGE, title=title, text=text, button=button,
-                                  fields=fields or {}, lang=lang, dir=direction)
+    """A page for an emailed link, under the publication's name (`ENGAGEMENT_SITE_NAME`), so a
+    reader knows whose list it is; `fields` go back with the button's POST."""
+    html = render_template_string(PAGE, site=current_app.config["SITE_NAME"], title=title,
+                                  text=text, button=button, fields=fields or {}, lang=lang,
+                                  dir=direction)
     response = current_app.make_response((html, status))
     # The address holds a token: no cache keeps it, no Referer carries it away, and no other
     # site frames the button.

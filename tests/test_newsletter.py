@@ -463,6 +463,22 @@ def test_the_pages_keep_their_token_to_themselves(client, app, smtp_server):
         assert "evil.example" not in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("settings", "name"), [
+    ({"SITE_NAME": "The Daily Example"}, "The Daily Example"),
+    ({}, "news.example.com"),  # unnamed: the host of the public base URL
+])
+def test_the_pages_name_the_publication(newsletter_app, smtp_server, settings, name):
+    app = newsletter_app(**settings)
+    client = app.test_client()
+    message = signed_up(client, app, smtp_server)
+
+    for path in (confirm_path(message), unsubscribe_path(message)):
+        for answer in (client.get(path), client.post(path, content_type=FORM)):
+            html = answer.get_data(as_text=True)
+            assert re.search(rf"<title>[^<]* · {re.escape(name)}</title>", html), html
+            assert f"<h1>{name}</h1>" in html, html
+
+
 def test_a_token_in_a_page_is_escaped(client):
     response = client.get('/newsletter/confirm?token="><script>alert(1)</script>')
 

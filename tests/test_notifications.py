@@ -347,6 +347,21 @@ def test_the_confirmation_email_carries_a_stop_all_link(client, app, smtp_server
     assert one_click_path(confirmation) == link(confirmation, "unsubscribe", everything=True)
 
 
+def test_the_pages_name_the_publication(client, app, smtp_server, moderator, clock):
+    comment = confirmed(client, app, smtp_server)
+    reply(client, comment)
+    after_the_window(app, clock)
+    notice = mail_to(smtp_server)[-1]
+    pages = [link(notice, "unsubscribe"), link(notice, "unsubscribe", everything=True),
+             "/notifications/confirm?token=unknown"]
+
+    for path in pages:
+        for answer in (client.get(path), client.post(path, content_type=FORM)):
+            html = answer.get_data(as_text=True)
+            assert re.search(r"<title>[^<]* · The Daily Example</title>", html), html
+            assert "<h1>The Daily Example</h1>" in html, html
+
+
 def test_opening_an_unsubscribe_link_stops_nothing(client, app, smtp_server, moderator, clock):
     comment = confirmed(client, app, smtp_server)
     reply(client, comment)

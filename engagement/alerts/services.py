@@ -11,7 +11,6 @@ import html
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from engagement.articles.models import Article
 from engagement.comments.markdown import plain_text
@@ -43,7 +42,7 @@ class AlertPolicy:
         base = config["PUBLIC_BASE_URL"].rstrip("/")
         return cls(
             public_base_url=base,
-            site_name=config["SITE_NAME"] or urlsplit(base).hostname or base,
+            site_name=config["SITE_NAME"],
             moderator_emails=tuple(config["MODERATOR_EMAILS"]),
             digest_window=timedelta(seconds=config["MODERATOR_DIGEST_SECONDS"]),
             webhook_url=config["MODERATION_WEBHOOK_URL"] or None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
@@ -47,7 +47,7 @@ class NotifyPolicy:
         base = config["PUBLIC_BASE_URL"].rstrip("/")
         return cls(
             public_base_url=base,
-            site_name=config["SITE_NAME"] or urlsplit(base).hostname or base,
+            site_name=config["SITE_NAME"],
             batch_window=timedelta(seconds=config["NOTIFY_BATCH_SECONDS"]),
             resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
             confirm_ttl=timedelta(seconds=config["CONFIRM_TOKEN_TTL_SECONDS"]),
