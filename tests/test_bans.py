@@ -6,7 +6,13 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
 from engagement.extensions import db
-from tests.conftest import comment_fields
+from tests.conftest import comment_fields, make_token
+from tests.test_newsletter import (  # noqa: F401 (fixtures)
+    SUBSCRIBE,
+    deliver,
+    newsletter_app,
+    smtp_server,
+)
 
 BANS = "/api/v1/admin/bans"
 COMMENTS = "/api/v1/articles/an-article/comments"
@@ -245,6 +251,114 @@ def test_bans_do_not_stop_reading_or_other_authors(client, moderator, post_comme
     assert client.get(COMMENTS).status_code == 200
     assert client.get("/api/v1/articles/an-article").status_code == 200
     assert refused(comment_from(client, "127.0.0.1"))
+
+
+# --- Everything else a ban stops ------------------------------------------------------------
+
+TROLL = "198.51.100.66"
+GMAIL_TROLL = "Ada.Lovelace+blog@gmail.com"
+SAME_MAILBOX = ["adalovelace@gmail.com", "ada.lovelace@googlemail.com",
+                "A.D.A.lovelace+x@gmail.com", "ADALOVELACE+spam@GMAIL.COM"]
+
+
+def posted_by_troll(client, email=GMAIL_TROLL) -> dict:
+    response = comment_from(client, TROLL, author_email=email)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.mark.parametrize(("kind", "value", "editor"), [
+    ("ip", TROLL, TROLL),
+    ("ip", "198.51.100.0/24", TROLL),
+    ("email", "adalovelace@gmail.com", "203.0.113.200"),  # a mailbox ban, from anywhere
+    ("email", GMAIL_TROLL, "203.0.113.200"),
+])
+def test_a_banned_author_can_neither_edit_nor_delete(client, moderator, kind, value, editor):
+    posted = posted_by_troll(client)
+    ban(client, moderator, kind, value)
+    path = f"/api/v1/comments/{posted['comment']['id']}"
+    own = {"X-Edit-Token": posted["edit_token"]}
+
+    edited = client.patch(path, json={"body": "Now with links"}, headers=own,
+                          environ_base={"REMOTE_ADDR": editor})
+    deleted = client.delete(path, headers=own, environ_base={"REMOTE_ADDR": editor})
+
+    assert [edited.status_code, deleted.status_code] == [403, 403]
+    assert {edited.json["reason"], deleted.json["reason"]} == {"banned"}
+    (listed,) = client.get(COMMENTS).json["items"]
+    assert listed["body_html"] == "<p>First!</p>" and not listed["deleted"]
+
+
+def test_a_wrong_token_learns_nothing_of_a_ban(client, moderator):
+    posted = posted_by_troll(client)
+    ban(client, moderator, "email", GMAIL_TROLL)
+
+    guessed = client.patch(f"/api/v1/comments/{posted['comment']['id']}",
+                           json={"body": "x"}, headers={"X-Edit-Token": "guess"})
+
+    assert guessed.status_code == 403
+    assert guessed.json["reason"] == "invalid_token"
+
+
+@pytest.mark.parametrize("variant", SAME_MAILBOX)
+def test_an_email_ban_covers_the_mailbox_in_every_spelling(client, moderator, variant):
+    ban(client, moderator, "email", GMAIL_TROLL)
+
+    assert refused(comment_from(client, author_email=variant))
+    assert not refused(comment_from(client, author_email="ada.lovelace@example.com"))
+
+
+@pytest.mark.parametrize("variant", SAME_MAILBOX)
+def test_the_queue_shows_a_mailbox_ban_on_every_spelling(client, moderator, variant):
+    posted = posted_by_troll(client, email=variant)
+    ban(client, moderator, "email", "adalovelace@gmail.com")
+
+    (item,) = client.get("/api/v1/admin/comments?status=all", headers=moderator).json["items"]
+
+    assert (item["id"], item["author_banned"]) == (posted["comment"]["id"], True)
+
+
+def test_an_address_ban_stops_flags_votes_and_shares(client, moderator):
+    cid = posted_by_troll(client, email="someone@example.com")["comment"]["id"]
+    ban(client, moderator, "ip", "203.0.113.0/24")
+    banned = {"REMOTE_ADDR": "203.0.113.5"}
+
+    flagged = client.post(f"/api/v1/comments/{cid}/flags", json={"reason": "spam"},
+                          environ_base=banned)
+    voted = client.put(f"/api/v1/comments/{cid}/vote", json={"value": 1}, environ_base=banned)
+    shared = client.post("/api/v1/articles/an-article/shares", json={"network": "x"},
+                         environ_base=banned)
+
+    assert [flagged.status_code, voted.status_code] == [403, 403]
+    assert {flagged.json["reason"], voted.json["reason"]} == {"banned"}
+    assert (shared.status_code, shared.json["counted"]) == (200, False)
+    (listed,) = client.get(COMMENTS).json["items"]
+    assert listed["upvotes"] == 0
+    assert client.get("/api/v1/articles/an-article/shares").json["total"] == 0
+    (queued,) = client.get("/api/v1/admin/comments?status=all", headers=moderator).json["items"]
+    assert queued["flag_count"] == 0
+
+
+@pytest.mark.parametrize(("kind", "value", "email", "reader"), [
+    ("ip", "203.0.113.0/24", "someone@example.com", "203.0.113.5"),
+    ("email", "adalovelace@gmail.com", "Ada.Lovelace+news@googlemail.com", "198.51.100.9"),
+])
+def test_a_ban_stops_newsletter_signups_without_saying_so(
+        newsletter_app, smtp_server, kind, value, email, reader):  # noqa: F811 (fixtures)
+    app = newsletter_app()
+    client = app.test_client()
+    moderator = {"Authorization": f"Bearer {make_token(app)}"}
+    ban(client, moderator, kind, value)
+
+    answer = client.post(SUBSCRIBE, json={"email": email, "consent": True},
+                         environ_base={"REMOTE_ADDR": reader})
+    deliver(app)
+
+    assert (answer.status_code, answer.json) == (202, {"status": "pending_confirmation"})
+    assert smtp_server.received == []
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    listed = client.get("/api/v1/admin/newsletter/subscribers", headers=admin).json
+    assert listed["total"] == 0
 
 
 # --- The list and the audit log -------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Public comment endpoints: the threaded list, posting, and the author's edit and delete."""
 
+from datetime import datetime
+
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -99,7 +101,8 @@ class CommentById(MethodView):
     @blp.arguments(CommentEditIn)
     @blp.arguments(EditTokenHeader, location="headers")
     @blp.response(200, CommentEditedOut)
-    @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")
+    @blp.alt_response(403, schema=ErrorSchema,
+                      description="invalid_token, edit_window_expired, forbidden or banned")
     @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
     def patch(self, fields, headers, comment_id):
         """Edit your comment's body (header `X-Edit-Token`, within the edit window)
@@ -107,11 +110,9 @@ class CommentById(MethodView):
         The edit is checked by moderation again: `status` is `pending` when it is held, and
         the comment leaves the public list until a moderator approves it.
         """
-        moment = now()
-        refuse_banned(None, client_address(), now=moment)
-        comment = services.edit_comment(
-            comment_id, headers["edit_token"], fields["body"], now=moment, policy=_policy()
-        )
+        moment, policy = now(), _policy()
+        comment = _authored(comment_id, headers["edit_token"], moment, policy)
+        services.edit_comment(comment, fields["body"], now=moment, policy=policy)
         if services.public_status(comment) == "pending" and "edited" in comment.held_for:
             alerts.moderation_event(alerts.HELD, comment, now=moment,
                                     policy=alerts.AlertPolicy.from_config(current_app.config))
@@ -125,10 +126,21 @@ class CommentById(MethodView):
     @limits.edits
     @blp.arguments(EditTokenHeader, location="headers")
     @blp.response(204)
-    @blp.alt_response(403, schema=ErrorSchema, description="invalid_token or edit_window_expired")
+    @blp.alt_response(403, schema=ErrorSchema,
+                      description="invalid_token, edit_window_expired, forbidden or banned")
     @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
     def delete(self, headers, comment_id):
         """Delete your comment (header `X-Edit-Token`, within the edit window)"""
-        refuse_banned(None, client_address(), now=now())
-        services.delete_comment(comment_id, headers["edit_token"], now=now(), policy=_policy())
+        moment = now()
+        services.delete_comment(_authored(comment_id, headers["edit_token"], moment, _policy()),
+                                now=moment)
         db.session.commit()
+
+
+def _authored(comment_id: int, edit_token: str | None, moment: datetime,
+              policy: services.CommentPolicy):
+    """The comment the token's holder may change, unless its author's email or the client's
+    address is banned (checked once the token has matched: a guess learns nothing of bans)."""
+    comment = services.authored_comment(comment_id, edit_token, now=moment, policy=policy)
+    refuse_banned(comment.author_email, client_address(), now=moment)
+    return comment

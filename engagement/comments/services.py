@@ -168,10 +168,8 @@ def _place_reply(article_id: str, parent_id: int | None, max_depth: int):
     return parent.id, parent.thread_id or parent.id, parent.depth + 1
 
 
-def edit_comment(
-    comment_id: int, edit_token: str | None, body: str, *, now: datetime, policy: CommentPolicy
-) -> Comment:
-    comment = _authored(comment_id, edit_token, now, policy)
+def edit_comment(comment: Comment, body: str, *, now: datetime, policy: CommentPolicy) -> None:
+    """The author's new text (the comment as `authored_comment` found it)."""
     article = db.session.get(Article, comment.article_id)
     if not comments_are_open(article, policy.articles, now):
         raise CommentsClosed()
@@ -186,15 +184,12 @@ def edit_comment(
         comment.held_for = held_for
     db.session.flush()
     _changed(comment, was_counted)
-    return comment
 
 
-def delete_comment(
-    comment_id: int, edit_token: str | None, *, now: datetime, policy: CommentPolicy
-) -> None:
-    """The author's delete: the text goes at once; a comment with visible replies stays listed
-    as a placeholder so the thread still reads."""
-    comment = _authored(comment_id, edit_token, now, policy)
+def delete_comment(comment: Comment, *, now: datetime) -> None:
+    """The author's delete (of the comment as `authored_comment` found it): the text goes at
+    once; a comment with visible replies stays listed as a placeholder so the thread still
+    reads."""
     erase_comment(comment, now)
     forget_author(comment)
 
@@ -307,7 +302,10 @@ def _changed(comment: Comment, was_counted: bool) -> None:
                          comments=int(_counted(comment)) - int(was_counted))
 
 
-def _authored(comment_id: int, edit_token: str | None, now: datetime, policy: CommentPolicy):
+def authored_comment(comment_id: int, edit_token: str | None, *, now: datetime,
+                     policy: CommentPolicy) -> Comment:
+    """The comment its author may still change (the edit token matches, the window is open,
+    no moderator removed it), locked until the commit."""
     comment = _locked(comment_id)
     if comment is None or comment.deleted:
         raise NotFound("No such comment.")

@@ -170,15 +170,16 @@ def _others(counts: dict[CommentStatus, int], comment: Comment) -> dict[str, int
 
 def _banned_among(found: list[Comment], now: datetime) -> set[int]:
     """Ids of the comments whose author email or client address an active ban matches."""
-    emails = {comment.author_email for comment in found}
+    forms = {comment.id: _email_ban_forms(comment.author_email) for comment in found}
     bans = db.session.execute(sa.select(Ban.kind, Ban.value).where(_active(now), sa.or_(
-        sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(emails)), Ban.kind == BanKind.IP,
+        sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(set().union(*forms.values()))),
+        Ban.kind == BanKind.IP,
     ))).all() if found else []
     banned_emails = {value for kind, value in bans if kind is BanKind.EMAIL}
     networks = [ipaddress.ip_network(value) for kind, value in bans if kind is BanKind.IP]
     return {
         comment.id for comment in found
-        if comment.author_email in banned_emails
+        if forms[comment.id] & banned_emails
         or _address_in(comment.client_ip, networks)
     }
 
@@ -352,6 +353,13 @@ def lift_ban(ban_id: int, *, actor: str, now: datetime) -> None:
     db.session.flush()
 
 
+def _email_ban_forms(email: str) -> set[str]:
+    """The ban values that stop an email: its mailbox (a ban of ada@ also stops ada+x@ and, at
+    Gmail, a.d.a@; bans are stored so), and the address itself, lower-cased, as bans made
+    before mailboxes were compared were stored."""
+    return {email.strip().lower(), canonical_mailbox(email)}
+
+
 def refuse_banned(email: str | None, address: IPAddress | None, *, now: datetime) -> None:
     """Banned (403) when the email or the client's address is under an active ban."""
     if is_banned(email, address, now=now):
@@ -368,9 +376,7 @@ def is_banned(email: str | None, address: IPAddress | None, *, now: datetime) ->
     and look the address up by range (or use PostgreSQL's inet type with a GiST index)."""
     wanted = []
     if email is not None:
-        # The mailbox too: a ban of ada@ also stops ada+x@ and, at Gmail, a.d.a@.
-        forms = {email.lower(), canonical_mailbox(email)}
-        wanted.append(sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(forms)))
+        wanted.append(sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(_email_ban_forms(email))))
     if address is not None:
         wanted.append(Ban.kind == BanKind.IP)
     if not wanted:
