@@ -4,6 +4,7 @@ PostgreSQL connection that gives up on a server that stops answering."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,7 +14,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, Session, mapped_column, registry
 
 # Deterministic constraint names, so that Alembic migrations name what the models declare.
 NAMING_CONVENTION = {
@@ -50,6 +51,22 @@ class Base(DeclarativeBase):
         metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+def enum_column(states: type[enum.Enum], name: str, *, length: int = 16,
+                **column: Any) -> MappedColumn[Any]:
+    """A column holding one of `states` by value: a VARCHAR with a CHECK constraint `name`,
+    the same on SQLite and PostgreSQL (no native enum type, so a new state is a plain
+    migration)."""
+    return mapped_column(
+        sa.Enum(states, name=name, native_enum=False, create_constraint=True, length=length,
+                values_callable=_values),
+        **column,
+    )
+
+
+def _values(states: type[enum.Enum]) -> list[str]:
+    return [state.value for state in states]
 
 
 def insert_if_absent(session: Session, model: type[Base], values: dict[str, Any]) -> bool:

@@ -1,5 +1,6 @@
-"""Marshmallow fields and schemas that every feature's In/Out schemas share: text that a
-database can store, UTC timestamps written with `Z`, and the cursor-paginated list envelope."""
+"""Marshmallow fields that every feature's In/Out schemas share: text that a database can
+store (not blank where a person must say something), web URLs, email addresses, UTC timestamps
+written with `Z` and strict booleans."""
 
 from __future__ import annotations
 
@@ -42,6 +43,25 @@ class Text(ma.fields.String):
             raise self.make_error("multi_line")
         if self.single_line and _INVISIBLE.search(text):
             raise self.make_error("invisible")
+        return text
+
+
+class NotBlank(Text):
+    """Text with more than white space in it (a name, a title, a reason), of at most
+    `max_length` characters when given; the OpenAPI document shows both bounds."""
+
+    default_error_messages = {"blank": "Must not be blank."}
+
+    def __init__(self, *, max_length: int | None = None, **kwargs):
+        more = kwargs.pop("validate", None) or []
+        kwargs["validate"] = [ma.validate.Length(min=1, max=max_length),
+                              *(more if isinstance(more, list) else [more])]
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise self.make_error("blank")
         return text
 
 

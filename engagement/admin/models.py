@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engagement.database import enum_column
 from engagement.extensions import db
 
 
@@ -22,10 +23,7 @@ class AdminToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, name="admin_role", native_enum=False, create_constraint=True, length=16,
-                values_callable=lambda roles: [role.value for role in roles])
-    )
+    role: Mapped[Role] = enum_column(Role, "admin_role")
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]

@@ -3,13 +3,8 @@ comments are open, and the list with both the effective state and the moderator'
 
 import marshmallow as ma
 
-from engagement.fields import StrictBoolean, Text, Timestamp, WebUrl
+from engagement.fields import NotBlank, StrictBoolean, Text, Timestamp, WebUrl
 from engagement.pagination import PageArgs, page_schema
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError("Must not be blank.")
 
 
 class AdminArticleArgs(PageArgs):
@@ -23,8 +18,7 @@ class AdminArticleArgs(PageArgs):
 
 
 class ArticleFields(ma.Schema):
-    title = Text(allow_none=True, single_line=True,
-                 validate=[ma.validate.Length(1, 500), _not_blank])
+    title = NotBlank(allow_none=True, single_line=True, max_length=500)
     url = WebUrl(allow_none=True)
     published_at = Timestamp(
         allow_none=True, metadata={"description": "Its age, for COMMENTS_CLOSE_AFTER_DAYS"}

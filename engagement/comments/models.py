@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engagement.database import enum_column
 from engagement.extensions import db
 
 
@@ -40,16 +41,7 @@ class Comment(db.Model):
     thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id"), index=True)
     depth: Mapped[int] = mapped_column(default=0)
 
-    status: Mapped[CommentStatus] = mapped_column(
-        sa.Enum(
-            CommentStatus,
-            name="comment_status",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda statuses: [status.value for status in statuses],
-        )
-    )
+    status: Mapped[CommentStatus] = enum_column(CommentStatus, "comment_status")
     # Why moderation holds it: "mode", "first_time", "links", "blocked_word", "honeypot", ...
     held_for: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 

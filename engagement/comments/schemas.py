@@ -4,7 +4,7 @@ schema; the author's own edit token leaves once, in the answer to their post."""
 import marshmallow as ma
 from flask import current_app
 
-from engagement.fields import Email, StrictBoolean, Text, Timestamp, WebUrl
+from engagement.fields import Email, NotBlank, StrictBoolean, Text, Timestamp, WebUrl
 from engagement.http import MAX_DB_INT
 from engagement.pagination import PageArgs, page_schema
 
@@ -14,24 +14,19 @@ BODY_RULES = (
 )
 
 
-def _comment_body(value: str) -> None:
+def _within_comment_length(value: str) -> None:
     limit = current_app.config["COMMENT_MAX_LENGTH"]
-    if not value.strip():
-        raise ma.ValidationError("Must not be blank.")
     if len(value) > limit:
         raise ma.ValidationError(f"Longer than {limit} characters.")
 
 
 class CommentIn(ma.Schema):
-    author_name = Text(
-        required=True,
-        single_line=True,
-        validate=ma.validate.Length(1, 80),
-        metadata={"description": "One line, not blank"},
-    )
+    author_name = NotBlank(required=True, single_line=True, max_length=80,
+                           metadata={"description": "One line, not blank"})
     author_email = Email(required=True, metadata={"description": "Never shown to readers"})
     author_website = WebUrl(load_default=None, allow_none=True)
-    body = Text(required=True, validate=_comment_body, metadata={"description": BODY_RULES})
+    body = NotBlank(required=True, validate=_within_comment_length,
+                    metadata={"description": BODY_RULES})
     parent_id = ma.fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=ma.validate.Range(1, MAX_DB_INT)
     )
@@ -50,15 +45,10 @@ class CommentIn(ma.Schema):
     # The honeypot: hidden from readers, so only a bot fills it.
     website_url = ma.fields.Raw(load_default=None, allow_none=True, load_only=True)
 
-    @ma.validates("author_name")
-    def _name_has_letters(self, value, **kwargs):
-        if not value.strip():
-            raise ma.ValidationError("Must not be blank.")
-
-
 
 class CommentEditIn(ma.Schema):
-    body = Text(required=True, validate=_comment_body, metadata={"description": BODY_RULES})
+    body = NotBlank(required=True, validate=_within_comment_length,
+                    metadata={"description": BODY_RULES})
 
 
 class EditTokenHeader(ma.Schema):

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engagement.database import enum_column
 from engagement.extensions import db
 
 
@@ -26,10 +27,8 @@ class OutboxMessage(db.Model):
     __table_args__ = (sa.Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[OutboxKind] = mapped_column(
-        sa.Enum(OutboxKind, name="outbox_kind", native_enum=False, create_constraint=True,
-                length=16, values_callable=lambda kinds: [k.value for k in kinds]),
-        default=OutboxKind.MAIL, server_default=OutboxKind.MAIL.value)
+    kind: Mapped[OutboxKind] = enum_column(
+        OutboxKind, "outbox_kind", default=OutboxKind.MAIL, server_default=OutboxKind.MAIL.value)
     # The subscriber a message is about: erasing them erases their mail too.
     subscriber_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"), index=True
@@ -40,10 +39,7 @@ class OutboxMessage(db.Model):
     sender: Mapped[str] = mapped_column(sa.String(320))
     recipient: Mapped[str] = mapped_column(sa.String(2000))  # an address, or a webhook URL
     message: Mapped[str] = mapped_column(sa.Text)  # the whole RFC 5322 message
-    status: Mapped[OutboxStatus] = mapped_column(
-        sa.Enum(OutboxStatus, name="outbox_status", native_enum=False, create_constraint=True,
-                length=16, values_callable=lambda statuses: [s.value for s in statuses])
-    )
+    status: Mapped[OutboxStatus] = enum_column(OutboxStatus, "outbox_status")
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

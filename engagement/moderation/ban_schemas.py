@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from engagement.fields import Text, Timestamp
+from engagement.fields import NotBlank, Text, Timestamp
 from engagement.moderation.models import BanKind
 from engagement.pagination import page_schema
 
@@ -13,17 +13,12 @@ class BanIn(ma.Schema):
         required=True, single_line=True, validate=ma.validate.Length(1, 320),
         metadata={"description": "An email address, or an IPv4 or IPv6 address or CIDR network"},
     )
-    reason = Text(required=True, validate=ma.validate.Length(1, 500),
-                  metadata={"description": "Why, for the other moderators"})
+    reason = NotBlank(required=True, max_length=500,
+                      metadata={"description": "Why, for the other moderators"})
     expires_at = Timestamp(
         load_default=None, allow_none=True,
         metadata={"description": "In the future; null bans until the ban is deleted"},
     )
-
-    @ma.validates("reason")
-    def _reason_has_words(self, value, **kwargs):
-        if not value.strip():
-            raise ma.ValidationError("Must not be blank.")
 
 
 class BanOut(ma.Schema):

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engagement.database import enum_column
 from engagement.extensions import db
 
 
@@ -41,10 +42,7 @@ class Flag(db.Model):
         sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
     )
     client_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    reason: Mapped[FlagReason] = mapped_column(
-        sa.Enum(FlagReason, name="flag_reason", native_enum=False, create_constraint=True,
-                length=16, values_callable=lambda reasons: [r.value for r in reasons])
-    )
+    reason: Mapped[FlagReason] = enum_column(FlagReason, "flag_reason")
     note: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime]
 
@@ -61,10 +59,7 @@ class Ban(db.Model):
     __table_args__ = (sa.Index("ix_bans_kind_value", "kind", "value"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[BanKind] = mapped_column(
-        sa.Enum(BanKind, name="ban_kind", native_enum=False, create_constraint=True, length=8,
-                values_callable=lambda kinds: [kind.value for kind in kinds])
-    )
+    kind: Mapped[BanKind] = enum_column(BanKind, "ban_kind", length=8)
     value: Mapped[str] = mapped_column(sa.String(320))  # normalised (services.ban_value)
     reason: Mapped[str] = mapped_column(sa.String(500))
     expires_at: Mapped[datetime | None]

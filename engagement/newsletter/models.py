@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engagement.database import enum_column
 from engagement.extensions import db
 
 
@@ -32,12 +33,8 @@ class Subscriber(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)  # normalised
     name: Mapped[str | None] = mapped_column(sa.String(80))
-    status: Mapped[SubscriberStatus] = mapped_column(
-        sa.Enum(SubscriberStatus, name="subscriber_status", native_enum=False,
-                create_constraint=True, length=16,
-                values_callable=lambda statuses: [status.value for status in statuses]),
-        index=True,
-    )
+    status: Mapped[SubscriberStatus] = enum_column(SubscriberStatus, "subscriber_status",
+                                                   index=True)
     created_at: Mapped[datetime]  # the address's first signup
     updated_at: Mapped[datetime]
     # The last confirmation email queued, for the resend throttle.
@@ -63,10 +60,7 @@ class SubscriberToken(db.Model):
     subscriber_id: Mapped[int] = mapped_column(
         sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"), index=True
     )
-    purpose: Mapped[TokenPurpose] = mapped_column(
-        sa.Enum(TokenPurpose, name="token_purpose", native_enum=False, create_constraint=True,
-                length=16, values_callable=lambda purposes: [p.value for p in purposes])
-    )
+    purpose: Mapped[TokenPurpose] = enum_column(TokenPurpose, "token_purpose")
     created_at: Mapped[datetime]
     # Confirmation links expire; unsubscribe links work as long as the subscriber exists.
     expires_at: Mapped[datetime | None]

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engagement.database import enum_column
 from engagement.extensions import db
 
 
@@ -55,10 +56,7 @@ class NotifyToken(db.Model):
     __tablename__ = "notify_tokens"
 
     token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    purpose: Mapped[NotifyTokenPurpose] = mapped_column(
-        sa.Enum(NotifyTokenPurpose, name="notify_token_purpose", native_enum=False,
-                create_constraint=True, length=16,
-                values_callable=lambda purposes: [p.value for p in purposes]))
+    purpose: Mapped[NotifyTokenPurpose] = enum_column(NotifyTokenPurpose, "notify_token_purpose")
     address_id: Mapped[int] = mapped_column(
         sa.ForeignKey("notify_addresses.id", ondelete="CASCADE"), index=True)
     subscription_id: Mapped[int | None] = mapped_column(
