@@ -60,6 +60,32 @@ def test_a_name_is_given_once(app):
     assert "exists" in result.output
 
 
+# The database the suite runs on, and PostgreSQL always: its column refuses what SQLite stores.
+ON_BOTH_DATABASES = pytest.mark.parametrize(
+    "database", ["suite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+
+
+@ON_BOTH_DATABASES
+@pytest.mark.parametrize("name", ["n" * 81, "   "])
+def test_a_name_the_column_cannot_hold_is_refused_as_invalid(app, database, name):
+    result = app.test_cli_runner().invoke(
+        args=["tokens", "create", "--name", name, "--role", "moderator"])
+
+    assert result.exit_code == 1, result.output  # click's refusal, not a crash
+    assert "Give a name of 1 to 80 characters." in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminToken)) == 0
+
+
+@ON_BOTH_DATABASES
+def test_a_name_of_80_characters_is_a_token(app, client, database):
+    token = make_token(app, "n" * 80)
+
+    answer = client.get("/api/v1/admin/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert answer.json["name"] == "n" * 80
+
+
 @pytest.mark.parametrize("args", [["--name", "x", "--role", "root"], ["--role", "admin"],
                                   ["--name", "x"]])
 def test_bad_token_requests_are_refused(app, args):

@@ -19,6 +19,11 @@ TOKEN_PREFIX = "eng_"
 
 def create_token(name: str, role: Role, *, now: datetime) -> str:
     """A new token for `name`; only its hash is kept, so this is the one time it is seen."""
+    longest = AdminToken.__table__.c.name.type.length
+    if not name.strip() or len(name) > longest:
+        # Refused here, not by the column: PostgreSQL would refuse the INSERT with an error,
+        # SQLite would store any length.
+        raise InvalidInput.field("name", f"Give a name of 1 to {longest} characters.")
     if db.session.scalar(sa.select(AdminToken.id).where(AdminToken.name == name)):
         raise InvalidInput.field("name", f"A token named {name!r} exists; revoke it first.")
     token = new_token(TOKEN_PREFIX)
