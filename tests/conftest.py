@@ -15,11 +15,13 @@ one after another on one worker while the other works through the rest."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -337,6 +339,29 @@ def post_comment(client):
         return response.json
 
     return post
+
+
+@contextlib.contextmanager
+def database_log(app: Flask) -> Iterator[list[str]]:
+    """Every statement the app sends its database within the block, and "COMMIT" for each
+    commit, in order: what a request costs the database, as an operator would see it."""
+    sent: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def statement(_connection, _cursor, text, *_):
+        sent.append(text)
+
+    def commit(_connection):
+        sent.append("COMMIT")
+
+    sa.event.listen(engine, "before_cursor_execute", statement)
+    sa.event.listen(engine, "commit", commit)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", statement)
+        sa.event.remove(engine, "commit", commit)
 
 
 def make_token(app, name="moderator", role="moderator") -> str:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from engagement.admin.models import AdminToken
 from engagement.extensions import db
-from tests.conftest import comment_fields, make_token
+from tests.conftest import comment_fields, database_log, make_token
 
 QUEUE = "/api/v1/admin/comments"
 
@@ -169,6 +169,50 @@ def test_successful_calls_do_not_count_as_failures(make_app):
     headers = {"Authorization": f"Bearer {make_token(app)}"}
 
     assert {client.get(QUEUE, headers=headers).status_code for _ in range(4)} == {200}
+
+
+def last_use(app, name="moderator"):
+    listed = app.test_cli_runner().invoke(args=["tokens", "list"]).output
+    return {line.split("\t")[0]: line.split("\t")[3] for line in listed.splitlines()}[name]
+
+
+def test_a_read_commits_once_and_records_the_holders_last_use(app, client, moderator, clock):
+    clock.advance(minutes=5)
+
+    with database_log(app) as sent:
+        assert client.get(QUEUE, headers=moderator).status_code == 200
+
+    assert sent.count("COMMIT") == 1
+    assert last_use(app) == clock().isoformat()
+
+
+def test_a_change_and_the_holders_last_use_are_one_commit(held_app, moderator, clock):
+    client = held_app.test_client()
+    comment_id = post(client)["comment"]["id"]
+    clock.advance(minutes=5)
+
+    with database_log(held_app) as sent:
+        answer = client.patch(f"{QUEUE}/{comment_id}", json={"status": "approved"},
+                              headers=moderator)
+
+    assert answer.status_code == 200
+    assert sent[-1] == "COMMIT" and sent.count("COMMIT") == 1
+    written = [text.split()[1] for text in sent if text.startswith("UPDATE")]
+    assert {"admin_tokens", "comments"} <= set(written)
+    assert last_use(held_app) == clock().isoformat()
+    assert public_ids(client) == [comment_id]
+
+
+def test_a_refused_change_writes_only_the_holders_last_use(app, client, moderator, clock):
+    clock.advance(minutes=5)
+
+    with database_log(app) as sent:
+        answer = client.patch(f"{QUEUE}/999", json={"status": "approved"}, headers=moderator)
+
+    assert answer.status_code == 404
+    assert sent.count("COMMIT") == 1
+    assert last_use(app) == clock().isoformat()
+    assert client.get("/api/v1/admin/audit", headers=moderator).json["items"] == []
 
 
 # --- The queue ------------------------------------------------------------------------------

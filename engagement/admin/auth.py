@@ -1,11 +1,13 @@
 """Who is calling the admin API: the holder of the bearer token, and whether their role may.
 
-Every admin blueprint is protected: `authenticate` runs before its views, and a blueprint for
-the admin role alone (newsletter subscribers) refuses moderators with 403."""
+Every admin blueprint is protected: `authenticate` runs before its views, a blueprint for the
+admin role alone (newsletter subscribers) refuses moderators with 403, and the request commits
+once, after its view: the view's changes and the holder's last use in one transaction."""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from engagement import limits
 from engagement.admin import services
@@ -32,7 +34,6 @@ def authenticate() -> None:
             raise RateLimited(wait, "Too many failed sign-ins: try again later.")
         raise Unauthorized("A valid admin token is required.")
     g.admin = holder
-    db.session.commit()  # last_used_at, whatever the view does next
 
 
 def current_admin() -> AdminToken:
@@ -54,3 +55,22 @@ def protect(blueprint, role: Role = Role.MODERATOR) -> None:
     def _never_stored(response):
         response.cache_control.no_store = True
         return response
+
+    blueprint.after_request(commit)
+
+
+def commit(response: Response) -> Response:
+    """The request's one commit: what the view changed and when the holder last called. A
+    refused request writes nothing of the view's, only the holder's last use."""
+    holder = g.get("admin")
+    if response.status_code >= 400:
+        db.session.rollback()
+        if holder is None:
+            return response
+        services.record_use(holder, now=now())
+    try:
+        db.session.commit()
+    except SQLAlchemyError as error:  # the commit itself failed: the answer must say so
+        db.session.rollback()
+        return current_app.make_response(current_app.handle_user_exception(error))
+    return response

@@ -46,8 +46,12 @@ def authenticate(token: str, *, now: datetime) -> AdminToken | None:
         sa.select(AdminToken).where(AdminToken.token_hash == hash_token(token))
     )
     if holder is not None:
-        holder.last_used_at = now
+        record_use(holder, now=now)
     return holder
+
+
+def record_use(holder: AdminToken, *, now: datetime) -> None:
+    holder.last_used_at = now
 
 
 def audit(actor: str, action: str, target: str, details: dict[str, Any] | None = None, *,

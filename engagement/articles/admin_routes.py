@@ -17,7 +17,6 @@ from engagement.articles.admin_schemas import (
 )
 from engagement.clock import now
 from engagement.errors import ErrorSchema
-from engagement.extensions import db
 
 blp = Blueprint(
     "admin_articles", __name__, url_prefix="/api/v1/admin",
@@ -65,7 +64,6 @@ class AdminArticle(MethodView):
         article, created = services.put_article(article_id, fields, actor=current_admin().name,
                                                 now=now())
         (answer,) = _answers([article])
-        db.session.commit()
         return answer, 201 if created else 200
 
     @blp.arguments(ArticleChangesIn)
@@ -76,5 +74,4 @@ class AdminArticle(MethodView):
         article = services.change_article(article_id, changes, actor=current_admin().name,
                                           now=now())
         (answer,) = _answers([article])
-        db.session.commit()
         return answer

@@ -9,7 +9,6 @@ from engagement.admin.auth import current_admin, protect
 from engagement.admin.services import audit_page
 from engagement.clock import now
 from engagement.errors import ErrorSchema
-from engagement.extensions import db
 from engagement.moderation import services
 from engagement.moderation.admin_schemas import (
     AdminCommentOut,
@@ -66,14 +65,12 @@ class ModeratedComment(MethodView):
             actor=current_admin().name, now=now(), ip_retention_days=_retention(),
             notify=NotifyPolicy.from_config(current_app.config),
         )
-        db.session.commit()
         return answer
 
     @blp.response(204)
     def delete(self, comment_id):
         """Delete a comment (a placeholder stays while it has visible replies)"""
         services.remove(comment_id, actor=current_admin().name, now=now())
-        db.session.commit()
 
 
 @blp.route("/comments/bulk")
@@ -84,7 +81,6 @@ class BulkDecision(MethodView):
         """One decision on many comments; `updated` counts the comments found"""
         updated = services.bulk(fields["ids"], fields["action"], actor=current_admin().name,
                                 now=now(), notify=NotifyPolicy.from_config(current_app.config))
-        db.session.commit()
         return {"updated": updated}
 
 
@@ -101,7 +97,6 @@ class Settings(MethodView):
         """Change moderation settings at run time (they outlive restarts)"""
         answer = services.update_settings(changes, current_app.config,
                                           actor=current_admin().name, now=now())
-        db.session.commit()
         return answer
 
 

@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from engagement.admin.auth import current_admin, protect
 from engagement.clock import now
 from engagement.errors import ErrorSchema
-from engagement.extensions import db
 from engagement.moderation import services
 from engagement.moderation.ban_schemas import BanIn, BanOut, BanPageOut
 from engagement.pagination import PageArgs
@@ -42,7 +41,6 @@ class Bans(MethodView):
             fields["kind"], fields["value"], fields["reason"], fields["expires_at"],
             actor=current_admin().name, now=now(),
         )
-        db.session.commit()
         return answer
 
 
@@ -53,4 +51,3 @@ class BanById(MethodView):
     def delete(self, ban_id):
         """Lift a ban at once"""
         services.lift_ban(ban_id, actor=current_admin().name, now=now())
-        db.session.commit()

@@ -13,7 +13,6 @@ from engagement.admin.auth import current_admin, protect
 from engagement.admin.models import Role
 from engagement.clock import now
 from engagement.errors import ErrorSchema
-from engagement.extensions import db
 from engagement.newsletter import services
 from engagement.newsletter.admin_schemas import (
     CSV_COLUMNS,
@@ -50,7 +49,6 @@ class SubscribersExport(MethodView):
     def get(self, args):
         """Every subscriber as CSV (cells a spreadsheet would run as formulas are quoted)"""
         services.record_export(args["status"], actor=current_admin().name, now=now())
-        db.session.commit()
         rows = (SubscriberOut().dump(subscriber)
                 for subscriber in services.all_subscribers(args["status"]))
         return Response(
@@ -79,4 +77,3 @@ class SubscriberById(MethodView):
     def delete(self, subscriber_id):
         """Erase a subscriber: nothing of the address remains (audited by id only)"""
         services.erase_subscriber(subscriber_id, actor=current_admin().name, now=now())
-        db.session.commit()

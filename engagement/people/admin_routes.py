@@ -8,7 +8,6 @@ from engagement.admin.auth import current_admin, protect
 from engagement.admin.models import Role
 from engagement.clock import now
 from engagement.errors import ErrorSchema
-from engagement.extensions import db
 from engagement.people.schemas import EraseArgs, ErasedOut, PersonArgs
 from engagement.people.services import erase_person, export_person
 
@@ -33,5 +32,4 @@ class Person(MethodView):
         """Erase an email address everywhere (audited without the address)"""
         erased = erase_person(args["email"], with_comments=args["with_comments"],
                               actor=current_admin().name, now=now())
-        db.session.commit()
         return erased
