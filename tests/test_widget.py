@@ -27,6 +27,7 @@ from engagement.extensions import db
 from tests.axe import axe_violations
 from tests.conftest import make_token
 from tests.live import gunicorn, request
+from tests.test_mail import SmtpServer
 
 # gunicorn and Chromium (the two tests of the served files alone need neither)
 pytestmark = pytest.mark.live
@@ -219,11 +220,11 @@ def stored_token(page, comment_id: int):
 
 
 @contextlib.contextmanager
-def app_on(service_dir: Path):
+def app_on(service_dir: Path, **settings):
     """The service's app in this process, on the live server's database."""
     app = create_app({
         "DATABASE_URL": f"sqlite:///{service_dir / 'engagement.sqlite3'}",
-        "SECRET_KEY": LIVE_SECRET, "AUTO_MIGRATE": False,
+        "SECRET_KEY": LIVE_SECRET, "AUTO_MIGRATE": False, **settings,
     })
     try:
         yield app
@@ -851,6 +852,48 @@ def test_remember_me_keeps_name_and_email_in_this_browser_only_when_asked(site, 
     page.reload()
     expect(form.get_by_label("Name", exact=True)).to_have_value("")
     assert page.evaluate("localStorage.getItem('engagement:identity')") is None
+
+
+def delivered_mail(service_dir: Path) -> list:
+    """The live service's outbox, delivered (as its worker would) to a real SMTP server."""
+    server = SmtpServer().start()
+    try:
+        with app_on(service_dir, MAIL_URL=server.url) as app:
+            result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+        assert result.exit_code == 0, result.output
+    finally:
+        server.stop()
+    return server.received
+
+
+def test_notify_me_of_replies_asks_to_confirm_in_the_readers_language(
+        site, service, service_dir, page):
+    page.goto(site.page("notified.html", service.base,
+                        '<div class="engagement-comments" data-article="notified"></div>',
+                        lang="fr"))
+    form = page.locator(".engagement-form-slot .engagement-form")
+    comments = page.locator(".engagement-thread .engagement-comment")
+    notify = form.get_by_role("checkbox", name="M’écrire quand quelqu’un répond")
+    form.locator("input[name=author_name]").fill("Léa")
+    form.locator("input[name=author_email]").fill("lea@notified.example")
+    form.locator("textarea").fill("Prévenez-moi")
+
+    notify.check()
+    with page.expect_request(lambda r: r.url.endswith("/comments") and r.method == "POST") as sent:
+        form.get_by_role("button", name="Publier le commentaire").click()
+    expect(comments).to_have_count(1)
+    form.locator("input[name=author_email]").fill("quiet@notified.example")
+    form.locator("textarea").fill("Sans nouvelles")
+    notify.uncheck()
+    form.get_by_role("button", name="Publier le commentaire").click()
+    expect(comments).to_have_count(2)
+
+    assert sent.value.post_data_json["notify_replies"] is True
+    mail = [message for message in delivered_mail(service_dir)
+            if message["To"].endswith("@notified.example")]
+    # One confirmation, in the widget's language, and nothing for the box left unticked.
+    assert [message["To"] for message in mail] == ["lea@notified.example"]
+    assert "confirmez les notifications de réponse" in mail[0]["Subject"]
 
 
 def test_times_are_relative_with_the_exact_time_on_hover(site, service, page):

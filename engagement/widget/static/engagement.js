@@ -1005,6 +1005,7 @@
     var name = el("input", { name: "author_name", autocomplete: "name", maxlength: 80, required: true, class: "engagement-input" });
     var email = el("input", { name: "author_email", type: "email", autocomplete: "email", required: true, class: "engagement-input" });
     var body = el("textarea", { name: "body", rows: parentUi ? 3 : 5, required: true, class: "engagement-input", dir: "auto" });
+    var notify = el("input", { name: "notify_replies", type: "checkbox", class: "engagement-checkbox" });
     var remember = el("input", { name: "remember", type: "checkbox", class: "engagement-checkbox", checked: Boolean(load("identity")) });
     var honeypot = el("input", { name: "website_url", tabindex: "-1", autocomplete: "off" });
     var preview = el("div", { class: "engagement-preview engagement-body", dir: "auto", hidden: true });
@@ -1028,7 +1029,8 @@
       title: parentUi ? t("reply_to", { name: parentUi.name }) : t("leave"),
       children: [
         el("div", { class: "engagement-form-row" }, [field(name, [t("name")]), field(email, [t("email"), " ", el("span", { class: "engagement-hint", text: t("never_shown") })])]),
-        field(body, [t(parentUi ? "your_reply" : "comment")], t("markdown")), preview, field(remember, [t("remember")]),
+        field(body, [t(parentUi ? "your_reply" : "comment")], t("markdown")), preview,
+        field(notify, [t("notify")]), field(remember, [t("remember")]),
         el("div", { class: "engagement-hp", hidden: true, "aria-hidden": "true" }, [honeypot]),
       ],
       submit: parentUi ? "post_reply" : "post",
@@ -1039,6 +1041,11 @@
         else forget("identity");
         var fields = { author_name: thread.author.name, author_email: thread.author.email, body: body.value, parent_id: parentId };
         if (honeypot.value) fields.website_url = honeypot.value;
+        // Reply emails: the service asks the address to confirm first, in the reader's language.
+        if (notify.checked) {
+          fields.notify_replies = true;
+          fields.lang = t.lang;
+        }
         return api("POST", "/articles/" + encodeURIComponent(thread.slug) + "/comments", fields);
       },
       done: function (data) {
