@@ -97,6 +97,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_LINKS": 2,
     "BLOCKED_WORDS": [],
     "FLAG_THRESHOLD": 3,
+    # Flags that hide again a comment a moderator approved (never fewer than FLAG_THRESHOLD):
+    # readers who disagree with the moderator cannot undo the decision with a few flags.
+    "FLAG_THRESHOLD_APPROVED": 9,
     "IP_RETENTION_DAYS": 30,
     # --- Retention of what the scheduled jobs purge (`engagement jobs run`) ----------------
     # Signups whose confirmation link was never used are erased after this many days.

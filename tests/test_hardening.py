@@ -657,3 +657,63 @@ def test_an_articles_url_is_stored_without_raw_quotes_or_brackets(app, client):
     assert made.status_code in (200, 201), made.json
     stored = client.get("/api/v1/articles/story").json["url"]
     assert not set(stored) & set("\"<>'` ")
+
+
+# --- 5. A moderator's approval is not undone by a few flags ---------------------------------
+
+def _flag_from(client, comment_id, address):
+    answer = client.post(f"/api/v1/comments/{comment_id}/flags", json={"reason": "abuse"},
+                         environ_base={"REMOTE_ADDR": address})
+    assert answer.status_code == 202, answer.json
+
+
+def _listed(client) -> int:
+    return client.get("/api/v1/articles/a/comments").json["total"]
+
+
+def _readers(count, host=1):
+    """Addresses of `count` readers, each in its own IPv6 /64."""
+    return [f"2001:db8:{n:x}::{host:x}" for n in range(1, count + 1)]
+
+
+@pytest.mark.parametrize(("settings", "larger"), [
+    ({}, 9),  # three times the default threshold of 3
+    ({"FLAG_THRESHOLD_APPROVED": 5}, 5),
+    ({"FLAG_THRESHOLD_APPROVED": 1}, 3),  # never below the flag threshold
+])
+def test_flags_need_the_larger_threshold_once_a_moderator_approved(make_app, settings, larger):
+    app = make_app(FLAG_THRESHOLD=3, **settings)
+    client, moderator = app.test_client(), {"Authorization": f"Bearer {make_token(app)}"}
+    cid = client.post("/api/v1/articles/a/comments", json=comment_fields()).json["comment"]["id"]
+    for address in _readers(3):
+        _flag_from(client, cid, address)
+    assert _listed(client) == 0  # hidden by three readers
+    approved = client.patch(f"/api/v1/admin/comments/{cid}", json={"status": "approved"},
+                            headers=moderator)
+    assert approved.status_code == 200 and _listed(client) == 1
+
+    # The first three flag again and others join, each from two addresses of its /64.
+    for address in _readers(larger - 1) + _readers(larger - 1, host=0x99):
+        _flag_from(client, cid, address)
+    assert _listed(client) == 1
+    _flag_from(client, cid, f"2001:db8:{larger:x}::1")
+
+    assert _listed(client) == 0
+    (queued,) = client.get("/api/v1/admin/comments?status=flagged", headers=moderator).json[
+        "items"]
+    assert (queued["id"], queued["flag_count"]) == (cid, larger)
+
+
+def test_an_approved_comment_edited_by_its_author_is_ordinary_again(app, client, moderator):
+    posted = client.post("/api/v1/articles/a/comments", json=comment_fields()).json
+    cid = posted["comment"]["id"]
+    client.patch(f"/api/v1/admin/comments/{cid}", json={"status": "approved"},
+                 headers=moderator)
+    edited = client.patch(f"/api/v1/comments/{cid}", json={"body": "Something else now"},
+                          headers={"X-Edit-Token": posted["edit_token"]})
+    assert edited.json["status"] == "approved"
+
+    for address in _readers(3):
+        _flag_from(client, cid, address)
+
+    assert _listed(client) == 0

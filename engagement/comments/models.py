@@ -56,6 +56,9 @@ class Comment(db.Model):
     pinned: Mapped[bool] = mapped_column(default=False)
     # Readers' flags so far, counted in place so that concurrent flags cannot miss the threshold.
     flag_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A moderator approved this text: readers' flags then need the larger threshold
+    # (ENGAGEMENT_FLAG_THRESHOLD_APPROVED) to hide it again. An edit is a new, unvouched text.
+    approved_by_moderator: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Readers' votes, tallied in place as each vote is cast, and the lower bound of the Wilson
     # score interval of those tallies (what order=best sorts by), kept with them.
     upvotes: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -177,6 +177,7 @@ def edit_comment(comment: Comment, body: str, *, now: datetime, policy: CommentP
     comment.body = body
     comment.body_html = render_markdown(body)
     comment.edited_at = now
+    comment.approved_by_moderator = False  # the moderator approved the text before
     held_for = hold_reasons(policy.moderation, body, comment.body_html, first_time=False,
                             edited=True)
     if held_for and comment.status is CommentStatus.APPROVED:
@@ -253,11 +254,13 @@ def _locked(comment_id: int) -> Comment | None:
 
 
 def approve_comment(comment: Comment) -> None:
-    """Publish; the moderator's word settles every hold and flag so far."""
+    """Publish; the moderator's word settles every hold and flag so far, and it takes the
+    larger flag threshold to hide the comment again."""
     was_counted = _counted(comment)
     comment.status = CommentStatus.APPROVED
     comment.held_for = []
     comment.flag_count = 0
+    comment.approved_by_moderator = True
     _changed(comment, was_counted)
 
 
@@ -330,10 +333,10 @@ def published_comment(comment_id: int) -> Comment:
     return comment
 
 
-def count_flag(comment_id: int, threshold: int) -> Comment | None:
-    """Add a reader's flag; at the threshold the comment is hidden as `flagged` (and returned,
-    to this flag only). The count is incremented in the row, so concurrent flags queue and the
-    last one sees the total."""
+def count_flag(comment_id: int, rules: ModerationRules) -> Comment | None:
+    """Add a reader's flag; at the threshold (the larger one for a comment a moderator
+    approved) the comment is hidden as `flagged` (and returned, to this flag only). The count
+    is incremented in the row, so concurrent flags queue and the last one sees the total."""
     flag_count = db.session.execute(
         sa.update(Comment)
         .where(Comment.id == comment_id)
@@ -341,6 +344,7 @@ def count_flag(comment_id: int, threshold: int) -> Comment | None:
         .returning(Comment.flag_count)
     ).scalar_one()
     comment = db.session.get(Comment, comment_id, populate_existing=True)
+    threshold = rules.flags_to_hide(comment.approved_by_moderator)
     if flag_count >= threshold and comment.status is CommentStatus.APPROVED:
         was_counted = _counted(comment)
         comment.status = CommentStatus.FLAGGED

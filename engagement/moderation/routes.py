@@ -25,9 +25,11 @@ class CommentFlags(MethodView):
     def post(self, fields, comment_id):
         """Flag a comment for the moderators
 
-        One flag per client and comment counts; a repeat answers the same and counts nothing.
-        At `ENGAGEMENT_FLAG_THRESHOLD` flags the comment leaves the public list until a
-        moderator decides.
+        One flag per client and comment counts (an IPv6 client by its /64); a repeat answers
+        the same and counts nothing. At `ENGAGEMENT_FLAG_THRESHOLD` flags the comment leaves
+        the public list until a moderator decides. A comment a moderator approved (which clears
+        its flags) leaves it again only at `ENGAGEMENT_FLAG_THRESHOLD_APPROVED` flags (default
+        9, never fewer than the other), until its author edits it.
         """
         moment = now()
         services.refuse_banned(None, client_address(), now=moment)

@@ -22,6 +22,11 @@ class ModerationRules:
     max_links: int
     blocked_words: tuple[str, ...]
     flag_threshold: int
+    # Flags that hide a comment a moderator approved, at least `flag_threshold`.
+    approved_flag_threshold: int
+
+    def flags_to_hide(self, approved_by_moderator: bool) -> int:
+        return self.approved_flag_threshold if approved_by_moderator else self.flag_threshold
 
 
 def hold_reasons(rules: ModerationRules, body: str, body_html: str, *, first_time: bool,

@@ -28,21 +28,18 @@ from engagement.pagination import page_by_id
 
 
 def moderation_rules(config) -> ModerationRules:
-    """The settings moderators set at run time, else the ENGAGEMENT_* starting values."""
+    """The settings moderators set at run time, else the ENGAGEMENT_* starting values; the
+    threshold for comments a moderator approved is the operator's, never below the other."""
     row = db.session.get(ModerationSettings, 1)
     if row is None:
-        return ModerationRules(
-            mode=config["MODERATION_MODE"],
-            max_links=config["MAX_LINKS"],
-            blocked_words=tuple(config["BLOCKED_WORDS"]),
-            flag_threshold=config["FLAG_THRESHOLD"],
-        )
-    return ModerationRules(
-        mode=row.moderation_mode,
-        max_links=row.max_links,
-        blocked_words=tuple(row.blocked_words),
-        flag_threshold=row.flag_threshold,
-    )
+        live = {"mode": config["MODERATION_MODE"], "max_links": config["MAX_LINKS"],
+                "blocked_words": tuple(config["BLOCKED_WORDS"]),
+                "flag_threshold": config["FLAG_THRESHOLD"]}
+    else:
+        live = {"mode": row.moderation_mode, "max_links": row.max_links,
+                "blocked_words": tuple(row.blocked_words), "flag_threshold": row.flag_threshold}
+    approved = max(config["FLAG_THRESHOLD_APPROVED"], live["flag_threshold"])
+    return ModerationRules(**live, approved_flag_threshold=approved)
 
 
 def flagger_hash(address: str) -> str:
@@ -57,8 +54,9 @@ def flag_comment(
     rules: ModerationRules,
 ) -> Comment | None:
     """Record one client's flag on a published comment (a repeat changes nothing); at the
-    threshold the comment leaves the public list and waits for a moderator as `flagged`:
-    then the comment is returned, to the flag that hid it only."""
+    threshold (the larger one once a moderator approved it) the comment leaves the public list
+    and waits for a moderator as `flagged`: then the comment is returned, to the flag that hid
+    it only."""
     comments.published_comment(comment_id)
     first_from_client = insert_if_absent(
         db.session,
@@ -67,7 +65,7 @@ def flag_comment(
          "note": note, "created_at": now},
     )
     if first_from_client:
-        return comments.count_flag(comment_id, rules.flag_threshold)
+        return comments.count_flag(comment_id, rules)
     return None
 
 
