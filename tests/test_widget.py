@@ -1045,9 +1045,10 @@ def test_a_page_of_another_origin_gets_no_data(site, service, page):
 
 def test_arabic_lays_out_right_to_left(site, service, page):
     seed_comment(service, "arabic", author_name="ليلى", body="مقال رائع، شكرًا")
+    # data-lang on the placeholders of an English page: the widget loads Arabic for them.
     page.goto(site.page("arabic.html", service.base, """
-<span class="engagement-count" data-article="arabic"></span>
-<div class="engagement-comments" data-article="arabic"></div>""", lang="ar"))
+<span class="engagement-count" data-article="arabic" data-lang="ar"></span>
+<div class="engagement-comments" data-article="arabic" data-lang="ar"></div>"""))
 
     comments = page.locator(".engagement-comments")
     expect(comments).to_have_attribute("dir", "rtl")
