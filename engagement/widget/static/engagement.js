@@ -67,19 +67,19 @@
 
   // --- Small tools ---------------------------------------------------------------------------
 
-  /** An element with attributes, and children that are elements or text (never HTML). */
+  /** An element with attributes (a function is a listener of that event: `click`), and
+   * children that are elements or text (never HTML). */
   function el(tag, attributes, children) {
     var node = document.createElement(tag);
     Object.keys(attributes || {}).forEach(function (key) {
       var value = attributes[key];
-      if (value === null || value === undefined || value === false) return;
+      if (value == null || value === false) return;
       if (key === "text") node.textContent = value;
-      else node.setAttribute(key, value === true ? "" : String(value));
+      else if (typeof value === "function") node.addEventListener(key, value);
+      else node.setAttribute(key, value === true ? "" : value);
     });
     (children || []).forEach(function (child) {
-      if (child !== null && child !== undefined) {
-        node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-      }
+      if (child != null) node.append(child);
     });
     return node;
   }
@@ -96,43 +96,34 @@
   function icon(path) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
+    var line = document.createElementNS(ns, "path");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("class", "engagement-icon");
-    var line = document.createElementNS(ns, "path");
     line.setAttribute("d", path);
-    svg.appendChild(line);
+    svg.append(line);
     return svg;
   }
 
-  var storage = (function () {
+  /** localStorage where the browser allows it; without, the widget works and keeps nothing. */
+  function stored(method, key, value) {
     try {
-      window.localStorage.setItem(KEY + "probe", "1");
-      window.localStorage.removeItem(KEY + "probe");
-      return window.localStorage;
-    } catch (error) {
-      return null; // storage disabled: the widget works, nothing is remembered
-    }
-  })();
-
-  function load(key) {
-    try {
-      return storage ? JSON.parse(storage.getItem(KEY + key)) : null;
+      return JSON.parse(localStorage[method](KEY + key, JSON.stringify(value)) || null);
     } catch (error) {
       return null;
     }
   }
 
+  function load(key) {
+    return stored("getItem", key);
+  }
+
   function save(key, value) {
-    try {
-      if (storage) storage.setItem(KEY + key, JSON.stringify(value));
-    } catch (error) {
-      /* full or forbidden: nothing to keep */
-    }
+    stored("setItem", key, value);
   }
 
   function forget(key) {
-    if (storage) storage.removeItem(KEY + key);
+    stored("removeItem", key);
   }
 
   // --- Languages -----------------------------------------------------------------------------
@@ -1099,13 +1090,14 @@
   }
 
   function purgeExpiredTokens() {
-    if (!storage) return;
-    var ids = [];
-    for (var i = 0; i < storage.length; i++) {
-      var match = /^engagement:edit:(\d+)$/.exec(storage.key(i) || "");
-      if (match) ids.push(match[1]);
+    try {
+      Object.keys(localStorage).forEach(function (key) {
+        var match = /^engagement:edit:(\d+)$/.exec(key);
+        if (match) editToken(match[1]);
+      });
+    } catch (error) {
+      /* no storage: no tokens */
     }
-    ids.forEach(editToken);
   }
 
   function addAuthorButtons(ui, entry) {
