@@ -36,7 +36,11 @@ def worker_exit(server, worker):
 
 def on_starting(server):
     """Tell the workers how many they are: while the rate-limit store is down, each process
-    counts its share of every limit (engagement/limits.py)."""
+    counts its share of every limit (engagement/limits.py). Then check the settings once, here,
+    before listening: a bad one stops the start with one line naming it."""
     import os
 
+    from engagement.serving import check_settings
+
     os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
+    check_settings(server.cfg.address)

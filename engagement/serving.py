@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import logging
 import time
 from functools import partial
 from http import HTTPStatus
@@ -21,6 +22,7 @@ from selectors import EVENT_READ
 from gunicorn import http
 from gunicorn.workers.gthread import ThreadWorker
 
+from engagement.config import ConfigError
 from engagement.errors import envelope
 
 REQUEST_HEAD_TIMEOUT = 10.0  # seconds for a client to send its request line and headers
@@ -28,6 +30,33 @@ REQUEST_HEAD_TIMEOUT = 10.0  # seconds for a client to send its request line and
 # limit_request_* settings refuse it (the parser reads the rest itself).
 LONGEST_HEAD = 64 * 1024
 END_OF_HEAD = b"\r\n\r\n"
+
+
+def check_settings(addresses: list) -> None:
+    """Read and check the settings in gunicorn's master, before it listens and before any
+    worker reads them. gunicorn prints a RuntimeError (ConfigError is one) raised here as one
+    line, `Error: ENGAGEMENT_...`, and exits 1; raised in a worker it would be a traceback.
+
+    Production also refuses a unix socket without ENGAGEMENT_TRUSTED_PROXIES: every request then
+    comes from the same peer, so every reader would be one client (one reader exhausts the
+    comment limit, IP bans never match)."""
+    from flask import Flask
+
+    from engagement.config import load_config
+
+    settings = Flask("engagement", instance_relative_config=True)
+    logging.disable(logging.WARNING)  # each worker logs the warnings; not the master again
+    try:
+        load_config(settings, None)
+    finally:
+        logging.disable(logging.NOTSET)
+    config = settings.config
+    # gunicorn gives a unix socket's address as its path, a TCP one as (host, port).
+    sockets = [address for address in addresses if isinstance(address, str)]
+    if sockets and config["ENV"] == "production" and not config["TRUSTED_PROXIES"]:
+        raise ConfigError(
+            f"ENGAGEMENT_TRUSTED_PROXIES is empty and gunicorn listens on unix:{sockets[0]}: "
+            "every reader would be one client; list the proxy in it (any address will do)")
 
 
 class HeadFirstThreadWorker(ThreadWorker):

@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import comment_fields, make_token
-from tests.live import ROOT, gunicorn_command, stop
+from tests.live import ROOT, free_port, gunicorn_command, stop
 from tests.test_newsletter import (  # noqa: F401 (fixtures)
     FORM,
     SUBSCRIBE,
@@ -232,6 +232,25 @@ def test_behind_nginx_on_a_unix_socket(nginx_binary, tmp_path, trusted):  # noqa
         assert warnings == 1
 
 
+@pytest.mark.live
+def test_production_refuses_a_unix_socket_without_trusted_proxies(tmp_path):
+    status, output = start_gunicorn(tmp_path, SAFE_PRODUCTION, bind=f"unix:{tmp_path / 'g.sock'}")
+
+    naming = [line for line in output.splitlines() if "ENGAGEMENT_TRUSTED_PROXIES" in line]
+    assert status not in (0, None), output
+    assert len(naming) == 1 and naming[0].startswith("Error: "), output
+    assert "Traceback" not in output
+
+
+@pytest.mark.live
+def test_production_serves_on_a_unix_socket_with_a_trusted_proxy(tmp_path):
+    settings = {**SAFE_PRODUCTION, "ENGAGEMENT_TRUSTED_PROXIES": NGINX_PEER}
+
+    with gunicorn_on_socket(tmp_path, settings) as (_, log):
+        assert _answers_on(tmp_path / "g.sock")
+    assert "Error" not in log.read_text()
+
+
 def test_an_untrusted_proxys_forwarded_for_is_reported_once(client, caplog):
     for number in range(5):
         client.get("/api/v1/trending", headers={"X-Forwarded-For": f"198.51.100.{number}"})
@@ -412,7 +431,7 @@ SAFE_PRODUCTION = {
 }
 
 
-@pytest.mark.parametrize(("setting", "value"), [
+UNSAFE_IN_PRODUCTION = [
     ("ENGAGEMENT_SECRET_KEY", "x"),
     ("ENGAGEMENT_TRUSTED_PROXIES", "0.0.0.0/0"),
     ("ENGAGEMENT_CORS_ORIGINS", "*"),
@@ -423,7 +442,10 @@ SAFE_PRODUCTION = {
     ("ENGAGEMENT_FLAG_THRESHOLD", "0"),
     ("ENGAGEMENT_MAX_LINKS", "-1"),
     ("ENGAGEMENT_SHARE_DEDUPE_SECONDS", "-5"),
-])
+]
+
+
+@pytest.mark.parametrize(("setting", "value"), UNSAFE_IN_PRODUCTION)
 def test_production_refuses_an_unsafe_setting_in_one_line(tmp_path, setting, value):
     environment = {key: val for key, val in os.environ.items()
                    if not key.startswith("ENGAGEMENT_")}
@@ -438,6 +460,39 @@ def test_production_refuses_an_unsafe_setting_in_one_line(tmp_path, setting, val
     assert setting in result.stderr
     assert "Traceback" not in result.stderr
     assert "secret" not in result.stderr or setting != "ENGAGEMENT_MAIL_URL"
+
+
+def start_gunicorn(directory: Path, settings: dict[str, str],
+                   bind: str | None = None) -> tuple[int | None, str]:
+    """`gunicorn -c gunicorn.conf.py wsgi:app` as an operator starts it, with `settings` over a
+    clean environment; its exit status (None if it was still serving after a while) and log."""
+    environment = {key: val for key, val in os.environ.items()
+                   if not key.startswith("ENGAGEMENT_") and key != "WEB_CONCURRENCY"}
+    environment.update({"DATABASE_URL": f"sqlite:///{directory / 'e.sqlite3'}",
+                        "ENGAGEMENT_AUTO_MIGRATE": "true", **settings})
+    command = gunicorn_command(free_port())
+    if bind:
+        command[command.index("--bind") + 1] = bind
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=30)
+        return process.returncode, output
+    except subprocess.TimeoutExpired:
+        stop(process)
+        return None, process.stdout.read()
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(("setting", "value"), UNSAFE_IN_PRODUCTION)
+def test_gunicorn_refuses_an_unsafe_setting_in_one_line(tmp_path, setting, value):
+    status, output = start_gunicorn(tmp_path, {**SAFE_PRODUCTION, setting: value})
+
+    naming = [line for line in output.splitlines() if setting in line]
+    assert status not in (0, None), output
+    assert len(naming) == 1 and naming[0].startswith("Error: "), output
+    assert "Traceback" not in output
 
 
 def test_the_same_settings_start_in_production_when_safe(tmp_path):
