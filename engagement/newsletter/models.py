@@ -39,6 +39,9 @@ class Subscriber(db.Model):
     updated_at: Mapped[datetime]
     # The last confirmation email queued, for the resend throttle.
     confirmation_sent_at: Mapped[datetime | None]
+    # Signups of the address, whoever sent them. Each one adds one: every signup then writes,
+    # known address or new, so that none commits faster than another (newsletter/services.py).
+    signups: Mapped[int] = mapped_column(default=1, server_default="1")
 
     # --- The consent record ---
     source: Mapped[str | None] = mapped_column(sa.String(64))  # where the form was
