@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from engagement.admin.models import AdminToken
 from engagement.extensions import db
+from engagement.moderation.models import Flag
 from tests.conftest import comment_fields, database_log, make_token
 
 QUEUE = "/api/v1/admin/comments"
@@ -394,6 +395,37 @@ def test_bulk_decisions(held_app, moderator):
     assert client.post(f"{QUEUE}/bulk", json={"ids": ids, "action": "delete"},
                        headers=moderator).json == {"updated": 3}
     assert public_ids(client) == []
+
+
+def test_bulk_approval_costs_the_same_statements_for_5_comments_as_for_45(make_app, moderator,
+                                                                           clock):
+    # Comments hidden by a reader's flag, on three articles, some of them replies: approving
+    # them clears their flags, counts them in their articles and announces them.
+    app = make_app(FLAG_THRESHOLD=1)
+    client = app.test_client()
+    top = post(client, article="article-0")["comment"]["id"]
+    ids = [post(client, article=f"article-{n % 3}", **({"parent_id": top} if n % 9 == 0 else {})
+                )["comment"]["id"] for n in range(50)]
+    for comment_id in ids:
+        flag = client.post(f"/api/v1/comments/{comment_id}/flags", json={"reason": "spam"},
+                           environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        assert flag.json == {"flagged": True}
+    costs = {}
+
+    for batch in (ids[:5], ids[5:]):
+        clock.advance(seconds=1)  # each call records the holder's last use
+        with database_log(app) as sent:
+            answer = client.post(f"{QUEUE}/bulk", json={"ids": batch, "action": "approve"},
+                                 headers=moderator)
+        assert answer.json == {"updated": len(batch)}
+        costs[len(batch)] = len(sent)
+
+    assert costs[45] == costs[5], costs
+    counts = [client.get(f"/api/v1/articles/article-{n}").json["comment_count"]
+              for n in range(3)]
+    assert counts == [18, 17, 16]  # 17 + the first comment, 17, 16
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Flag)) == 0
 
 
 @pytest.mark.parametrize("body", [{}, {"ids": [], "action": "approve"},

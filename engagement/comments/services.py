@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -253,39 +253,51 @@ def _locked(comment_id: int) -> Comment | None:
     return db.session.get(Comment, comment_id, with_for_update=True, populate_existing=True)
 
 
-def approve_comment(comment: Comment) -> None:
+def approve(comment: Comment) -> None:
     """Publish; the moderator's word settles every hold and flag so far, and it takes the
     larger flag threshold to hide the comment again."""
-    was_counted = _counted(comment)
     comment.status = CommentStatus.APPROVED
     comment.held_for = []
     comment.flag_count = 0
     comment.approved_by_moderator = True
-    _changed(comment, was_counted)
 
 
-def claim_announcement(comment: Comment, now: datetime) -> bool:
-    """True for the first caller only, once the comment is public: its publication is then
-    announced (reply emails). The database settles two moderators approving at once."""
-    if comment.status is not CommentStatus.APPROVED or comment.deleted:
-        return False
-    db.session.flush()
-    return db.session.execute(
-        sa.update(Comment).where(Comment.id == comment.id, Comment.announced_at.is_(None))
-        .values(announced_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
-
-
-def reject_comment(comment: Comment) -> None:
-    was_counted = _counted(comment)
+def reject(comment: Comment) -> None:
     comment.status = CommentStatus.REJECTED
-    _changed(comment, was_counted)
 
 
 def mark_spam(comment: Comment) -> None:
-    was_counted = _counted(comment)
     comment.status = CommentStatus.SPAM
-    _changed(comment, was_counted)
+
+
+def decide_comments(found: list[Comment], decision: Callable[[Comment], None]) -> None:
+    """A moderator's `decision` (approve, reject, mark_spam) on comments: each of their
+    articles gets one new version, its count moved by the net change, however many of its
+    comments were decided."""
+    moved: dict[str, int] = {}
+    for comment in found:
+        was_counted = _counted(comment)
+        decision(comment)
+        moved[comment.article_id] = (moved.get(comment.article_id, 0)
+                                     + int(_counted(comment)) - int(was_counted))
+    for article_id in sorted(moved):  # one order for every writer: no deadlock between two
+        bump_article_version(article_id, comments=moved[article_id])
+
+
+def claim_announcements(found: list[Comment], now: datetime) -> set[int]:
+    """The ids of the public comments among `found` whose publication this call is the first
+    to announce (reply emails); one UPDATE, so the database settles two moderators approving
+    at once."""
+    public = [comment.id for comment in found
+              if comment.status is CommentStatus.APPROVED and not comment.deleted]
+    if not public:
+        return set()
+    db.session.flush()
+    return set(db.session.scalars(
+        sa.update(Comment).where(Comment.id.in_(public), Comment.announced_at.is_(None))
+        .values(announced_at=now).returning(Comment.id)
+        .execution_options(synchronize_session=False)
+    ))
 
 
 def pin_comment(comment: Comment, pinned: bool) -> None:

@@ -202,9 +202,9 @@ def admin_comment(comment: Comment, flags: list[Flag], retained_since: datetime)
     }
 
 
-DECIDE = {
-    "approved": comments.approve_comment,
-    "rejected": comments.reject_comment,
+DECISIONS = {
+    "approved": comments.approve,
+    "rejected": comments.reject,
     "spam": comments.mark_spam,
 }
 
@@ -216,7 +216,7 @@ def decide(comment_id: int, *, status: str | None, pinned: bool | None, actor: s
     comment = comments.comment_by_id(comment_id)
     changes = {}
     if status is not None:
-        _apply(comment, status, now, notify)
+        _apply([comment], status, now, notify)
         changes["status"] = status
     if pinned is not None:
         comments.pin_comment(comment, pinned)
@@ -227,11 +227,13 @@ def decide(comment_id: int, *, status: str | None, pinned: bool | None, actor: s
     return answer
 
 
-def _apply(comment: Comment, status: str, now: datetime, notify: NotifyPolicy) -> None:
-    DECIDE[status](comment)
+def _apply(found: list[Comment], status: str, now: datetime, notify: NotifyPolicy) -> None:
+    """One decision on comments, in a number of statements that does not grow with them."""
+    comments.decide_comments(found, DECISIONS[status])
     if status == "approved":
-        db.session.execute(sa.delete(Flag).where(Flag.comment_id == comment.id))
-        notifications.comment_published(comment, now=now, policy=notify)
+        db.session.execute(sa.delete(Flag).where(Flag.comment_id.in_(
+            [comment.id for comment in found])))
+        notifications.comments_published(found, now=now, policy=notify)
 
 
 def remove(comment_id: int, *, actor: str, now: datetime) -> None:
@@ -246,11 +248,11 @@ def bulk(ids: list[int], action: str, *, actor: str, now: datetime,
          notify: NotifyPolicy) -> int:
     """The same decision on many comments; ids that do not exist are skipped and not counted."""
     found = comments.comments_by_id(ids)
-    for comment in found:
-        if action == "delete":
+    if action == "delete":
+        for comment in found:
             comments.erase_comment(comment, now)
-        else:
-            _apply(comment, BULK[action], now, notify)
+    elif found:
+        _apply(found, BULK[action], now, notify)
     audit(actor, f"comment.bulk_{action}", "comments",
           {"ids": sorted(comment.id for comment in found)}, now=now)
     db.session.flush()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
-from engagement.comments.services import claim_announcement
+from engagement.comments.services import claim_announcements
 from engagement.database import insert_if_absent, upsert
 from engagement.errors import TokenExpired, UnknownToken
 from engagement.extensions import db
@@ -140,30 +140,44 @@ def _html_document(body: str, lang: str) -> str:
 # --- Replies --------------------------------------------------------------------------------
 
 def comment_published(comment: Comment, *, now: datetime, policy: NotifyPolicy) -> None:
-    """A comment became public (posted approved, or approved by a moderator). The first time,
-    a reply joins the batch email of every confirmed subscriber to its parent, other than its
-    own author; a held reply has sent nothing until now."""
-    if claim_announcement(comment, now) and comment.parent_id is not None:
-        _announce_reply(comment, now, policy)
+    """A comment became public (posted approved, or approved by a moderator)."""
+    comments_published([comment], now=now, policy=policy)
 
 
-def _announce_reply(reply: Comment, now: datetime, policy: NotifyPolicy) -> None:
-    subscriptions = db.session.execute(
+def comments_published(found: list[Comment], *, now: datetime, policy: NotifyPolicy) -> None:
+    """Comments became public. The first time each does, a reply joins the batch email of
+    every confirmed subscriber to its parent, other than its own author; a held reply has sent
+    nothing until now. The statements do not grow with the number of comments, only with the
+    emails to write."""
+    claimed = claim_announcements(found, now)
+    replies = [comment for comment in found
+               if comment.id in claimed and comment.parent_id is not None]
+    if not replies:
+        return
+    subscribers: dict[int, list[tuple[ReplySubscription, NotifyAddress]]] = {}
+    for subscription, address in db.session.execute(
         sa.select(ReplySubscription, NotifyAddress)
         .join(NotifyAddress, NotifyAddress.id == ReplySubscription.address_id)
-        .where(ReplySubscription.comment_id == reply.parent_id,
+        .where(ReplySubscription.comment_id.in_({reply.parent_id for reply in replies}),
                ReplySubscription.stopped_at.is_(None),
-               NotifyAddress.confirmed_at.is_not(None),
-               NotifyAddress.email != reply.author_email)
+               NotifyAddress.confirmed_at.is_not(None))
         .order_by(ReplySubscription.id)
         .with_for_update(of=ReplySubscription)
-    ).all()
-    for subscription, address in subscriptions:
-        batch = outbox.open_batch(_batch_key(subscription.id), recipient=address.email,
-                                  now=now, due=now + policy.batch_window)
-        outbox.add_to_batch(batch, reply.id, "reply")
-        _compose_batch(batch, subscription, address, policy, now)
+    ):
+        subscribers.setdefault(subscription.comment_id, []).append((subscription, address))
+    for reply in replies:
+        for subscription, address in subscribers.get(reply.parent_id, []):
+            if address.email != reply.author_email:
+                _announce_reply(reply, subscription, address, now, policy)
     db.session.flush()
+
+
+def _announce_reply(reply: Comment, subscription: ReplySubscription, address: NotifyAddress,
+                    now: datetime, policy: NotifyPolicy) -> None:
+    batch = outbox.open_batch(_batch_key(subscription.id), recipient=address.email, now=now,
+                              due=now + policy.batch_window)
+    outbox.add_to_batch(batch, reply.id, "reply")
+    _compose_batch(batch, subscription, address, policy, now)
 
 
 def _batch_key(subscription_id: int) -> str:
