@@ -16,7 +16,7 @@ from engagement.answers import register_answer_cache
 from engagement.database import configure_postgresql, configure_sqlite
 from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
-from engagement.http import register_http_conventions
+from engagement.http import PathsAsSent, register_http_conventions
 from engagement.idempotency.views import register_idempotency
 from engagement.limits import register_limits
 from engagement.mail.delivery import register_mail
@@ -25,8 +25,12 @@ from engagement.metrics import register_metrics
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
 
+class Service(Flask):
+    url_map_class = PathsAsSent  # from the first route on
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask("engagement", instance_relative_config=True)
+    app = Service("engagement", instance_relative_config=True)
     config.load_config(app, overrides)
     register_logging(app)
     register_extensions(app)

@@ -5,6 +5,7 @@ written with `Z` and strict booleans."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -15,10 +16,18 @@ from email_validator import EmailNotValidError, validate_email
 # tab and newline have no place in reader text.
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]")
-# Bidirectional overrides and isolates, zero-width and other invisible format characters: in a
-# name they reverse or hide what readers see ("Ada" that reads as another name).
-_INVISIBLE = re.compile(r"[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e"
-                        r"\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+# In a name, invisible characters reverse or hide what readers see ("Ada" that reads as another
+# name, or two names that look alike): every format character (Unicode category Cf: direction
+# overrides and isolates, zero-width characters, soft hyphens, the invisible tag letters of
+# U+E0000), and these blank or invisible ones of other categories (fillers, variation
+# selectors, the grapheme joiner, the blank braille pattern).
+_INVISIBLE = re.compile(r"[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164"
+                        r"\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]")
+
+
+def _invisible(text: str) -> bool:
+    return _INVISIBLE.search(text) is not None or any(
+        unicodedata.category(char) == "Cf" for char in text)
 
 
 class Text(ma.fields.String):
@@ -41,7 +50,7 @@ class Text(ma.fields.String):
             raise self.make_error("unstorable")
         if self.single_line and _LINE_BREAKS.search(text):
             raise self.make_error("multi_line")
-        if self.single_line and _INVISIBLE.search(text):
+        if self.single_line and _invisible(text):
             raise self.make_error("invisible")
         return text
 

@@ -8,7 +8,7 @@ import re
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter, Map, ValidationError
 
 from engagement.extensions import api
 
@@ -162,6 +162,16 @@ def never_sniffed(response):
     """Every answer is read as the type it says it is (a JSON error is never run as HTML)."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+class PathsAsSent(Map):
+    """The service's URL map: a path is matched as sent. Werkzeug's default answers a doubled
+    slash with a redirect whose Location it builds from the request's Host header (so
+    `/newsletter//confirm?token=...` would send the token on to whatever host a forged header,
+    or a cache poisoned with one, names); here `//` is a 404 like any unknown path."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **{**kwargs, "merge_slashes": False})
 
 
 def register_http_conventions(app: Flask) -> None:

@@ -609,6 +609,39 @@ def test_a_wrong_token_on_a_hidden_comment_answers_like_no_comment(make_app):
     assert guessed.json == missing.json
 
 
+def _hidden_comment(client, moderator, state) -> int:
+    """The id of a comment the public cannot see: held, hidden by flags, or removed."""
+    if state == "pending":
+        client.patch("/api/v1/admin/settings", json={"moderation_mode": "all"},
+                     headers=moderator)
+    cid = client.post("/api/v1/articles/a/comments", json=comment_fields()).json["comment"]["id"]
+    if state == "flagged":
+        for n in range(3):
+            client.post(f"/api/v1/comments/{cid}/flags", json={"reason": "abuse"},
+                        environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+    if state in ("rejected", "spam"):
+        client.patch(f"/api/v1/admin/comments/{cid}", json={"status": state},
+                     headers=moderator)
+    assert client.get("/api/v1/articles/a/comments").json["total"] == 0
+    return cid
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+@pytest.mark.parametrize("state", ["pending", "flagged", "rejected", "spam"])
+@pytest.mark.parametrize("token", [{"X-Edit-Token": "guess"}, {}])
+def test_without_its_token_a_hidden_comment_answers_like_none(client, moderator, method, state,
+                                                              token):
+    cid = _hidden_comment(client, moderator, state)
+
+    hidden = client.open(f"/api/v1/comments/{cid}", method=method, json={"body": "x"},
+                         headers=token)
+    missing = client.open(f"/api/v1/comments/{cid + 1}", method=method, json={"body": "x"},
+                          headers=token)
+
+    assert (hidden.status_code, hidden.json) == (missing.status_code, missing.json)
+    assert hidden.status_code == 404
+
+
 @pytest.mark.parametrize("decision", ["rejected", "spam"])
 def test_the_author_cannot_revive_a_comment_a_moderator_removed(app, client, decision):
     posted = client.post("/api/v1/articles/a/comments", json=comment_fields()).json
@@ -625,7 +658,26 @@ def test_the_author_cannot_revive_a_comment_a_moderator_removed(app, client, dec
     assert edited.json["reason"] == "forbidden"
 
 
-@pytest.mark.parametrize("name", ["Ada\u202eemarG", "A\u200bda", "\u2067Ada\u2069", "Ada\ufeff"])
+@pytest.mark.live
+@pytest.mark.parametrize("path", [
+    "/newsletter//confirm?token=secret-token", "/api//v1/articles/a/comments",
+    "/widget//engagement.js", "/admin//", "/api/v1/articles//a",
+])
+def test_a_doubled_slash_is_no_redirect_to_the_host_a_request_names(live, path):
+    status, headers, body = _raw(live.base, (
+        f"GET {path} HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: evil.example\r\n"
+        "Connection: close\r\n\r\n").encode())
+
+    assert (status, "location" in headers) == (404, False)
+    assert json.loads(body)["reason"] == "not_found"
+    assert b"evil.example" not in body
+
+
+@pytest.mark.parametrize("name", [
+    "Ada\u202eemarG", "A\u200bda", "\u2067Ada\u2069", "Ada\ufeff",
+    "Ada\U000e0041\U000e0064\U000e0061",  # invisible tag letters: looks like "Ada"
+    "A\u034fda", "Ada\u0600", "Ada\U0001d173", "Ada\u2800", "Ada\U000e0101",
+])
 def test_names_with_invisible_or_direction_characters_are_refused(client, name):
     response = client.post("/api/v1/articles/a/comments",
                            json=comment_fields(author_name=name))
