@@ -209,20 +209,14 @@
    * A write carries an Idempotency-Key, the same one while the same request is retried after
    * its answer was lost, so that the service writes it once. */
   function api(method, path, body, headers) {
-    var init = { method: method, mode: "cors", credentials: "omit", headers: headers || {} };
-    var attempt = method + " " + path + " " + JSON.stringify(body);
+    var init = { method: method, credentials: "omit", headers: headers || {} };
+    var attempt = method + path + JSON.stringify(body);
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
-      if (!app.keys[attempt]) {
-        app.keys[attempt] = window.crypto && crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(36).slice(2);
-      }
-      init.headers["Idempotency-Key"] = app.keys[attempt];
+      init.headers["Idempotency-Key"] = app.keys[attempt] = app.keys[attempt] || Date.now() + Math.random().toString(36);
     }
-    var wrote = load("last-write");
-    if (method === "GET" && typeof wrote === "number" && Date.now() - wrote < REVALIDATE_AFTER_WRITE_MS) {
-      init.cache = "no-cache";
-    }
+    if (method === "GET" && Date.now() - load("last-write") < REVALIDATE_AFTER_WRITE_MS) init.cache = "no-cache";
     return fetch(app.base + "/api/v1" + path, init).then(function (response) {
       delete app.keys[attempt]; // answered: a new attempt is a new request
       if (method !== "GET" && response.ok) save("last-write", Date.now());
