@@ -24,6 +24,8 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 
 accesslog = "-"
+# The access log never holds the tokens of emailed links (engagement/serving.py).
+logger_class = "engagement.serving.RedactingLogger"
 
 
 def worker_exit(server, worker):

@@ -14,12 +14,14 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+import re
 import time
 from functools import partial
 from http import HTTPStatus
 from selectors import EVENT_READ
 
 from gunicorn import http
+from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
 from engagement.config import ConfigError
@@ -147,3 +149,29 @@ def envelope_answer(status: int) -> bytes:
             "Cache-Control: no-store\r\n"
             f"Content-Length: {len(body)}\r\n\r\n")
     return head.encode("latin-1") + body
+
+
+# A link's `token=` value, and anything shaped like one of our tokens (32 or more URL-safe
+# characters mixing upper- and lower-case letters, as secrets.token_urlsafe writes them),
+# wherever it appears: a query, a path segment, a Referer, an Authorization header.
+TOKEN_PARAMETER = re.compile(r"(?i)(\btoken=)[^&;\s\"]*")
+TOKEN_SHAPED = re.compile(r"(?<![\w-])(?=[\w-]*[a-z])(?=[\w-]*[A-Z])[\w-]{32,}(?![\w-])",
+                          re.ASCII)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """The text with links' tokens replaced by [redacted]."""
+    return TOKEN_SHAPED.sub(REDACTED, TOKEN_PARAMETER.sub(r"\1" + REDACTED, text))
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, keeping tokens out of the access log: newsletter and reply-email
+    links carry them in their query, and an access log is kept longer and read by more
+    people than the database. Every value the access log format can name is redacted, so an
+    operator's own `access_log_format` is covered too."""
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {name: redact(value) if isinstance(value, str) else value
+                for name, value in atoms.items()}

@@ -13,6 +13,7 @@ import gzip
 import http.client
 import json
 import re
+import secrets
 import shutil
 import ssl
 import string
@@ -77,8 +78,8 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 class Site:
-    def __init__(self, https_port: int, http_port: int):
-        self.https_port, self.http_port = https_port, http_port
+    def __init__(self, https_port: int, http_port: int, log: Path):
+        self.https_port, self.http_port, self.log = https_port, http_port, log
 
     def call(self, source: str, method: str, path: str, body: dict | None = None,
              headers: dict | None = None, tls: bool = True):
@@ -125,7 +126,7 @@ def nginx_in_front(directory: Path, upstream: str) -> Iterator[Site]:
         process = subprocess.Popen([binary, "-c", str(conf), "-p", str(directory)],
                                    stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    site = Site(https_port, http_port)
+    site = Site(https_port, http_port, log)  # nginx's stdout, where the access log goes
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -196,6 +197,21 @@ def test_staff_reach_the_admin_api_and_see_the_readers_real_address(stack):
     assert status == 200, body
     assert [item["client_ip"] for item in json.loads(body)["items"]] == ["127.0.0.12"]
     assert site.call(STAFF, "GET", "/metrics")[0] == 200
+
+
+def test_links_tokens_never_reach_nginxs_access_log(stack):
+    _, site = stack
+    in_query, in_path = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+
+    site.call(READER, "GET", f"/newsletter/confirm?token={in_query}",
+              headers={"Referer": f"https://news.example/newsletter/confirm?token={in_query}"})
+    site.call(READER, "GET", f"/newsletter/unsubscribe/{in_path}")
+    time.sleep(0.2)  # nginx writes the line after the answer
+    log = site.log.read_text()
+
+    assert in_query not in log and in_path not in log, log
+    assert '"GET /newsletter/confirm HTTP/1.1" 404' in log  # an unknown token's page
+    assert '"GET /newsletter/unsubscribe/[redacted] HTTP/1.1" 404' in log
 
 
 def test_the_widget_is_compressed_and_cached_by_nginx(stack):

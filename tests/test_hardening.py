@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -478,6 +479,31 @@ def test_an_admin_cursor_with_an_extreme_date_is_a_422(app, client):
                                   "/api/v1/openapi.json", "/widget/engagement.js"])
 def test_every_answer_says_nosniff(client, path):
     assert client.get(path).headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- 18. Tokens stay out of the access log -------------------------------------------------
+
+@pytest.mark.live
+def test_links_tokens_never_reach_the_access_log(tmp_path):
+    from tests.live import gunicorn, request
+
+    secrets_sent = [secrets.token_urlsafe(32) for _ in range(4)]
+    confirm, unsubscribe, stop_all, in_path = secrets_sent
+    with gunicorn(tmp_path, {}) as server:
+        request(f"{server.base}/newsletter/confirm?token={confirm}")
+        request(f"{server.base}/newsletter/unsubscribe?token={unsubscribe}",
+                data=b"List-Unsubscribe=One-Click", method="POST",
+                headers={"Content-Type": FORM, "Referer":
+                         f"https://news.example/newsletter/unsubscribe?token={unsubscribe}"})
+        request(f"{server.base}/notifications/unsubscribe?scope=all&token={stop_all}")
+        request(f"{server.base}/newsletter/unsubscribe/{in_path}")
+    log = server.output()
+
+    assert not [token for token in secrets_sent if token in log], log
+    assert "GET /newsletter/confirm?token=[redacted] HTTP/1.1" in log
+    assert "POST /newsletter/unsubscribe?token=[redacted] HTTP/1.1" in log
+    assert "/notifications/unsubscribe?scope=all&token=[redacted]" in log
+    assert "GET /newsletter/unsubscribe/[redacted] HTTP/1.1" in log
 
 
 # --- 19. Production refuses unsafe settings, one line each ----------------------------------
