@@ -1,12 +1,16 @@
 """Cursor pagination, as docs/api.md's lists have it: `?limit=` and an opaque `?cursor=`, answered
 with `{"items", "next_cursor", "total"}`. Cursors carry the sort keys of the last row seen, so
-rows added while a client pages neither repeat nor shift."""
+rows added while a client pages neither repeat nor shift. `Pager` is the one way every list
+pages."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -63,18 +67,116 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     )
 
 
-def page_by_id(
-    query: sa.Select, id_column: sa.ColumnElement[int], limit: int, cursor: list | None,
-    *, newest_first: bool = True,
-) -> dict[str, Any]:
-    """One page of `query`, newest (highest id) first unless `newest_first` is false; `total`
-    counts the whole list."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    if cursor is not None:
-        if len(cursor) != 1 or type(cursor[0]) is not int or not 0 < cursor[0] <= MAX_DB_INT:
+@dataclass(frozen=True)
+class Key:
+    """One sort key of a list: its column, its direction, and how its value travels in a
+    cursor (`dump`) and is read back from one (`load`, None for what we never gave out)."""
+
+    column: Any
+    descending: bool = False
+
+    def dump(self, value: Any) -> Any:
+        return value
+
+    def load(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def past(self, value: Any) -> sa.ColumnElement[bool] | None:
+        """Rows that sort after `value` (None when none can)."""
+        return self.column < value if self.descending else self.column > value
+
+    def equal(self, value: Any) -> sa.ColumnElement[bool]:
+        return self.column == value
+
+
+class IdKey(Key):
+    def load(self, value):
+        return value if type(value) is int and 0 < value <= MAX_DB_INT else None
+
+
+class BoolKey(Key):
+    def load(self, value):
+        return value if isinstance(value, bool) else None
+
+    def past(self, value):
+        # Nothing sorts past false first or true last: no branch, so that the database reads
+        # one range of an index.
+        return None if value is not self.descending else self.column.is_(not value)
+
+    def equal(self, value):
+        return self.column.is_(value)
+
+
+class ScoreKey(Key):
+    """A number from 0 to 1."""
+
+    def load(self, value):
+        return value if type(value) in (int, float) and 0 <= value <= 1 else None
+
+
+class MomentKey(Key):
+    def dump(self, value: datetime) -> str:
+        return value.isoformat()
+
+    def load(self, value):
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+            # year 9999 at -14:00 is past what a date holds
+            return moment.astimezone(UTC) if moment and moment.tzinfo else None
+        except (ValueError, OverflowError):
+            return None
+
+
+@dataclass(frozen=True)
+class TextKey(Key):
+    valid: Callable[[str], bool] = lambda text: True
+
+    def load(self, value):
+        return value if isinstance(value, str) and self.valid(value) else None
+
+
+class Pager:
+    """The one keyset pager: rows in the order of its keys (the last one unique), a page at a
+    time after the position a cursor names."""
+
+    def __init__(self, *keys: Key):
+        self.keys = keys
+
+    def read(self, cursor: Sequence | None) -> tuple | None:
+        """The position a `?cursor=` names, or a 422 when it is not one we gave out."""
+        if cursor is None:
+            return None
+        position = tuple(key.load(value) for key, value in zip(self.keys, cursor, strict=False))
+        if len(cursor) != len(self.keys) or None in position:
             raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
-        query = query.where(id_column < cursor[0] if newest_first else id_column > cursor[0])
-    order = id_column.desc() if newest_first else id_column.asc()
-    rows = db.session.scalars(query.order_by(order).limit(limit + 1)).all()
-    next_cursor = Cursor.encode([rows[limit - 1].id]) if len(rows) > limit else None
-    return {"items": rows[:limit], "next_cursor": next_cursor, "total": total}
+        return position
+
+    def page(self, query: sa.Select, limit: int, cursor: Sequence | None) -> dict[str, Any]:
+        """One page of `query`: `items` (rows), `next_cursor` (None on the last page) and
+        `total`, which counts the whole list."""
+        position = self.read(cursor)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        if position is not None:
+            query = query.where(self._after(position))
+        order = [key.column.desc() if key.descending else key.column.asc() for key in self.keys]
+        rows = db.session.scalars(query.order_by(*order).limit(limit + 1)).all()
+        next_cursor = self.cursor(rows[limit - 1]) if len(rows) > limit else None
+        return {"items": rows[:limit], "next_cursor": next_cursor, "total": total}
+
+    def cursor(self, row: Any) -> str:
+        return Cursor.encode([key.dump(getattr(row, key.column.key)) for key in self.keys])
+
+    def _after(self, position: tuple) -> sa.ColumnElement[bool]:
+        """Rows past `position`: for some key, past its value, every key before it equal."""
+        later, equal = [], []
+        for key, value in zip(self.keys, position, strict=True):
+            past = key.past(value)
+            if past is not None:
+                later.append(sa.and_(*equal, past))
+            equal.append(key.equal(value))
+        return sa.or_(*later)
+
+
+def newest_first(id_column: Any) -> Pager:
+    """The usual list: newest (highest id) first."""
+    return Pager(IdKey(id_column, descending=True))

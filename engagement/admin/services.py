@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engagement.admin.models import AdminToken, AuditEntry, Role
 from engagement.errors import InvalidInput
 from engagement.extensions import db
-from engagement.pagination import page_by_id
+from engagement.pagination import newest_first
 from engagement.tokens import hash_token, new_token
 
 TOKEN_PREFIX = "eng_"
@@ -73,7 +73,7 @@ def audit_page(limit: int, cursor: list | None, *, actor: str | None = None,
         query = query.where(AuditEntry.action.startswith(f"{action}.", autoescape=True))
     if target:
         query = query.where(AuditEntry.target == target)
-    return page_by_id(query, AuditEntry.id, limit, cursor)
+    return newest_first(AuditEntry.id).page(query, limit, cursor)
 
 
 def purge_audit(before: datetime) -> int:

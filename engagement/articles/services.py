@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from engagement.admin.services import audit
 from engagement.articles.models import Article
 from engagement.database import insert_if_absent
-from engagement.errors import InvalidInput, NotFound
+from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.http import article_id_from
-from engagement.pagination import Cursor
+from engagement.pagination import MomentKey, Pager, TextKey
 
 
 @dataclass(frozen=True)
@@ -149,35 +149,13 @@ def article_page(
             sa.func.lower(column).contains(q.lower(), autoescape=True)
             for column in (Article.id, Article.title)
         )))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    if cursor is not None:
-        seen_at, seen_id = _article_cursor(cursor)
-        query = query.where(sa.or_(
-            Article.first_seen_at < seen_at,
-            sa.and_(Article.first_seen_at == seen_at, Article.id < seen_id),
-        ))
-    rows = db.session.scalars(
-        query.order_by(Article.first_seen_at.desc(), Article.id.desc()).limit(limit + 1)
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = Cursor.encode([last.first_seen_at.isoformat(), last.id])
-    return {"items": rows[:limit], "next_cursor": next_cursor, "total": total}
+    return ARTICLES_ORDER.page(query, limit, cursor)
 
 
-def _article_cursor(cursor: list) -> tuple[datetime, str]:
-    refused = InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
-    if len(cursor) != 2 or not all(isinstance(key, str) for key in cursor):
-        raise refused
-    try:
-        seen_at = datetime.fromisoformat(cursor[0])
-        if seen_at.tzinfo is None or article_id_from(cursor[1]) != cursor[1]:
-            raise refused
-        seen_at = seen_at.astimezone(UTC)  # year 9999 at -14:00 is past what a date holds
-    except (ValueError, OverflowError):
-        raise refused from None
-    return seen_at, cursor[1]
+ARTICLES_ORDER = Pager(
+    MomentKey(Article.first_seen_at, descending=True),
+    TextKey(Article.id, descending=True, valid=lambda text: article_id_from(text) == text),
+)
 
 
 def admin_article(article: Article, policy: ArticlePolicy, now: datetime) -> dict[str, Any]:

@@ -31,9 +31,8 @@ from engagement.errors import (
     NotFound,
 )
 from engagement.extensions import db
-from engagement.http import MAX_DB_INT
 from engagement.moderation.rules import ModerationRules, hold_reasons
-from engagement.pagination import Cursor
+from engagement.pagination import BoolKey, IdKey, Pager, ScoreKey
 from engagement.tokens import hash_token, new_token
 
 
@@ -404,23 +403,14 @@ def list_comments(
         _visible,
         sa.or_(Comment.deleted_at.is_(None), Comment.id.in_(_placeholders_kept(article_id))),
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(top_level.subquery()))
-
-    page = top_level.order_by(Comment.pinned.desc(), *_ORDERS[order])
-    if cursor is not None:
-        page = page.where(_after(cursor, order))
-    rows = db.session.scalars(page.limit(limit + 1)).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-
+    page = THREAD_ORDERS[order].page(top_level, limit, cursor)
+    rows = page["items"]
     replies = db.session.scalars(
         sa.select(Comment)
         .where(Comment.thread_id.in_([row.id for row in rows]), _visible)
         .order_by(Comment.id)
     ).all() if rows else []
-    items = _threads(rows, replies)
-    next_cursor = Cursor.encode(_position(rows[-1], order)) if has_more else None
-    return {"items": items, "next_cursor": next_cursor, "total": total}
+    return {**page, "items": _threads(rows, replies)}
 
 
 def _placeholders_kept(article_id: str) -> sa.Select:
@@ -442,49 +432,20 @@ def _placeholders_kept(article_id: str) -> sa.Select:
     return sa.select(shown.c.top_id).where(shown.c.deleted_at.is_(None))
 
 
-# After pinned first: by age, or best first (Wilson lower bound of the votes, ties newest first).
-_ORDERS = {
-    "oldest": (Comment.id.asc(),),
-    "newest": (Comment.id.desc(),),
-    "best": (Comment.vote_score.desc(), Comment.id.desc()),
+# Pinned first, then by age, or best first (Wilson lower bound of the votes, ties newest first).
+THREAD_ORDERS = {
+    "oldest": Pager(BoolKey(Comment.pinned, descending=True), IdKey(Comment.id)),
+    "newest": Pager(BoolKey(Comment.pinned, descending=True), IdKey(Comment.id, descending=True)),
+    "best": Pager(BoolKey(Comment.pinned, descending=True),
+                  ScoreKey(Comment.vote_score, descending=True),
+                  IdKey(Comment.id, descending=True)),
 }
-
-
-def _position(comment: Comment, order: str) -> list:
-    if order == "best":
-        return [comment.pinned, comment.vote_score, comment.id]
-    return [comment.pinned, comment.id]
 
 
 def thread_cursor(cursor: list | None, order: str) -> tuple | None:
     """A thread page's cursor, the position of the last top-level comment before it:
     (pinned, id), or (pinned, vote_score, id) for `best`; a 422 when it is not one we gave."""
-    if cursor is None:
-        return None
-    size = 3 if order == "best" else 2
-    if not (
-        len(cursor) == size
-        and isinstance(cursor[0], bool)
-        and type(cursor[-1]) is int
-        and 0 < cursor[-1] <= MAX_DB_INT
-        and (size == 2 or (type(cursor[1]) in (int, float) and 0 <= cursor[1] <= 1))
-    ):
-        raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
-    return tuple(cursor)
-
-
-def _after(cursor: tuple, order: str):
-    """Rows after the cursor's position in the order's pinned-first order."""
-    if order == "best":
-        pinned, score, last_id = cursor
-        later = sa.or_(Comment.vote_score < score,
-                       sa.and_(Comment.vote_score == score, Comment.id < last_id))
-    else:
-        pinned, last_id = cursor
-        later = Comment.id < last_id if order == "newest" else Comment.id > last_id
-    if pinned:
-        return sa.or_(Comment.pinned.is_(False), sa.and_(Comment.pinned.is_(True), later))
-    return sa.and_(Comment.pinned.is_(False), later)
+    return THREAD_ORDERS[order].read(cursor)
 
 
 def _threads(top_level: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:

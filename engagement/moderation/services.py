@@ -24,7 +24,7 @@ from engagement.moderation.models import Ban, BanKind, Flag, FlagReason, Moderat
 from engagement.moderation.rules import ModerationRules
 from engagement.notifications import services as notifications
 from engagement.notifications.services import NotifyPolicy
-from engagement.pagination import page_by_id
+from engagement.pagination import IdKey, Pager, newest_first
 
 
 def moderation_rules(config) -> ModerationRules:
@@ -71,6 +71,9 @@ def flag_comment(
 
 # --- The moderators' queue ------------------------------------------------------------------
 
+QUEUE_ORDERS = {"newest": newest_first(Comment.id), "oldest": Pager(IdKey(Comment.id))}
+
+
 def moderation_queue(
     *, statuses: list[str], reason: str | None, article: str | None, q: str | None,
     order: str, limit: int, cursor: list | None, now: datetime, ip_retention_days: int,
@@ -91,7 +94,7 @@ def moderation_queue(
             sa.func.lower(column).contains(q.lower(), autoescape=True)
             for column in (Comment.body, Comment.author_name, Comment.author_email)
         )))
-    page = page_by_id(query, Comment.id, limit, cursor, newest_first=order == "newest")
+    page = QUEUE_ORDERS[order].page(query, limit, cursor)
     page["items"] = admin_comments(page["items"], now=now, ip_retention_days=ip_retention_days)
     return page
 
@@ -337,7 +340,7 @@ def create_ban(kind: BanKind, value: str, reason: str, expires_at: datetime | No
 
 def ban_page(limit: int, cursor: list | None, *, now: datetime) -> dict[str, Any]:
     """Every ban, newest first, the expired ones too (`active` false)."""
-    page = page_by_id(sa.select(Ban), Ban.id, limit, cursor)
+    page = newest_first(Ban.id).page(sa.select(Ban), limit, cursor)
     page["items"] = [ban_view(ban, now) for ban in page["items"]]
     return page
 

@@ -23,7 +23,7 @@ from engagement.newsletter.models import (
     SubscriberToken,
     TokenPurpose,
 )
-from engagement.pagination import page_by_id
+from engagement.pagination import newest_first
 from engagement.tokens import hash_token, new_token
 
 # The version of the consent text the signup form shows; change it with the text, so that
@@ -234,7 +234,7 @@ def _listing(status: str | None) -> sa.Select:
 
 def subscriber_page(status: str | None, limit: int, cursor: list | None) -> dict[str, Any]:
     """Subscribers, newest first."""
-    return page_by_id(_listing(status), Subscriber.id, limit, cursor)
+    return newest_first(Subscriber.id).page(_listing(status), limit, cursor)
 
 
 def all_subscribers(status: str | None) -> Iterator[Subscriber]:
