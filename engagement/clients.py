@@ -118,6 +118,15 @@ def limit_key(address: IPAddress | None) -> str:
     return str(address)
 
 
+# A reader's home or office network: one person's changing addresses stay inside it, a
+# stranger's elsewhere do not. first_time moderation recognises a regular by it.
+HOME_PREFIX = {4: 24, 6: 48}
+
+
+def home_network(address: IPAddress) -> IPNetwork:
+    return ipaddress.ip_network((address, HOME_PREFIX[address.version]), strict=False)
+
+
 # A fingerprint is the address's keyed hash (its first characters) then the user agent's.
 FINGERPRINT_ADDRESS_CHARS = 48
 

@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import random
+import re
 import secrets
 import socket
 import statistics
@@ -169,6 +170,60 @@ def test_the_regular_from_their_own_network_is_published(regular):
                         author_email="ADA@example.com", body="Again!")
 
     assert answer["status"] == "approved"
+
+
+PHONE = "203.0.113.50"  # where the verified regular pressed the confirmation button
+
+
+@pytest.fixture
+def verified_regular(newsletter_app, smtp_server, moderator_of):  # noqa: F811 (fixtures)
+    """first_time moderation; Ada's first comment (from 198.51.100.7, asking for reply emails)
+    approved, and her address confirmed for reply emails from her phone's network."""
+    app = newsletter_app(MODERATION_MODE="first_time")
+    client = app.test_client()
+    first = _post_from(client, "198.51.100.7", author_name="Ada", author_email="ada@example.com",
+                       notify_replies=True)
+    decided = client.patch(f"/api/v1/admin/comments/{first['comment']['id']}",
+                           json={"status": "approved"}, headers=moderator_of(app))
+    assert decided.status_code == 200
+    deliver(app)
+    (confirmation,) = [mail for mail in smtp_server.received if mail["To"] == "ada@example.com"]
+    link = re.search(r"/notifications/confirm\?token=[\w-]+",
+                     confirmation.get_body(("plain",)).get_content()).group(0)
+    pressed = client.post(link, data={}, content_type=FORM, environ_base={"REMOTE_ADDR": PHONE})
+    assert pressed.status_code == 200
+    return client
+
+
+def test_a_verified_regular_is_published_from_where_they_confirmed(verified_regular):
+    answer = _post_from(verified_regular, "203.0.113.99", author_name="Ada",
+                        author_email="ada@example.com", body="From my phone")
+
+    assert answer["status"] == "approved"
+    assert answer["comment"]["avatar"]
+
+
+def _without_ids(answer: dict) -> dict:
+    return {**answer, "comment": {**answer["comment"], "id": None}, "edit_token": None}
+
+
+def test_a_verified_address_is_no_pass_from_elsewhere(verified_regular):
+    impostor = _post_from(verified_regular, "192.0.2.10", author_name="Ada",
+                          author_email="ada@example.com", body="I take it all back.",
+                          notify_replies=True)
+    stranger = _post_from(verified_regular, "192.0.2.10", author_name="Ada",
+                          author_email="nobody@example.com", body="I take it all back.",
+                          notify_replies=True)
+
+    assert impostor["status"] == "pending"
+    assert _without_ids(impostor) == _without_ids(stranger)  # nothing says who commented before
+
+
+def test_a_verified_address_under_another_name_is_held(verified_regular):
+    answer = _post_from(verified_regular, PHONE, author_name="Not Ada",
+                        author_email="ada@example.com")
+
+    assert answer["status"] == "pending"
 
 
 # --- 7. Everyone one client: unix sockets, untrusted proxies, admin lock-out ----------------

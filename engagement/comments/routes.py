@@ -76,7 +76,8 @@ class Comments(MethodView):
         moment, address = now(), client_address()
         refuse_banned(fields["author_email"], address, now=moment)
         posted = services.post_comment(
-            article_id, fields, client_ip=address and str(address), now=moment, policy=_policy()
+            article_id, fields, client_ip=address and str(address), now=moment, policy=_policy(),
+            verified_here=notifications.verified_from(fields["author_email"], address),
         )
         notify = NotifyPolicy.from_config(current_app.config)
         if fields["notify_replies"]:

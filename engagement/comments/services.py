@@ -19,7 +19,7 @@ from engagement.articles.services import (
     comments_are_open,
     find_article,
 )
-from engagement.clients import keyed_hash
+from engagement.clients import home_network, keyed_hash
 from engagement.comments.markdown import render_markdown
 from engagement.comments.models import Comment, CommentStatus
 from engagement.errors import (
@@ -64,10 +64,11 @@ class PostedComment:
 
 def post_comment(
     article_id: str, fields: dict[str, Any], *, client_ip: str | None, now: datetime,
-    policy: CommentPolicy,
+    policy: CommentPolicy, verified_here: bool = False,
 ) -> PostedComment:
     """Store a new comment or reply, published or held by the moderation rules. A filled
-    honeypot stores it as spam, answered as held."""
+    honeypot stores it as spam, answered as held. `verified_here`: the email's owner proved
+    from this client's home network that they read it (`_trusted_author`)."""
     article = find_article(article_id, policy.articles, now)
     if not comments_are_open(article, policy.articles, now):
         raise CommentsClosed()
@@ -77,7 +78,8 @@ def post_comment(
     if fields.get("website_url"):
         status, held_for = CommentStatus.SPAM, ["honeypot"]
     else:
-        trusted = _trusted_author(email, fields["author_name"].strip(), client_ip)
+        trusted = _trusted_author(email, fields["author_name"].strip(), client_ip,
+                                  verified_here=verified_here)
         held_for = hold_reasons(policy.moderation, fields["body"], body_html,
                                 author_name=fields["author_name"],
                                 first_time=not trusted)
@@ -116,30 +118,31 @@ def avatar_of(email: str, name: str, source: str) -> str:
     return ""
 
 
-# How near a new comment's address must be to one of the author's approved comments: a home
-# or office network, so that one person's changing addresses count and a stranger's do not.
-TRUSTED_PREFIX = {4: 24, 6: 48}
+# An author's approved comments looked at for a match, newest first.
 TRUSTED_CANDIDATES = 50
 
 
-def _trusted_author(email: str, name: str, client_ip: str | None) -> bool:
+def _trusted_author(email: str, name: str, client_ip: str | None, *, verified_here: bool) -> bool:
     """Whether `first_time` moderation may let the comment through: an approved comment with
-    the same email *and* the same name, sent from a nearby network. The email alone is no
-    proof (anyone can type it), so a regular's address from elsewhere is held like a stranger's,
-    and the answer says nothing about whether the address commented before."""
+    the same email *and* the same name, and a sign that this client is its author: that comment
+    was sent from this client's home network, or the email's owner confirmed reply emails from
+    it (`verified_here`). The email alone is no proof (anyone can type it, and a verified one
+    too), so a regular's address typed elsewhere is held like a stranger's, and the answer says
+    nothing about whether the address commented before."""
     if client_ip is None:
         return False
-    here = ipaddress.ip_address(client_ip)
-    network = ipaddress.ip_network(f"{here}/{TRUSTED_PREFIX[here.version]}", strict=False)
+    network = home_network(ipaddress.ip_address(client_ip))
     rows = db.session.execute(
         sa.select(Comment.author_name, Comment.client_ip)
-        .where(Comment.author_email == email, _visible, Comment.client_ip.is_not(None))
+        .where(Comment.author_email == email, _visible)
         .order_by(Comment.id.desc())
         .limit(TRUSTED_CANDIDATES)
     )
     for earlier_name, earlier_ip in rows:
-        earlier = ipaddress.ip_address(earlier_ip)
-        if earlier_name.casefold() == name.casefold() and earlier in network:
+        if earlier_name.casefold() != name.casefold():
+            continue
+        if verified_here or (earlier_ip is not None
+                             and ipaddress.ip_address(earlier_ip) in network):
             return True
     return False
 

@@ -27,6 +27,10 @@ class NotifyAddress(db.Model):
     confirmed_at: Mapped[datetime | None]
     confirmation_sent_at: Mapped[datetime | None]
     stopped_at: Mapped[datetime | None]
+    # A keyed hash of the home network (clients.home_network) the confirmation button was last
+    # pressed from: whoever reads this mailbox was there. first_time moderation trusts the
+    # address's regular from that network as from those of their approved comments.
+    verified_network: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class ReplySubscription(db.Model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from engagement.clients import client_address
 from engagement.clock import now
 from engagement.errors import TokenExpired, UnknownToken
 from engagement.extensions import db
@@ -81,7 +82,7 @@ def confirm_page():
 def confirm():
     """The button: the address is confirmed for reply emails."""
     try:
-        services.confirm_address(_token(), now=now())
+        services.confirm_address(_token(), client=client_address(), now=now())
     except UnknownToken:
         return page("unknown", 404)
     except TokenExpired:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from engagement.articles.models import Article
+from engagement.clients import IPAddress, home_network, keyed_hash
 from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
 from engagement.comments.services import claim_announcements
@@ -246,14 +247,17 @@ def token_state(token: str, purpose: NotifyTokenPurpose, *, now: datetime) -> No
     _token(token, purpose, now)
 
 
-def confirm_address(token: str, *, now: datetime) -> None:
-    """The confirmation button: the address's subscriptions start, now and for later asks.
-    Every confirmation link of the address is used up."""
+def confirm_address(token: str, *, client: IPAddress | None, now: datetime) -> None:
+    """The confirmation button: the address's subscriptions start, now and for later asks, and
+    the address counts as verified from the client's home network. Every confirmation link of
+    the address is used up."""
     found = _token(token, NotifyTokenPurpose.CONFIRM, now)
     address = db.session.get(NotifyAddress, found.address_id)
     if address.confirmed_at is None:
         address.confirmed_at = now
         address.stopped_at = None
+    if client is not None:
+        address.verified_network = _network_key(client)
     db.session.execute(sa.delete(NotifyToken).where(
         NotifyToken.address_id == address.id, NotifyToken.purpose == NotifyTokenPurpose.CONFIRM))
     db.session.flush()
@@ -281,6 +285,20 @@ def unsubscribe(token: str, *, everything: bool, now: datetime) -> None:
         subscription.stopped_at = now
     outbox.erase_batches([_batch_key(subscription.id) for subscription in subscriptions])
     db.session.flush()
+
+
+def verified_from(email: str, client: IPAddress | None) -> bool:
+    """Whether the owner of `email` confirmed reply emails from this client's home network
+    (the same work whatever the answer: one indexed lookup)."""
+    if client is None:
+        return False
+    return db.session.scalar(sa.select(NotifyAddress.id).where(
+        NotifyAddress.email == email.strip().lower(),
+        NotifyAddress.verified_network == _network_key(client))) is not None
+
+
+def _network_key(client: IPAddress) -> str:
+    return keyed_hash("verified-network", str(home_network(client)))
 
 
 # --- People's data --------------------------------------------------------------------------
