@@ -116,6 +116,10 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_BACKGROUND": None,
     "CONFIRM_RESEND_SECONDS": 600,
     "CONFIRM_TOKEN_TTL_SECONDS": 172800,
+    # An unsubscribe link (the List-Unsubscribe header's too) works for this many days after
+    # its email. Each email carries a link of its own, so every email younger than this
+    # unsubscribes in one click; a link copied into an old log or mailbox stops working.
+    "UNSUBSCRIBE_TOKEN_TTL_DAYS": 365,
     "NEWSLETTER_CONFIRMED_URL": None,
     # The publication's name in emails; empty: the host of PUBLIC_BASE_URL.
     "SITE_NAME": "",
@@ -379,6 +383,7 @@ UNSAFE_SETTINGS = (
     ("IP_RETENTION_DAYS", _at_least(0)),
     ("CONFIRM_RESEND_SECONDS", _at_least(0)),
     ("CONFIRM_TOKEN_TTL_SECONDS", _at_least(60)),
+    ("UNSUBSCRIBE_TOKEN_TTL_DAYS", _at_least(30)),
 )
 
 

@@ -35,6 +35,7 @@ from tests.test_newsletter import (  # noqa: F401 (fixtures)
     signed_up,
     smtp_server,
     subscriber,
+    token_of,
     unsubscribe_path,
 )
 from tests.test_proxy import NGINX_PEER, Reader, nginx, nginx_binary  # noqa: F401 (fixture)
@@ -559,6 +560,32 @@ def test_links_tokens_never_reach_the_access_log(tmp_path):
     assert "POST /newsletter/unsubscribe?token=[redacted] HTTP/1.1" in log
     assert "/notifications/unsubscribe?scope=all&token=[redacted]" in log
     assert "GET /newsletter/unsubscribe/[redacted] HTTP/1.1" in log
+
+
+def test_an_unsubscribe_link_works_for_a_year_and_then_changes_nothing(
+        newsletter_app, smtp_server, clock):  # noqa: F811 (fixtures)
+    app = newsletter_app()
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    for address in ("kept@example.com", "late@example.com"):
+        client.post(confirm_path(signed_up(client, app, smtp_server, address)),
+                    content_type=FORM)
+    one_click = {"data": "List-Unsubscribe=One-Click", "content_type": FORM}
+
+    clock.advance(days=364)  # the List-Unsubscribe header of a year-old email still works
+    in_time = client.post(unsubscribe_path(mail_to(smtp_server, "kept@example.com")[0]),
+                          **one_click)
+    clock.advance(days=2)  # a link found in an old mailbox or log does not
+    late = unsubscribe_path(mail_to(smtp_server, "late@example.com")[0])
+    page, pressed = client.get(late), client.post(late, **one_click)
+    api = client.post("/api/v1/newsletter/unsubscribe", json={"token": token_of(late)})
+
+    assert in_time.status_code == 200
+    assert subscriber(client, admin, "kept@example.com")["status"] == "unsubscribed"
+    assert page.status_code == pressed.status_code == 410
+    assert "too old" in pressed.get_data(as_text=True)
+    assert api.status_code == 410 and api.json["reason"] == "token_expired"
+    assert subscriber(client, admin, "late@example.com")["status"] == "confirmed"
 
 
 # --- 19. Production refuses unsafe settings, one line each ----------------------------------

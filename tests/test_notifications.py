@@ -306,6 +306,27 @@ def test_one_click_unsubscribe_stops_that_thread_only(client, app, smtp_server, 
     assert client.post(one_click_path(notice), data={}, content_type=FORM).status_code == 200
 
 
+def test_each_email_carries_an_unsubscribe_link_of_its_own_that_expires(
+        client, app, smtp_server, moderator, clock):
+    first = confirmed(client, app, smtp_server)
+    reply(client, first, body="a year ago")
+    after_the_window(app, clock)
+    old_notice = mail_to(smtp_server)[-1]
+    clock.advance(days=366)
+    reply(client, first, body="today")
+    after_the_window(app, clock)
+    new_notice = mail_to(smtp_server)[-1]
+
+    old = client.post(one_click_path(old_notice), data={"List-Unsubscribe": "One-Click"},
+                      content_type=FORM)
+    assert old.status_code == 410 and "too old" in old.get_data(as_text=True)
+    assert client.get(one_click_path(old_notice)).status_code == 410
+    new = client.post(one_click_path(new_notice), data={"List-Unsubscribe": "One-Click"},
+                      content_type=FORM)
+    assert new.status_code == 200
+    assert one_click_path(new_notice) != one_click_path(old_notice)
+
+
 def test_stop_all_stops_everything_and_asking_again_needs_a_new_confirmation(
         client, app, smtp_server, moderator, clock):
     first = confirmed(client, app, smtp_server)

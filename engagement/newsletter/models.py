@@ -65,7 +65,8 @@ class SubscriberToken(db.Model):
     )
     purpose: Mapped[TokenPurpose] = enum_column(TokenPurpose, "token_purpose")
     created_at: Mapped[datetime]
-    # Confirmation links expire; unsubscribe links work as long as the subscriber exists.
+    # Confirmation links expire after ENGAGEMENT_CONFIRM_TOKEN_TTL_SECONDS, unsubscribe links
+    # after ENGAGEMENT_UNSUBSCRIBE_TOKEN_TTL_DAYS (None: a link made before they expired).
     expires_at: Mapped[datetime | None]
 
     # --- The consent a confirmation link carries: it replaces the subscriber's record only

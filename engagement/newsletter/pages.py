@@ -34,6 +34,9 @@ TEXTS = {
                 "The link is not valid, or it was used already.", None),
     "expired": ("This link has expired",
                 "Sign up again, and we will send you a new confirmation link.", None),
+    "unsubscribe_expired": ("This link has expired",
+                            "This unsubscribe link is too old: use the link in a more "
+                            "recent email from us.", None),
 }
 
 
@@ -92,6 +95,8 @@ def unsubscribe_page():
     """The emailed unsubscribe link: a button, nobody unsubscribed yet."""
     token = _token()
     problem = _check(token, TokenPurpose.UNSUBSCRIBE)
+    if problem == "expired":
+        return page("unsubscribe_expired", 410)
     if problem:
         return page(problem, ERROR_STATUS[problem])
     return page("unsubscribe", token=token, one_click=True)
@@ -104,5 +109,7 @@ def unsubscribe():
         services.unsubscribe(_token(), now=now())
     except UnknownToken:
         return page("unknown", 404)
+    except TokenExpired:
+        return page("unsubscribe_expired", 410)
     db.session.commit()
     return page("unsubscribed")

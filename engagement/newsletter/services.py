@@ -56,6 +56,7 @@ class NewsletterPolicy:
     public_base_url: str
     resend_after: timedelta
     confirm_ttl: timedelta
+    unsubscribe_ttl: timedelta
 
     @classmethod
     def from_config(cls, config) -> NewsletterPolicy:
@@ -63,6 +64,7 @@ class NewsletterPolicy:
             public_base_url=config["PUBLIC_BASE_URL"].rstrip("/"),
             resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
             confirm_ttl=timedelta(seconds=config["CONFIRM_TOKEN_TTL_SECONDS"]),
+            unsubscribe_ttl=timedelta(days=config["UNSUBSCRIBE_TOKEN_TTL_DAYS"]),
         )
 
     def link(self, path: str, token: str) -> str:
@@ -136,7 +138,7 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
     ).rowcount == 1
     for token, purpose, expires_at in (
         (confirm_token, TokenPurpose.CONFIRM, now + policy.confirm_ttl),
-        (unsubscribe_token, TokenPurpose.UNSUBSCRIBE, None),
+        (unsubscribe_token, TokenPurpose.UNSUBSCRIBE, now + policy.unsubscribe_ttl),
     ):
         _insert_when(send, SubscriberToken, {
             "token_hash": hash_token(token), "subscriber_id": subscriber_id,

@@ -40,6 +40,9 @@ TEXTS = {
                 "The link is not valid, or it was used already.", None),
     "expired": ("This link has expired",
                 "Ask for reply emails again with your next comment to get a new link.", None),
+    "unsubscribe_expired": ("This link has expired",
+                            "This unsubscribe link is too old: use the link in a more "
+                            "recent reply email.", None),
 }
 ERROR_STATUS = {"unknown": 404, "expired": 410}
 
@@ -96,6 +99,8 @@ def unsubscribe_page():
     """The emailed link: a button, nothing stopped yet."""
     token, everything = _token(), _everything()
     problem = _problem(token, NotifyTokenPurpose.UNSUBSCRIBE)
+    if problem == "expired":
+        return page("unsubscribe_expired", 410)
     if problem:
         return page(problem, ERROR_STATUS[problem])
     if everything:
@@ -111,5 +116,7 @@ def unsubscribe():
         services.unsubscribe(_token(), everything=everything, now=now())
     except UnknownToken:
         return page("unknown", 404)
+    except TokenExpired:
+        return page("unsubscribe_expired", 410)
     db.session.commit()
     return page("unsubscribed_all" if everything else "unsubscribed")

@@ -42,6 +42,7 @@ class NotifyPolicy:
     batch_window: timedelta
     resend_after: timedelta
     confirm_ttl: timedelta
+    unsubscribe_ttl: timedelta
 
     @classmethod
     def from_config(cls, config) -> NotifyPolicy:
@@ -52,6 +53,7 @@ class NotifyPolicy:
             batch_window=timedelta(seconds=config["NOTIFY_BATCH_SECONDS"]),
             resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
             confirm_ttl=timedelta(seconds=config["CONFIRM_TOKEN_TTL_SECONDS"]),
+            unsubscribe_ttl=timedelta(days=config["UNSUBSCRIBE_TOKEN_TTL_DAYS"]),
         )
 
     def link(self, path: str, token: str, **more: str) -> str:
@@ -90,7 +92,8 @@ def request_notifications(comment: Comment, lang: str | None, *, now: datetime,
     confirm_token = _new_token(NotifyTokenPurpose.CONFIRM, address.id, now,
                                expires_at=now + policy.confirm_ttl)
     stop_token = _new_token(NotifyTokenPurpose.UNSUBSCRIBE, address.id, now,
-                            subscription_id=subscription.id)
+                            subscription_id=subscription.id,
+                            expires_at=now + policy.unsubscribe_ttl)
     outbox.enqueue(_confirmation_email(address, confirm_token, stop_token, policy, now),
                    now=now)
     db.session.flush()
@@ -195,7 +198,8 @@ def _compose_batch(batch: int, subscription: ReplySubscription, address: NotifyA
     article = db.session.get(Article, parent.article_id)
     db.session.execute(sa.delete(NotifyToken).where(NotifyToken.outbox_id == batch))
     token = _new_token(NotifyTokenPurpose.UNSUBSCRIBE, address.id, now,
-                       subscription_id=subscription.id, outbox_id=batch)
+                       subscription_id=subscription.id, outbox_id=batch,
+                       expires_at=now + policy.unsubscribe_ttl)
     message = _replies_email(address, article, replies, token, policy, now)
     outbox.rewrite(batch, message)
 
