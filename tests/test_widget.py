@@ -1130,6 +1130,48 @@ def test_small_screens_get_big_targets_and_room_to_read(site, service, browser):
         phone.close()
 
 
+def test_a_pinned_long_name_lines_up_and_code_blocks_are_one_box(site, service, service_dir,
+                                                                 browser):
+    pinned = seed_comment(service, "looks", author_name="Maximiliana Wolkenstein-Bergmann "
+                          "von Hohenlohe-Schillingsfürst", body="```\nline one\nline two\n```")
+    with app_on(service_dir) as app:
+        token = make_token(app, name="pinner")
+    status, answer = api(service, "PATCH", f"/admin/comments/{pinned['comment']['id']}",
+                         {"pinned": True}, headers={"Authorization": f"Bearer {token}"})
+    assert status == 200, answer
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = phone.new_page()
+        page.goto(comments_page(site, service, "looks"))
+        header = page.locator(".engagement-comment-pinned .engagement-comment-header")
+        expect(header.locator(".engagement-pinned-badge")).to_be_visible()
+
+        # Each line of the header (the name's lines, then the badge and time) starts at the
+        # same left edge.
+        starts = header.evaluate("""header => {
+            const name = document.createRange();
+            name.selectNodeContents(header.querySelector('.engagement-author'));
+            const boxes = [...name.getClientRects(), ...[...header.children].slice(1)
+                           .map(child => child.getBoundingClientRect())];
+            const lines = [];
+            for (const box of boxes) {
+              const line = lines[lines.length - 1];
+              if (line && box.top < line.bottom - 1) line.left = Math.min(line.left, box.left);
+              else lines.push({left: box.left, bottom: box.bottom});
+            }
+            return lines.map(line => Math.round(line.left));
+        }""")
+        assert len(starts) >= 3 and len(set(starts)) == 1, starts  # the name wraps, then the badge
+        # A code block is one shaded box, not a stripe behind each line.
+        code = page.locator(".engagement-comment-pinned pre code")
+        expect(code).to_have_text("line one\nline two")
+        assert code.evaluate("node => getComputedStyle(node).backgroundColor") == "rgba(0, 0, 0, 0)"
+        assert page.locator(".engagement-comment-pinned pre").evaluate(
+            "node => getComputedStyle(node).backgroundColor") != "rgba(0, 0, 0, 0)"
+    finally:
+        phone.close()
+
+
 def save_screenshot(page, name: str) -> None:
     """With WIDGET_SCREENSHOTS=DIRECTORY, the pages this module checks are saved there too
     (docs/widget/ holds the README's)."""
