@@ -1,12 +1,14 @@
 """Marshmallow fields that every feature's In/Out schemas share: text that a database can
 store (not blank where a person must say something), web URLs, email addresses, UTC timestamps
-written with `Z` and strict booleans."""
+written with `Z` and strict booleans; and `RowView`, how a row is answered through its Out
+schema."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 import marshmallow as ma
@@ -132,6 +134,18 @@ class Timestamp(ma.fields.DateTime):
             return parsed.astimezone(UTC)
         except OverflowError:  # year 1 at +01:00, year 9999 at -01:00: no UTC time holds it
             raise ma.ValidationError("Out of range.") from None
+
+
+class RowView:
+    """A row as one answer shows it: the row's attributes, and what the answer adds to them or
+    shows otherwise (`active` now, a name hidden). The Out schema reads both as attributes, so
+    it alone says which fields are sent, and the OpenAPI document is what is sent."""
+
+    def __init__(self, row: Any, **shown: Any):
+        self.__dict__.update(shown, _row=row)
+
+    def __getattr__(self, name: str) -> Any:  # what `shown` does not hold
+        return getattr(self.__dict__["_row"], name)
 
 
 class StrictBoolean(ma.fields.Boolean):

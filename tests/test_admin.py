@@ -501,3 +501,42 @@ def test_every_change_is_audited_with_its_actor(app, client):
     ]
     assert entries["items"][2]["details"] == {"status": "spam"}
     assert entries["items"][0]["at"] == "2026-11-27T08:00:00Z"
+
+
+def test_admin_answers_send_exactly_the_fields_the_openapi_document_lists(held_app, moderator):
+    client = held_app.test_client()
+    top = post(client)["comment"]["id"]
+    client.patch(f"{QUEUE}/{top}", json={"status": "approved"}, headers=moderator)
+    reply = post(client, parent_id=top)["comment"]["id"]
+    client.post(f"/api/v1/comments/{top}/flags", json={"reason": "spam"})
+    client.post("/api/v1/admin/bans", headers=moderator,
+                json={"kind": "ip", "value": "192.0.2.0/24", "reason": "bots"})
+    spec = client.get("/api/v1/openapi.json").json
+    schemas = spec["components"]["schemas"]
+
+    def listed(path, method="get"):
+        content = spec["paths"][path][method]["responses"]["200"]["content"]
+        return schemas[content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+
+    def page_item(path):
+        items = listed(path)["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[-1]
+        return set(schemas[items]["properties"])
+
+    answers = {
+        "/api/v1/admin/comments": client.get(f"{QUEUE}?status=all", headers=moderator).json,
+        "/api/v1/admin/articles": client.get("/api/v1/admin/articles", headers=moderator).json,
+        "/api/v1/admin/bans": client.get("/api/v1/admin/bans", headers=moderator).json,
+    }
+    for path, page in answers.items():
+        assert page["items"], path
+        assert {frozenset(item) for item in page["items"]} == {frozenset(page_item(path))}, path
+    comment = next(item for item in answers["/api/v1/admin/comments"]["items"]
+                   if item["id"] == reply)
+    assert set(comment["parent"]) == set(schemas["ParentOut"]["properties"])
+    assert set(comment["author_history"]) == set(schemas["AuthorHistoryOut"]["properties"])
+    flagged = next(item for item in answers["/api/v1/admin/comments"]["items"]
+                   if item["id"] == top)
+    assert set(flagged["flags"][0]) == set(schemas["FlagOut"]["properties"])
+    settings = client.get(SETTINGS, headers=moderator).json
+    assert set(settings) == set(listed("/api/v1/admin/settings")["properties"])
+

@@ -17,6 +17,7 @@ from engagement.articles.models import Article
 from engagement.database import insert_if_absent
 from engagement.errors import NotFound
 from engagement.extensions import db
+from engagement.fields import RowView
 from engagement.http import article_id_from
 from engagement.pagination import MomentKey, Pager, TextKey
 
@@ -158,19 +159,10 @@ ARTICLES_ORDER = Pager(
 )
 
 
-def admin_article(article: Article, policy: ArticlePolicy, now: datetime) -> dict[str, Any]:
-    """An article as moderators see it: the state readers see and the choice that made it."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "url": article.url,
-        "published_at": article.published_at,
-        "comments_open": comments_are_open(article, policy, now),
-        "comments_open_by_moderator": article.comments_open_by_moderator,
-        "comments_close_at": article.comments_close_at,
-        "first_seen_at": article.first_seen_at,
-        "comment_count": article.comment_count,
-    }
+def admin_article(article: Article, policy: ArticlePolicy, now: datetime) -> RowView:
+    """An article as moderators see it (AdminArticleOut): the row, whose
+    `comments_open_by_moderator` is the choice, and whether readers may comment now."""
+    return RowView(article, comments_open=comments_are_open(article, policy, now))
 
 
 def put_article(article_id: str, fields: dict[str, Any], *, actor: str,

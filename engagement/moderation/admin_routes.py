@@ -19,7 +19,8 @@ from engagement.moderation.admin_schemas import (
     BulkOut,
     DecisionIn,
     QueueArgs,
-    SettingsSchema,
+    SettingsIn,
+    SettingsOut,
 )
 from engagement.notifications.services import NotifyPolicy
 
@@ -86,13 +87,13 @@ class BulkDecision(MethodView):
 
 @blp.route("/settings")
 class Settings(MethodView):
-    @blp.response(200, SettingsSchema)
+    @blp.response(200, SettingsOut)
     def get(self):
         """The moderation settings in force"""
-        return services.settings_view(current_app.config)
+        return services.moderation_rules(current_app.config)
 
-    @blp.arguments(SettingsSchema)
-    @blp.response(200, SettingsSchema)
+    @blp.arguments(SettingsIn)
+    @blp.response(200, SettingsOut)
     def patch(self, changes):
         """Change moderation settings at run time (they outlive restarts)"""
         answer = services.update_settings(changes, current_app.config,

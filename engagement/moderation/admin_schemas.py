@@ -119,7 +119,7 @@ class BulkOut(ma.Schema):
     updated = ma.fields.Integer()
 
 
-class SettingsSchema(ma.Schema):
+class SettingsIn(ma.Schema):
     moderation_mode = ma.fields.String(validate=ma.validate.OneOf(MODES))
     max_links = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 1000))
     blocked_words = ma.fields.List(
@@ -127,6 +127,12 @@ class SettingsSchema(ma.Schema):
         validate=ma.validate.Length(max=1000),
     )
     flag_threshold = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 1000))
+
+
+class SettingsOut(SettingsIn):
+    """The rules in force (moderation.rules.ModerationRules)."""
+
+    moderation_mode = ma.fields.String(attribute="mode", metadata={"enum": list(MODES)})
 
 
 class AuditArgs(PageArgs):

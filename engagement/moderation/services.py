@@ -19,6 +19,7 @@ from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent, upsert
 from engagement.errors import Banned, InvalidInput, NotFound
 from engagement.extensions import db
+from engagement.fields import RowView
 from engagement.mailboxes import canonical_mailbox
 from engagement.moderation.models import Ban, BanKind, Flag, FlagReason, ModerationSettings
 from engagement.moderation.rules import ModerationRules
@@ -30,7 +31,7 @@ from engagement.pagination import IdKey, Pager, newest_first
 def moderation_rules(config) -> ModerationRules:
     """The settings moderators set at run time, else the ENGAGEMENT_* starting values; the
     threshold for comments a moderator approved is the operator's, never below the other."""
-    row = db.session.get(ModerationSettings, 1)
+    row = db.session.get(ModerationSettings, 1, populate_existing=True)  # as just changed
     if row is None:
         live = {"mode": config["MODERATION_MODE"], "max_links": config["MAX_LINKS"],
                 "blocked_words": tuple(config["BLOCKED_WORDS"]),
@@ -110,7 +111,8 @@ def _flags_of(comment_ids: list[int]) -> dict[int, list[Flag]]:
     return by_comment
 
 
-def admin_comments(found: list[Comment], *, now: datetime, ip_retention_days: int) -> list[dict]:
+def admin_comments(found: list[Comment], *, now: datetime,
+                   ip_retention_days: int) -> list[RowView]:
     """Comments as moderators see them, with their context, in a fixed number of queries
     whatever the number of comments."""
     ids = [comment.id for comment in found]
@@ -121,13 +123,14 @@ def admin_comments(found: list[Comment], *, now: datetime, ip_retention_days: in
     banned = _banned_among(found, now)
     retained_since = now - timedelta(days=ip_retention_days)
     return [
-        admin_comment(comment, flags.get(comment.id, []), retained_since) | {
-            "article_title": articles[comment.article_id].title,
-            "article_url": articles[comment.article_id].url,
-            "parent": _parent_view(parents.get(comment.parent_id)),
-            "author_history": _others(history.get(comment.author_email, {}), comment),
-            "author_banned": comment.id in banned,
-        }
+        admin_comment(
+            comment, flags.get(comment.id, []), retained_since,
+            article_title=articles[comment.article_id].title,
+            article_url=articles[comment.article_id].url,
+            parent=_parent_view(parents.get(comment.parent_id)),
+            author_history=_others(history.get(comment.author_email, {}), comment),
+            author_banned=comment.id in banned,
+        )
         for comment in found
     ]
 
@@ -139,12 +142,9 @@ def _comments_by_id(comment_ids: set[int]) -> dict[int, Comment]:
     return {comment.id: comment for comment in rows}
 
 
-def _parent_view(parent: Comment | None) -> dict | None:
-    if parent is None:
-        return None
-    return {"id": parent.id, "author_name": None if parent.deleted else parent.author_name,
-            "body_html": "" if parent.deleted else parent.body_html,
-            "status": parent.status.value, "deleted": parent.deleted}
+def _parent_view(parent: Comment | None) -> RowView | None:
+    """The comment replied to (ParentOut): its status, and the rest as the public sees it."""
+    return None if parent is None else RowView(parent, **comments.public_comment(parent))
 
 
 HISTORY = (CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM)
@@ -190,19 +190,15 @@ def _address_in(address: str | None, networks: list) -> bool:
     return parsed is not None and any(parsed in network for network in networks)
 
 
-def admin_comment(comment: Comment, flags: list[Flag], retained_since: datetime) -> dict:
-    """A comment as moderators see it: the public fields and the private ones."""
-    return {
-        **comments.public_comment(comment),
-        "article_id": comment.article_id,
-        "status": comment.status.value,
-        "author_email": comment.author_email,
-        "client_ip": comment.client_ip if comment.created_at > retained_since else None,
-        "flag_count": comment.flag_count,
-        "flags": [{"reason": flag.reason.value, "note": flag.note,
-                   "created_at": flag.created_at} for flag in flags],
-        "held_for": comment.held_for,
-    }
+def admin_comment(comment: Comment, flags: list[Flag], retained_since: datetime,
+                  **context: Any) -> RowView:
+    """A comment as moderators see it (AdminCommentOut): the public fields as the public sees
+    them, the private ones of the row (its address only while it is kept), its flags, and the
+    `context` a decision needs."""
+    return RowView(
+        comment, **comments.public_comment(comment), flags=flags,
+        client_ip=comment.client_ip if comment.created_at > retained_since else None, **context,
+    )
 
 
 DECISIONS = {
@@ -262,7 +258,8 @@ def bulk(ids: list[int], action: str, *, actor: str, now: datetime,
     return len(found)
 
 
-def update_settings(changes: dict[str, Any], config, *, actor: str, now: datetime) -> dict:
+def update_settings(changes: dict[str, Any], config, *, actor: str,
+                    now: datetime) -> ModerationRules:
     """Change the live settings; the first change stores the ENGAGEMENT_* values it starts from."""
     current = asdict(moderation_rules(config))
     merged = {
@@ -275,13 +272,7 @@ def update_settings(changes: dict[str, Any], config, *, actor: str, now: datetim
            update={**merged, "updated_at": now})
     audit(actor, "settings.update", "settings", changes, now=now)
     db.session.flush()
-    return merged
-
-
-def settings_view(config) -> dict:
-    rules = moderation_rules(config)
-    return {"moderation_mode": rules.mode, "max_links": rules.max_links,
-            "blocked_words": list(rules.blocked_words), "flag_threshold": rules.flag_threshold}
+    return moderation_rules(config)
 
 
 # --- Bans -------------------------------------------------------------------------------------
@@ -316,14 +307,13 @@ def ban_is_active(ban: Ban, now: datetime) -> bool:
     return ban.expires_at is None or ban.expires_at > now
 
 
-def ban_view(ban: Ban, now: datetime) -> dict[str, Any]:
-    return {"id": ban.id, "kind": ban.kind.value, "value": ban.value, "reason": ban.reason,
-            "expires_at": ban.expires_at, "created_at": ban.created_at,
-            "created_by": ban.created_by, "active": ban_is_active(ban, now)}
+def ban_view(ban: Ban, now: datetime) -> RowView:
+    """A ban as moderators see it (BanOut): the row, and whether it is in force now."""
+    return RowView(ban, active=ban_is_active(ban, now))
 
 
 def create_ban(kind: BanKind, value: str, reason: str, expires_at: datetime | None, *,
-               actor: str, now: datetime) -> dict[str, Any]:
+               actor: str, now: datetime) -> RowView:
     """Ban an author email or a client address or network, for good or until `expires_at`."""
     if expires_at is not None and expires_at <= now:
         raise InvalidInput.field("expires_at", "Must be in the future.")
