@@ -950,20 +950,29 @@ def _readers(count, host=1):
     return [f"2001:db8:{n:x}::{host:x}" for n in range(1, count + 1)]
 
 
+APPROVALS = {
+    "one": lambda cid: ("PATCH", f"/api/v1/admin/comments/{cid}", {"status": "approved"}),
+    "bulk": lambda cid: ("POST", "/api/v1/admin/comments/bulk",
+                         {"ids": [cid], "action": "approve"}),
+}
+
+
+@pytest.mark.parametrize("approval", APPROVALS)
 @pytest.mark.parametrize(("settings", "larger"), [
     ({}, 9),  # three times the default threshold of 3
     ({"FLAG_THRESHOLD_APPROVED": 5}, 5),
     ({"FLAG_THRESHOLD_APPROVED": 1}, 3),  # never below the flag threshold
 ])
-def test_flags_need_the_larger_threshold_once_a_moderator_approved(make_app, settings, larger):
+def test_flags_need_the_larger_threshold_once_a_moderator_approved(make_app, settings, larger,
+                                                                   approval):
     app = make_app(FLAG_THRESHOLD=3, **settings)
     client, moderator = app.test_client(), {"Authorization": f"Bearer {make_token(app)}"}
     cid = client.post("/api/v1/articles/a/comments", json=comment_fields()).json["comment"]["id"]
     for address in _readers(3):
         _flag_from(client, cid, address)
     assert _listed(client) == 0  # hidden by three readers
-    approved = client.patch(f"/api/v1/admin/comments/{cid}", json={"status": "approved"},
-                            headers=moderator)
+    method, path, body = APPROVALS[approval](cid)
+    approved = client.open(path, method=method, json=body, headers=moderator)
     assert approved.status_code == 200 and _listed(client) == 1
 
     # The first three flag again and others join, each from two addresses of its /64.
