@@ -542,7 +542,7 @@
     input.setAttribute("aria-describedby", (hint ? id + "-hint " : "") + error.id);
     var labelNode = el("label", { for: id }, label);
     return input.type === "checkbox"
-      ? el("div", { class: "engagement-check" }, [input, labelNode, error])
+      ? el("div", { class: "engagement-check" }, [input, labelNode, hintNode, error])
       : el("div", { class: "engagement-field" }, [labelNode, input, hintNode, error]);
   }
 
@@ -1015,7 +1015,7 @@
       children: [
         el("div", { class: "engagement-form-row" }, [field(name, [t("name")]), field(email, [t("email"), " ", el("span", { class: "engagement-hint", text: t("never_shown") })])]),
         field(body, [t(parentUi ? "your_reply" : "comment")], t("markdown")), preview,
-        field(notify, [t("notify")]), field(remember, [t("remember")]),
+        field(notify, [t("notify")], t("notify_hint")), field(remember, [t("remember")]),
         el("div", { class: "engagement-hp", hidden: true, "aria-hidden": "true" }, [honeypot]),
       ],
       submit: parentUi ? "post_reply" : "post",
