@@ -7,6 +7,7 @@ import json
 import re
 
 from flask import Flask, current_app, request
+from flask.sessions import SessionInterface
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import BaseConverter, Map, ValidationError
 
@@ -141,21 +142,33 @@ def add_cache_headers(response):
     If-None-Match. Admin answers, and answers their view marked no-store, are never stored."""
     if request.path.startswith(ADMIN_PREFIX):
         response.cache_control.no_store = True
-    elif response.cache_control.no_store or response.cache_control.immutable:
+    elif "Cache-Control" in response.headers:
         # The view chose: never store it (the health probes), or keep it for good (the
         # widget's versioned files).
         return response
     elif request.method in ("GET", "HEAD") and response.status_code in (200, 304):
         # The CORS grant depends on the Origin: a shared cache must keep one copy per origin.
         response.vary.add("Origin")
-        response.cache_control.public = True
-        response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
-        if response.status_code == 200 and not response.is_streamed:
-            # Versioned answers (answers.py) bring their ETag; the others hash their body.
-            if "ETag" not in response.headers:
-                response.add_etag()
+        response.headers["Cache-Control"] = (
+            f"public, max-age={current_app.config['CACHE_MAX_AGE']}")
+        # Versioned answers (answers.py) bring their ETag and answered 304 themselves; the
+        # others hash their body here.
+        if response.status_code == 200 and "ETag" not in response.headers \
+                and not response.is_streamed:
+            response.add_etag()
             response.make_conditional(request)
     return response
+
+
+class NoCookies(SessionInterface):
+    """The service keeps no session and sets no cookie: skip Flask's signed-cookie session,
+    whose serializer would be built for every request."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses its null session
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def never_sniffed(response):
@@ -175,6 +188,7 @@ class PathsAsSent(Map):
 
 
 def register_http_conventions(app: Flask) -> None:
+    app.session_interface = NoCookies()
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
     api.register_converter(

@@ -4,14 +4,15 @@ articles' versions (answers.py)."""
 
 import hashlib
 
-from flask import current_app
+import marshmallow as ma
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engagement import limits
-from engagement.answers import versioned_answer
+from engagement.answers import versioned
 from engagement.articles import services
-from engagement.articles.schemas import ArticleOut, CountsArgs, CountsOut
+from engagement.articles.schemas import ArticleOut, CountsArgs, CountsOut, asked_ids
 from engagement.clock import now
 from engagement.errors import ErrorSchema
 from engagement.shares.services import share_counts
@@ -21,9 +22,30 @@ blp = Blueprint(
 )
 
 
+def _policy() -> services.ArticlePolicy:
+    return services.ArticlePolicy.from_config(current_app.config)
+
+
+def article_validator(article_id: str) -> str:
+    # A close date passing changes the answer without a write: the open state is in it.
+    version, comments_open = services.answer_state(article_id, _policy(), now())
+    return f"{version}.{'open' if comments_open else 'closed'}"
+
+
+def counts_validator() -> str | None:
+    try:
+        asked = asked_ids(request.args.get("ids", ""))
+    except ma.ValidationError:
+        return None  # the view refuses it
+    states = services.answer_states(set(asked.values()), _policy(), now())
+    by_spelling = sorted((spelling, states[article_id]) for spelling, article_id in asked.items())
+    return hashlib.sha256(repr(by_spelling).encode()).hexdigest()[:24]
+
+
 @blp.route("/articles/<slug:article_id>")
 class ArticleById(MethodView):
     @limits.reads
+    @versioned(ArticleOut, article_validator)
     @blp.response(200, ArticleOut)
     @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
@@ -34,25 +56,23 @@ class ArticleById(MethodView):
         `ENGAGEMENT_ARTICLES_AUTO_CREATE` is true (404 when false), and is not recorded by
         being read: its first comment or share records it.
         """
-        policy, moment = services.ArticlePolicy.from_config(current_app.config), now()
+        policy, moment = _policy(), now()
         article = services.readable_article(article_id, policy, moment)
-        comments_open = services.comments_are_open(article, policy, moment)
-        # A close date passing changes the answer without a write: the state is in the ETag.
-        validator = f"{article.version}.{'open' if comments_open else 'closed'}"
-        return versioned_answer(ArticleOut(), validator, lambda: {
+        return {
             "id": article.id,
             "title": article.title,
             "url": article.url,
-            "comments_open": comments_open,
+            "comments_open": services.comments_are_open(article, policy, moment),
             "comments_close_at": article.comments_close_at,
             "comment_count": article.comment_count,
             "share_counts": share_counts(article.id, current_app.config["SHARE_NETWORKS"]),
-        }, variant=article.id)
+        }
 
 
 @blp.route("/counts")
 class Counts(MethodView):
     @limits.reads
+    @versioned(CountsOut, counts_validator, query=("ids",))
     @blp.arguments(CountsArgs, location="query")
     @blp.response(200, CountsOut)
     @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
@@ -61,21 +81,14 @@ class Counts(MethodView):
 
         One query whatever the number of ids; unknown ids get zeros and are not recorded.
         """
-        policy = services.ArticlePolicy.from_config(current_app.config)
-        asked, moment = args["ids"], now()
+        policy, asked, moment = _policy(), args["ids"], now()
         known = services.articles_by_id(set(asked.values()))
-        articles = {
-            spelling: known.get(article_id) or services.unseen_article(article_id, moment)
-            for spelling, article_id in asked.items()
-        }
-        state = {spelling: (article.version, services.comments_are_open(article, policy, moment))
-                 for spelling, article in articles.items()}
-        validator = hashlib.sha256(repr(sorted(state.items())).encode()).hexdigest()[:24]
-        return versioned_answer(CountsOut(), validator, lambda: {"counts": {
-            spelling: {
+        counts = {}
+        for spelling, article_id in asked.items():
+            article = known.get(article_id) or services.unseen_article(article_id, moment)
+            counts[spelling] = {
                 "comments": article.comment_count,
                 "shares": article.share_count,
-                "comments_open": state[spelling][1],
+                "comments_open": services.comments_are_open(article, policy, moment),
             }
-            for spelling, article in articles.items()
-        }}, variant=",".join(asked))
+        return {"counts": counts}

@@ -33,16 +33,20 @@ class CountsArgs(ma.Schema):
 
     @ma.post_load
     def split_ids(self, data, **kwargs):
-        """{"ids": {id as asked: article id}}: a page may spell an id `%D8%A7` or `ا`, and
-        finds its count under the spelling it used."""
-        asked = list(dict.fromkeys(part.strip() for part in data["ids"].split(",") if part.strip()))
-        if not 1 <= len(asked) <= MAX_COUNT_IDS:
-            raise ma.ValidationError(f"Give 1 to {MAX_COUNT_IDS} article ids.", "ids")
-        ids = {spelling: article_id_from(spelling) for spelling in asked}
-        bad = [spelling for spelling, article_id in ids.items() if article_id is None]
-        if bad:
-            raise ma.ValidationError("Not article ids: " + ", ".join(bad[:5]), "ids")
-        return {"ids": ids}
+        return {"ids": asked_ids(data["ids"])}
+
+
+def asked_ids(text: str) -> dict[str, str]:
+    """{id as asked: article id}: a page may spell an id `%D8%A7` or `ا`, and finds its count
+    under the spelling it used. ValidationError for none, too many, or a malformed one."""
+    asked = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not 1 <= len(asked) <= MAX_COUNT_IDS:
+        raise ma.ValidationError(f"Give 1 to {MAX_COUNT_IDS} article ids.", "ids")
+    ids = {spelling: article_id_from(spelling) for spelling in asked}
+    bad = [spelling for spelling, article_id in ids.items() if article_id is None]
+    if bad:
+        raise ma.ValidationError("Not article ids: " + ", ".join(bad[:5]), "ids")
+    return ids
 
 
 class ArticleCountsOut(ma.Schema):

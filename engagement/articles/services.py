@@ -64,6 +64,43 @@ def readable_article(article_id: str, policy: ArticlePolicy, now: datetime) -> A
     return unseen_article(article_id, now)
 
 
+# What a public answer depends on besides its content: the version, and the columns that
+# decide whether comments are open now (a close date passes without a write). Built once, run
+# on a connection of its own: a cached answer never starts an ORM session.
+_ANSWER_STATE = sa.select(
+    Article.id, Article.version, Article.comments_open_by_moderator, Article.comments_close_at,
+    Article.published_at, Article.first_seen_at,
+)
+_ONE_STATE = _ANSWER_STATE.where(Article.id == sa.bindparam("article_id"))
+_SOME_STATES = _ANSWER_STATE.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
+
+
+def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
+                  now: datetime) -> dict[str, tuple[int, bool]]:
+    """(version, comments open) of each article, in one query of a few columns, for the
+    validators of public answers (answers.py); an article never seen is (0, as if new)."""
+    article_ids = list(article_ids)
+    with db.engine.connect() as connection:
+        rows = {row.id: row for row in connection.execute(
+            _SOME_STATES, {"article_ids": article_ids})}
+    states = {}
+    for article_id in article_ids:
+        row = rows.get(article_id) or unseen_article(article_id, now)
+        states[article_id] = (row.version, comments_are_open(row, policy, now))
+    return states
+
+
+def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> tuple[int, bool]:
+    """`answer_states` of one readable article: NotFound where a read would be."""
+    with db.engine.connect() as connection:
+        row = connection.execute(_ONE_STATE, {"article_id": article_id}).first()
+    if row is None:
+        if not policy.may_create(article_id):
+            raise NotFound("No such article.")
+        row = unseen_article(article_id, now)
+    return row.version, comments_are_open(row, policy, now)
+
+
 def bump_article_version(article_id: str, *, comments: int = 0, shares: int = 0) -> None:
     """Say that the article's public answers (the article, its comments, its counts) changed,
     in the caller's transaction: its version goes up by one, so ETags and cached answers of the

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 from engagement import limits
 from engagement.alerts import services as alerts
-from engagement.answers import versioned_answer
-from engagement.articles.services import ArticlePolicy, readable_article
+from engagement.answers import versioned
+from engagement.articles.services import ArticlePolicy, answer_state
 from engagement.clients import client_address
 from engagement.clock import now
 from engagement.comments import services
@@ -37,9 +37,17 @@ def _policy() -> services.CommentPolicy:
     )
 
 
+def thread_validator(article_id: str) -> str:
+    """A thread page depends on the article's version alone (it does not say whether comments
+    are open)."""
+    version, _ = answer_state(article_id, ArticlePolicy.from_config(current_app.config), now())
+    return str(version)
+
+
 @blp.route("/articles/<slug:article_id>/comments")
 class Comments(MethodView):
     @limits.reads
+    @versioned(CommentPageOut, thread_validator, query=("order", "limit", "cursor"))
     @blp.arguments(CommentListArgs, location="query")
     @blp.response(200, CommentPageOut)
     @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
@@ -52,15 +60,9 @@ class Comments(MethodView):
         placeholder (`deleted: true`, empty `body_html`, null author). Reading the comments of
         an article never seen does not record it.
         """
-        article = readable_article(article_id, ArticlePolicy.from_config(current_app.config),
-                                   now())
-        order, limit = args["order"], args["limit"]
-        cursor = services.thread_cursor(args["cursor"], order)
-        return versioned_answer(
-            CommentPageOut(), str(article.version),
-            lambda: services.list_comments(article.id, order=order, limit=limit, cursor=cursor),
-            variant=f"{article.id}:{order}:{limit}:{cursor}",
-        )
+        order = args["order"]
+        return services.list_comments(article_id, order=order, limit=args["limit"],
+                                      cursor=services.thread_cursor(args["cursor"], order))
 
     @limits.comments
     @idempotent
