@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,17 +151,42 @@ class Pager:
             raise InvalidInput.field("cursor", "Not a cursor this service gave out.", "query")
         return position
 
-    def page(self, query: sa.Select, limit: int, cursor: Sequence | None) -> dict[str, Any]:
+    def page(self, query: sa.Select, limit: int, cursor: Sequence | None, *,
+             total: int | None = None) -> dict[str, Any]:
         """One page of `query`: `items` (rows), `next_cursor` (None on the last page) and
-        `total`, which counts the whole list."""
+        `total`, which counts the whole list (unless the caller keeps it in a counter)."""
         position = self.read(cursor)
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        if position is not None:
-            query = query.where(self._after(position))
-        order = [key.column.desc() if key.descending else key.column.asc() for key in self.keys]
-        rows = db.session.scalars(query.order_by(*order).limit(limit + 1)).all()
+        if total is None:
+            total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        rows = self._rows(query, limit + 1, position)
         next_cursor = self.cursor(rows[limit - 1]) if len(rows) > limit else None
         return {"items": rows[:limit], "next_cursor": next_cursor, "total": total}
+
+    def _rows(self, query: sa.Select, count: int, position: tuple | None) -> Sequence:
+        first, rest = self.keys[0], self.keys[1:]
+        if not (isinstance(first, BoolKey) and rest):
+            if position is not None:
+                query = query.where(self._after(position))
+            return db.session.scalars(query.order_by(*_order(self.keys)).limit(count)).all()
+        # A flag first (pinned, then the rest): one part per value, each read in the order of
+        # the other keys and cut at the page's size, so that an index serves each part and a
+        # page costs its own rows, not a sort of the whole list.
+        later = Pager(*rest)
+        values = (True, False) if first.descending else (False, True)
+        if position is not None:
+            values = values[values.index(position[0]):]  # the parts before it are done
+        parts = []
+        for value in values:
+            # `=`, not IS: PostgreSQL reads an index range for it.
+            part = query.where(first.column == value)
+            if position is not None and value is position[0]:
+                part = part.where(later._after(position[1:]))
+            parts.append(part.order_by(*_order(rest)).limit(count).subquery().select())
+        rows = sa.orm.aliased(query.column_descriptions[0]["entity"],
+                              sa.union_all(*parts).subquery())
+        keys = [replace(key, column=getattr(rows, key.column.key))
+                for key in self.keys]
+        return db.session.scalars(sa.select(rows).order_by(*_order(keys)).limit(count)).all()
 
     def cursor(self, row: Any) -> str:
         return Cursor.encode([key.dump(getattr(row, key.column.key)) for key in self.keys])
@@ -175,6 +200,10 @@ class Pager:
                 later.append(sa.and_(*equal, past))
             equal.append(key.equal(value))
         return sa.or_(*later)
+
+
+def _order(keys: Sequence[Key]) -> list:
+    return [key.column.desc() if key.descending else key.column.asc() for key in keys]
 
 
 def newest_first(id_column: Any) -> Pager:

@@ -5,6 +5,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from engagement.articles.counters import recount
 from engagement.articles.models import Article
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
@@ -22,9 +23,11 @@ def stored(app) -> list[Comment]:
 
 
 def set_comment(app, comment_id, **fields):
-    """What a moderator's tool would change (moderation has no endpoint yet)."""
+    """A state a moderator's tool makes, written straight to the row; the article's counters
+    are then recounted, as the tools keep them."""
     with app.app_context():
         db.session.execute(sa.update(Comment).where(Comment.id == comment_id).values(**fields))
+        recount(db.session.get(Comment, comment_id).article_id)
         db.session.commit()
 
 

@@ -325,13 +325,14 @@ def test_counts_verify_finds_a_drift_and_fix_repairs_it(story):
         "Every article's counters agree with a recount.\n")
     cached = story.client.get(STORY)
     with story.app.app_context():
-        db.session.execute(sa.update(Article).values(comment_count=7, share_count=0))
+        db.session.execute(
+            sa.update(Article).values(comment_count=7, top_level_count=9, share_count=0))
         db.session.commit()
 
     found = runner.invoke(args=["counts", "verify"])
     assert found.exit_code == 1
-    assert "story: comment_count 7 stored, 3 counted; share_count 0 stored, 1 counted" in (
-        found.output)
+    assert ("story: comment_count 7 stored, 3 counted; top_level_count 9 stored, 2 counted; "
+            "share_count 0 stored, 1 counted") in found.output
 
     fixed = runner.invoke(args=["counts", "verify", "--fix"])
     assert fixed.exit_code == 0, fixed.output
@@ -352,6 +353,31 @@ def test_a_held_comment_is_counted_only_once_approved(story):
     story.admin("PATCH", f"/comments/{story.held['comment']['id']}", {"status": "spam"})
     story.admin("DELETE", f"/comments/{story.held['comment']['id']}")
     assert stored_counters(story.app) == (3, 0)
+
+
+def test_the_thread_total_follows_moderation_and_deletion_without_a_recount(story):
+    """The total comes from the article's counter of top-level comments (and the few deleted
+    ones kept as placeholders), kept by each write: it must match what the pages list."""
+
+    def listed_and_total():
+        page = story.client.get(f"{STORY}/comments?limit=100").json
+        return len(page["items"]), page["total"]
+
+    assert listed_and_total() == (2, 2)
+    story.admin("PATCH", f"/comments/{story.held['comment']['id']}", {"status": "approved"})
+    assert listed_and_total() == (3, 3)
+    story.admin("PATCH", f"/comments/{story.second['comment']['id']}", {"status": "rejected"})
+    story.admin("PATCH", f"/comments/{story.reply['comment']['id']}", {"status": "spam"})
+    assert listed_and_total() == (2, 2)
+    # A deleted comment with a visible reply stays as a placeholder, and in the total.
+    story.admin("PATCH", f"/comments/{story.reply['comment']['id']}", {"status": "approved"})
+    deleted = story.client.delete(f"/api/v1/comments/{story.first['comment']['id']}",
+                                  headers={"X-Edit-Token": story.first["edit_token"]})
+    assert deleted.status_code == 204
+    assert listed_and_total() == (2, 2)
+    story.admin("DELETE", f"/comments/{story.reply['comment']['id']}")
+    assert listed_and_total() == (1, 1)
+    assert story.app.test_cli_runner().invoke(args=["counts", "verify"]).exit_code == 0
 
 
 def test_the_close_after_days_rule_closes_without_a_write(make_app, clock):

@@ -19,7 +19,8 @@ def verify(fix: bool) -> None:
     for found in differences:
         click.echo(
             f"{found.article_id}: comment_count {found.stored_comments} stored, "
-            f"{found.counted_comments} counted; share_count {found.stored_shares} stored, "
+            f"{found.counted_comments} counted; top_level_count {found.stored_top_level} "
+            f"stored, {found.counted_top_level} counted; share_count {found.stored_shares} stored, "
             f"{found.counted_shares} counted"
         )
     if not differences:

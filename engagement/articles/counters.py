@@ -1,4 +1,5 @@
-"""The counters kept on each article row (`comment_count`, `share_count`) checked against a
+"""The counters kept on each article row (`comment_count`, `top_level_count`, `share_count`)
+checked against a
 recount of what they count, and repaired. Writes keep them with atomic increments
 (`bump_article_version`); this is the operators' check that nothing drifted. Functions flush;
 the command commits."""
@@ -20,17 +21,19 @@ class CounterDifference:
     article_id: str
     stored_comments: int
     counted_comments: int
+    stored_top_level: int
+    counted_top_level: int
     stored_shares: int
     counted_shares: int
 
 
-def _comments_counted():
-    return (
-        sa.select(sa.func.count()).where(
-            Comment.article_id == Article.id, Comment.status == CommentStatus.APPROVED,
-            Comment.deleted_at.is_(None))
-        .scalar_subquery()
-    )
+def _comments_counted(*, top_level: bool = False):
+    counted = sa.select(sa.func.count()).where(
+        Comment.article_id == Article.id, Comment.status == CommentStatus.APPROVED,
+        Comment.deleted_at.is_(None))
+    if top_level:
+        counted = counted.where(Comment.thread_id.is_(None))
+    return counted.scalar_subquery()
 
 
 def _shares_counted():
@@ -43,10 +46,13 @@ def _shares_counted():
 
 def counter_differences() -> list[CounterDifference]:
     """Every article whose stored counters differ from a recount, by id."""
-    comments, shares = _comments_counted(), _shares_counted()
+    comments, tops = _comments_counted(), _comments_counted(top_level=True)
+    shares = _shares_counted()
     rows = db.session.execute(
-        sa.select(Article.id, Article.comment_count, comments, Article.share_count, shares)
-        .where(sa.or_(Article.comment_count != comments, Article.share_count != shares))
+        sa.select(Article.id, Article.comment_count, comments, Article.top_level_count, tops,
+                  Article.share_count, shares)
+        .where(sa.or_(Article.comment_count != comments, Article.top_level_count != tops,
+                      Article.share_count != shares))
         .order_by(Article.id)
     )
     return [CounterDifference(*row) for row in rows]
@@ -60,7 +66,9 @@ def recount(article_id: str) -> None:
     db.session.execute(
         sa.update(Article)
         .where(Article.id == article_id)
-        .values(comment_count=_comments_counted(), share_count=_shares_counted(),
+        .values(comment_count=_comments_counted(),
+                top_level_count=_comments_counted(top_level=True),
+                share_count=_shares_counted(),
                 version=Article.version + 1)
         .execution_options(synchronize_session=False)
     )

@@ -32,4 +32,6 @@ class Article(db.Model):
     # Approved, not deleted comments, and counted shares on every network: kept by the writes
     # with atomic increments, checked against a recount by `flask --app engagement counts verify`.
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The same for top-level comments alone: a thread's total without counting its rows.
+    top_level_count: Mapped[int] = mapped_column(default=0, server_default="0")
     share_count: Mapped[int] = mapped_column(default=0, server_default="0")

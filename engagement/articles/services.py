@@ -101,16 +101,19 @@ def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> tuple
     return row.version, comments_are_open(row, policy, now)
 
 
-def bump_article_version(article_id: str, *, comments: int = 0, shares: int = 0) -> None:
+def bump_article_version(article_id: str, *, comments: int = 0, top_level: int = 0,
+                         shares: int = 0) -> None:
     """Say that the article's public answers (the article, its comments, its counts) changed,
     in the caller's transaction: its version goes up by one, so ETags and cached answers of the
-    old version are no longer used, and its counters move by the deltas. Every write that
-    changes what readers see of an article calls this. One atomic UPDATE: concurrent writers
-    queue on the row and no increment is lost."""
+    old version are no longer used, and its counters move by the deltas (`top_level`: the
+    part of `comments` that is top-level). Every write that changes what readers see of an
+    article calls this. One atomic UPDATE: concurrent writers queue on the row and no
+    increment is lost."""
     db.session.execute(
         sa.update(Article)
         .where(Article.id == article_id)
         .values(version=Article.version + 1, comment_count=Article.comment_count + comments,
+                top_level_count=Article.top_level_count + top_level,
                 share_count=Article.share_count + shares)
         .execution_options(synchronize_session="fetch")
     )
@@ -124,7 +127,8 @@ def article_known(article_id: str, policy: ArticlePolicy) -> bool:
 def unseen_article(article_id: str, now: datetime) -> Article:
     """What an article never seen looks like, without recording it: version 0, which no
     recorded article has, so its validator changes when it is first recorded."""
-    return Article(id=article_id, first_seen_at=now, version=0, comment_count=0, share_count=0)
+    return Article(id=article_id, first_seen_at=now, version=0, comment_count=0,
+                   top_level_count=0, share_count=0)
 
 
 def articles_by_id(article_ids: Iterable[str]) -> dict[str, Article]:

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engagement.database import enum_column
 from engagement.extensions import db
 
+# Deleted top-level comments: the only ones that may stay in a thread as placeholders.
+_DELETED_TOPS = sa.text("thread_id IS NULL AND deleted_at IS NOT NULL")
+
 
 class CommentStatus(enum.StrEnum):
     PENDING = "pending"  # held for a moderator
@@ -30,6 +33,9 @@ class Comment(db.Model):
                  "id"),
         # Time windows: What's Hot and the address retention job scan comments by age.
         sa.Index("ix_comments_recent", "created_at", "article_id"),
+        # Few per article: a thread's total counts its placeholders without reading the rest.
+        sa.Index("ix_comments_deleted_tops", "article_id", sqlite_where=_DELETED_TOPS,
+                 postgresql_where=_DELETED_TOPS),
         sa.CheckConstraint("depth >= 0", name="depth_not_negative"),
     )
 

@@ -315,8 +315,9 @@ def _counted(comment: Comment) -> bool:
 def _changed(comment: Comment, was_counted: bool) -> None:
     """The comment's article answers changed: a new version, and the count moves by one when
     the comment entered or left it."""
-    bump_article_version(comment.article_id,
-                         comments=int(_counted(comment)) - int(was_counted))
+    change = int(_counted(comment)) - int(was_counted)
+    bump_article_version(comment.article_id, comments=change,
+                         top_level=change if comment.thread_id is None else 0)
 
 
 def authored_comment(comment_id: int, edit_token: str | None, *, now: datetime,
@@ -399,14 +400,21 @@ def list_comments(
 ) -> dict[str, Any]:
     """One page of top-level comments (pinned first, then by age), each with its visible
     replies nested oldest first; `cursor` as `thread_cursor` read it. Three queries per page,
-    whatever the size of the threads."""
+    whatever the size of the threads: the total is the article's counter of top-level
+    comments and its placeholders, few (read through the index of deleted tops)."""
+    placeholders = _placeholders_kept(article_id)
     top_level = sa.select(Comment).where(
         Comment.article_id == article_id,
         Comment.thread_id.is_(None),
         _visible,
-        sa.or_(Comment.deleted_at.is_(None), Comment.id.in_(_placeholders_kept(article_id))),
+        sa.or_(Comment.deleted_at.is_(None), Comment.id.in_(placeholders)),
     )
-    page = THREAD_ORDERS[order].page(top_level, limit, cursor)
+    # The total from counters, not from counting the thread.
+    counted = sa.select(Article.top_level_count).where(Article.id == article_id)
+    kept = sa.select(sa.func.count()).select_from(placeholders.subquery())
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(counted.scalar_subquery(), 0) + kept.scalar_subquery()))
+    page = THREAD_ORDERS[order].page(top_level, limit, cursor, total=total)
     rows = page["items"]
     replies = db.session.scalars(
         sa.select(Comment)
@@ -419,20 +427,24 @@ def list_comments(
 def _placeholders_kept(article_id: str) -> sa.Select:
     """Ids of the article's deleted top-level comments that something visible hangs below: a
     reply shows only when every comment above it is approved (as _threads nests them), so
-    the walk goes down from each such top through approved replies alone."""
+    the walk goes down from each such top through approved replies alone. The walk starts
+    from every deleted top, read through their own index (few, however long the thread),
+    and keeps the approved ones at the end."""
     shown = (
-        sa.select(Comment.id, Comment.id.label("top_id"), Comment.deleted_at)
+        sa.select(Comment.id, Comment.id.label("top_id"), Comment.status.label("top_status"),
+                  Comment.deleted_at)
         .where(Comment.article_id == article_id, Comment.thread_id.is_(None),
-               Comment.deleted_at.is_not(None), _visible)
+               Comment.deleted_at.is_not(None))
         .cte("shown", recursive=True)
     )
     reply = sa.orm.aliased(Comment)
     shown = shown.union_all(
-        sa.select(reply.id, shown.c.top_id, reply.deleted_at)
+        sa.select(reply.id, shown.c.top_id, shown.c.top_status, reply.deleted_at)
         .where(reply.thread_id == shown.c.top_id, reply.parent_id == shown.c.id,
                reply.status == CommentStatus.APPROVED)
     )
-    return sa.select(shown.c.top_id).where(shown.c.deleted_at.is_(None))
+    return sa.select(shown.c.top_id).where(shown.c.deleted_at.is_(None),
+                                           shown.c.top_status == CommentStatus.APPROVED)
 
 
 # Pinned first, then by age, or best first (Wilson lower bound of the votes, ties newest first).
