@@ -2,7 +2,7 @@
 of its deleted top-level comments (the placeholders a thread may keep)
 
 Revision ID: 3e1f7a2b9c40
-Revises: 10ac51e933b5
+Revises: a4c9e2f7b1d3
 Create Date: 2026-12-01 15:45:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3e1f7a2b9c40'
-down_revision = '10ac51e933b5'
+down_revision = 'a4c9e2f7b1d3'
 branch_labels = None
 depends_on = None
 
