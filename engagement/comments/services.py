@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -276,14 +277,14 @@ def decide_comments(found: list[Comment], decision: Callable[[Comment], None]) -
     """A moderator's `decision` (approve, reject, mark_spam) on comments: each of their
     articles gets one new version, its count moved by the net change, however many of its
     comments were decided."""
-    moved: dict[str, int] = {}
+    moved: dict[str, Counter] = {}
     for comment in found:
         was_counted = _counted(comment)
         decision(comment)
-        moved[comment.article_id] = (moved.get(comment.article_id, 0)
-                                     + int(_counted(comment)) - int(was_counted))
+        moved.setdefault(comment.article_id, Counter()).update(
+            _counter_moves(comment, was_counted))
     for article_id in sorted(moved):  # one order for every writer: no deadlock between two
-        bump_article_version(article_id, comments=moved[article_id])
+        bump_article_version(article_id, **moved[article_id])
 
 
 def claim_announcements(found: list[Comment], now: datetime) -> set[int]:
@@ -315,9 +316,14 @@ def _counted(comment: Comment) -> bool:
 def _changed(comment: Comment, was_counted: bool) -> None:
     """The comment's article answers changed: a new version, and the count moves by one when
     the comment entered or left it."""
+    bump_article_version(comment.article_id, **_counter_moves(comment, was_counted))
+
+
+def _counter_moves(comment: Comment, was_counted: bool) -> dict[str, int]:
+    """How the comment's change moves its article's counters: by one when it entered or left
+    them, in `top_level` too for a top-level comment."""
     change = int(_counted(comment)) - int(was_counted)
-    bump_article_version(comment.article_id, comments=change,
-                         top_level=change if comment.thread_id is None else 0)
+    return {"comments": change, "top_level": change if comment.thread_id is None else 0}
 
 
 def authored_comment(comment_id: int, edit_token: str | None, *, now: datetime,
