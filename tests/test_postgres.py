@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
 from engagement.extensions import db
-from tests.conftest import comment_fields
+from tests.conftest import comment_fields, make_token
 
 pytestmark = pytest.mark.postgres
 WORKERS = 16
@@ -127,3 +127,19 @@ def test_concurrent_flags_reach_the_threshold_exactly(make_app):
     assert listed["items"] == []  # the last of the sixteen flags hid it
     with app.app_context():
         assert db.session.get(Comment, comment["id"]).flag_count == WORKERS
+
+
+def test_moderators_changing_different_settings_at_once_both_keep_their_change(app):
+    headers = {"Authorization": f"Bearer {make_token(app)}"}
+    for round_ in range(10):
+        mode = ("all", "none")[round_ % 2]
+        changes = [{"max_links": round_}, {"blocked_words": [f"word{round_}"]},
+                   {"flag_threshold": 5 + round_}, {"moderation_mode": mode}]
+
+        responses = race(app, lambda client, n, changes=changes: client.patch(
+            "/api/v1/admin/settings", json=changes[n], headers=headers), count=len(changes))
+
+        assert [response.status_code for response in responses] == [200] * len(changes)
+        settings = app.test_client().get("/api/v1/admin/settings", headers=headers).json
+        assert settings == {"max_links": round_, "blocked_words": [f"word{round_}"],
+                            "flag_threshold": 5 + round_, "moderation_mode": mode}

@@ -4,7 +4,6 @@ the route commits."""
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -260,18 +259,21 @@ def bulk(ids: list[int], action: str, *, actor: str, now: datetime,
 
 def update_settings(changes: dict[str, Any], config, *, actor: str,
                     now: datetime) -> ModerationRules:
-    """Change the live settings; the first change stores the ENGAGEMENT_* values it starts from."""
-    current = asdict(moderation_rules(config))
-    merged = {
-        "moderation_mode": changes.get("moderation_mode", current["mode"]),
-        "max_links": changes.get("max_links", current["max_links"]),
-        "blocked_words": list(changes.get("blocked_words", current["blocked_words"])),
-        "flag_threshold": changes.get("flag_threshold", current["flag_threshold"]),
-    }
-    upsert(db.session, ModerationSettings, {"id": 1, **merged, "updated_at": now},
-           update={**merged, "updated_at": now})
+    """Change the live settings sent, and only those, in one statement: two moderators
+    changing different settings at once both keep their change (a read-then-write of every
+    setting would put back what the other just changed). The first change stores the
+    ENGAGEMENT_* values of the settings it does not send. The rules in force after it."""
+    rules = moderation_rules(config)
+    starting = {"moderation_mode": rules.mode, "max_links": rules.max_links,
+                "blocked_words": list(rules.blocked_words),
+                "flag_threshold": rules.flag_threshold}
+    sent = {key: list(value) if key == "blocked_words" else value
+            for key, value in changes.items()}
+    upsert(db.session, ModerationSettings, {"id": 1, **starting, **sent, "updated_at": now},
+           update={**sent, "updated_at": now})
     audit(actor, "settings.update", "settings", changes, now=now)
     db.session.flush()
+    db.session.get(ModerationSettings, 1, populate_existing=True)  # as the upsert left it
     return moderation_rules(config)
 
 

@@ -54,8 +54,8 @@ class NotifyTokenPurpose(enum.StrEnum):
 
 class NotifyToken(db.Model):
     """A link's token, stored hashed. An unsubscribe token is made for each email and stays
-    good for ENGAGEMENT_UNSUBSCRIBE_TOKEN_TTL_DAYS after it; one in an email still waiting to be sent is replaced when the email
-    is composed again (`outbox_id`)."""
+    good for ENGAGEMENT_UNSUBSCRIBE_TOKEN_TTL_DAYS after it; one in an email still waiting to
+    be sent is replaced when the email is composed again (`outbox_id`)."""
 
     __tablename__ = "notify_tokens"
 
