@@ -34,6 +34,7 @@ from engagement import create_app
 from engagement.answers import register_answer_cache
 from engagement.extensions import db, limiter
 from engagement.mail import delivery
+from tests.services import SmtpServer
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GENEROUS_LIMITS = {
@@ -370,6 +371,22 @@ def make_token(app, name="moderator", role="moderator") -> str:
         args=["tokens", "create", "--name", name, "--role", role])
     assert result.exit_code == 0, result.output
     return result.output.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server of the test's own, keeping every message it accepts."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stopped_smtp_server() -> Iterator[SmtpServer]:
+    """A port where the SMTP server is down until the test starts it."""
+    server = SmtpServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
-"""A PostgreSQL and a Redis of the test's own, on free ports, for fault tests that freeze them
-(SIGSTOP), thaw them (SIGCONT) or stop them: never the machine's shared servers."""
+"""Real services of the test's own, on free ports: an SMTP server (aiosmtpd) that keeps what it
+receives, and a PostgreSQL and a Redis for fault tests that freeze them (SIGSTOP), thaw them
+(SIGCONT) or stop them: never the machine's shared servers."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import email
+import email.policy
 import os
 import pwd
 import shutil
@@ -13,15 +17,67 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import redis
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
 from tests.live import free_port
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class SmtpServer:
+    """A real SMTP server in a thread of the test, keeping every message it accepts. It may be
+    started late (or stopped and started again) on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.received: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse: dict[str, str] = {}  # recipient -> SMTP reply
+        self.logins: list[tuple[str, str]] = []
+        self.data_delay = 0.0
+        self.controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self, **options) -> SmtpServer:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                     enable_SMTPUTF8=True, **options)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.received.append(email.message_from_bytes(envelope.content,
+                                                      policy=email.policy.default))
+        return "250 Message accepted"
+
+    def wait_for(self, count: int, timeout: float = 15) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.received) >= count, f"{len(self.received)} of {count} messages came"
+        return self.received
 
 
 def _missing(what: str) -> None:

@@ -21,7 +21,6 @@ from engagement import create_app
 from engagement.config import ConfigError
 from tests.conftest import TEST_SECRET, comment_fields, make_token
 from tests.live import free_port
-from tests.test_mail import SmtpServer
 
 BASE = "https://news.example.com/engagement"
 COMMENTS = "/api/v1/articles/an-article/comments"
@@ -85,13 +84,6 @@ def receiver():
 @pytest.fixture
 def stopped_receiver():
     server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer().start()
     yield server
     server.stop()
 

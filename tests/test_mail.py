@@ -4,9 +4,6 @@ concurrent deliverers, by the service's own thread or by `flask outbox deliver`.
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
 import json
 import os
 import re
@@ -16,11 +13,9 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from email.message import EmailMessage
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from engagement import create_app
@@ -31,74 +26,10 @@ from engagement.mail.models import OutboxMessage, OutboxStatus
 from engagement.mail.transport import parse_mail_url
 from engagement.newsletter import services as newsletter
 from tests.conftest import TEST_SECRET
-from tests.live import free_port, gunicorn, request
+from tests.live import gunicorn, request
+from tests.services import SmtpServer
 
 SUBSCRIBE = "/api/v1/newsletter/subscriptions"
-
-
-class SmtpServer:
-    """A real SMTP server in a thread of the test, keeping every message it accepts. It may be
-    started late (or stopped and started again) on the same port."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.received: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.refuse: dict[str, str] = {}  # recipient -> SMTP reply
-        self.logins: list[tuple[str, str]] = []
-        self.data_delay = 0.0
-        self.controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self, **options) -> SmtpServer:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port,
-                                     enable_SMTPUTF8=True, **options)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.data_delay:
-            await asyncio.sleep(self.data_delay)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.received.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
-        return "250 Message accepted"
-
-    def wait_for(self, count: int, timeout: float = 15) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.received) >= count, f"{len(self.received)} of {count} messages came"
-        return self.received
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stopped_smtp_server():
-    """A port where the SMTP server is down until the test starts it."""
-    server = SmtpServer()
-    yield server
-    server.stop()
 
 
 def subscribe(client, address="ada@example.com"):

@@ -22,7 +22,6 @@ from engagement.mail.models import OutboxMessage
 from engagement.newsletter.admin_schemas import csv_cell
 from engagement.newsletter.models import Subscriber, SubscriberToken
 from tests.conftest import make_token
-from tests.test_mail import SmtpServer
 
 BASE = "https://news.example.com/engagement"
 SUBSCRIBE = "/api/v1/newsletter/subscriptions"
@@ -31,13 +30,6 @@ UNSUBSCRIBE = "/api/v1/newsletter/unsubscribe"
 SUBSCRIBERS = "/api/v1/admin/newsletter/subscribers"
 READER = {"REMOTE_ADDR": "198.51.100.7"}
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

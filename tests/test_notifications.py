@@ -16,20 +16,12 @@ import sqlalchemy as sa
 from engagement.extensions import db
 from engagement.notifications.models import NotifyToken
 from tests.conftest import comment_fields, make_token
-from tests.test_mail import SmtpServer
 
 BASE = "https://news.example.com/engagement"
 ARTICLE = "/api/v1/articles/an-article"
 COMMENTS = f"{ARTICLE}/comments"
 WINDOW = 900
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

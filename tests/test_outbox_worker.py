@@ -20,16 +20,9 @@ from engagement.extensions import db
 from engagement.mail.models import OutboxMessage
 from tests.conftest import TEST_SECRET
 from tests.live import ROOT
-from tests.test_mail import SmtpServer, subscribe
+from tests.test_mail import subscribe
 
 MESSAGES = 50
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 class Worker:
