@@ -19,9 +19,11 @@ import contextlib
 import copy
 import os
 import shutil
+import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -363,6 +365,20 @@ def database_log(app: Flask) -> Iterator[list[str]]:
     finally:
         sa.event.remove(engine, "before_cursor_execute", statement)
         sa.event.remove(engine, "commit", commit)
+
+
+def race(app: Flask, act: Callable[[Any, int], Any], count: int = 16) -> list:
+    """`act(client, n)` for n in range(count), each in a thread with a client of its own, all
+    released at the same moment: what the database must settle, as concurrent requests."""
+    barrier = threading.Barrier(count)
+
+    def run(n):
+        client = app.test_client()
+        barrier.wait(timeout=60)
+        return act(client, n)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
 
 
 def make_token(app, name="moderator", role="moderator") -> str:

@@ -9,8 +9,6 @@ import csv
 import hashlib
 import io
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,7 +19,7 @@ from engagement.extensions import db
 from engagement.mail.models import OutboxMessage
 from engagement.newsletter.admin_schemas import csv_cell
 from engagement.newsletter.models import Subscriber, SubscriberToken
-from tests.conftest import make_token
+from tests.conftest import make_token, race
 
 BASE = "https://news.example.com/engagement"
 SUBSCRIBE = "/api/v1/newsletter/subscriptions"
@@ -267,15 +265,7 @@ def test_one_confirmation_email_per_address_per_resend_period(
 
 @pytest.mark.postgres
 def test_signups_of_one_address_racing_each_other_send_one_email(app, smtp_server):
-    barrier = threading.Barrier(8)
-
-    def signup(_):
-        client = app.test_client()
-        barrier.wait(timeout=30)
-        return subscribe(client, "ada@example.com").status_code
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(signup, range(8)))
+    statuses = race(app, lambda client, _: subscribe(client, "ada@example.com").status_code, 8)
 
     assert statuses == [202] * 8
     deliver(app)

@@ -6,8 +6,6 @@ scanner cannot act on, languages, and answers that reveal nothing."""
 from __future__ import annotations
 
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,7 +13,7 @@ import sqlalchemy as sa
 
 from engagement.extensions import db
 from engagement.notifications.models import NotifyToken
-from tests.conftest import comment_fields, make_token
+from tests.conftest import comment_fields, make_token, race
 
 BASE = "https://news.example.com/engagement"
 ARTICLE = "/api/v1/articles/an-article"
@@ -476,16 +474,8 @@ def test_replies_racing_on_postgres_make_one_email_listing_them_all(
         assert db.engine.dialect.name == "postgresql"
     comment = confirmed(client, app, smtp_server)
     count = 12
-    barrier = threading.Barrier(count)
-
-    def race(n):
-        own = app.test_client()
-        barrier.wait(timeout=60)
-        return own.post(COMMENTS, json=comment_fields(
-            parent_id=comment, author_email=f"r{n}@example.com", body=f"racing reply {n}"))
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        answers = list(pool.map(race, range(count)))
+    answers = race(app, lambda own, n: own.post(COMMENTS, json=comment_fields(
+        parent_id=comment, author_email=f"r{n}@example.com", body=f"racing reply {n}")), count)
 
     assert {answer.status_code for answer in answers} == {201}
     after_the_window(app, clock)

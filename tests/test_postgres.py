@@ -1,31 +1,15 @@
 """Concurrency on PostgreSQL, with real threads: first sightings and posts racing each other."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 import sqlalchemy as sa
 
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
 from engagement.extensions import db
-from tests.conftest import comment_fields, make_token
+from tests.conftest import comment_fields, make_token, race
 
 pytestmark = pytest.mark.postgres
-WORKERS = 16
-
-
-def race(app, request_once, count=WORKERS):
-    """Run request_once(client, n) in `count` threads released at the same moment."""
-    barrier = threading.Barrier(count)
-
-    def run(n):
-        client = app.test_client()
-        barrier.wait(timeout=30)
-        return request_once(client, n)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
+WORKERS = 16  # the threads of each race (its default)
 
 
 def test_postgres_is_really_in_use(app):

@@ -2,8 +2,6 @@
 own votes, the refusals (bad values, closed articles, hidden comments, bans, limits, settings),
 and concurrent votes on PostgreSQL with real threads."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +9,7 @@ import sqlalchemy as sa
 from engagement.extensions import db
 from engagement.votes.models import Vote
 from engagement.votes.services import wilson_lower_bound
-from tests.conftest import comment_fields
+from tests.conftest import comment_fields, race
 
 COMMENTS = "/api/v1/articles/an-article/comments"
 VOTES = "/api/v1/articles/an-article/votes"
@@ -287,18 +285,6 @@ def test_the_widget_origin_may_put_votes(make_app):
 # --- Concurrency on PostgreSQL -----------------------------------------------------------------
 
 READERS = 50
-
-
-def race(app, act, count):
-    barrier = threading.Barrier(count)
-
-    def run(n):
-        client = app.test_client()
-        barrier.wait(timeout=60)
-        return act(client, n)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 @pytest.mark.postgres
