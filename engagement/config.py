@@ -390,8 +390,11 @@ UNSAFE_SETTINGS = (
 def _engine_options(config) -> dict[str, Any]:
     """The pool's and the driver's timeouts: a database that hangs is a fast 503, not a
     request that waits for as long as the database does."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {}
     if config["DATABASE_URL"].startswith("postgresql"):
+        # A pooled connection may have been cut (a restart, a failover): test it when taken.
+        # A SQLite file has no connection to lose, and the test would cost every request.
+        options["pool_pre_ping"] = True
         options["pool_timeout"] = config["DATABASE_POOL_TIMEOUT"]
         statement_ms = round(config["DATABASE_STATEMENT_TIMEOUT"] * 1000)
         options["connect_args"] = {
