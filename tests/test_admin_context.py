@@ -5,7 +5,7 @@ token holder's own description, and the bearer scheme in the OpenAPI document.""
 
 import pytest
 
-from tests.conftest import comment_fields, make_token
+from tests.conftest import comment_fields, database_log, make_token
 
 QUEUE = "/api/v1/admin/comments"
 AUDIT = "/api/v1/admin/audit"
@@ -173,28 +173,14 @@ def test_a_decision_answers_with_the_context_too(moderated):
 
 
 def test_the_queue_runs_a_fixed_number_of_queries_whatever_the_page_size(moderated):
-    from sqlalchemy import event
-
-    from engagement.extensions import db
-
     app, client, headers = moderated
     parent = post(client)
     client.patch(f"{QUEUE}/{parent}", json={"status": "approved"}, headers=headers)
 
     def statements(limit):
-        with app.app_context():
-            engine = db.engine
-        seen = []
-
-        def count(*args):
-            seen.append(1)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with database_log(app) as sent:
             assert len(queue(client, headers, f"?limit={limit}")["items"]) == limit
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(seen)
+        return len(sent)
 
     for number in range(12):
         post(client, parent_id=parent, author_email=f"r{number}@example.com",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
-from tests.conftest import comment_fields
+from tests.conftest import comment_fields, database_log
 
 TRENDING = "/api/v1/trending"
 
@@ -312,16 +312,10 @@ def test_bad_queries_are_refused(client, query):
 
 def test_trending_uses_a_bounded_number_of_queries(client, app):
     def statements_of(query):
-        statements = []
-        with app.app_context():
-            def count(*args):
-                statements.append(args[2])
-
-            sa.event.listen(db.engine, "before_cursor_execute", count)
+        with database_log(app) as sent:
             response = client.get(f"{TRENDING}{query}")
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         assert response.status_code == 200, response.json
-        return response.json["items"], statements
+        return response.json["items"], sent
 
     comment_from(client, "article00", "203.0.113.1")
     share(client, "article00")
