@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,14 +25,15 @@ SHARE_WEIGHT = 1
 
 
 def trending(window: str, by: str, limit: int, *, now: datetime,
-             id_pattern: re.Pattern | None = None) -> list[dict[str, Any]]:
+             id_pattern: re.Pattern | None = None) -> list[sa.Row]:
     """The `limit` articles with the highest score among those with any activity in the window:
     comments, shares, or `engagement` (3 per comment plus 1 per share); ties go to the
     article with more activity of both kinds together, then by id.
 
     Only articles the site registered are listed: those with a title (the admin API, an
     import), and those whose id is of the site's own form (`id_pattern`). An id anyone can
-    make up by sharing it never reaches the list."""
+    make up by sharing it never reaches the list. Each row is a TrendingItem: id, title,
+    url, comments, shares and score."""
     since = now - WINDOWS[window]
     activity = sa.union_all(comment_activity(since), share_activity(since)).subquery()
     comments = sa.func.sum(activity.c.comments)
@@ -44,7 +44,8 @@ def trending(window: str, by: str, limit: int, *, now: datetime,
         "engagement": COMMENT_WEIGHT * comments + SHARE_WEIGHT * shares,
     }[by]
     query = (
-        sa.select(Article.id, Article.title, Article.url, comments, shares, score)
+        sa.select(Article.id, Article.title, Article.url, comments.label("comments"),
+                  shares.label("shares"), score.label("score"))
         .join(activity, activity.c.article_id == Article.id)
         .where(Article.title.is_not(None) if id_pattern is None else sa.true())
         .group_by(Article.id, Article.title, Article.url)
@@ -54,12 +55,7 @@ def trending(window: str, by: str, limit: int, *, now: datetime,
     if id_pattern is None:
         query = query.limit(limit)
     rows = db.session.execute(query)
-    items = (
-        {"id": id_, "title": title, "url": url, "comments": int(c), "shares": int(s),
-         "score": float(value)}
-        for id_, title, url, c, s, value in rows
-        if title is not None or id_pattern.fullmatch(id_)
-    )
+    items = (row for row in rows if row.title is not None or id_pattern.fullmatch(row.id))
     listed = list(itertools.islice(items, limit))
     rows.close()
     return listed
