@@ -32,6 +32,7 @@ from engagement.errors import (
     NotFound,
 )
 from engagement.extensions import db
+from engagement.fields import RowView
 from engagement.moderation.rules import ModerationRules, hold_reasons
 from engagement.pagination import BoolKey, IdKey, Pager, ScoreKey
 from engagement.tokens import hash_token, new_token
@@ -401,6 +402,16 @@ def comment_activity(since: datetime) -> sa.Select:
     )
 
 
+# What a thread shows and pages by: its rows load nothing else (not the Markdown source, the
+# author's email or the moderation notes), and reading anything else is a bug, not a query.
+_THREAD_COLUMNS = sa.orm.load_only(
+    Comment.id, Comment.parent_id, Comment.thread_id, Comment.status, Comment.author_name,
+    Comment.author_website, Comment.avatar, Comment.body_html, Comment.created_at,
+    Comment.edited_at, Comment.deleted_at, Comment.pinned, Comment.vote_score, Comment.upvotes,
+    Comment.downvotes, raiseload=True,
+)
+
+
 def list_comments(
     article_id: str, *, order: str, limit: int, cursor: tuple | None
 ) -> dict[str, Any]:
@@ -409,7 +420,7 @@ def list_comments(
     whatever the size of the threads: the total is the article's counter of top-level
     comments and its placeholders, few (read through the index of deleted tops)."""
     placeholders = _placeholders_kept(article_id)
-    top_level = sa.select(Comment).where(
+    top_level = sa.select(Comment).options(_THREAD_COLUMNS).where(
         Comment.article_id == article_id,
         Comment.thread_id.is_(None),
         _visible,
@@ -423,7 +434,7 @@ def list_comments(
     page = THREAD_ORDERS[order].page(top_level, limit, cursor, total=total)
     rows = page["items"]
     replies = db.session.scalars(
-        sa.select(Comment)
+        sa.select(Comment).options(_THREAD_COLUMNS)
         .where(Comment.thread_id.in_([row.id for row in rows]), _visible)
         .order_by(Comment.id)
     ).all() if rows else []
@@ -469,7 +480,7 @@ def thread_cursor(cursor: list | None, order: str) -> tuple | None:
     return THREAD_ORDERS[order].read(cursor)
 
 
-def _threads(top_level: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:
+def _threads(top_level: list[Comment], replies: list[Comment]) -> list[RowView]:
     """Nest replies under their parents. A reply whose parent is not visible is hidden with it;
     a deleted comment stays as a placeholder only while something visible hangs below it."""
     nodes = {comment.id: public_comment(comment) for comment in top_level}
@@ -477,33 +488,25 @@ def _threads(top_level: list[Comment], replies: list[Comment]) -> list[dict[str,
         parent = nodes.get(comment.parent_id)
         if parent is not None:
             nodes[comment.id] = public_comment(comment)
-            parent["replies"].append(nodes[comment.id])
+            parent.replies.append(nodes[comment.id])
     return [node for node in (nodes[c.id] for c in top_level) if _prune(node)]
 
 
-def _prune(node: dict[str, Any]) -> bool:
-    node["replies"] = [child for child in node["replies"] if _prune(child)]
-    return not node["deleted"] or bool(node["replies"])
+def _prune(node: RowView) -> bool:
+    node.replies = [child for child in node.replies if _prune(child)]
+    return not node.deleted or bool(node.replies)
 
 
-def public_comment(comment: Comment) -> dict[str, Any]:
-    """A comment as the public sees it (replies are filled in by the thread). A comment that is
-    not public shows no avatar: guessing its author's email must not confirm who wrote it."""
-    deleted = comment.deleted
-    public = comment.status is CommentStatus.APPROVED and not deleted
-    return {
-        "id": comment.id,
-        "parent_id": comment.parent_id,
-        "author_name": None if deleted else comment.author_name,
-        "author_website": None if deleted else comment.author_website,
-        "avatar": comment.avatar if public else "",
-        "body_html": "" if deleted else comment.body_html,
-        "created_at": comment.created_at,
-        "edited_at": comment.edited_at,
-        "pinned": comment.pinned,
-        "deleted": deleted,
-        "upvotes": comment.upvotes,
-        "downvotes": comment.downvotes,
-        "replies": [],
-    }
+def public_comment(comment: Comment) -> RowView:
+    """A comment as the public sees it (CommentOut), its replies filled in by the thread."""
+    return RowView(comment, **shown_publicly(comment), replies=[])
+
+
+def shown_publicly(comment: Comment) -> dict[str, Any]:
+    """What the public sees of a comment other than its row's values: nothing of the author or
+    the text of a deleted one, and no avatar for one that is not public (guessing its author's
+    email must not confirm who wrote it)."""
+    public = comment.status is CommentStatus.APPROVED and not comment.deleted
+    hidden = {"author_name": None, "author_website": None, "body_html": ""}
+    return {"avatar": comment.avatar if public else "", **(hidden if comment.deleted else {})}
 

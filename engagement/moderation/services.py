@@ -143,7 +143,7 @@ def _comments_by_id(comment_ids: set[int]) -> dict[int, Comment]:
 
 def _parent_view(parent: Comment | None) -> RowView | None:
     """The comment replied to (ParentOut): its status, and the rest as the public sees it."""
-    return None if parent is None else RowView(parent, **comments.public_comment(parent))
+    return None if parent is None else RowView(parent, **comments.shown_publicly(parent))
 
 
 HISTORY = (CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM)
@@ -195,7 +195,7 @@ def admin_comment(comment: Comment, flags: list[Flag], retained_since: datetime,
     them, the private ones of the row (its address only while it is kept), its flags, and the
     `context` a decision needs."""
     return RowView(
-        comment, **comments.public_comment(comment), flags=flags,
+        comment, **comments.shown_publicly(comment), flags=flags,
         client_ip=comment.client_ip if comment.created_at > retained_since else None, **context,
     )
 
