@@ -33,7 +33,6 @@ from tests.test_newsletter import (  # noqa: F401 (fixtures)
     mail_to,
     newsletter_app,
     signed_up,
-    smtp_server,
     subscriber,
     token_of,
     unsubscribe_path,
