@@ -213,7 +213,8 @@ def test_a_refused_change_writes_only_the_holders_last_use(app, client, moderato
     assert answer.status_code == 404
     assert sent.count("COMMIT") == 1
     assert last_use(app) == clock().isoformat()
-    assert client.get("/api/v1/admin/audit", headers=moderator).json["items"] == []
+    audited = client.get("/api/v1/admin/audit", headers=moderator).json["items"]
+    assert [entry["action"] for entry in audited] == ["token.create"]  # the token, made before
 
 
 # --- The queue ------------------------------------------------------------------------------
@@ -493,11 +494,12 @@ def test_every_change_is_audited_with_its_actor(app, client):
 
     entries = client.get("/api/v1/admin/audit", headers=headers).json
 
-    assert entries["total"] == 3
+    assert entries["total"] == 4
     assert [(e["actor"], e["action"], e["target"]) for e in entries["items"]] == [
         ("alice", "comment.delete", f"comment:{comment_id}"),
         ("alice", "settings.update", "settings"),
         ("alice", "comment.moderate", f"comment:{comment_id}"),
+        ("command line", "token.create", "token:alice"),
     ]
     assert entries["items"][2]["details"] == {"status": "spam"}
     assert entries["items"][0]["at"] == "2026-11-27T08:00:00Z"

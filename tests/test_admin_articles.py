@@ -33,7 +33,7 @@ def listed(client, moderator, query=""):
 
 
 def audit_entries(client, moderator):
-    return client.get(AUDIT, headers=moderator).json["items"]
+    return client.get(f"{AUDIT}?action=article", headers=moderator).json["items"]
 
 
 def may_comment(client) -> bool:

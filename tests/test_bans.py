@@ -389,7 +389,7 @@ def test_bans_made_and_lifted_are_audited(client, moderator):
                expires_at="2026-12-01T00:00:00+01:00")
     client.delete(f"{BANS}/{made['id']}", headers=moderator)
 
-    lifted, created = client.get(AUDIT, headers=moderator).json["items"]
+    lifted, created = client.get(f"{AUDIT}?action=ban", headers=moderator).json["items"]
 
     assert (created["action"], created["target"], created["actor"]) == (
         "ban.create", f"ban:{made['id']}", "moderator")

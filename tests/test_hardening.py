@@ -808,6 +808,26 @@ def test_addresses_of_one_ipv6_64_flag_as_one_reader(make_app):
     assert client.get("/api/v1/articles/a/comments").json["total"] == 1
 
 
+def test_token_changes_and_failed_sign_ins_are_audited(make_app):
+    app = make_app()
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    make_token(app, "ada")
+    assert app.test_cli_runner().invoke(args=["tokens", "revoke", "ada"]).exit_code == 0
+    guessed = client.get("/api/v1/admin/comments", headers={"Authorization": "Bearer eng_guess"},
+                         environ_base=OUTSIDER)
+
+    assert guessed.status_code == 401
+    entries = client.get("/api/v1/admin/audit?limit=100", headers=admin).json["items"]
+    logged = [(entry["actor"], entry["action"], entry["target"], entry["details"])
+              for entry in entries]
+    assert ("command line", "token.create", "token:root", {"role": "admin"}) in logged
+    assert ("command line", "token.create", "token:ada", {"role": "moderator"}) in logged
+    assert ("command line", "token.revoke", "token:ada", {}) in logged
+    assert ("(unknown)", "auth.failure", "admin", {"client": "203.0.113.9"}) in logged
+    assert "eng_guess" not in json.dumps(entries)  # a mistyped real token is never kept
+
+
 # --- 16. Bans stop more than new comments ---------------------------------------------------
 
 BANNED = {"REMOTE_ADDR": "203.0.113.77"}

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engagement import limits
 from engagement.admin import services
 from engagement.admin.models import AdminToken, Role
-from engagement.clients import current_limit_key
+from engagement.clients import client_address, current_limit_key
 from engagement.clock import now
 from engagement.errors import Forbidden, RateLimited, Unauthorized
 from engagement.extensions import db, limiter
@@ -61,13 +61,18 @@ def protect(blueprint, role: Role = Role.MODERATOR) -> None:
 
 def commit(response: Response) -> Response:
     """The request's one commit: what the view changed and when the holder last called. A
-    refused request writes nothing of the view's, only the holder's last use."""
+    refused request writes nothing of the view's, only the holder's last use; a failed
+    sign-in (401: not one refused by its limit, so a flood adds a bounded number) its audit
+    entry."""
     holder = g.get("admin")
     if response.status_code >= 400:
         db.session.rollback()
-        if holder is None:
+        if holder is not None:
+            services.record_use(holder, now=now())
+        elif response.status_code == 401:
+            services.audit_failed_sign_in(str(client_address()), now=now())
+        else:
             return response
-        services.record_use(holder, now=now())
     try:
         db.session.commit()
     except SQLAlchemyError as error:  # the commit itself failed: the answer must say so

@@ -10,6 +10,8 @@ from engagement.errors import InvalidInput
 from engagement.extensions import db
 
 tokens = AppGroup("tokens", help="Make, list and revoke admin API tokens.")
+# Who made or revoked a token, in the audit log.
+ACTOR = "command line"
 
 
 @tokens.command("create")
@@ -18,7 +20,7 @@ tokens = AppGroup("tokens", help="Make, list and revoke admin API tokens.")
 def create(name: str, role: str) -> None:
     """Make a token; it is printed alone on the last line, and never shown again."""
     try:
-        token = services.create_token(name, Role(role), now=now())
+        token = services.create_token(name, Role(role), actor=ACTOR, now=now())
     except InvalidInput as error:
         raise click.ClickException(error.errors["json"]["name"][0]) from None
     db.session.commit()
@@ -38,7 +40,7 @@ def list_() -> None:
 @click.argument("name")
 def revoke(name: str) -> None:
     """Revoke a token at once."""
-    if not services.revoke_token(name):
+    if not services.revoke_token(name, actor=ACTOR, now=now()):
         raise click.ClickException(f"No token named {name!r}.")
     db.session.commit()
     click.echo(f"Revoked {name}.")

@@ -17,7 +17,7 @@ from engagement.tokens import hash_token, new_token
 TOKEN_PREFIX = "eng_"
 
 
-def create_token(name: str, role: Role, *, now: datetime) -> str:
+def create_token(name: str, role: Role, *, actor: str, now: datetime) -> str:
     """A new token for `name`; only its hash is kept, so this is the one time it is seen."""
     longest = AdminToken.__table__.c.name.type.length
     if not name.strip() or len(name) > longest:
@@ -28,6 +28,7 @@ def create_token(name: str, role: Role, *, now: datetime) -> str:
         raise InvalidInput.field("name", f"A token named {name!r} exists; revoke it first.")
     token = new_token(TOKEN_PREFIX)
     db.session.add(AdminToken(name=name, role=role, token_hash=hash_token(token), created_at=now))
+    audit(actor, "token.create", f"token:{name}", {"role": role.value}, now=now)
     db.session.flush()
     return token
 
@@ -36,8 +37,23 @@ def list_tokens() -> list[AdminToken]:
     return db.session.scalars(sa.select(AdminToken).order_by(AdminToken.name)).all()
 
 
-def revoke_token(name: str) -> bool:
-    return db.session.execute(sa.delete(AdminToken).where(AdminToken.name == name)).rowcount > 0
+def revoke_token(name: str, *, actor: str, now: datetime) -> bool:
+    revoked = db.session.execute(
+        sa.delete(AdminToken).where(AdminToken.name == name)).rowcount > 0
+    if revoked:
+        audit(actor, "token.revoke", f"token:{name}", now=now)
+    db.session.flush()
+    return revoked
+
+
+# Who a failed sign-in was: no token holder, so its client address says where it came from.
+UNKNOWN_ACTOR = "(unknown)"
+
+
+def audit_failed_sign_in(client: str, *, now: datetime) -> None:
+    """A request with a missing or wrong token; the token itself is never kept (it may be a
+    real one mistyped)."""
+    audit(UNKNOWN_ACTOR, "auth.failure", "admin", {"client": client}, now=now)
 
 
 def authenticate(token: str, *, now: datetime) -> AdminToken | None:
