@@ -11,7 +11,6 @@ from tests.test_newsletter import (  # noqa: F401 (fixtures)
     SUBSCRIBE,
     deliver,
     newsletter_app,
-    smtp_server,
 )
 
 BANS = "/api/v1/admin/bans"
