@@ -49,29 +49,35 @@ BODIES = [
     "> The plan was approved unanimously\n\nNot quite: two members abstained.",
     "Thanks for writing this. `Short` comments are fine too.",
 ]
-# Each request from another reader (its own address, through a trusted proxy's header); the
-# answers saying `"counted": true` are added up per thread and printed at the end.
+# Each request from another reader (its own address, through a trusted proxy's header). Each
+# thread counts the requests it sent and the answers it read: 200 saying `"counted": true`,
+# 200 saying false, any other status. The sums are printed at the end, so that the shares
+# stored can be held to the answers exactly (wrk abandons the requests in flight when it stops).
 SHARE_SCRIPT = """
 local threads = {}
-counter, counted = 0, 0  -- globals: thread:get reads them at the end
+sent, counted, uncounted, other = 0, 0, 0, 0  -- globals: thread:get reads them at the end
 function setup(thread)
   table.insert(threads, thread)
   thread:set("tag", #threads)
 end
 request = function()
-  counter = counter + 1
-  local address = "10." .. tag .. "." .. math.floor(counter / 256) % 256 .. "." .. counter % 256
+  sent = sent + 1
+  local address = "10." .. tag .. "." .. math.floor(sent / 256) % 256 .. "." .. sent % 256
   return wrk.format("POST", "/api/v1/articles/shared/shares",
     {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address},
     '{"network": "facebook"}')
 end
 response = function(status, headers, body)
-  if status == 200 and string.find(body, '"counted":%s*true') then counted = counted + 1 end
+  if status ~= 200 then other = other + 1
+  elseif string.find(body, '"counted":%s*true') then counted = counted + 1
+  else uncounted = uncounted + 1 end
 end
 done = function(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do total = total + thread:get("counted") end
-  io.write("counted " .. total .. "\\n")
+  for _, name in ipairs({"sent", "counted", "uncounted", "other"}) do
+    local total = 0
+    for _, thread in ipairs(threads) do total = total + thread:get(name) end
+    io.write("shares " .. name .. " " .. total .. "\\n")
+  end
 end
 """
 
@@ -205,15 +211,16 @@ def wrk(url: str, seconds: int, connections: int, headers: dict | None = None,
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       output)
+    errors = re.search(r"Socket errors: connect (?P<connect>\d+), read (?P<read>\d+), "
+                       r"write (?P<write>\d+), timeout (?P<timeout>\d+)", output)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": _ms(latency["50"]), "p99": _ms(latency["99"]), "requests": requests,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
-        "counted": int(counted.group(1)) if (counted := re.search(r"^counted (\d+)", output,
-                                                                   re.MULTILINE)) else None,
+        "socket_errors": {kind: int(number) for kind, number in errors.groupdict().items()}
+        if errors else dict.fromkeys(("connect", "read", "write", "timeout"), 0),
+        "shares": {name: int(number) for name, number in
+                   re.findall(r"^shares (\w+) (\d+)$", output, re.MULTILINE)},
     }
 
 
@@ -288,7 +295,9 @@ def main() -> None:
                 script.write_text(SHARE_SCRIPT)
                 result = wrk(base + "/", script=str(script), **load)
                 results["share POST on PostgreSQL, distinct readers"] = result
-                shares = (result["counted"], stored_shares(postgres_url), result)
+            # Counted once gunicorn has stopped: its workers finish the requests wrk left in
+            # flight before they exit, so nothing is stored after this.
+            shares = (result, stored_shares(postgres_url))
     shutil.rmtree(folder, ignore_errors=True)
     report(results, rss_before, rss_after, served, shares)
 
@@ -304,12 +313,28 @@ def report(results, rss_before, rss_after, served, shares) -> None:
     print(f"\nworker RSS (SQLite run) after warm-up: {before}; after {served:,} more requests: "
           f"{after}")
     if shares:
-        answered, stored, result = shares
-        print(f"shares on PostgreSQL: {answered:,} answered counted, {stored:,} stored, "
-              f"{result['socket_errors']} socket errors: {max(answered - stored, 0)} lost")
+        report_shares(*shares)
     for name, result in results.items():
         if result["non_2xx"] and "share" not in name:
             print(f"warning: {name}: {result['non_2xx']} answers were not 2xx or 3xx")
+
+
+def report_shares(result: dict, stored: int) -> None:
+    """Hold the shares stored to the answers. Every answer `counted: true` must be stored
+    (lost: those that are not). More may be stored: the requests wrk sent but never read an
+    answer to (in flight when it stopped, or dropped by a socket error), which the server may
+    have counted all the same; the excess must be at most their number."""
+    shares = result["shares"]
+    answered = shares["counted"] + shares["uncounted"] + shares["other"]
+    unanswered = shares["sent"] - answered
+    errors = ", ".join(f"{kind} {number}" for kind, number in result["socket_errors"].items())
+    print(f"shares on PostgreSQL: {shares['sent']:,} sent, {answered:,} answered (200 counted "
+          f"{shares['counted']:,}, 200 not counted {shares['uncounted']:,}, other status "
+          f"{shares['other']:,}), {unanswered:,} unanswered (socket errors: {errors}); "
+          f"{stored:,} stored: {max(shares['counted'] - stored, 0)} lost, "
+          f"{stored - shares['counted']:,} stored beyond the answers that said so")
+    if not shares["counted"] <= stored <= shares["counted"] + unanswered:
+        print("warning: the shares stored do not match the answers (see above)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from engagement.articles.models import Article
 from engagement.articles.services import ArticlePolicy, bump_article_version, find_article
 from engagement.clients import FINGERPRINT_ADDRESS_CHARS
 from engagement.database import upsert
@@ -51,44 +52,52 @@ def record_share(
     """Count one share unless this client was counted for the same article and network within
     the window; True when it counted. The claim row, not this process, decides the race.
     One address counts as at most READERS_PER_ADDRESS readers, however many user agents it
-    sends."""
-    article = find_article(article_id, policy.articles, now)
-    if _address_counted_out(article.id, network, client_hash, now - policy.dedupe_window):
+    sends. Every reader's share writes the article's hottest rows (its tally and counters):
+    it loads no ORM object, and takes those rows' locks last, just before the route commits."""
+    since = now - policy.dedupe_window
+    recorded, others = db.session.execute(
+        sa.select(sa.exists().where(Article.id == article_id),
+                  _others_at_address(article_id, network, client_hash, since))
+    ).one()
+    if not recorded:
+        find_article(article_id, policy.articles, now)  # records it, or NotFound
+    if others >= READERS_PER_ADDRESS:
         return False
     counted = upsert(
         db.session,
         ShareClaim,
-        {"article_id": article.id, "network": network, "client_hash": client_hash,
+        {"article_id": article_id, "network": network, "client_hash": client_hash,
          "counted_at": now},
         update={"counted_at": now},
-        where=ShareClaim.counted_at <= now - policy.dedupe_window,
+        where=ShareClaim.counted_at <= since,
     )
     if counted:
+        db.session.execute(
+            sa.insert(Share).values(article_id=article_id, network=network, created_at=now))
         upsert(
             db.session,
             ShareTally,
-            {"article_id": article.id, "network": network, "count": 1},
+            {"article_id": article_id, "network": network, "count": 1},
             update={"count": ShareTally.__table__.c.count + 1},
         )
-        db.session.add(Share(article_id=article.id, network=network, created_at=now))
-        db.session.flush()
-        bump_article_version(article.id, shares=1)
+        bump_article_version(article_id, shares=1)
     return counted
 
 
-def _address_counted_out(article_id: str, network: str, client_hash: str,
-                         since: datetime) -> bool:
-    """Whether the other readers of this client's address used up its share of counts."""
-    others = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            ShareClaim.article_id == article_id,
-            ShareClaim.network == network,
-            ShareClaim.client_hash.startswith(client_hash[:FINGERPRINT_ADDRESS_CHARS]),
-            ShareClaim.client_hash != client_hash,
-            ShareClaim.counted_at > since,
-        )
-    )
-    return others >= READERS_PER_ADDRESS
+def _others_at_address(article_id: str, network: str, client_hash: str,
+                       since: datetime) -> sa.ScalarSelect[int]:
+    """How many other readers of this client's address were counted in the window. Their
+    fingerprints (hex, the address's hash first) are a range of the claims' primary key: an
+    index range on every database, where a LIKE prefix is one only under the C collation."""
+    address = client_hash[:FINGERPRINT_ADDRESS_CHARS]
+    lowest, highest = (address.ljust(len(client_hash), digit) for digit in "0f")
+    return sa.select(sa.func.count()).where(
+        ShareClaim.article_id == article_id,
+        ShareClaim.network == network,
+        ShareClaim.client_hash.between(lowest, highest),
+        ShareClaim.client_hash != client_hash,
+        ShareClaim.counted_at > since,
+    ).scalar_subquery()
 
 
 def share_activity(since: datetime) -> sa.Select:
