@@ -48,11 +48,6 @@ class AnswerCache:
     def set(self, key: str, body: bytes) -> None:
         self._call(self.store.set, key, body, ENTRY_SECONDS)
 
-    def clear(self) -> None:
-        """Forget every answer: after a bulk write that may start articles' versions afresh
-        (an import into an emptied database), an old answer could carry a reused version."""
-        self._call(self.store.clear)
-
     def _call(self, operation: Callable, *args):
         if time.monotonic() < self._quiet_until:
             return None

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from engagement.articles.models import Article
+from engagement.comments.models import Comment
 from engagement.extensions import db
 from tests.conftest import comment_fields, make_token
 from tests.test_limits import own_redis  # noqa: F401  (a fixture)
@@ -378,6 +379,30 @@ def test_the_thread_total_follows_moderation_and_deletion_without_a_recount(stor
     story.admin("DELETE", f"/comments/{story.reply['comment']['id']}")
     assert listed_and_total() == (1, 1)
     assert story.app.test_cli_runner().invoke(args=["counts", "verify"]).exit_code == 0
+
+
+def test_after_a_restore_from_a_backup_no_cached_answer_comes_back(make_app):
+    """A backup taken at version V, restored after the answers of V+1 were cached: the next
+    write must not land on V+1 again, or readers get the lost comment back from the cache."""
+    app = make_app()
+    client = app.test_client()
+    post(client, body="Kept")
+    with app.app_context():
+        backup = db.session.execute(
+            sa.select(Article.version, Article.comment_count, Article.top_level_count)
+            .where(Article.id == "story")).one()._asdict()
+    lost = post(client, body="Lost in the restore")
+    assert len(client.get(f"{STORY}/comments").json["items"]) == 2  # cached
+    with app.app_context():  # the restore, as far as this article goes
+        db.session.execute(sa.delete(Comment).where(Comment.id == lost["comment"]["id"]))
+        db.session.execute(sa.update(Article).where(Article.id == "story").values(**backup))
+        db.session.commit()
+
+    post(client, body="Written after the restore")
+
+    page = client.get(f"{STORY}/comments").json
+    assert [item["body_html"] for item in page["items"]] == [
+        "<p>Kept</p>", "<p>Written after the restore</p>"]
 
 
 def test_the_close_after_days_rule_closes_without_a_write(make_app, clock):

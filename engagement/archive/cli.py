@@ -17,7 +17,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from engagement.answers import answer_cache
 from engagement.archive import services
 from engagement.archive.disqus import read_disqus
 from engagement.archive.export import NotAnExport, read_export, write_export
@@ -108,7 +107,6 @@ def _one_transaction(dry_run: bool):
             db.session.rollback()
         else:
             db.session.commit()
-            answer_cache().clear()
     except BaseException:
         db.session.rollback()
         raise

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from engagement.articles.models import Article
+from engagement.articles.models import Article, next_version
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
 from engagement.shares.models import ShareTally
@@ -69,6 +69,6 @@ def recount(article_id: str) -> None:
         .values(comment_count=_comments_counted(),
                 top_level_count=_comments_counted(top_level=True),
                 share_count=_shares_counted(),
-                version=Article.version + 1)
+                version=next_version())
         .execution_options(synchronize_session=False)
     )

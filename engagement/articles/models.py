@@ -3,6 +3,7 @@ what its public answers are built from (a version and counters kept at write tim
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -28,10 +29,25 @@ class Article(db.Model):
 
     # Bumped in the same transaction by every write that changes one of the article's public
     # answers: the validator (ETag) and the key of cached answers. See bump_article_version.
-    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Never repeated, even after a restore from a backup (see next_version).
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=lambda: next_version_floor(),
+                                         server_default="1")
     # Approved, not deleted comments, and counted shares on every network: kept by the writes
     # with atomic increments, checked against a recount by `flask --app engagement counts verify`.
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The same for top-level comments alone: a thread's total without counting its rows.
     top_level_count: Mapped[int] = mapped_column(default=0, server_default="0")
     share_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+def next_version_floor() -> int:
+    """The least version a write may give an article now: the time in microseconds. A database
+    restored from a backup (or emptied and imported again) goes on from here, never through
+    the versions whose answers caches may still hold."""
+    return time.time_ns() // 1000
+
+
+def next_version() -> sa.ColumnElement[int]:
+    """An article's next version, in SQL: one more, and at least `next_version_floor()`."""
+    floor = next_version_floor()
+    return sa.case((Article.version + 1 > floor, Article.version + 1), else_=floor)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engagement.admin.services import audit
-from engagement.articles.models import Article
+from engagement.articles.models import Article, next_version
 from engagement.database import insert_if_absent
 from engagement.errors import NotFound
 from engagement.extensions import db
@@ -104,15 +104,15 @@ def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> tuple
 def bump_article_version(article_id: str, *, comments: int = 0, top_level: int = 0,
                          shares: int = 0) -> None:
     """Say that the article's public answers (the article, its comments, its counts) changed,
-    in the caller's transaction: its version goes up by one, so ETags and cached answers of the
-    old version are no longer used, and its counters move by the deltas (`top_level`: the
-    part of `comments` that is top-level). Every write that changes what readers see of an
-    article calls this. One atomic UPDATE: concurrent writers queue on the row and no
-    increment is lost."""
+    in the caller's transaction: its version goes up (`next_version`), so ETags and cached
+    answers of the old version are no longer used, and its counters move by the deltas
+    (`top_level`: the part of `comments` that is top-level). Every write that changes what
+    readers see of an article calls this. One atomic UPDATE: concurrent writers queue on the
+    row and no increment is lost."""
     db.session.execute(
         sa.update(Article)
         .where(Article.id == article_id)
-        .values(version=Article.version + 1, comment_count=Article.comment_count + comments,
+        .values(version=next_version(), comment_count=Article.comment_count + comments,
                 top_level_count=Article.top_level_count + top_level,
                 share_count=Article.share_count + shares)
         .execution_options(synchronize_session="fetch")
