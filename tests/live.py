@@ -27,11 +27,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_command(port: int, workers: int = 1, threads: int = 2) -> list[str]:
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+def gunicorn_command(port: int, workers: int = 1, threads: int = 2,
+                     python: str = sys.executable) -> list[str]:
+    """gunicorn as `python` runs it (the tests' own, or another virtualenv's)."""
+    command = [python, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
                "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", str(threads), "--access-logfile", "-"]
-    if int(importlib.metadata.version("gunicorn").split(".")[0]) >= 27:
+    if python == sys.executable:
+        version = importlib.metadata.version("gunicorn")
+    else:
+        version = subprocess.run([python, "-c", "import gunicorn; print(gunicorn.__version__)"],
+                                 capture_output=True, text=True, check=True).stdout
+    if int(version.split(".")[0]) >= 27:
         # 27 added a control socket in ~/.gunicorn; a test server has no use for it.
         command.append("--no-control-socket")
     return [*command, "wsgi:app"]
@@ -75,7 +82,7 @@ def wait_until_healthy(server: Server) -> None:
 
 @contextlib.contextmanager
 def gunicorn(directory: Path, settings: dict[str, str], workers: int = 1,
-             threads: int = 2) -> Iterator[Server]:
+             threads: int = 2, python: str = sys.executable) -> Iterator[Server]:
     """gunicorn on a free port with an environment of `settings` over a clean one (no
     ENGAGEMENT_* from the shell), on an empty SQLite file that it migrates itself unless
     `settings` names another DATABASE_URL."""
@@ -93,7 +100,7 @@ def gunicorn(directory: Path, settings: dict[str, str], workers: int = 1,
     log = directory / "gunicorn.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            gunicorn_command(port, workers, threads), cwd=ROOT, env=environment,
+            gunicorn_command(port, workers, threads, python), cwd=ROOT, env=environment,
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -20,6 +20,7 @@ import string
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pytest
 import yaml
 
 from engagement.config import DEFAULTS
+from tests import live
 from tests.conftest import comment_fields, make_token
 from tests.live import gunicorn, stop
 from tests.test_proxy import free_port_on, required
@@ -310,6 +312,52 @@ def test_the_tests_run_on_the_locked_versions():
     assert {name: (version, installed.get(name))
             for name, version in locked("requirements-dev.lock").items()
             if installed.get(name) != version} == {}
+
+
+def floors() -> list[str]:
+    """Each dependency of pyproject.toml at the lowest version its range allows."""
+    import tomllib
+
+    floor = re.compile(r"^([A-Za-z0-9_.-]+(?:\[[a-z,]+\])?)\s*>=\s*([^,\s]+)")
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    found = [floor.match(dependency) for dependency in dependencies]
+    assert all(found), f"every dependency has a floor: {dependencies}"
+    return [f"{match.group(1)}=={match.group(2)}" for match in found]
+
+
+def index_reachable() -> bool:
+    try:
+        with urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=10):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.live
+def test_the_floors_in_pyproject_install_and_serve(tmp_path):
+    """What a user installing the package alongside older libraries may get: every
+    dependency at its floor installs together, and the service starts and takes a comment.
+    (pip's cache makes a second run quick.)"""
+    venv = tmp_path / "floors"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    installed = subprocess.run([python, "-m", "pip", "install", "--quiet", *floors()],
+                               capture_output=True, text=True, timeout=900)
+    if installed.returncode != 0 and not index_reachable():
+        pytest.skip("the package index cannot be reached: the floors cannot be installed")
+    assert installed.returncode == 0, installed.stderr[-3000:]
+
+    (tmp_path / "app").mkdir()
+    with gunicorn(tmp_path / "app", {}, python=python) as server:
+        posted = live.request(f"{server.base}/api/v1/articles/floors/comments",
+                              data=json.dumps(comment_fields(body="Hello *there*, see "
+                                                             "https://example.com")).encode(),
+                              headers={"Content-Type": "application/json"}, method="POST")
+        listed = live.request(f"{server.base}/api/v1/articles/floors/comments")
+
+    assert posted[0] == 201, posted[1][:2000]
+    body_html = json.loads(listed[1])["items"][0]["body_html"]
+    assert "<em>there</em>" in body_html and 'href="https://example.com"' in body_html
 
 
 def test_the_image_is_pinned_locked_unprivileged_and_health_checked():
