@@ -19,6 +19,7 @@ from engagement.extensions import api
 SLUG_PATTERN = r"(?:[A-Za-z0-9]|%[0-9a-f]{2})(?:[A-Za-z0-9._~-]|%[0-9a-f]{2})*"
 MAX_ARTICLE_ID_LENGTH = 200
 _ARTICLE_ID = re.compile(SLUG_PATTERN)
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ENCODED_BYTE = re.compile(r"%[0-9A-Fa-f]{2}")
 MAX_DB_INT = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
@@ -37,6 +38,8 @@ def article_id_from(text: str, *, encode_reserved: bool = False) -> str | None:
     are encoded as UTF-8, so `السلام`, `%D8%A7...` and `%d8%a7...` name the same article (a URL
     decoder turns the path `/articles/%d8%a7` into the first). Reserved ASCII characters (space,
     `/`, `;`...) make it no id, unless `encode_reserved`, as for ids made from a URL's path."""
+    if len(text) <= MAX_ARTICLE_ID_LENGTH and _PLAIN_ID.fullmatch(text):
+        return text  # the usual slug, already in its one spelling (a /counts asks for 100)
     parts, position = [], 0
     while position < len(text):
         char = text[position]
