@@ -166,12 +166,22 @@ def redact(text: str) -> str:
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger, keeping tokens out of the access log: newsletter and reply-email
-    links carry them in their query, and an access log is kept longer and read by more
-    people than the database. Every value the access log format can name is redacted, so an
-    operator's own `access_log_format` is covered too."""
+    """gunicorn's logger, keeping tokens out of its logs: newsletter and reply-email links
+    carry them in their query, and logs are kept longer and read by more people than the
+    database. Every value the access log format can name is redacted, so an operator's own
+    `access_log_format` is covered too; so is the error log, which quotes a malformed
+    request line."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        self.error_log.addFilter(_redact_record)
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
         return {name: redact(value) if isinstance(value, str) else value
                 for name, value in atoms.items()}
+
+
+def _redact_record(record: logging.LogRecord) -> bool:
+    record.msg, record.args = redact(record.getMessage()), ()
+    return True

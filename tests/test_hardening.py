@@ -542,8 +542,8 @@ def test_every_answer_says_nosniff(client, path):
 def test_links_tokens_never_reach_the_access_log(tmp_path):
     from tests.live import gunicorn, request
 
-    secrets_sent = [secrets.token_urlsafe(32) for _ in range(4)]
-    confirm, unsubscribe, stop_all, in_path = secrets_sent
+    secrets_sent = [secrets.token_urlsafe(32) for _ in range(5)]
+    confirm, unsubscribe, stop_all, in_path, malformed = secrets_sent
     with gunicorn(tmp_path, {}) as server:
         request(f"{server.base}/newsletter/confirm?token={confirm}")
         request(f"{server.base}/newsletter/unsubscribe?token={unsubscribe}",
@@ -552,6 +552,9 @@ def test_links_tokens_never_reach_the_access_log(tmp_path):
                          f"https://news.example/newsletter/unsubscribe?token={unsubscribe}"})
         request(f"{server.base}/notifications/unsubscribe?scope=all&token={stop_all}")
         request(f"{server.base}/newsletter/unsubscribe/{in_path}")
+        # A malformed request line, which gunicorn's error log quotes.
+        _raw(server.base, f"GET /newsletter/confirm?token={malformed}\x01 HTTP/1.1\r\n\r\n"
+             .encode())
     log = server.output()
 
     assert not [token for token in secrets_sent if token in log], log
@@ -559,6 +562,7 @@ def test_links_tokens_never_reach_the_access_log(tmp_path):
     assert "POST /newsletter/unsubscribe?token=[redacted] HTTP/1.1" in log
     assert "/notifications/unsubscribe?scope=all&token=[redacted]" in log
     assert "GET /newsletter/unsubscribe/[redacted] HTTP/1.1" in log
+    assert "Invalid HTTP request line: 'GET /newsletter/confirm?token=[redacted] HTTP/1.1'" in log
 
 
 def test_an_unsubscribe_link_works_for_a_year_and_then_changes_nothing(
