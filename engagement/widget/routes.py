@@ -41,7 +41,7 @@ class Asset:
 class Bundle:
     version: str
     assets: dict[str, Asset]  # by path under /widget/v/<version>/
-    loader: bytes
+    loader: Asset
 
 
 def _source(name: str) -> str:
@@ -113,21 +113,19 @@ def _build(cache_dir: Path) -> Bundle:
     version = digest.hexdigest()[:16]
     loader = rjsmin.jsmin(_source("loader.js")).replace(
         "__VERSION__", version).replace("__LANGUAGES__", _compact(_languages()))
-    return Bundle(version, assets, loader.encode())
+    return Bundle(version, assets, _asset(loader, "application/javascript"))
 
 
 @bp.get("/engagement.js")
 def script():
     """The widget's stable loader, for `<script src=".../widget/engagement.js" async>`."""
-    response = Response(bundle().loader, mimetype="application/javascript")
-    return _for_any_origin(response)
+    return _for_any_origin(_sent(bundle().loader))
 
 
 @bp.get("/engagement.css")
 def stylesheet():
     """The stylesheet where earlier releases linked it; pages now link the versioned one."""
-    asset = bundle().assets["engagement.css"]
-    return _for_any_origin(Response(asset.body, mimetype=asset.mimetype))
+    return _for_any_origin(_sent(bundle().assets["engagement.css"]))
 
 
 @bp.get("/v/<version>/<path:name>")
@@ -141,16 +139,21 @@ def versioned(version: str, name: str):
         response = redirect(url_for("widget.versioned", version=current.version, name=name))
         response.cache_control.no_cache = True
         return _for_any_origin(response)
-    asset = current.assets[name]
+    response = _sent(current.assets[name])
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR
+    response.cache_control.immutable = True
+    return _for_any_origin(response)
+
+
+def _sent(asset: Asset) -> Response:
+    """The asset, gzip-compressed for a client that takes it."""
     compressed = "gzip" in request.headers.get("Accept-Encoding", "")
     response = Response(asset.gzipped if compressed else asset.body, mimetype=asset.mimetype)
     if compressed:
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
-    response.cache_control.public = True
-    response.cache_control.max_age = YEAR
-    response.cache_control.immutable = True
-    return _for_any_origin(response)
+    return response
 
 
 def _for_any_origin(response: Response) -> Response:
