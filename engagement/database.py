@@ -98,9 +98,14 @@ def upsert(
     return session.execute(statement).rowcount == 1
 
 
+def on_conflict_insert(dialect: str):
+    """The INSERT construct of a database kind (its `dialect.name`), which takes the
+    ON CONFLICT clauses."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def _insert(session: Session, model: type[Base], values: dict[str, Any]):
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = on_conflict_insert(session.get_bind().dialect.name)
     # SQLAlchemy keeps an INSERT's rowcount only when asked to; it is how callers learn
     # whether the row was written.
     return insert(model.__table__).values(**values).execution_options(preserve_rowcount=True)

@@ -3,6 +3,7 @@ the de-duplication window, and reading the tallies. Functions flush; the route c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.articles.services import ArticlePolicy, bump_article_version, find_article
 from engagement.clients import FINGERPRINT_ADDRESS_CHARS
-from engagement.database import upsert
+from engagement.database import on_conflict_insert
 from engagement.extensions import db
 from engagement.shares.models import Share, ShareClaim, ShareTally
 
@@ -46,6 +47,44 @@ def known_network(name: str, networks: Iterable[str]) -> str | None:
     return name if name in networks else None
 
 
+# The statements of a share are built once and run with its values: building one costs more
+# CPU than running it, and every reader's share runs them all. They name the tables, not the
+# mapped classes, whose statements take the ORM's slower path.
+_articles, _claims, _tallies = Article.__table__, ShareClaim.__table__, ShareTally.__table__
+_SHARE_STATE = sa.select(
+    sa.exists().where(_articles.c.id == sa.bindparam("article_id")),
+    # Other readers of the client's address counted in the window. Their fingerprints (hex,
+    # the address's hash first) are a range of the claims' key: an index range on every
+    # database, where a LIKE prefix is one only under the C collation.
+    sa.select(sa.func.count()).where(
+        _claims.c.article_id == sa.bindparam("article_id"),
+        _claims.c.network == sa.bindparam("network"),
+        _claims.c.client_hash.between(sa.bindparam("lowest"), sa.bindparam("highest")),
+        _claims.c.client_hash != sa.bindparam("client_hash"),
+        _claims.c.counted_at > sa.bindparam("since"),
+    ).scalar_subquery(),
+)
+_LOG_SHARE = sa.insert(Share.__table__)
+_TALLIES = sa.select(_tallies.c.network, _tallies.c.count).where(
+    _tallies.c.article_id == sa.bindparam("article_id"))
+
+
+@functools.cache
+def _counting(dialect: str) -> tuple[sa.Insert, sa.Insert]:
+    """The claim (new, or renewed once the window passed: its rowcount says whether the share
+    counts) and the tally's increment, built once per database kind."""
+    insert = on_conflict_insert(dialect)
+    claim = insert(_claims)
+    claim = claim.on_conflict_do_update(
+        index_elements=_claims.primary_key.columns,
+        set_={"counted_at": claim.excluded.counted_at},
+        where=_claims.c.counted_at <= sa.bindparam("since"),
+    ).execution_options(preserve_rowcount=True)
+    tally = insert(_tallies).on_conflict_do_update(
+        index_elements=_tallies.primary_key.columns, set_={"count": _tallies.c.count + 1})
+    return claim, tally
+
+
 def record_share(
     article_id: str, network: str, *, client_hash: str, now: datetime, policy: SharePolicy
 ) -> bool:
@@ -53,51 +92,28 @@ def record_share(
     the window; True when it counted. The claim row, not this process, decides the race.
     One address counts as at most READERS_PER_ADDRESS readers, however many user agents it
     sends. Every reader's share writes the article's hottest rows (its tally and counters):
-    it loads no ORM object, and takes those rows' locks last, just before the route commits."""
+    it takes those rows' locks last, just before the route commits."""
     since = now - policy.dedupe_window
-    recorded, others = db.session.execute(
-        sa.select(sa.exists().where(Article.id == article_id),
-                  _others_at_address(article_id, network, client_hash, since))
-    ).one()
+    address = client_hash[:FINGERPRINT_ADDRESS_CHARS]
+    recorded, others = db.session.execute(_SHARE_STATE, {
+        "article_id": article_id, "network": network, "client_hash": client_hash,
+        "lowest": address.ljust(len(client_hash), "0"),
+        "highest": address.ljust(len(client_hash), "f"), "since": since,
+    }).one()
     if not recorded:
         find_article(article_id, policy.articles, now)  # records it, or NotFound
     if others >= READERS_PER_ADDRESS:
         return False
-    counted = upsert(
-        db.session,
-        ShareClaim,
-        {"article_id": article_id, "network": network, "client_hash": client_hash,
-         "counted_at": now},
-        update={"counted_at": now},
-        where=ShareClaim.counted_at <= since,
-    )
+    claim, tally = _counting(db.session.get_bind().dialect.name)
+    share = {"article_id": article_id, "network": network}
+    counted = db.session.execute(
+        claim, {**share, "client_hash": client_hash, "counted_at": now, "since": since}
+    ).rowcount == 1
     if counted:
-        db.session.execute(
-            sa.insert(Share).values(article_id=article_id, network=network, created_at=now))
-        upsert(
-            db.session,
-            ShareTally,
-            {"article_id": article_id, "network": network, "count": 1},
-            update={"count": ShareTally.__table__.c.count + 1},
-        )
+        db.session.execute(_LOG_SHARE, {**share, "created_at": now})
+        db.session.execute(tally, {**share, "count": 1})
         bump_article_version(article_id, shares=1)
     return counted
-
-
-def _others_at_address(article_id: str, network: str, client_hash: str,
-                       since: datetime) -> sa.ScalarSelect[int]:
-    """How many other readers of this client's address were counted in the window. Their
-    fingerprints (hex, the address's hash first) are a range of the claims' primary key: an
-    index range on every database, where a LIKE prefix is one only under the C collation."""
-    address = client_hash[:FINGERPRINT_ADDRESS_CHARS]
-    lowest, highest = (address.ljust(len(client_hash), digit) for digit in "0f")
-    return sa.select(sa.func.count()).where(
-        ShareClaim.article_id == article_id,
-        ShareClaim.network == network,
-        ShareClaim.client_hash.between(lowest, highest),
-        ShareClaim.client_hash != client_hash,
-        ShareClaim.counted_at > since,
-    ).scalar_subquery()
 
 
 def share_activity(since: datetime) -> sa.Select:
@@ -112,13 +128,7 @@ def share_activity(since: datetime) -> sa.Select:
 
 def share_counts(article_id: str, networks: Iterable[str]) -> dict[str, int]:
     """Every configured network's count, zeros included, and their `total`."""
-    tallies = dict(
-        db.session.execute(
-            sa.select(ShareTally.network, ShareTally.count).where(
-                ShareTally.article_id == article_id
-            )
-        ).all()
-    )
+    tallies = dict(db.session.execute(_TALLIES, {"article_id": article_id}).all())
     counts = {network: tallies.get(network, 0) for network in networks}
     counts["total"] = sum(counts.values())
     return counts
