@@ -12,6 +12,7 @@ from engagement.comments.models import Comment
 from engagement.extensions import db
 from engagement.mail.models import OutboxMessage, OutboxStatus
 from engagement.newsletter.models import Subscriber, SubscriberToken
+from engagement.notifications.models import NotifyToken
 from engagement.shares.models import Share, ShareClaim, ShareTally
 from tests.conftest import comment_fields, make_token
 
@@ -125,6 +126,19 @@ def test_signups_never_confirmed_are_erased_with_their_tokens(make_app, clock):
             sa.select(sa.func.count()).select_from(OutboxMessage)
             .where(OutboxMessage.recipient == "forgot@example.com")) == 0
     assert count(app, SubscriberToken) >= 1  # later's link still works
+
+
+def test_unsubscribe_links_are_dropped_once_expired(make_app, clock):
+    app = make_app(CONFIRM_TOKEN_TTL_SECONDS=3600, UNSUBSCRIBE_TOKEN_TTL_DAYS=365)
+    client = app.test_client()
+    signup(client, "reader@example.com")  # a confirmation and an unsubscribe link
+    client.post("/api/v1/articles/a/comments",
+                json=comment_fields(author_email="writer@example.com", notify_replies=True))
+    clock.advance(seconds=3601)
+    assert run_jobs(app, "purge-tokens") == ["purge-tokens: removed 2 expired tokens"]
+    clock.advance(days=365)
+    assert run_jobs(app, "purge-tokens") == ["purge-tokens: removed 2 expired tokens"]
+    assert count(app, SubscriberToken) == count(app, NotifyToken) == 0
 
 
 def test_failed_mail_and_old_audit_entries_are_dropped(make_app, clock):

@@ -16,6 +16,7 @@ from engagement.articles.counters import counter_differences, recount
 from engagement.comments.services import forget_client_addresses
 from engagement.mail.outbox import purge_failed
 from engagement.newsletter.services import purge_expired_tokens, purge_unconfirmed
+from engagement.notifications import services as notifications
 from engagement.shares.services import purge_share_claims, purge_share_log
 from engagement.trending.services import WINDOWS
 
@@ -57,8 +58,9 @@ JOBS = [
     Job("purge-share-log", "Drop counted shares older than the longest trending window.",
         lambda config, now: purge_share_log(before=now - max(WINDOWS.values())),
         "removed {n} shares older than the trending windows"),
-    Job("purge-tokens", "Drop expired newsletter confirmation links.",
-        lambda config, now: purge_expired_tokens(now=now),
+    Job("purge-tokens", "Drop expired confirmation and unsubscribe links (newsletter, replies).",
+        lambda config, now: (purge_expired_tokens(now=now)
+                             + notifications.purge_expired_tokens(now=now)),
         "removed {n} expired tokens"),
     Job("purge-unconfirmed", "Erase signups never confirmed within UNCONFIRMED_SIGNUP_DAYS.",
         lambda config, now: purge_unconfirmed(

@@ -265,7 +265,8 @@ def erase_subscriber(subscriber_id: int, *, actor: str, now: datetime) -> None:
 
 
 def purge_expired_tokens(now: datetime) -> int:
-    """Drop confirmation links past their expiry: they can only ever answer token_expired."""
+    """Drop confirmation and unsubscribe links past their expiry: they can only ever answer
+    token_expired."""
     return db.session.execute(
         sa.delete(SubscriberToken).where(SubscriberToken.expires_at < now)
         .execution_options(synchronize_session=False)

@@ -342,3 +342,11 @@ def erase_address(email: str) -> int:
                        .execution_options(synchronize_session=False))
     db.session.flush()
     return 1
+
+
+def purge_expired_tokens(now: datetime) -> int:
+    """Drop the links of reply emails past their expiry: they can only answer token_expired."""
+    return db.session.execute(
+        sa.delete(NotifyToken).where(NotifyToken.expires_at < now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
