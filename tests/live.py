@@ -4,6 +4,7 @@ users do: over HTTP, with several workers where that matters."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import importlib.metadata
 import os
 import socket
@@ -74,7 +75,7 @@ def wait_until_healthy(server: Server) -> None:
         try:
             if get(f"{server.base}/healthz")[0] == 200:
                 return
-        except OSError:
+        except (OSError, http.client.HTTPException):  # not up yet, or not ours (see gunicorn)
             pass
         time.sleep(0.1)
     pytest.fail(f"no answer from {server.base}/healthz in {START_TIMEOUT}s:\n{server.output()}")
@@ -96,20 +97,43 @@ def gunicorn(directory: Path, settings: dict[str, str], workers: int = 1,
         "ENGAGEMENT_SECRET_KEY": "live-test-secret",
         **settings,
     })
-    port = free_port()
     log = directory / "gunicorn.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            gunicorn_command(port, workers, threads, python), cwd=ROOT, env=environment,
-            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Server(process, f"http://127.0.0.1:{port}", log)
+    # A free port may be taken by another test's server before gunicorn binds it: gunicorn
+    # then gives up, and starts again on another.
+    for _ in range(3):
+        port = free_port()
+        with log.open("wb") as log_file:
+            process = subprocess.Popen(
+                gunicorn_command(port, workers, threads, python), cwd=ROOT, env=environment,
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        running = Server(process, f"http://127.0.0.1:{port}", log)
+        if not _port_taken(running):
+            break
     try:
         wait_until_healthy(running)
         yield running
     finally:
         stop(process)
+
+
+def _port_taken(server: Server) -> bool:
+    """Whether gunicorn is giving up a port another process holds (it says so at once)."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and b"Connection in use" not in server.log.read_bytes():
+        if server.process.poll() is not None:
+            return False
+        try:
+            if get(f"{server.base}/healthz")[0] == 200:
+                return False
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.05)
+    if b"Connection in use" not in server.log.read_bytes():
+        return False
+    stop(server.process)
+    return True
 
 
 def stop(process: subprocess.Popen) -> None:
