@@ -103,3 +103,31 @@ def test_embedded_default_creates_its_schema_on_first_start(tmp_path):
     with app.app_context():
         db.engine.dispose()
     assert schema_differences(url) == []
+
+
+def test_unsubscribe_links_made_before_they_expired_expire_a_year_after_they_were_made(tmp_path):
+    """Links from before ENGAGEMENT_UNSUBSCRIBE_TOKEN_TTL_DAYS had no expiry: the upgrade gives
+    them the default lifetime from their creation, and leaves confirmation links alone."""
+    from flask_migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'links.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False})
+    made = "2025-03-01 12:00:00.000000"
+    with app.app_context():
+        upgrade(revision="5c2d8e4f1a67")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO newsletter_subscribers (id, email, status, created_at, updated_at,"
+                " consent_version, signed_up_at, signups) VALUES (1, 'ada@example.com',"
+                " 'confirmed', :made, :made, '1', :made, 1)"), {"made": made})
+            for token, purpose in (("a" * 64, "unsubscribe"), ("b" * 64, "confirm")):
+                connection.execute(sa.text(
+                    "INSERT INTO newsletter_tokens (token_hash, subscriber_id, purpose,"
+                    " created_at) VALUES (:token, 1, :purpose, :made)"),
+                    {"token": token, "purpose": purpose, "made": made})
+        upgrade()
+        with db.engine.connect() as connection:
+            expiry = dict(connection.execute(sa.text(
+                "SELECT purpose, expires_at FROM newsletter_tokens")).all())
+        db.engine.dispose()
+    assert expiry == {"unsubscribe": "2026-03-01 12:00:00.000000", "confirm": None}

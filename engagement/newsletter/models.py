@@ -66,7 +66,8 @@ class SubscriberToken(db.Model):
     purpose: Mapped[TokenPurpose] = enum_column(TokenPurpose, "token_purpose")
     created_at: Mapped[datetime]
     # Confirmation links expire after ENGAGEMENT_CONFIRM_TOKEN_TTL_SECONDS, unsubscribe links
-    # after ENGAGEMENT_UNSUBSCRIBE_TOKEN_TTL_DAYS (None: a link made before they expired).
+    # after ENGAGEMENT_UNSUBSCRIBE_TOKEN_TTL_DAYS (those made before were given that from their
+    # creation by an upgrade; None: a confirmation link made before they expired).
     expires_at: Mapped[datetime | None]
 
     # --- The consent a confirmation link carries: it replaces the subscriber's record only
