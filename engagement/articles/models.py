@@ -48,6 +48,8 @@ def next_version_floor() -> int:
 
 
 def next_version() -> sa.ColumnElement[int]:
-    """An article's next version, in SQL: one more, and at least `next_version_floor()`."""
-    floor = next_version_floor()
-    return sa.case((Article.version + 1 > floor, Article.version + 1), else_=floor)
+    """An article's next version, in SQL: one more, and at least `next_version_floor()`, taken
+    when the statement runs (so that a statement built once stays right)."""
+    version = Article.__table__.c.version
+    floor = sa.bindparam("version_floor", callable_=next_version_floor, type_=sa.BigInteger)
+    return sa.case((version + 1 > floor, version + 1), else_=floor)
