@@ -693,6 +693,10 @@ def test_development_warns_instead(make_app, caplog):
     ("GET", "/newsletter/confirm?token=guess", None),
     ("GET", "/newsletter/unsubscribe?token=guess", None),
     ("POST", "/newsletter/unsubscribe?token=guess", None),
+    ("GET", "/notifications/confirm?token=guess", None),
+    ("POST", "/notifications/confirm?token=guess", None),
+    ("GET", "/notifications/unsubscribe?token=guess", None),
+    ("POST", "/notifications/unsubscribe?token=guess", None),
     ("GET", "/readyz", None),
     ("GET", "/api/v1/openapi.json", None),
 ])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from engagement import limits
 from engagement.clients import client_address
 from engagement.clock import now
 from engagement.errors import TokenExpired, UnknownToken
@@ -18,6 +19,8 @@ from engagement.notifications import services
 from engagement.notifications.models import NotifyTokenPurpose
 
 bp = Blueprint("notification_pages", __name__, url_prefix="/notifications")
+# The links' pages count as reads: a token cannot be guessed faster than a page is read.
+limits.reads(bp)
 
 TEXTS = {
     "confirm": ("Confirm reply emails",
