@@ -699,6 +699,8 @@ def test_development_warns_instead(make_app, caplog):
     ("POST", "/notifications/unsubscribe?token=guess", None),
     ("GET", "/readyz", None),
     ("GET", "/api/v1/openapi.json", None),
+    ("GET", "/api/v1/docs", None),
+    ("GET", "/", None),
 ])
 def test_endpoints_that_had_no_limit_have_one(make_app, method, path, body):
     client = make_app(LIMIT_READS="2/minute").test_client()

@@ -8,6 +8,8 @@ from importlib import resources
 
 from flask import Blueprint, Response, redirect
 
+from engagement import limits
+
 bp = Blueprint("console", __name__)
 
 # Only our own files run or style the page; it calls only its own origin; no site frames it.
@@ -56,6 +58,7 @@ def stylesheet():
 
 
 @bp.get("/api/v1/docs")
+@limits.reads
 def api_docs():
     """Where the API is described: the OpenAPI document, and the console for moderators."""
     return _page("docs.html")

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
+from engagement import limits
+
 bp = Blueprint("pages", __name__, template_folder="templates")
+limits.reads(bp)  # public reads like any other
 
 # The pages load nothing but the service's own files: no inline script or style.
 CONTENT_SECURITY_POLICY = (
