@@ -5,9 +5,11 @@ fetch it change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from flask import current_app, render_template_string
+from flask import current_app, render_template_string, request
+
+from engagement.errors import TokenExpired, UnknownToken
 
 PAGE = """<!doctype html>
 <html lang="{{ lang }}" dir="{{ dir }}">
@@ -57,3 +59,37 @@ def link_page(title: str, text: str, button: str | None = None, *, status: int =
         "frame-ancestors 'none'; base-uri 'none'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def link_token() -> str:
+    """The token an emailed link carries in its query, or its button posts back."""
+    return (request.form.get("token") or request.args.get("token") or "").strip()[:200]
+
+
+class LinkPages:
+    """One feature's link pages, from its texts: kind -> (title, sentence, button or None).
+    Every feature has the kinds "unknown" and "expired"."""
+
+    def __init__(self, texts: Mapping[str, tuple[str, str, str | None]]):
+        self.texts = texts
+
+    def page(self, kind: str, status: int = 200, fields: Mapping[str, str] | None = None):
+        title, text, button = self.texts[kind]
+        return link_page(title, text, button, status=status, fields=fields)
+
+    def refusal(self, use: Callable[[], object], expired: str = "expired"):
+        """Run `use` (a look at the link's token, or its use): None when it works, else the
+        page of a link that does not: "unknown" (404) or the `expired` kind (410)."""
+        try:
+            use()
+        except UnknownToken:
+            return self.page("unknown", 404)
+        except TokenExpired:
+            return self.page(expired, 410)
+        return None
+
+    def offer(self, check: Callable[[], object], kind: str, fields: Mapping[str, str],
+              expired: str = "expired"):
+        """What opening a link shows: the `kind` page, whose button posts `fields` back, when
+        `check` finds its token good; else the refusal."""
+        return self.refusal(check, expired) or self.page(kind, fields=fields)

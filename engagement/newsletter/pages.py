@@ -8,13 +8,12 @@ programs send from the List-Unsubscribe header. These are not JSON API paths: th
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, request
+from flask import Blueprint, current_app, redirect
 
 from engagement import limits
 from engagement.clock import now
-from engagement.errors import TokenExpired, UnknownToken
 from engagement.extensions import db
-from engagement.link_pages import link_page
+from engagement.link_pages import LinkPages, link_token
 from engagement.newsletter import services
 from engagement.newsletter.models import TokenPurpose
 
@@ -40,76 +39,45 @@ TEXTS = {
 }
 
 
-def page(kind: str, status: int = 200, token: str = "", one_click: bool = False):
-    title, text, button = TEXTS[kind]
-    fields = {"token": token, **({"List-Unsubscribe": "One-Click"} if one_click else {})}
-    return link_page(title, text, button, status=status, fields=fields)
-
-
-def _token() -> str:
-    return (request.form.get("token") or request.args.get("token") or "").strip()[:200]
-
-
-def _check(token: str, purpose: TokenPurpose) -> str | None:
-    """The page for a link that does not work, or None when it does."""
-    try:
-        services.token_state(token, purpose, now=now())
-    except UnknownToken:
-        return "unknown"
-    except TokenExpired:
-        return "expired"
-    return None
-
-
-ERROR_STATUS = {"unknown": 404, "expired": 410}
+PAGES = LinkPages(TEXTS)
 
 
 @bp.get("/confirm")
 def confirm_page():
     """The emailed confirmation link: a button, nothing confirmed yet."""
-    token = _token()
-    problem = _check(token, TokenPurpose.CONFIRM)
-    if problem:
-        return page(problem, ERROR_STATUS[problem])
-    return page("confirm", token=token)
+    token = link_token()
+    return PAGES.offer(lambda: services.token_state(token, TokenPurpose.CONFIRM, now=now()),
+                       "confirm", {"token": token})
 
 
 @bp.post("/confirm")
 def confirm():
     """The button: confirm, then say so (or go to ENGAGEMENT_NEWSLETTER_CONFIRMED_URL)."""
-    try:
-        services.confirm_subscription(_token(), now=now())
-    except UnknownToken:
-        return page("unknown", 404)
-    except TokenExpired:
-        return page("expired", 410)
+    refusal = PAGES.refusal(lambda: services.confirm_subscription(link_token(), now=now()))
+    if refusal:
+        return refusal
     db.session.commit()
     target = current_app.config["NEWSLETTER_CONFIRMED_URL"]
     if target:
         return redirect(target, 303)
-    return page("confirmed")
+    return PAGES.page("confirmed")
 
 
 @bp.get("/unsubscribe")
 def unsubscribe_page():
     """The emailed unsubscribe link: a button, nobody unsubscribed yet."""
-    token = _token()
-    problem = _check(token, TokenPurpose.UNSUBSCRIBE)
-    if problem == "expired":
-        return page("unsubscribe_expired", 410)
-    if problem:
-        return page(problem, ERROR_STATUS[problem])
-    return page("unsubscribe", token=token, one_click=True)
+    token = link_token()
+    return PAGES.offer(lambda: services.token_state(token, TokenPurpose.UNSUBSCRIBE, now=now()),
+                       "unsubscribe", {"token": token, "List-Unsubscribe": "One-Click"},
+                       expired="unsubscribe_expired")
 
 
 @bp.post("/unsubscribe")
 def unsubscribe():
     """The button, or a mail program's one-click POST (RFC 8058)."""
-    try:
-        services.unsubscribe(_token(), now=now())
-    except UnknownToken:
-        return page("unknown", 404)
-    except TokenExpired:
-        return page("unsubscribe_expired", 410)
+    refusal = PAGES.refusal(lambda: services.unsubscribe(link_token(), now=now()),
+                            expired="unsubscribe_expired")
+    if refusal:
+        return refusal
     db.session.commit()
-    return page("unsubscribed")
+    return PAGES.page("unsubscribed")

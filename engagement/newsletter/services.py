@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from engagement.admin.services import audit
 from engagement.database import upsert
-from engagement.errors import NotFound, TokenExpired, UnknownToken
+from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.mail import outbox
 from engagement.newsletter.models import (
@@ -24,7 +24,7 @@ from engagement.newsletter.models import (
     TokenPurpose,
 )
 from engagement.pagination import newest_first
-from engagement.tokens import hash_token, new_token
+from engagement.tokens import hash_token, link_token, new_token
 
 # The version of the consent text the signup form shows; change it with the text, so that
 # each consent record says which words the subscriber agreed to.
@@ -170,13 +170,8 @@ CONSENT_FIELDS = ("name", "source", "consent_version", "signed_up_at", "user_age
 
 
 def _token(token: str, purpose: TokenPurpose, now: datetime) -> SubscriberToken:
-    found = db.session.scalar(sa.select(SubscriberToken).where(
-        SubscriberToken.token_hash == hash_token(token), SubscriberToken.purpose == purpose))
-    if found is None:
-        raise UnknownToken()
-    if found.expires_at is not None and found.expires_at <= now:
-        raise TokenExpired("This link has expired: subscribe again to get a new one.")
-    return found
+    return link_token(SubscriberToken, token, purpose, now=now,
+                      expired="This link has expired: subscribe again to get a new one.")
 
 
 def _subscriber_for(token: str, purpose: TokenPurpose, now: datetime) -> Subscriber:

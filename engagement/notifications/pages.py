@@ -12,9 +12,8 @@ from flask import Blueprint, request
 from engagement import limits
 from engagement.clients import client_address
 from engagement.clock import now
-from engagement.errors import TokenExpired, UnknownToken
 from engagement.extensions import db
-from engagement.link_pages import link_page
+from engagement.link_pages import LinkPages, link_token
 from engagement.notifications import services
 from engagement.notifications.models import NotifyTokenPurpose
 
@@ -47,79 +46,52 @@ TEXTS = {
                             "This unsubscribe link is too old: use the link in a more "
                             "recent reply email.", None),
 }
-ERROR_STATUS = {"unknown": 404, "expired": 410}
-
-
-def page(kind: str, status: int = 200, **fields: str):
-    title, text, button = TEXTS[kind]
-    return link_page(title, text, button, status=status, fields=fields)
-
-
-def _token() -> str:
-    return (request.form.get("token") or request.args.get("token") or "").strip()[:200]
+PAGES = LinkPages(TEXTS)
 
 
 def _everything() -> bool:
     return (request.form.get("scope") or request.args.get("scope")) == "all"
 
 
-def _problem(token: str, purpose: NotifyTokenPurpose) -> str | None:
-    """The page for a link that does not work, or None when it does."""
-    try:
-        services.token_state(token, purpose, now=now())
-    except UnknownToken:
-        return "unknown"
-    except TokenExpired:
-        return "expired"
-    return None
-
-
 @bp.get("/confirm")
 def confirm_page():
     """The emailed confirmation link: a button, nothing confirmed yet."""
-    token = _token()
-    problem = _problem(token, NotifyTokenPurpose.CONFIRM)
-    if problem:
-        return page(problem, ERROR_STATUS[problem])
-    return page("confirm", token=token)
+    token = link_token()
+    return PAGES.offer(
+        lambda: services.token_state(token, NotifyTokenPurpose.CONFIRM, now=now()),
+        "confirm", {"token": token})
 
 
 @bp.post("/confirm")
 def confirm():
     """The button: the address is confirmed for reply emails."""
-    try:
-        services.confirm_address(_token(), client=client_address(), now=now())
-    except UnknownToken:
-        return page("unknown", 404)
-    except TokenExpired:
-        return page("expired", 410)
+    refusal = PAGES.refusal(
+        lambda: services.confirm_address(link_token(), client=client_address(), now=now()))
+    if refusal:
+        return refusal
     db.session.commit()
-    return page("confirmed")
+    return PAGES.page("confirmed")
 
 
 @bp.get("/unsubscribe")
 def unsubscribe_page():
     """The emailed link: a button, nothing stopped yet."""
-    token, everything = _token(), _everything()
-    problem = _problem(token, NotifyTokenPurpose.UNSUBSCRIBE)
-    if problem == "expired":
-        return page("unsubscribe_expired", 410)
-    if problem:
-        return page(problem, ERROR_STATUS[problem])
-    if everything:
-        return page("unsubscribe_all", token=token, scope="all")
-    return page("unsubscribe", token=token)
+    token, everything = link_token(), _everything()
+    return PAGES.offer(
+        lambda: services.token_state(token, NotifyTokenPurpose.UNSUBSCRIBE, now=now()),
+        "unsubscribe_all" if everything else "unsubscribe",
+        {"token": token, **({"scope": "all"} if everything else {})},
+        expired="unsubscribe_expired")
 
 
 @bp.post("/unsubscribe")
 def unsubscribe():
     """The button, or a mail program's one-click POST (RFC 8058)."""
     everything = _everything()
-    try:
-        services.unsubscribe(_token(), everything=everything, now=now())
-    except UnknownToken:
-        return page("unknown", 404)
-    except TokenExpired:
-        return page("unsubscribe_expired", 410)
+    refusal = PAGES.refusal(
+        lambda: services.unsubscribe(link_token(), everything=everything, now=now()),
+        expired="unsubscribe_expired")
+    if refusal:
+        return refusal
     db.session.commit()
-    return page("unsubscribed_all" if everything else "unsubscribed")
+    return PAGES.page("unsubscribed_all" if everything else "unsubscribed")

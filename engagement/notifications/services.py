@@ -19,7 +19,6 @@ from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
 from engagement.comments.services import claim_announcements
 from engagement.database import insert_if_absent, upsert
-from engagement.errors import TokenExpired, UnknownToken
 from engagement.extensions import db
 from engagement.mail import outbox
 from engagement.notifications.models import (
@@ -29,7 +28,7 @@ from engagement.notifications.models import (
     ReplySubscription,
 )
 from engagement.notifications.texts import language, texts
-from engagement.tokens import hash_token, new_token
+from engagement.tokens import hash_token, link_token, new_token
 
 CONFIRM_PATH = "/notifications/confirm"
 UNSUBSCRIBE_PATH = "/notifications/unsubscribe"
@@ -237,13 +236,8 @@ def _replies_email(address: NotifyAddress, article: Article, replies: list[Comme
 # --- The emailed links ----------------------------------------------------------------------
 
 def _token(token: str, purpose: NotifyTokenPurpose, now: datetime) -> NotifyToken:
-    found = db.session.scalar(sa.select(NotifyToken).where(
-        NotifyToken.token_hash == hash_token(token), NotifyToken.purpose == purpose))
-    if found is None:
-        raise UnknownToken()
-    if found.expires_at is not None and found.expires_at <= now:
-        raise TokenExpired("This link has expired: ask for reply emails again to get a new one.")
-    return found
+    return link_token(NotifyToken, token, purpose, now=now, expired=(
+        "This link has expired: ask for reply emails again to get a new one."))
 
 
 def token_state(token: str, purpose: NotifyTokenPurpose, *, now: datetime) -> None:
