@@ -18,12 +18,14 @@ def test_postgres_is_really_in_use(app):
 
 
 def test_first_sightings_of_an_article_race_without_errors(app):
-    # Reads record nothing; the first writes (here shares by distinct readers) race to record.
+    # Reads record nothing; the first writes (here shares by distinct readers, each from an
+    # address of their own: one address counts as a few readers at most) race to record.
     responses = race(app, lambda client, n: client.post(
         "/api/v1/articles/breaking-news/shares", json={"network": "x"},
-        headers={"User-Agent": f"reader {n}"}))
+        headers={"User-Agent": f"reader {n}"}, environ_base={"REMOTE_ADDR": f"10.0.{n}.1"}))
 
     assert [response.status_code for response in responses] == [200] * WORKERS
+    assert all(response.json["counted"] for response in responses)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 1
         assert db.session.get(Article, "breaking-news").share_count == WORKERS
