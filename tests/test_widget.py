@@ -25,36 +25,24 @@ import pytest
 from engagement import create_app
 from engagement.extensions import db
 from tests.axe import axe_violations
+from tests.browser import chromium
 from tests.conftest import make_token
 from tests.live import gunicorn, request
-from tests.test_mail import SmtpServer
+from tests.services import SmtpServer
 
 # gunicorn and Chromium (the two tests of the served files alone need neither)
 pytestmark = pytest.mark.live
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:  # reported by the `browser` fixture
-    expect = sync_playwright = None
+    expect = None
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    # Only this machine is reachable: share pages and anything else fail to resolve.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
 LIVE_SECRET = "live-test-secret"  # tests/live.py's ENGAGEMENT_SECRET_KEY
 GENEROUS = {f"ENGAGEMENT_LIMIT_{kind}": "10000/minute"
             for kind in ("COMMENTS", "EDITS", "FLAGS", "SHARES", "SUBSCRIPTIONS", "READS")}
 HELD_WORD = "heldback"  # a blocked word: a comment containing it waits for a moderator
 WAIT_MS = 10_000
-
-
-def unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"under CI, the widget's browser tests are required: {reason}")
-    pytest.skip(reason)
 
 
 # --- The two origins: a news site's page, and the service ----------------------------------
@@ -139,15 +127,8 @@ def service(site, service_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    if sync_playwright is None:
-        unavailable("needs Playwright for Python (pip install playwright; the browser is "
-                    "Debian's chromium, never `playwright install`)")
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
