@@ -56,9 +56,14 @@ def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Artic
 def readable_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
     """The article a read is about: the stored row, or (when auto-create would record it)
     what an article never seen looks like, without recording it. The first write records it."""
-    article = db.session.get(Article, article_id)
-    if article is not None:
-        return article
+    return _as_read(db.session.get(Article, article_id), article_id, policy, now)
+
+
+def _as_read(row, article_id: str, policy: ArticlePolicy, now: datetime):
+    """`row` (an Article or its answer state), or for none an unseen article where auto-create
+    would record it; NotFound otherwise."""
+    if row is not None:
+        return row
     if not policy.may_create(article_id):
         raise NotFound("No such article.")
     return unseen_article(article_id, now)
@@ -94,10 +99,7 @@ def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> tuple
     """`answer_states` of one readable article: NotFound where a read would be."""
     with db.engine.connect() as connection:
         row = connection.execute(_ONE_STATE, {"article_id": article_id}).first()
-    if row is None:
-        if not policy.may_create(article_id):
-            raise NotFound("No such article.")
-        row = unseen_article(article_id, now)
+    row = _as_read(row, article_id, policy, now)
     return row.version, comments_are_open(row, policy, now)
 
 

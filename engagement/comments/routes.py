@@ -60,9 +60,8 @@ class Comments(MethodView):
         placeholder (`deleted: true`, empty `body_html`, null author). Reading the comments of
         an article never seen does not record it.
         """
-        order = args["order"]
-        return services.list_comments(article_id, order=order, limit=args["limit"],
-                                      cursor=services.thread_cursor(args["cursor"], order))
+        return services.list_comments(article_id, order=args["order"], limit=args["limit"],
+                                      cursor=args["cursor"])
 
     @limits.comments
     @idempotent

@@ -413,12 +413,13 @@ _THREAD_COLUMNS = sa.orm.load_only(
 
 
 def list_comments(
-    article_id: str, *, order: str, limit: int, cursor: tuple | None
+    article_id: str, *, order: str, limit: int, cursor: list | None
 ) -> dict[str, Any]:
     """One page of top-level comments (pinned first, then by age), each with its visible
-    replies nested oldest first; `cursor` as `thread_cursor` read it. Three queries per page,
-    whatever the size of the threads: the total is the article's counter of top-level
-    comments and its placeholders, few (read through the index of deleted tops)."""
+    replies nested oldest first; `cursor` as the previous page gave it (422 if not ours).
+    Three queries per page, whatever the size of the threads: the total is the article's
+    counter of top-level comments and its placeholders, few (read through the index of
+    deleted tops)."""
     placeholders = _placeholders_kept(article_id)
     top_level = sa.select(Comment).options(_THREAD_COLUMNS).where(
         Comment.article_id == article_id,
@@ -472,12 +473,6 @@ THREAD_ORDERS = {
                   ScoreKey(Comment.vote_score, descending=True),
                   IdKey(Comment.id, descending=True)),
 }
-
-
-def thread_cursor(cursor: list | None, order: str) -> tuple | None:
-    """A thread page's cursor, the position of the last top-level comment before it:
-    (pinned, id), or (pinned, vote_score, id) for `best`; a 422 when it is not one we gave."""
-    return THREAD_ORDERS[order].read(cursor)
 
 
 def _threads(top_level: list[Comment], replies: list[Comment]) -> list[RowView]:
