@@ -563,6 +563,24 @@ def test_an_empty_cursor_is_the_first_page(client, post_comment):
     assert [item["id"] for item in listing(client, "?cursor=")["items"]] == [first]
 
 
+@pytest.mark.parametrize(("order", "keys"), [
+    ("oldest", [True]),  # too short
+    ("oldest", [False, "7"]),  # an id that is no number
+    ("oldest", [1, 7]),  # a pinned flag that is no flag
+    ("newest", [False, 2**40]),  # past what an id column holds
+    ("best", [False, 7]),  # an oldest cursor asked for the best order
+    ("best", [False, 3, 7]),  # a score outside 0..1
+])
+def test_a_cursor_we_never_gave_is_a_422(client, post_comment, order, keys):
+    post_comment()
+
+    response = client.get(f"{COMMENTS}?order={order}&cursor={Cursor.encode(keys)}")
+
+    assert response.status_code == 422
+    assert response.json["reason"] == "validation"
+    assert "cursor" in response.json["errors"]["query"]
+
+
 def test_openapi_declares_the_edit_token_header(client):
     operations = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/comments/{comment_id}"]
 
