@@ -4,16 +4,10 @@ Chromium renders under the pages' strict Content-Security-Policy."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from tests.browser import chromium
 from tests.live import gunicorn
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 def test_the_front_page_links_the_services_parts(client):
@@ -44,14 +38,9 @@ def test_production_has_no_demo(make_app):
     assert 'href="/demo"' not in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.live  # gunicorn and Chromium
 def test_the_demo_runs_the_widget_under_the_pages_policy(tmp_path):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"under CI, Chromium is required at {CHROMIUM}")
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM}")
-    with gunicorn(tmp_path, {}) as server, playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with gunicorn(tmp_path, {}) as server, chromium() as browser:
         page = browser.new_page()
         refused = []
         page.on("console", lambda message: refused.append(message.text)
@@ -60,5 +49,4 @@ def test_the_demo_runs_the_widget_under_the_pages_policy(tmp_path):
         form = page.locator(".engagement-comments form").first
         form.wait_for(timeout=10_000)
         assert page.locator(".engagement-count").inner_text(timeout=10_000).strip()
-        browser.close()
     assert refused == []
