@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-import pytest
+from tests.services import missing
 
 try:
     from playwright.sync_api import sync_playwright
@@ -22,20 +22,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-def unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"under CI, the browser tests are required: {reason}")
-    pytest.skip(reason)
-
-
 @contextlib.contextmanager
 def chromium():
     """A launched headless Chromium, closed at the end."""
     if sync_playwright is None:
-        unavailable("needs Playwright for Python (pip install playwright; the browser is "
-                    "Debian's chromium, never `playwright install`)")
+        missing("Playwright for Python (pip install playwright; the browser is Debian's "
+                "chromium, never `playwright install`)")
     if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+        missing(f"Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

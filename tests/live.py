@@ -67,15 +67,20 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def wait_until_healthy(server: Server) -> None:
+def wait_until_healthy(server: Server) -> bool:
+    """True once the server answers its health check; False when gunicorn gave up a port that
+    another process took first (it says so at once, and is stopped here)."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
+        if b"Connection in use" in server.log.read_bytes():
+            stop(server.process)
+            return False
         if server.process.poll() is not None:
             pytest.fail(f"gunicorn exited with {server.process.returncode}:\n{server.output()}")
         try:
             if get(f"{server.base}/healthz")[0] == 200:
-                return
-        except (OSError, http.client.HTTPException):  # not up yet, or not ours (see gunicorn)
+                return True
+        except (OSError, http.client.HTTPException):  # not up yet, or another's port
             pass
         time.sleep(0.1)
     pytest.fail(f"no answer from {server.base}/healthz in {START_TIMEOUT}s:\n{server.output()}")
@@ -109,31 +114,16 @@ def gunicorn(directory: Path, settings: dict[str, str], workers: int = 1,
                 start_new_session=True,
             )
         running = Server(process, f"http://127.0.0.1:{port}", log)
-        if not _port_taken(running):
-            break
+        try:
+            if wait_until_healthy(running):
+                break
+        except BaseException:
+            stop(process)
+            raise
     try:
-        wait_until_healthy(running)
         yield running
     finally:
         stop(process)
-
-
-def _port_taken(server: Server) -> bool:
-    """Whether gunicorn is giving up a port another process holds (it says so at once)."""
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and b"Connection in use" not in server.log.read_bytes():
-        if server.process.poll() is not None:
-            return False
-        try:
-            if get(f"{server.base}/healthz")[0] == 200:
-                return False
-        except (OSError, http.client.HTTPException):
-            pass
-        time.sleep(0.05)
-    if b"Connection in use" not in server.log.read_bytes():
-        return False
-    stop(server.process)
-    return True
 
 
 def stop(process: subprocess.Popen) -> None:

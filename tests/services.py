@@ -80,7 +80,8 @@ class SmtpServer:
         return self.received
 
 
-def _missing(what: str) -> None:
+def missing(what: str) -> None:
+    """A test that needs `what` skips without it, and fails under CI, which must have it."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"under CI, {what} is required")
     pytest.skip(f"needs {what}")
@@ -125,7 +126,7 @@ class OwnPostgres(Frozen):
 
     def __init__(self):
         if not (POSTGRES_BIN / "initdb").exists():
-            _missing(f"PostgreSQL binaries in {POSTGRES_BIN}")
+            missing(f"PostgreSQL binaries in {POSTGRES_BIN}")
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="engagement-pg-"))
         self.user = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
@@ -184,7 +185,7 @@ class OwnRedis(Frozen):
     def __init__(self, directory: Path):
         self.binary = shutil.which("redis-server")
         if self.binary is None:
-            _missing("redis-server on the PATH")
+            missing("redis-server on the PATH")
         self.directory = directory
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
