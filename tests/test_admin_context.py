@@ -130,6 +130,24 @@ def test_each_comment_counts_the_authors_other_decided_comments(moderated):
     assert items[first_approved]["author_history"] == {"approved": 1, "rejected": 1, "spam": 1}
 
 
+def test_authors_whose_address_was_erased_are_not_one_author(moderated):
+    """Erasure (and imports without an address) leave comments with no email: they are no one's
+    history, not everyone's."""
+    app, client, headers = moderated
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    for email in ("ada@example.com", "bob@example.com", "bob@example.com"):
+        comment_id = post(client, author_email=email)
+        client.patch(f"{QUEUE}/{comment_id}", json={"status": "approved"}, headers=headers)
+    for email in ("ada@example.com", "bob@example.com"):
+        assert client.delete(f"/api/v1/admin/people?email={email}",
+                             headers=admin).status_code == 200
+
+    items = queue(client, headers, "?status=all")["items"]
+
+    assert [item["author_history"] for item in items] == [
+        {"approved": 0, "rejected": 0, "spam": 0}] * 3
+
+
 def test_each_comment_says_whether_a_ban_matches_its_author(moderated):
     app, client, headers = moderated
     by_email = post(client, author_email="troll@example.com", reader="198.51.100.1")

@@ -118,7 +118,8 @@ def admin_comments(found: list[Comment], *, now: datetime,
     flags = _flags_of(ids)
     articles = articles_by_id({comment.article_id for comment in found})
     parents = _comments_by_id({comment.parent_id for comment in found} - {None})
-    history = _history_of({comment.author_email for comment in found})
+    # An erased or imported comment may have no email: it is nobody's history.
+    history = _history_of({comment.author_email for comment in found} - {""})
     banned = _banned_among(found, now)
     retained_since = now - timedelta(days=ip_retention_days)
     return [
@@ -163,8 +164,9 @@ def _history_of(emails: set[str]) -> dict[str, dict[CommentStatus, int]]:
 
 
 def _others(counts: dict[CommentStatus, int], comment: Comment) -> dict[str, int]:
-    """The author's comments by status, this one left out."""
-    return {status.value: counts.get(status, 0) - (comment.status is status)
+    """The author's comments by status, this one left out (counted among them when decided,
+    unless it has no author to count it under: then there are none)."""
+    return {status.value: counts.get(status, 0) - (bool(counts) and comment.status is status)
             for status in HISTORY}
 
 
