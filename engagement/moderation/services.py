@@ -275,8 +275,7 @@ def update_settings(changes: dict[str, Any], config, *, actor: str,
            update={**sent, "updated_at": now})
     audit(actor, "settings.update", "settings", changes, now=now)
     db.session.flush()
-    db.session.get(ModerationSettings, 1, populate_existing=True)  # as the upsert left it
-    return moderation_rules(config)
+    return moderation_rules(config)  # which reads the row again, as the upsert left it
 
 
 # --- Bans -------------------------------------------------------------------------------------
