@@ -4,6 +4,7 @@ see through the API; and the refusals: a malformed file, an XXE, nothing written
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -669,6 +670,45 @@ def test_an_export_read_where_its_ids_are_taken_numbers_comments_anew(
 
     assert public_answers(client, ["moved"]) == before
     assert table_counts(app) == (2, 3, 2)
+
+
+def test_two_comments_of_one_id_from_other_sources_are_numbered_anew(
+        app, client, post_comment, tmp_path):
+    post_comment(article="twice", body="First.")
+    post_comment(article="twice", body="Second.")
+    path = tmp_path / "twice.json"
+    run(app, "export", str(path))
+    document = json.loads(path.read_text(encoding="utf-8"))
+    first, second = document["articles"][0]["comments"]
+    # Written by another tool: each comment its own source, one id for both.
+    first["source"], second["source"] = ({"name": "disqus", "id": str(n)} for n in (76, 77))
+    second["id"] = first["id"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = public_answers(client, ["twice"])
+    empty_database(app)
+
+    assert run(app, "import", "json", str(path)).exit_code == 0
+
+    assert public_answers(client, ["twice"]) == before
+
+
+def test_a_comment_repeated_in_an_export_is_imported_once_and_named(
+        app, client, post_comment, tmp_path):
+    post_comment(article="twice", body="Only once.")
+    path = tmp_path / "twice.json"
+    run(app, "export", str(path))
+    document = json.loads(path.read_text(encoding="utf-8"))
+    comments = document["articles"][0]["comments"]
+    comments.append(dict(comments[0]))
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = public_answers(client, ["twice"])
+    empty_database(app)
+
+    result = run(app, "import", "json", str(path))
+
+    assert result.exit_code == 0
+    assert "comment 2: the same comment as one before it; left out" in result.output
+    assert public_answers(client, ["twice"]) == before
 
 
 def test_an_export_of_one_article(app, client, post_comment, tmp_path):

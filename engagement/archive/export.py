@@ -212,11 +212,19 @@ def _import_comments(article_id: str, comments: list, where: str, summary: Summa
     rows = [_Fields(comment, f"{where}, comment {n}") for n, comment in enumerate(comments, 1)]
     keys = [_source_key(fields) for fields in rows]
     existing = _existing(keys)
-    keep_ids = _ids_free([fields.number("id") for fields, key in zip(rows, keys, strict=True)
-                          if key not in existing])
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for fields, key in zip(rows, keys, strict=True):
+        if key in seen:
+            summary.skipped["repeated in the file"] += 1
+            summary.problem(0, f"{fields.where}: the same comment as one before it; left out")
+            continue
+        seen.add(key)
+        kept.append((fields, key))
+    keep_ids = _ids_free([fields.number("id") for fields, key in kept if key not in existing])
     placed: dict[int, Placed] = {}
     links = []
-    for fields, key in zip(rows, keys, strict=True):
+    for fields, key in kept:
         exported_id = fields.number("id")
         if key in existing:
             placed[exported_id] = existing[key]
@@ -246,9 +254,11 @@ def _import_comments(article_id: str, comments: list, where: str, summary: Summa
 
 
 def _ids_free(ids: list[int]) -> bool:
-    """Whether an article's comments can keep their ids (and readers' links to them): none of
-    those ids is taken here, as in the empty database a restore goes to."""
-    if not ids or not all(0 < comment_id <= MAX_DB_INT for comment_id in ids):
+    """Whether an article's comments can keep their ids (and readers' links to them): each is
+    one comment's, and none is taken here, as in the empty database a restore goes to."""
+    if not ids or len(set(ids)) < len(ids):
+        return False
+    if not all(0 < comment_id <= MAX_DB_INT for comment_id in ids):
         return False
     for start in range(0, len(ids), 500):
         taken = db.session.scalar(sa.select(sa.func.count()).select_from(Comment)
