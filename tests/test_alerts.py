@@ -221,6 +221,21 @@ def test_the_webhook_takes_the_events_chosen(alert_app, receiver):
         ("comment.posted", posted)]
 
 
+def test_a_flagged_event_says_what_the_readers_flagged(alert_app, receiver):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    client = app.test_client()
+    flagged = post(client, body="Fine words")["comment"]["id"]
+    client.post(f"/api/v1/comments/{flagged}/flags", json={"reason": "spam", "note": "a farm"})
+    deliver(app)
+
+    (event,) = receiver.events()
+
+    assert event["event"] == "comment.flagged"
+    assert event["comment"]["flag_count"] == 1
+    assert [(flag["reason"], flag["note"]) for flag in event["comment"]["flags"]] == [
+        ("spam", "a farm")]
+
+
 def test_an_edit_that_is_held_again_is_an_event(alert_app, receiver):
     app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
     client = app.test_client()

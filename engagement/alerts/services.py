@@ -18,7 +18,7 @@ from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
 from engagement.mail import outbox
 from engagement.moderation.admin_schemas import AdminCommentOut
-from engagement.moderation.services import admin_comment
+from engagement.moderation.services import admin_comments
 
 HELD, FLAGGED, POSTED = "comment.held", "comment.flagged", "comment.posted"
 # What a moderator is told each event means.
@@ -35,7 +35,7 @@ class AlertPolicy:
     digest_window: timedelta
     webhook_url: str | None
     webhook_events: frozenset[str]
-    ip_retention: timedelta
+    ip_retention_days: int
 
     @classmethod
     def from_config(cls, config) -> AlertPolicy:
@@ -47,7 +47,7 @@ class AlertPolicy:
             digest_window=timedelta(seconds=config["MODERATOR_DIGEST_SECONDS"]),
             webhook_url=config["MODERATION_WEBHOOK_URL"] or None,
             webhook_events=frozenset(config["WEBHOOK_EVENTS"]),
-            ip_retention=timedelta(days=config["IP_RETENTION_DAYS"]),
+            ip_retention_days=config["IP_RETENTION_DAYS"],
         )
 
     def console_link(self, comment_id: int) -> str:
@@ -131,8 +131,9 @@ def _webhook_body(event: str, comment: Comment, article: Article, policy: AlertP
                   now: datetime) -> bytes:
     body = {
         "event": event,
-        # The comment as the admin API answers it, by the same schema.
-        "comment": AdminCommentOut().dump(admin_comment(comment, [], now - policy.ip_retention)),
+        # The comment as the admin API answers it (its flags and context too), by its schema.
+        "comment": AdminCommentOut().dump(
+            admin_comments([comment], now=now, ip_retention_days=policy.ip_retention_days)[0]),
         "article": {"id": article.id, "title": article.title, "url": article.url},
         "text": chat_line(event, comment, article, policy),
     }
