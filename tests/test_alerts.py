@@ -26,6 +26,7 @@ BASE = "https://news.example.com/engagement"
 COMMENTS = "/api/v1/articles/an-article/comments"
 SECRET = "webhook-secret"
 DIGEST = 300
+DATABASES = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 class Receiver:
@@ -151,6 +152,22 @@ def test_moderators_get_one_digest_per_window_listing_held_and_flagged_comments(
     deliver(app)
     assert len(smtp_server.received) == 4
     assert "1 comment need" in smtp_server.received[-1]["Subject"]
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_a_moderator_with_a_long_address_gets_the_digest(
+        alert_app, smtp_server, clock, database):
+    moderator = f"{'m' * 60}@moderators-of-the-daily-example.news.example"
+    app = alert_app(MODERATOR_EMAILS=[moderator], MODERATOR_DIGEST_SECONDS=DIGEST)
+    client = app.test_client()
+
+    held = post(client, body="Best casino")["comment"]["id"]
+    clock.advance(seconds=DIGEST)
+
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+    (digest,) = smtp_server.received
+    assert digest["To"] == moderator
+    assert f"{BASE}/admin/?comment={held}" in digest.get_body(("plain",)).get_content()
 
 
 def test_without_moderator_emails_nobody_is_mailed(alert_app, smtp_server, clock):

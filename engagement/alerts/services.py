@@ -7,6 +7,7 @@ Functions flush; the caller commits."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ def moderation_event(event: str, comment: Comment, *, now: datetime,
     article = db.session.get(Article, comment.article_id)
     if event in (HELD, FLAGGED):
         for address in policy.moderator_emails:
-            batch = outbox.open_batch(f"moderators:{address.lower()}", recipient=address,
+            batch = outbox.open_batch(_digest_key(address), recipient=address,
                                       now=now, due=now + policy.digest_window)
             outbox.add_to_batch(batch, comment.id, event)
             outbox.rewrite(batch, _digest(batch, address, policy, now))
@@ -125,6 +126,11 @@ def chat_line(event: str, comment: Comment, article: Article, policy: AlertPolic
         where = f"<{article.url}|{where}>"
     return (f"{EVENT_WORDS[event]}: {_slack_escaped(comment.author_name)} on {where}: "
             f"“{_slack_escaped(_excerpt(comment))}” <{policy.console_link(comment.id)}|Review>")
+
+
+def _digest_key(address: str) -> str:
+    """A moderator's digest's batch key: of a fixed length, however long the address."""
+    return "moderators:" + hashlib.sha256(address.lower().encode()).hexdigest()
 
 
 def _webhook_body(event: str, comment: Comment, article: Article, policy: AlertPolicy,
