@@ -157,7 +157,6 @@ def _sent(asset: Asset) -> Response:
 
 
 def _for_any_origin(response: Response) -> Response:
-    response.headers["X-Content-Type-Options"] = "nosniff"
     # Pages of other origins load these even when they isolate themselves (COEP).
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
