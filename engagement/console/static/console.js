@@ -497,15 +497,11 @@ function summarizeQueue(ctx) {
     : `Showing ${shown} of ${ctx.queue.total}. Press ? for keyboard shortcuts.`;
 }
 
-function renderComment(ctx, comment) {
-  const item = fromTemplate("comment-template");
-  item.dataset.id = comment.id;
-  const author = comment.author_name || "Deleted author";
-  item.querySelector(".author").textContent = author;
-  const title = comment.article_title || comment.article_id;
+// The article's title, a link to it when its address is known (in a tab of its own).
+function fillArticleLink(item, url, title) {
   const link = item.querySelector(".article-link");
-  if (comment.article_url) {
-    link.href = comment.article_url;
+  if (url) {
+    link.href = url;
     link.textContent = title;
     link.rel = "noopener noreferrer";
     link.target = "_blank";
@@ -513,6 +509,15 @@ function renderComment(ctx, comment) {
     link.remove();
     item.querySelector(".article-plain").textContent = title;
   }
+}
+
+function renderComment(ctx, comment) {
+  const item = fromTemplate("comment-template");
+  item.dataset.id = comment.id;
+  const author = comment.author_name || "Deleted author";
+  item.querySelector(".author").textContent = author;
+  const title = comment.article_title || comment.article_id;
+  fillArticleLink(item, comment.article_url, title);
   item.querySelector(".select").setAttribute("aria-label", `Select the comment by ${author}`);
   item.setAttribute("aria-label", `Comment by ${author} on ${title}`);
   fillStatus(item, comment);
@@ -952,16 +957,7 @@ function loadArticles(ctx, more) {
 function renderArticle(ctx, article) {
   const item = fromTemplate("article-template");
   const title = article.title || article.id;
-  const link = item.querySelector(".article-link");
-  if (article.url) {
-    link.href = article.url;
-    link.textContent = title;
-    link.rel = "noopener noreferrer";
-    link.target = "_blank";
-  } else {
-    link.remove();
-    item.querySelector(".article-plain").textContent = title;
-  }
+  fillArticleLink(item, article.url, title);
   item.querySelector(".article-id").textContent = `id ${article.id}`;
   const byModerator = article.comments_open_by_moderator !== null;
   const closes = article.comments_close_at && article.comments_open
