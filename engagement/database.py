@@ -69,15 +69,17 @@ def _values(states: type[enum.Enum]) -> list[str]:
     return [state.value for state in states]
 
 
-def insert_if_absent(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
-    """INSERT a row unless one with the same primary key exists; True when this call inserted it.
+def insert_if_absent(session: Session, model: type[Base],
+                     values: dict[str, Any] | list[dict[str, Any]]) -> bool:
+    """INSERT a row (or several, in one statement) unless one with the same primary key
+    exists; True when this call inserted one.
 
     The database settles the race between concurrent first writers, not a read-then-write.
     """
     statement = _insert(session, model, values).on_conflict_do_nothing(
         index_elements=_primary_key(model)
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement).rowcount > 0
 
 
 def upsert(
@@ -104,11 +106,11 @@ def on_conflict_insert(dialect: str):
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-def _insert(session: Session, model: type[Base], values: dict[str, Any]):
+def _insert(session: Session, model: type[Base], values: dict[str, Any] | list[dict[str, Any]]):
     insert = on_conflict_insert(session.get_bind().dialect.name)
     # SQLAlchemy keeps an INSERT's rowcount only when asked to; it is how callers learn
     # whether the row was written.
-    return insert(model.__table__).values(**values).execution_options(preserve_rowcount=True)
+    return insert(model.__table__).values(values).execution_options(preserve_rowcount=True)
 
 
 def _primary_key(model: type[Base]) -> list[str]:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engagement.extensions import db
 from engagement.notifications.models import NotifyToken
-from tests.conftest import comment_fields, make_token, race
+from tests.conftest import comment_fields, database_log, make_token, race
 
 BASE = "https://news.example.com/engagement"
 ARTICLE = "/api/v1/articles/an-article"
@@ -248,6 +248,36 @@ def test_bulk_approval_sends_the_held_replies(notify_app, smtp_server, clock):
 
     (notice,) = mail_to(smtp_server)[1:]
     assert text_of(notice).count("I disagree.") == 2
+
+
+def test_approving_many_held_replies_at_once_writes_the_email_once(
+        notify_app, smtp_server, clock):
+    """The subscriber's email is written once with every reply a bulk approval publishes:
+    its cost does not grow with the replies (it grew with their square)."""
+    app = notify_app(MODERATION_MODE="first_time")
+    client = app.test_client()
+    moderator = {"Authorization": f"Bearer {make_token(app)}"}
+    first = post(client, notify_replies=True)
+    client.patch(f"/api/v1/admin/comments/{first['comment']['id']}", headers=moderator,
+                 json={"status": "approved"})
+    deliver(app)
+    client.post(link(mail_to(smtp_server)[0], "confirm"), data={}, content_type=FORM)
+    held = [reply(client, first["comment"]["id"], author=f"new{n}@example.com",
+                  body=f"Reply number {n}.")["comment"]["id"] for n in range(23)]
+    costs = {}
+
+    # The first approval opens the email; the next two add to it.
+    for batch in (held[:1], held[1:3], held[3:]):
+        clock.advance(seconds=1)
+        with database_log(app) as sent:
+            client.post("/api/v1/admin/comments/bulk", headers=moderator,
+                        json={"ids": batch, "action": "approve"})
+        costs[len(batch)] = len(sent)
+    after_the_window(app, clock)
+
+    assert costs[20] == costs[2], costs
+    (notice,) = mail_to(smtp_server)[1:]
+    assert all(f"Reply number {n}." in text_of(notice) for n in range(23))
 
 
 def test_ones_own_reply_sends_nothing(client, app, smtp_server, moderator, clock):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engagement.articles.models import Article
+from engagement.articles.services import articles_by_id
 from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
@@ -73,7 +74,7 @@ def moderation_event(event: str, comment: Comment, *, now: datetime,
         for address in policy.moderator_emails:
             batch = outbox.open_batch(_digest_key(address), recipient=address,
                                       now=now, due=now + policy.digest_window)
-            outbox.add_to_batch(batch, comment.id, event)
+            outbox.add_to_batch(batch, [comment.id], event)
             outbox.rewrite(batch, _digest(batch, address, policy, now))
     if policy.webhook_url and event in policy.webhook_events:
         outbox.enqueue_webhook(policy.webhook_url,
@@ -92,14 +93,14 @@ def _title(article: Article) -> str:
 
 def _digest(batch: int, address: str, policy: AlertPolicy, now: datetime):
     """The moderator's digest, written again with every comment it lists so far."""
-    listed = [(db.session.get(Comment, comment_id), event)
-              for comment_id, event in outbox.batched_comments(batch)]
+    listed = outbox.batched_comments(batch)
+    articles = articles_by_id({comment.article_id for comment, _ in listed})
     count = len(listed)
     subject = (f"{policy.site_name}: {count} comment{'s' if count != 1 else ''} "
                "need a moderator")
     lines, items = [f"{subject}.", ""], []
     for comment, event in listed:
-        article = db.session.get(Article, comment.article_id)
+        article = articles[comment.article_id]
         link = policy.console_link(comment.id)
         heading = f"{EVENT_WORDS[event]}: {comment.author_name} on “{_title(article)}”"
         lines += [heading, f"  {_excerpt(comment)}", f"  {link}", ""]

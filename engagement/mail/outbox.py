@@ -16,6 +16,7 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 from flask import current_app
 
+from engagement.comments.models import Comment
 from engagement.database import insert_if_absent, upsert
 from engagement.extensions import db
 from engagement.mail.models import (
@@ -142,17 +143,20 @@ def open_batch(batch_key: str, *, recipient: str, now: datetime, due: datetime) 
     return row.id
 
 
-def add_to_batch(message_id: int, comment_id: int, event: str) -> None:
-    """List a comment in a batch's waiting message (once)."""
-    insert_if_absent(db.session, BatchedComment,
-                     {"outbox_id": message_id, "comment_id": comment_id, "event": event})
+def add_to_batch(message_id: int, comment_ids: list[int], event: str) -> None:
+    """List comments in a batch's waiting message (each once), in one statement."""
+    insert_if_absent(db.session, BatchedComment, [
+        {"outbox_id": message_id, "comment_id": comment_id, "event": event}
+        for comment_id in comment_ids])
 
 
-def batched_comments(message_id: int) -> list[tuple[int, str]]:
-    """(comment id, event) of every comment a batch's message lists, oldest first."""
+def batched_comments(message_id: int) -> list[tuple[Comment, str]]:
+    """(comment, event) of every comment a batch's message lists, oldest first, in one query
+    (the message is written again with all of them each time one joins)."""
     return list(db.session.execute(
-        sa.select(BatchedComment.comment_id, BatchedComment.event)
-        .where(BatchedComment.outbox_id == message_id).order_by(BatchedComment.comment_id)))
+        sa.select(Comment, BatchedComment.event)
+        .join(BatchedComment, BatchedComment.comment_id == Comment.id)
+        .where(BatchedComment.outbox_id == message_id).order_by(Comment.id)))
 
 
 def enqueue_webhook(url: str, body: bytes, *, now: datetime) -> None:

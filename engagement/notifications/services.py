@@ -168,18 +168,22 @@ def comments_published(found: list[Comment], *, now: datetime, policy: NotifyPol
         .with_for_update(of=ReplySubscription)
     ):
         subscribers.setdefault(subscription.comment_id, []).append((subscription, address))
+    news: dict[int, tuple[ReplySubscription, NotifyAddress, list[Comment]]] = {}
     for reply in replies:
         for subscription, address in subscribers.get(reply.parent_id, []):
             if address.email != reply.author_email:
-                _announce_reply(reply, subscription, address, now, policy)
+                news.setdefault(subscription.id, (subscription, address, []))[2].append(reply)
+    for subscription, address, new_replies in news.values():
+        _announce_replies(new_replies, subscription, address, now, policy)
     db.session.flush()
 
 
-def _announce_reply(reply: Comment, subscription: ReplySubscription, address: NotifyAddress,
-                    now: datetime, policy: NotifyPolicy) -> None:
+def _announce_replies(replies: list[Comment], subscription: ReplySubscription,
+                      address: NotifyAddress, now: datetime, policy: NotifyPolicy) -> None:
+    """The replies join the subscriber's batch email, written again once with all of them."""
     batch = outbox.open_batch(_batch_key(subscription.id), recipient=address.email, now=now,
                               due=now + policy.batch_window)
-    outbox.add_to_batch(batch, reply.id, "reply")
+    outbox.add_to_batch(batch, [reply.id for reply in replies], "reply")
     _compose_batch(batch, subscription, address, policy, now)
 
 
@@ -191,8 +195,7 @@ def _compose_batch(batch: int, subscription: ReplySubscription, address: NotifyA
                    policy: NotifyPolicy, now: datetime) -> None:
     """Write the batch email again with every reply it lists so far, and a fresh unsubscribe
     link (the previous one, never sent, stops working)."""
-    replies = [db.session.get(Comment, comment_id)
-               for comment_id, _ in outbox.batched_comments(batch)]
+    replies = [comment for comment, _ in outbox.batched_comments(batch)]
     parent = db.session.get(Comment, subscription.comment_id)
     article = db.session.get(Article, parent.article_id)
     db.session.execute(sa.delete(NotifyToken).where(NotifyToken.outbox_id == batch))
