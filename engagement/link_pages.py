@@ -12,7 +12,7 @@ from flask import current_app, render_template_string, request
 from engagement.errors import TokenExpired, UnknownToken
 
 PAGE = """<!doctype html>
-<html lang="{{ lang }}" dir="{{ dir }}">
+<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -43,12 +43,11 @@ button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem;
 
 
 def link_page(title: str, text: str, button: str | None = None, *, status: int = 200,
-              fields: Mapping[str, str] | None = None, lang: str = "en", direction: str = "ltr"):
+              fields: Mapping[str, str] | None = None):
     """A page for an emailed link, under the publication's name (`ENGAGEMENT_SITE_NAME`), so a
     reader knows whose list it is; `fields` go back with the button's POST."""
     html = render_template_string(PAGE, site=current_app.config["SITE_NAME"], title=title,
-                                  text=text, button=button, fields=fields or {}, lang=lang,
-                                  dir=direction)
+                                  text=text, button=button, fields=fields or {})
     response = current_app.make_response((html, status))
     # The address holds a token: no cache keeps it, no Referer carries it away, and no other
     # site frames the button.
