@@ -173,12 +173,8 @@ def _others(counts: dict[CommentStatus, int], comment: Comment) -> dict[str, int
 def _banned_among(found: list[Comment], now: datetime) -> set[int]:
     """Ids of the comments whose author email or client address an active ban matches."""
     forms = {comment.id: _email_ban_forms(comment.author_email) for comment in found}
-    bans = db.session.execute(sa.select(Ban.kind, Ban.value).where(_active(now), sa.or_(
-        sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(set().union(*forms.values()))),
-        Ban.kind == BanKind.IP,
-    ))).all() if found else []
-    banned_emails = {value for kind, value in bans if kind is BanKind.EMAIL}
-    networks = [ipaddress.ip_network(value) for kind, value in bans if kind is BanKind.IP]
+    banned_emails, networks = _active_bans(set().union(*forms.values()), now,
+                                           with_networks=bool(found))
     return {
         comment.id for comment in found
         if forms[comment.id] & banned_emails
@@ -370,13 +366,27 @@ def is_banned(email: str | None, address: IPAddress | None, *, now: datetime) ->
     `ipaddress`. That is linear in the number of active IP bans, which suits the hundreds a
     site keeps; for very many, store each network's first and last address as sortable keys
     and look the address up by range (or use PostgreSQL's inet type with a GiST index)."""
+    emails, networks = _active_bans(_email_ban_forms(email) if email is not None else set(),
+                                    now, with_networks=address is not None)
+    return bool(emails) or any(address in network for network in networks)
+
+
+def _active_bans(email_forms: set[str], now: datetime, *,
+                 with_networks: bool) -> tuple[set[str], list]:
+    """The active email bans among `email_forms`, and (when asked) every active IP ban's
+    network, in one query."""
     wanted = []
-    if email is not None:
-        wanted.append(sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(_email_ban_forms(email))))
-    if address is not None:
+    if email_forms:
+        wanted.append(sa.and_(Ban.kind == BanKind.EMAIL, Ban.value.in_(email_forms)))
+    if with_networks:
         wanted.append(Ban.kind == BanKind.IP)
     if not wanted:
-        return False
+        return set(), []
     bans = db.session.execute(sa.select(Ban.kind, Ban.value).where(_active(now), sa.or_(*wanted)))
-    return any(kind is BanKind.EMAIL or address in ipaddress.ip_network(value)
-               for kind, value in bans)
+    emails, networks = set(), []
+    for kind, value in bans:
+        if kind is BanKind.EMAIL:
+            emails.add(value)
+        else:
+            networks.append(ipaddress.ip_network(value))
+    return emails, networks
