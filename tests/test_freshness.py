@@ -409,6 +409,7 @@ def test_the_close_after_days_rule_closes_without_a_write(make_app, clock):
     client = make_app(COMMENTS_CLOSE_AFTER_DAYS=1).test_client()
     post(client)
     first = client.get(STORY)
+    assert client.get("/api/v1/counts?ids=story").json["counts"]["story"]["comments_open"]
 
     clock.advance(days=1, seconds=1)
     after = client.get(STORY, headers={"If-None-Match": first.headers["ETag"]})

@@ -4,6 +4,7 @@ Functions flush; the route commits."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 
 from engagement.admin.services import audit
 from engagement.articles.models import Article, next_version
-from engagement.database import insert_if_absent
+from engagement.database import UTCDateTime, insert_if_absent
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.fields import RowView
@@ -56,51 +57,60 @@ def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Artic
 def readable_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
     """The article a read is about: the stored row, or (when auto-create would record it)
     what an article never seen looks like, without recording it. The first write records it."""
-    return _as_read(db.session.get(Article, article_id), article_id, policy, now)
+    return db.session.get(Article, article_id) or _unseen_readable(article_id, policy, now)
 
 
-def _as_read(row, article_id: str, policy: ArticlePolicy, now: datetime):
-    """`row` (an Article or its answer state), or for none an unseen article where auto-create
-    would record it; NotFound otherwise."""
-    if row is not None:
-        return row
+def _unseen_readable(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
+    """An article never seen, where auto-create would record it; NotFound otherwise."""
     if not policy.may_create(article_id):
         raise NotFound("No such article.")
     return unseen_article(article_id, now)
 
 
-# What a public answer depends on besides its content: the version, and the columns that
-# decide whether comments are open now (a close date passes without a write). Built once, run
-# on a connection of its own: a cached answer never starts an ORM session.
-_ANSWER_STATE = sa.select(
-    Article.id, Article.version, Article.comments_open_by_moderator, Article.comments_close_at,
-    Article.published_at, Article.first_seen_at,
-)
-_ONE_STATE = _ANSWER_STATE.where(Article.id == sa.bindparam("article_id"))
-_SOME_STATES = _ANSWER_STATE.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
+# What a public answer depends on besides its content: the version, and whether comments are
+# open now (a close date passes without a write), decided by the database with the clause that
+# lists articles by it (`comments_open_clause`): no dates to read back. Built once per setting
+# of close-after-days, run on a connection of its own: a cached answer never starts an ORM
+# session.
+@functools.cache
+def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
+    open_now = _open_clause(close_after_days, sa.bindparam("now", type_=UTCDateTime),
+                            sa.bindparam("born_after", type_=UTCDateTime))
+    query = sa.select(Article.id, Article.version, open_now)
+    if one:
+        return query.where(Article.id == sa.bindparam("article_id"))
+    return query.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
+
+
+def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[sa.Row]:
+    query = _answer_states_query(policy.close_after_days, one="article_id" in ids)
+    with db.engine.connect() as connection:
+        return connection.execute(query, {
+            "now": now, "born_after": now - timedelta(days=policy.close_after_days), **ids,
+        }).all()
 
 
 def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
                   now: datetime) -> dict[str, tuple[int, bool]]:
-    """(version, comments open) of each article, in one query of a few columns, for the
-    validators of public answers (answers.py); an article never seen is (0, as if new)."""
+    """(version, comments open) of each article, in one query of three columns, for the
+    validators of public answers (answers.py); an article never seen is version 0, open or
+    closed as a new one would be."""
     article_ids = list(article_ids)
-    with db.engine.connect() as connection:
-        rows = {row.id: row for row in connection.execute(
-            _SOME_STATES, {"article_ids": article_ids})}
-    states = {}
+    states = {row[0]: (row[1], row[2]) for row in _answer_states_run(
+        policy, now, article_ids=article_ids)}
     for article_id in article_ids:
-        row = rows.get(article_id) or unseen_article(article_id, now)
-        states[article_id] = (row.version, comments_are_open(row, policy, now))
+        if article_id not in states:
+            unseen = unseen_article(article_id, now)
+            states[article_id] = (unseen.version, comments_are_open(unseen, policy, now))
     return states
 
 
 def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> tuple[int, bool]:
     """`answer_states` of one readable article: NotFound where a read would be."""
-    with db.engine.connect() as connection:
-        row = connection.execute(_ONE_STATE, {"article_id": article_id}).first()
-    row = _as_read(row, article_id, policy, now)
-    return row.version, comments_are_open(row, policy, now)
+    for _, version, comments_open in _answer_states_run(policy, now, article_id=article_id):
+        return version, comments_open
+    unseen = _unseen_readable(article_id, policy, now)
+    return unseen.version, comments_are_open(unseen, policy, now)
 
 
 def bump_article_version(article_id: str, *, comments: int = 0, top_level: int = 0,
@@ -166,10 +176,17 @@ def comments_are_open(article: Article, policy: ArticlePolicy, now: datetime) ->
 def comments_open_clause(policy: ArticlePolicy, now: datetime) -> sa.ColumnElement[bool]:
     """`comments_are_open` as SQL, to list articles by the state readers see: the two must
     agree. Never NULL (first_seen_at is never null), so NOT of it is "closed"."""
+    return _open_clause(policy.close_after_days, now,
+                        now - timedelta(days=policy.close_after_days))
+
+
+def _open_clause(close_after_days: int, now, born_after) -> sa.ColumnElement[bool]:
+    """The clause with `now` and `born_after` (now less close-after-days) as values or as bound
+    parameters: a statement built once takes them at each run."""
     automatic = [sa.or_(Article.comments_close_at.is_(None), Article.comments_close_at > now)]
-    if policy.close_after_days:
+    if close_after_days:
         born = sa.func.coalesce(Article.published_at, Article.first_seen_at)
-        automatic.append(born > now - timedelta(days=policy.close_after_days))
+        automatic.append(born > born_after)
     return sa.or_(
         Article.comments_open_by_moderator.is_(True),
         sa.and_(Article.comments_open_by_moderator.is_(None), *automatic),
