@@ -2,7 +2,8 @@
 `ENGAGEMENT_LIMIT_*` setting when the request comes (flask-limiter strings like "5/minute").
 
 Counts live in `ENGAGEMENT_RATELIMIT_STORAGE_URI`, shared by every worker and host. When that
-store stops answering, every limit falls back to per-process counts of its share of the limit:
+store stops answering, public reads go unlimited (as the contract says: readers must not meet
+the outage), and every other limit falls back to per-process counts of its share of the limit:
 the limit divided by the number of worker processes (`WEB_CONCURRENCY`, which gunicorn.conf.py
 sets to gunicorn's own count), rounded up, so that a client spread over all the workers gets
 about the limit, not the limit once per worker. The store is checked again with a growing
@@ -75,7 +76,7 @@ flags = _write_limit("FLAGS", "flags")
 shares = _write_limit("SHARES", "shares")
 votes = _write_limit("VOTES", "votes")
 subscriptions = _write_limit("SUBSCRIPTIONS", "subscriptions")
-reads = limiter.shared_limit(_setting("READS"), scope="reads")
+reads = limiter.shared_limit(_setting("READS"), scope="reads", exempt_when=limit_store_down)
 admin = limiter.shared_limit(_setting("ADMIN"), scope="admin")
 
 
