@@ -33,7 +33,11 @@ LIVE_SECRET = "live-test-secret"  # tests/live.py's ENGAGEMENT_SECRET_KEY
 HELD_WORD = "heldback"
 WAIT_MS = 10_000
 SCREENS = ["queue", "articles", "bans", "settings", "audit", "subscribers"]
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "console"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "console"
+# How long a decision waits before it is sent, as the console says it.
+UNDO_MS = 1000 * int(re.search(r"^const UNDO_SECONDS = (\d+);", (
+    ROOT / "engagement" / "console" / "static" / "console.js").read_text(), re.M).group(1))
 
 pytestmark = pytest.mark.live  # gunicorn and Chromium
 
@@ -150,10 +154,12 @@ def browser():
 
 def open_page(browser, width=1280, height=900, scheme="light", bypass_csp=False):
     """A fresh tab; `bypass_csp` lets a test inject axe-core, which the page's policy (rightly)
-    refuses as an inline script."""
+    refuses as an inline script. The tab's clock runs as the real one until a test moves it on
+    (wait_out_undo)."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
                                   color_scheme=scheme, timezone_id="UTC", bypass_csp=bypass_csp)
     context.set_default_timeout(WAIT_MS)
+    context.clock.install()
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(error))
@@ -190,6 +196,19 @@ def show_queue(page, article: str, status: str | None = None) -> None:
 
 def queue_item(page, comment_id: int):
     return page.locator(f'#queue-list .item[data-id="{comment_id}"]')
+
+
+def wait_out_undo(page) -> None:
+    """The undo window passes in the tab (its clock jumps on): a decision waiting is sent."""
+    page.clock.fast_forward(UNDO_MS)
+
+
+def loaded(page, screen: str) -> None:
+    """The screen shows what its one request answered: its list and summary, or its form."""
+    if screen == "settings":
+        expect(page.get_by_label("Most links a comment may have")).not_to_have_value("")
+    else:
+        expect(page.locator(f"#{screen}-summary")).not_to_be_empty()
 
 
 # --- Signing in and out ---------------------------------------------------------------------
@@ -274,6 +293,7 @@ def test_a_held_comment_shows_its_context_and_is_approved_by_keyboard(page, serv
 
     expect(item).to_have_count(0)
     expect(page.locator("#toast")).to_contain_text("Approved the comment by Linus")
+    wait_out_undo(page)
     assert eventually(lambda: comment_id in public_ids(service, article))
 
 
@@ -286,15 +306,21 @@ def test_reject_spam_pin_and_delete_each_take_one_click(page, service, tokens):
     sign_in(page, service, tokens["moderator"])
     show_queue(page, article)
 
-    for comment_id, button in [(rejected, "Reject"), (spam, "Spam"), (deleted, "Delete")]:
+    def decide(comment_id, button):
         queue_item(page, comment_id).get_by_role("button", name=button, exact=False).first.click()
         expect(queue_item(page, comment_id)).to_have_count(0)
+
     # Each action is sent when the next is taken, or after the undo window.
+    decide(rejected, "Reject")
+    wait_out_undo(page)  # until then the toast, with its Undo button, covers the Spam button
+    decide(spam, "Spam")
+    decide(deleted, "Delete")
     show_queue(page, article, "approved")
     item = queue_item(page, pinned)
     item.get_by_role("button", name=re.compile("^Pin")).click()
     expect(item.locator(".pinned")).to_be_visible()
     expect(item.get_by_role("button", name=re.compile("^Unpin"))).to_be_visible()
+    wait_out_undo(page)
 
     def statuses():
         _, page_ = admin_api(service, tokens, "GET", f"/comments?status=all&article={article}")
@@ -324,7 +350,8 @@ def test_undo_takes_a_decision_back_before_it_is_sent(page, service, tokens):
     expect(queue_item(page, second)).to_be_focused()
     expect(page.locator("#queue-list .item")).to_have_count(2)
     expect(page.locator("#toast")).to_contain_text("Nothing was sent")
-    time.sleep(6)  # past the undo window: nothing may arrive late
+    wait_out_undo(page)  # past the undo window: nothing may arrive late,
+    time.sleep(1)  # as a request sent at its end would have
     _, answer = admin_api(service, tokens, "GET", f"/comments?article={article}")
     assert {item["id"] for item in answer["items"]} == {first, second}
     _, audit = admin_api(service, tokens, "GET", f"/audit?target=comment:{second}")
@@ -349,6 +376,7 @@ def test_bulk_approve_of_thirty_comments(page, service, tokens):
 
     expect(page.locator("#queue-list .item")).to_have_count(1)
     expect(page.locator("#toast")).to_contain_text("Approved 30 comments")
+    wait_out_undo(page)
     assert eventually(lambda: len(public_ids(service, article)) == 30)
     assert ids[0] not in public_ids(service, article)
 
@@ -549,7 +577,7 @@ def test_every_screen_passes_axe_in_light_and_dark(browser, service, tokens, bus
         for screen in SCREENS:
             page.locator(f'#tabs a[data-screen="{screen}"]').click()
             expect(page.locator(f"#screen-{screen}")).to_be_visible()
-            page.wait_for_load_state("networkidle")
+            loaded(page, screen)
             assert axe_violations(page) == [], screen
         page.get_by_role("link", name="Queue").click()
         page.locator("#queue-list .item").first.focus()
@@ -568,7 +596,7 @@ def test_the_console_fits_a_390_pixel_phone(browser, service, tokens, busy_eveni
         for screen in SCREENS[:-1]:
             page.goto(f"{service.base}/admin/#{screen}")
             expect(page.locator(f"#screen-{screen}")).to_be_visible()
-            page.wait_for_load_state("networkidle")
+            loaded(page, screen)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{screen} is {width} px wide"
         page.goto(f"{service.base}/admin/#queue")
