@@ -11,7 +11,6 @@ from engagement.clock import now
 from engagement.errors import ErrorSchema, NotFound
 from engagement.extensions import db
 from engagement.idempotency.views import idempotent
-from engagement.moderation.services import is_banned
 from engagement.shares import services
 from engagement.shares.schemas import SHARE_COUNTS_DESCRIPTION, ShareIn, ShareRecordedOut
 
@@ -42,14 +41,10 @@ class Shares(MethodView):
     @blp.response(200, ShareRecordedOut)
     def post(self, fields, article_id):
         """Record a share (once per reader, article and network in the de-duplication window)"""
-        policy = services.SharePolicy.from_config(current_app.config)
-        counted = not is_banned(None, client_address(), now=now()) and services.record_share(
-            article_id, fields["network"], client_hash=client_fingerprint(), now=now(),
-            policy=policy,
+        answer = services.record_share(
+            article_id, fields["network"], address=client_address(),
+            client_hash=client_fingerprint(), now=now(),
+            policy=services.SharePolicy.from_config(current_app.config),
         )
-        answer = {
-            "counted": counted,
-            "share_counts": services.share_counts(article_id, policy.networks),
-        }
         db.session.commit()
         return answer

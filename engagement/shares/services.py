@@ -12,9 +12,10 @@ import sqlalchemy as sa
 
 from engagement.articles.models import Article
 from engagement.articles.services import ArticlePolicy, bump_article_version, find_article
-from engagement.clients import FINGERPRINT_ADDRESS_CHARS
+from engagement.clients import FINGERPRINT_ADDRESS_CHARS, IPAddress
 from engagement.database import on_conflict_insert
 from engagement.extensions import db
+from engagement.moderation.services import ADDRESS_BANS, address_banned
 from engagement.shares.models import Share, ShareClaim, ShareTally
 
 # Readers one address may count as (by user agent) per article and network in the window:
@@ -47,24 +48,32 @@ def known_network(name: str, networks: Iterable[str]) -> str | None:
     return name if name in networks else None
 
 
-# The statements of a share are built once and run with its values: building one costs more
-# CPU than running it, and every reader's share runs them all. They name the tables, not the
-# mapped classes, whose statements take the ORM's slower path.
+# The statements of a share are built once and run with its values on the session's
+# connection: building one costs more CPU than running it, and every reader's share runs them
+# all. They name the tables, not the mapped classes, whose statements take the ORM's slower
+# path.
 _articles, _claims, _tallies = Article.__table__, ShareClaim.__table__, ShareTally.__table__
-_SHARE_STATE = sa.select(
-    sa.exists().where(_articles.c.id == sa.bindparam("article_id")),
-    # Other readers of the client's address counted in the window. Their fingerprints (hex,
-    # the address's hash first) are a range of the claims' key: an index range on every
-    # database, where a LIKE prefix is one only under the C collation.
+# What a share must know before it writes, in one round trip: whether the article is
+# recorded, the other readers of the client's address counted in the window, the address bans
+# in force, and the article's tallies (a row each; the one row has none when it has no tally).
+_STATE = sa.select(
+    sa.exists().where(_articles.c.id == sa.bindparam("article_id")).label("recorded"),
+    # Other readers' fingerprints (hex, the address's hash first) are a range of the claims'
+    # key: an index range on every database, where a LIKE prefix is one only under the C
+    # collation.
     sa.select(sa.func.count()).where(
         _claims.c.article_id == sa.bindparam("article_id"),
         _claims.c.network == sa.bindparam("network"),
         _claims.c.client_hash.between(sa.bindparam("lowest"), sa.bindparam("highest")),
         _claims.c.client_hash != sa.bindparam("client_hash"),
         _claims.c.counted_at > sa.bindparam("since"),
-    ).scalar_subquery(),
-)
-_LOG_SHARE = sa.insert(Share.__table__)
+    ).scalar_subquery().label("others"),
+    ADDRESS_BANS.label("address_bans"),
+).subquery("state")
+_SHARE_STATE = sa.select(_STATE, _tallies.c.network, _tallies.c.count).select_from(
+    _STATE.outerjoin(_tallies, _tallies.c.article_id == sa.bindparam("article_id")))
+# No RETURNING of the new id: nothing reads it.
+_LOG_SHARE = sa.insert(Share.__table__).inline()
 _TALLIES = sa.select(_tallies.c.network, _tallies.c.count).where(
     _tallies.c.article_id == sa.bindparam("article_id"))
 
@@ -72,7 +81,8 @@ _TALLIES = sa.select(_tallies.c.network, _tallies.c.count).where(
 @functools.cache
 def _counting(dialect: str) -> tuple[sa.Insert, sa.Insert]:
     """The claim (new, or renewed once the window passed: its rowcount says whether the share
-    counts) and the tally's increment, built once per database kind."""
+    counts) and the tally's increment, which answers the new count, built once per database
+    kind."""
     insert = on_conflict_insert(dialect)
     claim = insert(_claims)
     claim = claim.on_conflict_do_update(
@@ -81,39 +91,62 @@ def _counting(dialect: str) -> tuple[sa.Insert, sa.Insert]:
         where=_claims.c.counted_at <= sa.bindparam("since"),
     ).execution_options(preserve_rowcount=True)
     tally = insert(_tallies).on_conflict_do_update(
-        index_elements=_tallies.primary_key.columns, set_={"count": _tallies.c.count + 1})
+        index_elements=_tallies.primary_key.columns, set_={"count": _tallies.c.count + 1},
+    ).returning(_tallies.c.count)
     return claim, tally
 
 
+@dataclass(frozen=True)
+class ShareRecorded:
+    """A share's answer (ShareRecordedOut)."""
+
+    counted: bool
+    share_counts: dict[str, int]
+
+
 def record_share(
-    article_id: str, network: str, *, client_hash: str, now: datetime, policy: SharePolicy
-) -> bool:
-    """Count one share unless this client was counted for the same article and network within
-    the window; True when it counted. The claim row, not this process, decides the race.
-    One address counts as at most READERS_PER_ADDRESS readers, however many user agents it
-    sends. Every reader's share writes the article's hottest rows (its tally and counters):
-    it takes those rows' locks last, just before the route commits."""
+    article_id: str, network: str, *, address: IPAddress | None, client_hash: str,
+    now: datetime, policy: SharePolicy,
+) -> ShareRecorded:
+    """Count one share unless the client's address is banned, or this client was counted for
+    the same article and network within the window; and the article's counts after it. The
+    claim row, not this process, decides the race. One address counts as at most
+    READERS_PER_ADDRESS readers, however many user agents it sends. Every reader's share
+    writes the article's hottest rows (its tally and counters): it takes those rows' locks
+    last, just before the route commits."""
+    connection = db.session.connection()
     since = now - policy.dedupe_window
-    address = client_hash[:FINGERPRINT_ADDRESS_CHARS]
-    recorded, others = db.session.execute(_SHARE_STATE, {
+    prefix = client_hash[:FINGERPRINT_ADDRESS_CHARS]
+    rows = connection.execute(_SHARE_STATE, {
         "article_id": article_id, "network": network, "client_hash": client_hash,
-        "lowest": address.ljust(len(client_hash), "0"),
-        "highest": address.ljust(len(client_hash), "f"), "since": since,
-    }).one()
-    if not recorded:
-        find_article(article_id, policy.articles, now)  # records it, or NotFound
-    if others >= READERS_PER_ADDRESS:
-        return False
-    claim, tally = _counting(db.session.get_bind().dialect.name)
+        "lowest": prefix.ljust(len(client_hash), "0"),
+        "highest": prefix.ljust(len(client_hash), "f"), "since": since, "now": now,
+    }).all()
+    state = rows[0]
+    tallies = {row.network: row.count for row in rows if row.network is not None}
+    counted = False
+    if not address_banned(address, state.address_bans):
+        if not state.recorded:
+            find_article(article_id, policy.articles, now)  # records it, or NotFound
+        if state.others < READERS_PER_ADDRESS:
+            counted = _count(connection, article_id, network, client_hash, now, since, tallies)
+    return ShareRecorded(counted, _all_networks(tallies, policy.networks))
+
+
+def _count(connection: sa.Connection, article_id: str, network: str, client_hash: str,
+           now: datetime, since: datetime, tallies: dict[str, int]) -> bool:
+    """Claim the share for this client; when it counts, log it, add it to its tally (whose new
+    count goes into `tallies`) and bump the article."""
+    claim, tally = _counting(connection.dialect.name)
     share = {"article_id": article_id, "network": network}
-    counted = db.session.execute(
+    if connection.execute(
         claim, {**share, "client_hash": client_hash, "counted_at": now, "since": since}
-    ).rowcount == 1
-    if counted:
-        db.session.execute(_LOG_SHARE, {**share, "created_at": now})
-        db.session.execute(tally, {**share, "count": 1})
-        bump_article_version(article_id, shares=1)
-    return counted
+    ).rowcount != 1:
+        return False
+    connection.execute(_LOG_SHARE, {**share, "created_at": now})
+    tallies[network] = connection.execute(tally, {**share, "count": 1}).scalar_one()
+    bump_article_version(article_id, shares=1)
+    return True
 
 
 def share_activity(since: datetime) -> sa.Select:
@@ -128,7 +161,11 @@ def share_activity(since: datetime) -> sa.Select:
 
 def share_counts(article_id: str, networks: Iterable[str]) -> dict[str, int]:
     """Every configured network's count, zeros included, and their `total`."""
-    tallies = dict(db.session.execute(_TALLIES, {"article_id": article_id}).all())
+    return _all_networks(dict(db.session.execute(_TALLIES, {"article_id": article_id}).all()),
+                         networks)
+
+
+def _all_networks(tallies: dict[str, int], networks: Iterable[str]) -> dict[str, int]:
     counts = {network: tallies.get(network, 0) for network in networks}
     counts["total"] = sum(counts.values())
     return counts
