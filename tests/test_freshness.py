@@ -165,6 +165,25 @@ def test_every_kind_of_write_changes_the_answers_at_once(story, clock, database,
         assert current == cold.json, name
 
 
+# The writes that come by the thousand on a big night, and the answers they leave alone: a
+# storm of shares must not keep every thread page's cache cold, nor votes the article's.
+@pytest.mark.parametrize("database", DATABASES)
+@pytest.mark.parametrize("kind, kept", [("share counted", {"thread"}),
+                                        ("vote", {"article", "counts"})])
+def test_shares_and_votes_leave_the_answers_they_do_not_change_cached(story, clock, database,
+                                                                      kind, kept):
+    write, _ = WRITES[kind]
+    before = {name: story.client.get(path) for name, path in ANSWERS.items()}
+
+    write(story, clock)
+
+    for name in kept:
+        again = story.client.get(ANSWERS[name],
+                                 headers={"If-None-Match": before[name].headers["ETag"]})
+        assert again.status_code == 304, name
+        assert story.fresh().get(ANSWERS[name]).json == before[name].json, name
+
+
 def statements_during(app, call) -> list[str]:
     """The SQL a call ran in this thread (the mail outbox's own thread runs beside it)."""
     statements, caller = [], threading.get_ident()
@@ -389,7 +408,8 @@ def test_after_a_restore_from_a_backup_no_cached_answer_comes_back(make_app):
     post(client, body="Kept")
     with app.app_context():
         backup = db.session.execute(
-            sa.select(Article.version, Article.comment_count, Article.top_level_count)
+            sa.select(Article.version, Article.thread_version, Article.comment_count,
+                      Article.top_level_count)
             .where(Article.id == "story")).one()._asdict()
     lost = post(client, body="Lost in the restore")
     assert len(client.get(f"{STORY}/comments").json["items"]) == 2  # cached

@@ -69,6 +69,7 @@ def recount(article_id: str) -> None:
         .values(comment_count=_comments_counted(),
                 top_level_count=_comments_counted(top_level=True),
                 share_count=_shares_counted(),
-                version=next_version())
+                version=next_version(Article.version),
+                thread_version=next_version(Article.thread_version))
         .execution_options(synchronize_session=False)
     )

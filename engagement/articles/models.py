@@ -27,11 +27,16 @@ class Article(db.Model):
     comments_open_by_moderator: Mapped[bool | None]
     comments_close_at: Mapped[datetime | None]
 
-    # Bumped in the same transaction by every write that changes one of the article's public
-    # answers: the validator (ETag) and the key of cached answers. See bump_article_version.
-    # Never repeated, even after a restore from a backup (see next_version).
+    # Bumped in the same transaction by every write that changes the article's own answers
+    # (the article, its /counts), and by every write that changes its thread's pages: the
+    # validators (ETags) and the keys of cached answers. Two, because the writes that come by
+    # the thousand change one or the other (a share the counts, a vote the thread), and neither
+    # should keep the other's answers cold. See bump_article_version. Never repeated, even after
+    # a restore from a backup (see next_version).
     version: Mapped[int] = mapped_column(sa.BigInteger, default=lambda: next_version_floor(),
                                          server_default="1")
+    thread_version: Mapped[int] = mapped_column(
+        sa.BigInteger, default=lambda: next_version_floor(), server_default="1")
     # Approved, not deleted comments, and counted shares on every network: kept by the writes
     # with atomic increments, checked against a recount by `flask --app engagement counts verify`.
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -47,9 +52,11 @@ def next_version_floor() -> int:
     return time.time_ns() // 1000
 
 
-def next_version() -> sa.ColumnElement[int]:
-    """An article's next version, in SQL: one more, and at least `next_version_floor()`, taken
-    when the statement runs (so that a statement built once stays right)."""
-    version = Article.__table__.c.version
-    floor = sa.bindparam("version_floor", callable_=next_version_floor, type_=sa.BigInteger)
-    return sa.case((version + 1 > floor, version + 1), else_=floor)
+# Taken when a statement runs, so that a statement built once stays right.
+_VERSION_FLOOR = sa.bindparam("version_floor", callable_=next_version_floor, type_=sa.BigInteger)
+
+
+def next_version(version: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
+    """The next value of a version column, in SQL: one more, and at least
+    `next_version_floor()`."""
+    return sa.case((version + 1 > _VERSION_FLOOR, version + 1), else_=_VERSION_FLOOR)

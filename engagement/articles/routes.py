@@ -28,8 +28,8 @@ def _policy() -> services.ArticlePolicy:
 
 def article_validator(article_id: str) -> str:
     # A close date passing changes the answer without a write: the open state is in it.
-    version, comments_open = services.answer_state(article_id, _policy(), now())
-    return f"{version}.{'open' if comments_open else 'closed'}"
+    state = services.answer_state(article_id, _policy(), now())
+    return f"{state.version}.{'open' if state.comments_open else 'closed'}"
 
 
 def counts_validator() -> str | None:
@@ -38,7 +38,8 @@ def counts_validator() -> str | None:
     except ma.ValidationError:
         return None  # the view refuses it
     states = services.answer_states(set(asked.values()), _policy(), now())
-    by_spelling = sorted((spelling, states[article_id]) for spelling, article_id in asked.items())
+    by_spelling = sorted((spelling, states[article_id].version, states[article_id].comments_open)
+                         for spelling, article_id in asked.items())
     return hashlib.sha256(repr(by_spelling).encode()).hexdigest()[:24]
 
 

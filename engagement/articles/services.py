@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -76,7 +76,7 @@ def _unseen_readable(article_id: str, policy: ArticlePolicy, now: datetime) -> A
 def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
     open_now = _open_clause(close_after_days, sa.bindparam("now", type_=UTCDateTime),
                             sa.bindparam("born_after", type_=UTCDateTime))
-    query = sa.select(Article.id, Article.version, open_now)
+    query = sa.select(Article.id, Article.version, Article.thread_version, open_now)
     if one:
         return query.where(Article.id == sa.bindparam("article_id"))
     return query.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
@@ -90,56 +90,82 @@ def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[sa.R
         }).all()
 
 
+class AnswerState(NamedTuple):
+    """What an article's public answers depend on besides their content."""
+
+    version: int  # of the article's own answers (the article, /counts)
+    thread_version: int  # of its thread's pages
+    comments_open: bool
+
+
 def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
-                  now: datetime) -> dict[str, tuple[int, bool]]:
-    """(version, comments open) of each article, in one query of three columns, for the
-    validators of public answers (answers.py); an article never seen is version 0, open or
-    closed as a new one would be."""
+                  now: datetime) -> dict[str, AnswerState]:
+    """The AnswerState of each article, in one query of four columns, for the validators of
+    public answers (answers.py); an article never seen has versions 0, and its comments are
+    open or closed as a new article's would be."""
     article_ids = list(article_ids)
-    states = {row[0]: (row[1], row[2]) for row in _answer_states_run(
+    states = {row[0]: AnswerState(*row[1:]) for row in _answer_states_run(
         policy, now, article_ids=article_ids)}
     for article_id in article_ids:
         if article_id not in states:
-            unseen = unseen_article(article_id, now)
-            states[article_id] = (unseen.version, comments_are_open(unseen, policy, now))
+            states[article_id] = _unseen_state(unseen_article(article_id, now), policy, now)
     return states
 
 
-def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> tuple[int, bool]:
+def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> AnswerState:
     """`answer_states` of one readable article: NotFound where a read would be."""
-    for _, version, comments_open in _answer_states_run(policy, now, article_id=article_id):
-        return version, comments_open
-    unseen = _unseen_readable(article_id, policy, now)
-    return unseen.version, comments_are_open(unseen, policy, now)
+    for row in _answer_states_run(policy, now, article_id=article_id):
+        return AnswerState(*row[1:])
+    return _unseen_state(_unseen_readable(article_id, policy, now), policy, now)
 
 
-def bump_article_version(article_id: str, *, comments: int = 0, top_level: int = 0,
-                         shares: int = 0) -> None:
-    """Say that the article's public answers (the article, its comments, its counts) changed,
-    in the caller's transaction: its version goes up (`next_version`), so ETags and cached
-    answers of the old version are no longer used, and its counters move by the deltas
-    (`top_level`: the part of `comments` that is top-level). Every write that changes what
-    readers see of an article calls this. One atomic UPDATE: concurrent writers queue on the
-    row and no increment is lost."""
+def _unseen_state(unseen: Article, policy: ArticlePolicy, now: datetime) -> AnswerState:
+    return AnswerState(unseen.version, unseen.thread_version,
+                       comments_are_open(unseen, policy, now))
+
+
+def bump_article_version(article_id: str, *, thread: bool = False, settings: bool = False,
+                         comments: int = 0, top_level: int = 0, shares: int = 0) -> None:
+    """Say, in the caller's transaction, that some of the article's public answers changed, so
+    that ETags and cached answers of the old versions are no longer used; its counters move by
+    the deltas (`top_level`: the part of `comments` that is top-level). The article's own
+    answers (the article, /counts) change with its `settings` and its counters: `version`
+    goes up (`next_version`). Its thread's pages change with its comments (`thread`):
+    `thread_version` goes up. Every write that changes what readers see of an article calls
+    this. One atomic UPDATE: concurrent writers queue on the row and no increment is lost."""
+    article = settings or comments != 0 or shares != 0
+    if not (article or thread):
+        raise ValueError("a bump that changes no answer")
     db.session.flush()  # pending changes first, as an ORM UPDATE would
-    db.session.execute(_BUMP, {"article_id": article_id, "comments": comments,
-                               "top_level": top_level, "shares": shares})
+    db.session.execute(_bump(article=article, thread=thread), {
+        "article_id": article_id, "comments": comments, "top_level": top_level,
+        "shares": shares})
     loaded = db.session.identity_map.get(db.session.identity_key(Article, article_id))
     if loaded is not None:  # read again when next used, as synchronize_session="fetch" would
-        db.session.expire(loaded, ["version", "comment_count", "top_level_count", "share_count"])
+        db.session.expire(loaded, ["version", "thread_version", "comment_count",
+                                   "top_level_count", "share_count"])
 
 
 # Built once, on the table: every write runs it, and building it (or running a statement on the
 # mapped class, through the ORM) cost a share more CPU than the rest of its statements.
 _articles = Article.__table__
-_BUMP = (
-    sa.update(_articles)
-    .where(_articles.c.id == sa.bindparam("article_id"))
-    .values(version=next_version(),
-            comment_count=_articles.c.comment_count + sa.bindparam("comments"),
-            top_level_count=_articles.c.top_level_count + sa.bindparam("top_level"),
-            share_count=_articles.c.share_count + sa.bindparam("shares"))
-)
+
+
+@functools.cache
+def _bump(*, article: bool, thread: bool) -> sa.Update:
+    versions = {}
+    if article:
+        versions["version"] = next_version(_articles.c.version)
+    if thread:
+        versions["thread_version"] = next_version(_articles.c.thread_version)
+    return (
+        sa.update(_articles)
+        .where(_articles.c.id == sa.bindparam("article_id"))
+        .values(**versions,
+                comment_count=_articles.c.comment_count + sa.bindparam("comments"),
+                top_level_count=_articles.c.top_level_count + sa.bindparam("top_level"),
+                share_count=_articles.c.share_count + sa.bindparam("shares"))
+    )
 
 
 def article_known(article_id: str, policy: ArticlePolicy) -> bool:
@@ -150,7 +176,7 @@ def article_known(article_id: str, policy: ArticlePolicy) -> bool:
 def unseen_article(article_id: str, now: datetime) -> Article:
     """What an article never seen looks like, without recording it: version 0, which no
     recorded article has, so its validator changes when it is first recorded."""
-    return Article(id=article_id, first_seen_at=now, version=0, comment_count=0,
+    return Article(id=article_id, first_seen_at=now, version=0, thread_version=0, comment_count=0,
                    top_level_count=0, share_count=0)
 
 
@@ -262,7 +288,7 @@ def change_article(article_id: str, changes: dict[str, Any], *, actor: str,
     for name, value in changed.items():
         setattr(article, EDITABLE[name], value)
     if changed:
-        bump_article_version(article_id)
+        bump_article_version(article_id, settings=True)  # the thread's pages show none of it
         audit(actor, "article.update", f"article:{article_id}", _loggable(changed), now=now)
     db.session.flush()
     return article

@@ -38,10 +38,10 @@ def _policy() -> services.CommentPolicy:
 
 
 def thread_validator(article_id: str) -> str:
-    """A thread page depends on the article's version alone (it does not say whether comments
+    """A thread page depends on the thread's version alone (it does not say whether comments
     are open)."""
-    version, _ = answer_state(article_id, ArticlePolicy.from_config(current_app.config), now())
-    return str(version)
+    state = answer_state(article_id, ArticlePolicy.from_config(current_app.config), now())
+    return str(state.thread_version)
 
 
 @blp.route("/articles/<slug:article_id>/comments")
