@@ -22,7 +22,8 @@ def axe_violations(page) -> list[dict]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"under CI, accessibility checks are required: {reason}")
         pytest.skip(reason)
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("typeof window.axe === 'object'"):  # once per document (500 kB)
+        page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
     return [{"id": violation["id"], "impact": violation["impact"],
