@@ -392,9 +392,8 @@ def _engine_options(config) -> dict[str, Any]:
     request that waits for as long as the database does."""
     options: dict[str, Any] = {}
     if config["DATABASE_URL"].startswith("postgresql"):
-        # A pooled connection may have been cut (a restart, a failover): test it when taken.
-        # A SQLite file has no connection to lose, and the test would cost every request.
-        options["pool_pre_ping"] = True
+        # Pooled connections idle for a while are tested when taken (database.py); a SQLite
+        # file has no connection to lose.
         options["pool_timeout"] = config["DATABASE_POOL_TIMEOUT"]
         statement_ms = round(config["DATABASE_STATEMENT_TIMEOUT"] * 1000)
         options["connect_args"] = {

@@ -5,6 +5,7 @@ PostgreSQL connection that gives up on a server that stops answering."""
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -168,8 +169,16 @@ class BoundedConnection(psycopg.Connection):
             raise psycopg.OperationalError("the database did not answer in time") from None
 
 
+# A pooled connection may have been cut while it sat in the pool (a restart, a failover). Testing
+# it each time it is taken, as SQLAlchemy's pool_pre_ping does, costs every request a round
+# trip; under load a connection goes back into use within milliseconds, where a cut is no more
+# likely than during the request itself. So only a connection idle for longer is tested.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def configure_postgresql(engine: sa.Engine, statement_timeout: float) -> None:
-    """Connect with BoundedConnection, waiting a little longer than the statement timeout."""
+    """Connect with BoundedConnection, waiting a little longer than the statement timeout, and
+    test a connection taken from the pool after it sat idle."""
     answer_timeout = statement_timeout + ANSWER_GRACE_SECONDS if statement_timeout else None
 
     @sa.event.listens_for(engine, "do_connect")
@@ -177,3 +186,19 @@ def configure_postgresql(engine: sa.Engine, statement_timeout: float) -> None:
         connection = BoundedConnection.connect(*cargs, **cparams)
         connection.answer_timeout = answer_timeout
         return connection
+
+    @sa.event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        record.info["returned_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _test_if_idle(dbapi_connection, record, _proxy):
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+            return  # new, or back in use at once
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except psycopg.Error as exc:
+            # As pool_pre_ping does: the others pooled as long are as likely cut; the pool
+            # drops them all and takes this request a new connection.
+            raise sa.exc.InvalidatePoolError() from exc

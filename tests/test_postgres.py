@@ -1,4 +1,7 @@
-"""Concurrency on PostgreSQL, with real threads: first sightings and posts racing each other."""
+"""PostgreSQL: concurrency with real threads (first sightings and posts racing each other), and
+pooled connections cut while idle."""
+
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -129,3 +132,22 @@ def test_moderators_changing_different_settings_at_once_both_keep_their_change(a
         settings = app.test_client().get("/api/v1/admin/settings", headers=headers).json
         assert settings == {"max_links": round_, "blocked_words": [f"word{round_}"],
                             "flag_threshold": 5 + round_, "moderation_mode": mode}
+
+
+def test_a_pooled_connection_cut_while_idle_is_replaced_unseen(app, monkeypatch):
+    """A restart or a failover cuts the connections in the pool: the next request after a
+    pause gets a new one instead of a 503 (busy connections are not tested when taken)."""
+    monkeypatch.setattr("engagement.database.PING_AFTER_IDLE_SECONDS", 0.2)
+    client = app.test_client()
+    assert client.get("/api/v1/articles/quiet/comments").status_code == 200
+    with app.app_context():
+        with db.engine.connect() as connection:  # the one pooled connection
+            backend = connection.connection.dbapi_connection.info.backend_pid
+        with sa.create_engine(db.engine.url, isolation_level="AUTOCOMMIT").connect() as other:
+            assert other.scalar(sa.select(sa.func.pg_terminate_backend(backend)))
+    time.sleep(0.3)
+
+    answers = [client.get("/api/v1/articles/quiet/comments").status_code,
+               client.post("/api/v1/articles/quiet/shares", json={"network": "x"}).status_code]
+
+    assert answers == [200, 200]

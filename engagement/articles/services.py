@@ -84,7 +84,9 @@ def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
 
 def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[sa.Row]:
     query = _answer_states_query(policy.close_after_days, one="article_id" in ids)
-    with db.engine.connect() as connection:
+    # One statement needs no transaction: on PostgreSQL, autocommit spares the BEGIN and the
+    # ROLLBACK, two of the three round trips a 304 would otherwise make.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         return connection.execute(query, {
             "now": now, "born_after": now - timedelta(days=policy.close_after_days), **ids,
         }).all()
