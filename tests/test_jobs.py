@@ -10,7 +10,8 @@ from engagement.admin.models import AuditEntry
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
 from engagement.extensions import db
-from engagement.mail.models import OutboxMessage, OutboxStatus
+from engagement.idempotency.models import IdempotentAnswer
+from engagement.mail.models import OutboxBatch, OutboxMessage, OutboxStatus
 from engagement.newsletter.models import Subscriber, SubscriberToken
 from engagement.notifications.models import NotifyToken
 from engagement.shares.models import Share, ShareClaim, ShareTally
@@ -39,20 +40,24 @@ def test_every_job_is_listed_with_what_it_does(app):
     assert result.exit_code == 0
     names = [line.split("\t")[0] for line in result.output.splitlines()]
     assert names == ["forget-addresses", "purge-share-claims", "purge-share-log",
-                     "purge-tokens", "purge-unconfirmed", "purge-failed-mail", "purge-audit",
-                     "verify-counts"]
+                     "purge-tokens", "purge-unconfirmed", "purge-idempotency-keys",
+                     "purge-mail-batches", "purge-failed-mail", "purge-audit", "verify-counts"]
 
 
 def test_nothing_expired_nothing_removed(app, client):
-    client.post("/api/v1/articles/fresh/comments", json=comment_fields())
+    client.post("/api/v1/articles/fresh/comments", json=comment_fields(),
+                headers={"Idempotency-Key": "fresh"})
     client.post("/api/v1/articles/fresh/shares", json={"network": "x"})
     signup(client, "new@example.com")
+    client.get("/api/v1/admin/comments", headers={"Authorization": "Bearer wrong"})
     assert run_jobs(app) == [
-        "forget-addresses: erased the client address of 0 comments",
+        "forget-addresses: erased the client address of 0 comments and failed sign-ins",
         "purge-share-claims: removed 0 expired share claims",
         "purge-share-log: removed 0 shares older than the trending windows",
         "purge-tokens: removed 0 expired tokens",
         "purge-unconfirmed: erased 0 never-confirmed signups",
+        "purge-idempotency-keys: removed 0 answers kept for retries",
+        "purge-mail-batches: removed 0 batch keys",
         "purge-failed-mail: removed 0 failed messages",
         "purge-audit: removed 0 audit entries",
         "verify-counts: repaired the counters of 0 articles",
@@ -77,12 +82,57 @@ def test_addresses_are_forgotten_after_the_retention_period(make_app, clock):
     client.post("/api/v1/articles/old/comments", json=comment_fields(body="Later."))
     clock.advance(days=1, seconds=1)
     assert run_jobs(app, "forget-addresses") == [
-        "forget-addresses: erased the client address of 1 comments"]
+        "forget-addresses: erased the client address of 1 comments and failed sign-ins"]
     with app.app_context():
         kept = db.session.scalars(sa.select(Comment.client_ip).order_by(Comment.id)).all()
     assert kept == [None, "127.0.0.1"]
     assert run_jobs(app, "forget-addresses") == [
-        "forget-addresses: erased the client address of 0 comments"]
+        "forget-addresses: erased the client address of 0 comments and failed sign-ins"]
+
+
+def test_failed_sign_ins_keep_their_address_no_longer_than_comments(make_app, clock):
+    app = make_app(IP_RETENTION_DAYS=30, AUDIT_RETENTION_DAYS=365)
+    client = app.test_client()
+    for address in ("203.0.113.5", "203.0.113.6"):
+        assert client.get("/api/v1/admin/comments", headers={"Authorization": "Bearer guess"},
+                          environ_base={"REMOTE_ADDR": address}).status_code == 401
+        clock.advance(days=20)
+    # The first is 40 days old now, the second 20.
+
+    assert run_jobs(app, "forget-addresses") == [
+        "forget-addresses: erased the client address of 1 comments and failed sign-ins"]
+    with app.app_context():
+        entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(entry.action, entry.details) for entry in entries] == [
+            ("auth.failure", {}), ("auth.failure", {"client": "203.0.113.6"})]
+    assert run_jobs(app, "forget-addresses") == [
+        "forget-addresses: erased the client address of 0 comments and failed sign-ins"]
+
+
+def test_answers_kept_for_retries_and_mail_batch_keys_go_after_a_day(make_app, clock):
+    app = make_app()
+    client = app.test_client()
+    first = client.post("/api/v1/articles/keyed/comments", json=comment_fields(),
+                        headers={"Idempotency-Key": "once"})
+    assert first.status_code == 201
+    with app.app_context():
+        db.session.add(OutboxBatch(batch_key="replies:1:someone", touched_at=clock()))
+        db.session.commit()
+    clock.advance(hours=23)
+    assert run_jobs(app, "purge-idempotency-keys", "purge-mail-batches") == [
+        "purge-idempotency-keys: removed 0 answers kept for retries",
+        "purge-mail-batches: removed 0 batch keys",
+    ]
+    retry = client.post("/api/v1/articles/keyed/comments", json=comment_fields(),
+                        headers={"Idempotency-Key": "once"})
+    assert retry.headers["Idempotent-Replayed"] == "true"
+
+    clock.advance(hours=1, seconds=1)
+    assert run_jobs(app, "purge-idempotency-keys", "purge-mail-batches") == [
+        "purge-idempotency-keys: removed 1 answers kept for retries",
+        "purge-mail-batches: removed 1 batch keys",
+    ]
+    assert count(app, IdempotentAnswer) == count(app, OutboxBatch) == 0
 
 
 def test_share_claims_go_after_the_window_and_the_log_after_trending(make_app, clock):

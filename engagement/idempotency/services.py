@@ -48,12 +48,18 @@ def record_write(client: str, key: str, fingerprint: str, *, now: datetime) -> N
         client=client, key=key, request_hash=fingerprint, created_at=now))
 
 
-def record_answer(client: str, key: str, status: int, body: str, content_type: str | None,
-                  *, now: datetime) -> None:
-    """The answer the write got, for the retries; answers older than a day go."""
+def record_answer(client: str, key: str, status: int, body: str,
+                  content_type: str | None) -> None:
+    """The answer the write got, for the retries (for a day: then `purge_answers` drops it)."""
     db.session.execute(
         sa.update(IdempotentAnswer)
         .where(IdempotentAnswer.client == client, IdempotentAnswer.key == key)
         .values(status=status, body=body, content_type=content_type))
-    db.session.execute(sa.delete(IdempotentAnswer)
-                       .where(IdempotentAnswer.created_at <= now - KEPT))
+
+
+def purge_answers(now: datetime) -> int:
+    """Drop the answers older than a day, which no retry gets any more."""
+    return db.session.execute(
+        sa.delete(IdempotentAnswer).where(IdempotentAnswer.created_at <= now - KEPT)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -75,8 +75,7 @@ def idempotent(view):
             db.session.info.pop(_PENDING, None)
         if db.session.info.pop(_RECORDED, False):
             services.record_answer(client, key, response.status_code,
-                                   response.get_data(as_text=True), response.content_type,
-                                   now=clock)
+                                   response.get_data(as_text=True), response.content_type)
             db.session.commit()
         return response
 

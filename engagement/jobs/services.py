@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engagement.admin.services import purge_audit
+from engagement.admin.services import forget_failed_sign_in_addresses, purge_audit
 from engagement.articles.counters import counter_differences, recount
 from engagement.comments.services import forget_client_addresses
-from engagement.mail.outbox import purge_failed
+from engagement.idempotency.services import purge_answers
+from engagement.mail.outbox import purge_batch_keys, purge_failed
 from engagement.newsletter.services import purge_expired_tokens, purge_unconfirmed
 from engagement.notifications import services as notifications
 from engagement.shares.services import purge_share_claims, purge_share_log
@@ -42,15 +43,24 @@ def repair_counters() -> int:
     return len(differences)
 
 
+def _forget_addresses(before: datetime) -> int:
+    return forget_client_addresses(before=before) + forget_failed_sign_in_addresses(before=before)
+
+
+# A batch key is busy for minutes (while its message waits for its first attempt): a day
+# leaves no doubt.
+MAIL_BATCH_KEYS_KEPT = timedelta(days=1)
+
+
 def _days(config: Config, key: str) -> timedelta:
     return timedelta(days=config[key])
 
 
 JOBS = [
-    Job("forget-addresses", "Erase comments' client addresses past IP_RETENTION_DAYS.",
-        lambda config, now: forget_client_addresses(
-            before=now - _days(config, "IP_RETENTION_DAYS")),
-        "erased the client address of {n} comments"),
+    Job("forget-addresses",
+        "Erase the client addresses of comments and failed sign-ins past IP_RETENTION_DAYS.",
+        lambda config, now: _forget_addresses(before=now - _days(config, "IP_RETENTION_DAYS")),
+        "erased the client address of {n} comments and failed sign-ins"),
     Job("purge-share-claims", "Forget who shared what once SHARE_DEDUPE_SECONDS have passed.",
         lambda config, now: purge_share_claims(
             before=now - timedelta(seconds=config["SHARE_DEDUPE_SECONDS"])),
@@ -66,6 +76,12 @@ JOBS = [
         lambda config, now: purge_unconfirmed(
             before=now - _days(config, "UNCONFIRMED_SIGNUP_DAYS")),
         "erased {n} never-confirmed signups"),
+    Job("purge-idempotency-keys", "Drop the answers kept for Idempotency-Key retries after a day.",
+        lambda config, now: purge_answers(now=now),
+        "removed {n} answers kept for retries"),
+    Job("purge-mail-batches", "Forget the batch keys of mail untouched for a day.",
+        lambda config, now: purge_batch_keys(before=now - MAIL_BATCH_KEYS_KEPT),
+        "removed {n} batch keys"),
     Job("purge-failed-mail", "Drop mail refused for good, after FAILED_MAIL_RETENTION_DAYS.",
         lambda config, now: purge_failed(before=now - _days(config, "FAILED_MAIL_RETENTION_DAYS")),
         "removed {n} failed messages"),

@@ -325,6 +325,16 @@ def erase_for_subscriber(subscriber_id: int) -> None:
     )
 
 
+def purge_batch_keys(before: datetime) -> int:
+    """Forget the batch keys untouched since a moment. A key's row only keeps two requests
+    from opening two messages of one batch at once; the next news of that batch makes it
+    again."""
+    return db.session.execute(
+        sa.delete(OutboxBatch).where(OutboxBatch.touched_at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def purge_failed(before: datetime) -> int:
     """Drop messages the mail server refused for good before a moment: kept until then for
     the operator to look at (`outbox status`), not for ever."""
