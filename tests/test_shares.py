@@ -142,3 +142,13 @@ def test_share_counts_answer_conditional_requests(client):
 
     share(client)
     assert client.get(SHARES, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+
+
+def test_a_repeated_share_changes_no_answer(client):
+    share(client)
+    article = client.get("/api/v1/articles/an-article")
+    assert share(client).json["counted"] is False
+
+    conditional = {"If-None-Match": article.headers["ETag"]}
+    assert client.get("/api/v1/articles/an-article", headers=conditional).status_code == 304
+    assert client.get("/api/v1/counts?ids=an-article").json["counts"]["an-article"]["shares"] == 1

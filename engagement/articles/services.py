@@ -142,8 +142,21 @@ def bump_article_version(article_id: str, *, thread: bool = False, settings: boo
     db.session.execute(_bump(article=article, thread=thread), {
         "article_id": article_id, "comments": comments, "top_level": top_level,
         "shares": shares})
+    forget_loaded_counters(article_id)
+
+
+def bump_statement(*, article: bool, thread: bool) -> sa.Update:
+    """bump_article_version's UPDATE, for a statement that bumps the article within itself
+    (a share's, on PostgreSQL): parameters `article_id` and the deltas `comments`,
+    `top_level` and `shares`. Call forget_loaded_counters after running it."""
+    return _bump(article=article, thread=thread)
+
+
+def forget_loaded_counters(article_id: str) -> None:
+    """After a bump: the article's versions and counters, if the session holds its row, are
+    read again when next used (as synchronize_session="fetch" would)."""
     loaded = db.session.identity_map.get(db.session.identity_key(Article, article_id))
-    if loaded is not None:  # read again when next used, as synchronize_session="fetch" would
+    if loaded is not None:
         db.session.expire(loaded, ["version", "thread_version", "comment_count",
                                    "top_level_count", "share_count"])
 

@@ -7,13 +7,20 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from engagement.articles.models import Article
-from engagement.articles.services import ArticlePolicy, bump_article_version, find_article
+from engagement.articles.services import (
+    ArticlePolicy,
+    bump_article_version,
+    bump_statement,
+    find_article,
+    forget_loaded_counters,
+)
 from engagement.clients import FINGERPRINT_ADDRESS_CHARS, IPAddress
-from engagement.database import on_conflict_insert
+from engagement.database import UTCDateTime, on_conflict_insert
 from engagement.extensions import db
 from engagement.moderation.services import ADDRESS_BANS, address_banned
 from engagement.shares.models import Share, ShareClaim, ShareTally
@@ -53,6 +60,7 @@ def known_network(name: str, networks: Iterable[str]) -> str | None:
 # all. They name the tables, not the mapped classes, whose statements take the ORM's slower
 # path.
 _articles, _claims, _tallies = Article.__table__, ShareClaim.__table__, ShareTally.__table__
+_shares = Share.__table__
 # What a share must know before it writes, in one round trip: whether the article is
 # recorded, the other readers of the client's address counted in the window, the address bans
 # in force, and the article's tallies (a row each; the one row has none when it has no tally).
@@ -72,28 +80,64 @@ _STATE = sa.select(
 ).subquery("state")
 _SHARE_STATE = sa.select(_STATE, _tallies.c.network, _tallies.c.count).select_from(
     _STATE.outerjoin(_tallies, _tallies.c.article_id == sa.bindparam("article_id")))
-# No RETURNING of the new id: nothing reads it.
-_LOG_SHARE = sa.insert(Share.__table__).inline()
 _TALLIES = sa.select(_tallies.c.network, _tallies.c.count).where(
     _tallies.c.article_id == sa.bindparam("article_id"))
 
+# Counting a share: claim it for the client (new, or renewed once the window passed), and only
+# when the claim was written, log the share, add it to its tally (which answers its new count)
+# and bump the article. Parameters: article_id, network, client_hash, now, since.
+_ARTICLE, _NETWORK = sa.bindparam("article_id"), sa.bindparam("network")
+_NOW = sa.bindparam("now", type_=UTCDateTime())
+_SHARE_BUMP = {"comments": 0, "top_level": 0, "shares": 1}  # bump_statement's deltas
+
 
 @functools.cache
-def _counting(dialect: str) -> tuple[sa.Insert, sa.Insert]:
-    """The claim (new, or renewed once the window passed: its rowcount says whether the share
-    counts) and the tally's increment, which answers the new count, built once per database
-    kind."""
+def _claim(dialect: str) -> sa.Insert:
     insert = on_conflict_insert(dialect)
-    claim = insert(_claims)
-    claim = claim.on_conflict_do_update(
+    claim = insert(_claims).values(article_id=_ARTICLE, network=_NETWORK, counted_at=_NOW,
+                                   client_hash=sa.bindparam("client_hash"))
+    return claim.on_conflict_do_update(
         index_elements=_claims.primary_key.columns,
         set_={"counted_at": claim.excluded.counted_at},
         where=_claims.c.counted_at <= sa.bindparam("since"),
-    ).execution_options(preserve_rowcount=True)
-    tally = insert(_tallies).on_conflict_do_update(
+    )
+
+
+@functools.cache
+def _count_in_steps(dialect: str) -> tuple[sa.Insert, sa.Insert, sa.Insert]:
+    """The claim (its rowcount says whether the share counts), the log, and the tally's
+    increment, which answers the new count."""
+    tally = on_conflict_insert(dialect)(_tallies).values(
+        article_id=_ARTICLE, network=_NETWORK, count=1)
+    return (
+        _claim(dialect).execution_options(preserve_rowcount=True),
+        sa.insert(_shares).values(article_id=_ARTICLE, network=_NETWORK, created_at=_NOW)
+        .inline(),  # no RETURNING of the new id: nothing reads it
+        tally.on_conflict_do_update(
+            index_elements=_tallies.primary_key.columns, set_={"count": _tallies.c.count + 1},
+        ).returning(_tallies.c.count),
+    )
+
+
+@functools.cache
+def _count_in_one() -> sa.Select:
+    """PostgreSQL: the same steps as one statement, chained by WITH on the claim's RETURNING.
+    One round trip, and the article's hottest rows (its tally and counters) stay locked only
+    from it to the commit. It answers the tally's new count, or no row when the claim was not
+    written."""
+    claimed = _claim("postgresql").returning(_claims.c.article_id, _claims.c.network)
+    claimed = claimed.cte("claimed")
+    logged = sa.insert(_shares).from_select(
+        ["article_id", "network", "created_at"],
+        sa.select(claimed.c.article_id, claimed.c.network, _NOW)).cte("logged")
+    tallied = on_conflict_insert("postgresql")(_tallies).from_select(
+        ["article_id", "network", "count"],
+        sa.select(claimed.c.article_id, claimed.c.network, sa.literal(1)))
+    tallied = tallied.on_conflict_do_update(
         index_elements=_tallies.primary_key.columns, set_={"count": _tallies.c.count + 1},
-    ).returning(_tallies.c.count)
-    return claim, tally
+    ).returning(_tallies.c.count).cte("tallied")
+    bumped = bump_statement(article=True, thread=False).where(sa.exists(claimed.select()))
+    return sa.select(tallied.c.count).add_cte(logged, bumped.cte("bumped"))
 
 
 @dataclass(frozen=True)
@@ -129,24 +173,29 @@ def record_share(
         if not state.recorded:
             find_article(article_id, policy.articles, now)  # records it, or NotFound
         if state.others < READERS_PER_ADDRESS:
-            counted = _count(connection, article_id, network, client_hash, now, since, tallies)
+            count = _count(connection, {"article_id": article_id, "network": network,
+                                        "client_hash": client_hash, "now": now, "since": since})
+            if count is not None:
+                counted, tallies[network] = True, count
     return ShareRecorded(counted, _all_networks(tallies, policy.networks))
 
 
-def _count(connection: sa.Connection, article_id: str, network: str, client_hash: str,
-           now: datetime, since: datetime, tallies: dict[str, int]) -> bool:
-    """Claim the share for this client; when it counts, log it, add it to its tally (whose new
-    count goes into `tallies`) and bump the article."""
-    claim, tally = _counting(connection.dialect.name)
-    share = {"article_id": article_id, "network": network}
-    if connection.execute(
-        claim, {**share, "client_hash": client_hash, "counted_at": now, "since": since}
-    ).rowcount != 1:
-        return False
-    connection.execute(_LOG_SHARE, {**share, "created_at": now})
-    tallies[network] = connection.execute(tally, {**share, "count": 1}).scalar_one()
-    bump_article_version(article_id, shares=1)
-    return True
+def _count(connection: sa.Connection, share: dict[str, Any]) -> int | None:
+    """Count the share: the tally's new count, or None when the client was already counted in
+    the window. One statement on PostgreSQL; elsewhere (SQLite, one writer at a time) the
+    steps, and the article bumped by bump_article_version."""
+    if connection.dialect.name == "postgresql":
+        count = connection.execute(_count_in_one(), {**share, **_SHARE_BUMP}).scalar()
+        if count is not None:
+            forget_loaded_counters(share["article_id"])
+        return count
+    claim, log, tally = _count_in_steps(connection.dialect.name)
+    if connection.execute(claim, share).rowcount != 1:
+        return None
+    connection.execute(log, share)
+    count = connection.execute(tally, share).scalar_one()
+    bump_article_version(share["article_id"], shares=1)
+    return count
 
 
 def share_activity(since: datetime) -> sa.Select:
