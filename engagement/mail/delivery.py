@@ -80,59 +80,49 @@ def deliver_outbox(server: MailServer, stopping: Callable[[], bool] = lambda: Fa
 
 def _send(batch: list[outbox.Claimed], server: MailServer,
           stopping: Callable[[], bool]) -> Delivered:
-    done = Delivered()
-    pending = list(batch)
     try:
         with connect(server) as connection:
-            while pending and not stopping():
-                message = pending[0]
-                outbox.renew_claims(message.claim, now=now())
-                db.session.commit()
-                try:
-                    connection.send(message.sender, message.recipient, message.message)
-                except DeliveryError as error:
-                    _failed(message, error, done)
-                    pending.pop(0)
-                    if error.broken:
-                        break
-                    continue
-                outbox.record_sent(message)
-                db.session.commit()
-                pending.pop(0)
-                done.sent += 1
-                log.info("mail %s delivered", message.id)
+            return _deliver_each(batch, stopping, lambda message: connection.send(
+                message.sender, message.recipient, message.message))
     except DeliveryError as error:  # no connection: nothing of the batch went out
-        for message in pending:
+        done = Delivered()
+        for message in batch:
             _failed(message, error, done)
-        pending = []
-    if pending and stopping():  # shutting down: another deliverer takes them at once
-        outbox.release_claims(pending[0].claim)
-        db.session.commit()
-        pending = []
-    for message in pending:  # the connection broke: the rest waits for the next try
-        _failed(message, DeliveryError("not tried: the connection broke"), done)
-    return done
+        return done
 
 
 def _post_webhooks(batch: list[outbox.Claimed], stopping: Callable[[], bool]) -> Delivered:
+    secret = current_app.config["WEBHOOK_SECRET"] or ""
+    return _deliver_each(batch, stopping, lambda message: post_webhook(
+        message.recipient, message.message.encode(), secret))
+
+
+def _deliver_each(batch: list[outbox.Claimed], stopping: Callable[[], bool],
+                  send: Callable[[outbox.Claimed], None]) -> Delivered:
+    """`send` each claimed message, its claim renewed and committed before and its result
+    committed after. When `stopping` turns true, the rest of the batch is released for another
+    deliverer at once; when the connection breaks, the rest waits for its next try."""
     done = Delivered()
-    for message in batch:
-        if stopping():  # shutting down: another deliverer takes the rest at once
+    for position, message in enumerate(batch):
+        if stopping():
             outbox.release_claims(message.claim)
             db.session.commit()
             break
         outbox.renew_claims(message.claim, now=now())
         db.session.commit()
         try:
-            post_webhook(message.recipient, message.message.encode(),
-                         current_app.config["WEBHOOK_SECRET"] or "")
+            send(message)
         except DeliveryError as error:
             _failed(message, error, done)
+            if error.broken:
+                for untried in batch[position + 1:]:
+                    _failed(untried, DeliveryError("not tried: the connection broke"), done)
+                break
             continue
         outbox.record_sent(message)
         db.session.commit()
         done.sent += 1
-        log.info("webhook %s delivered", message.id)
+        log.info("%s %s delivered", message.kind, message.id)
     return done
 
 
@@ -141,10 +131,10 @@ def _failed(message: outbox.Claimed, error: DeliveryError, done: Delivered) -> N
     db.session.commit()
     if error.permanent:
         done.failed += 1
-        log.error("mail %s refused for good: %s", message.id, error)
+        log.error("%s %s refused for good: %s", message.kind, message.id, error)
     else:
         done.retrying += 1
-        log.warning("mail %s not delivered, will retry: %s", message.id, error)
+        log.warning("%s %s not delivered, will retry: %s", message.kind, message.id, error)
 
 
 # Every deliverer thread of this process, for stop_background_delivery.
