@@ -401,7 +401,9 @@ _ACTIVE_BANS = sa.select(_bans.c.kind, _bans.c.value).where(
 # write's own first statement can carry with its other reads (parameter `now`): the ban check
 # without a round trip of its own. `address_banned` reads it.
 ADDRESS_BANS = (
-    sa.select(sa.func.aggregate_strings(_bans.c.value, " "))
+    # The separator as SQL text: given as a string, SQLAlchemy renders it into the statement
+    # anew at every execution.
+    sa.select(sa.func.aggregate_strings(_bans.c.value, sa.literal_column("' '")))
     .where(_IN_FORCE, _bans.c.kind == BanKind.IP)
     .scalar_subquery()
 )
