@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from engagement.admin.services import audit
 from engagement.articles.models import Article, next_version
-from engagement.database import UTCDateTime, insert_if_absent
+from engagement.database import UTCDateTime, insert_if_absent, single_read
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.fields import RowView
@@ -76,7 +76,7 @@ def _unseen_readable(article_id: str, policy: ArticlePolicy, now: datetime) -> A
 def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
     open_now = _open_clause(close_after_days, sa.bindparam("now", type_=UTCDateTime),
                             sa.bindparam("born_after", type_=UTCDateTime))
-    query = sa.select(Article.id, Article.version, Article.thread_version, open_now)
+    query = sa.select(Article.id, Article.version, open_now)
     if one:
         return query.where(Article.id == sa.bindparam("article_id"))
     return query.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
@@ -84,26 +84,23 @@ def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
 
 def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[sa.Row]:
     query = _answer_states_query(policy.close_after_days, one="article_id" in ids)
-    # One statement needs no transaction: on PostgreSQL, autocommit spares the BEGIN and the
-    # ROLLBACK, two of the three round trips a 304 would otherwise make.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with single_read(db.engine) as connection:
         return connection.execute(query, {
             "now": now, "born_after": now - timedelta(days=policy.close_after_days), **ids,
         }).all()
 
 
 class AnswerState(NamedTuple):
-    """What an article's public answers depend on besides their content."""
+    """What an article's own answers (the article, /counts) depend on besides their content."""
 
-    version: int  # of the article's own answers (the article, /counts)
-    thread_version: int  # of its thread's pages
+    version: int
     comments_open: bool
 
 
 def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
                   now: datetime) -> dict[str, AnswerState]:
-    """The AnswerState of each article, in one query of four columns, for the validators of
-    public answers (answers.py); an article never seen has versions 0, and its comments are
+    """The AnswerState of each article, in one query of three columns, for the validators of
+    public answers (answers.py); an article never seen has version 0, and its comments are
     open or closed as a new article's would be."""
     article_ids = list(article_ids)
     states = {row[0]: AnswerState(*row[1:]) for row in _answer_states_run(
@@ -122,8 +119,21 @@ def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> Answe
 
 
 def _unseen_state(unseen: Article, policy: ArticlePolicy, now: datetime) -> AnswerState:
-    return AnswerState(unseen.version, unseen.thread_version,
-                       comments_are_open(unseen, policy, now))
+    return AnswerState(unseen.version, comments_are_open(unseen, policy, now))
+
+
+_THREAD_VERSION = sa.select(Article.thread_version).where(Article.id == sa.bindparam("article_id"))
+
+
+def thread_version(article_id: str, policy: ArticlePolicy, now: datetime) -> int:
+    """The version of a readable article's thread pages (NotFound where a read would be): the
+    validator of the most asked answer of all, which says nothing of whether comments are
+    open, so it reads one column."""
+    with single_read(db.engine) as connection:
+        version = connection.scalar(_THREAD_VERSION, {"article_id": article_id})
+    if version is None:
+        return _unseen_readable(article_id, policy, now).thread_version
+    return version
 
 
 def bump_article_version(article_id: str, *, thread: bool = False, settings: bool = False,

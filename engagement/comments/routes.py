@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from engagement import limits
 from engagement.alerts import services as alerts
 from engagement.answers import versioned
-from engagement.articles.services import ArticlePolicy, answer_state
+from engagement.articles.services import ArticlePolicy, thread_version
 from engagement.clients import client_address
 from engagement.clock import now
 from engagement.comments import services
@@ -38,10 +38,8 @@ def _policy() -> services.CommentPolicy:
 
 
 def thread_validator(article_id: str) -> str:
-    """A thread page depends on the thread's version alone (it does not say whether comments
-    are open)."""
-    state = answer_state(article_id, ArticlePolicy.from_config(current_app.config), now())
-    return str(state.thread_version)
+    """A thread page depends on the thread's version alone."""
+    return str(thread_version(article_id, ArticlePolicy.from_config(current_app.config), now()))
 
 
 @blp.route("/articles/<slug:article_id>/comments")
