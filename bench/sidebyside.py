@@ -9,8 +9,9 @@ RSS.
 Scenarios on SQLite (the embedded default): a thread of 100 comments (40 top-level, 60 replies,
 Markdown), the same with If-None-Match, /counts for 50 articles, the article, the first page and
 the article of one with 100,000 comments next to one with 10. On PostgreSQL (a database of its
-own on BENCH_POSTGRES_URL, default the local server, dropped at the end): the thread, and share
-POSTs from distinct readers, with the shares answered 2xx against those stored. Needs wrk."""
+own on BENCH_POSTGRES_URL, default the local server, dropped at the end): the thread, the thread
+while readers share its article beside it, and share POSTs from distinct readers, with the
+shares answered 2xx against those stored. Needs wrk."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ end
 request = function()
   sent = sent + 1
   local address = "10." .. tag .. "." .. math.floor(sent / 256) % 256 .. "." .. sent % 256
-  return wrk.format("POST", "/api/v1/articles/shared/shares",
+  return wrk.format("POST", "/api/v1/articles/ARTICLE/shares",
     {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address},
     '{"network": "facebook"}')
 end
@@ -226,6 +227,19 @@ def wrk(url: str, seconds: int, connections: int, headers: dict | None = None,
     }
 
 
+@contextlib.contextmanager
+def wrk_beside(url: str, seconds: int, connections: int, script: str) -> Iterator[None]:
+    """Another load (a quarter of the connections), a little longer than the measured one,
+    running beside it."""
+    command = ["wrk", "-t1", f"-c{max(connections // 4, 1)}", f"-d{seconds + 1}s",
+               "-s", script, url]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        process.wait(timeout=seconds + 30)
+
+
 def _ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
@@ -300,8 +314,16 @@ def main() -> None:
                     thread = base + "/api/v1/articles/thread-100/comments?limit=40"
                     etag_of(thread)
                     measure("thread on PostgreSQL", thread)
+                    # The same thread while readers share its article: a share changes the
+                    # article's counts, not its thread, whose cached pages must stay good.
+                    storm = Path(folder) / "storm.lua"
+                    storm.write_text(SHARE_SCRIPT.replace("ARTICLE", "thread-100"))
+                    name = "thread on PostgreSQL, while its article is shared"
+                    ceiling[name] = wrk(hello + "/", **load)
+                    with wrk_beside(base + "/", script=str(storm), **load):
+                        results[name] = wrk(thread, **load)
                     script = Path(folder) / "shares.lua"
-                    script.write_text(SHARE_SCRIPT)
+                    script.write_text(SHARE_SCRIPT.replace("ARTICLE", "shared"))
                     name = "share POST on PostgreSQL, distinct readers"
                     measure(name, base + "/", script=str(script))
                 # Counted once gunicorn has stopped: its workers finish the requests wrk left
