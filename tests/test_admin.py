@@ -429,6 +429,26 @@ def test_bulk_approval_costs_the_same_statements_for_5_comments_as_for_45(make_a
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Flag)) == 0
 
 
+def test_bulk_deletion_costs_the_same_statements_for_5_comments_as_for_45(app, moderator,
+                                                                           clock):
+    client = app.test_client()
+    ids = [post(client, article=f"article-{n % 3}")["comment"]["id"] for n in range(50)]
+    costs = {}
+
+    for batch in (ids[:5], ids[5:]):
+        clock.advance(seconds=1)  # each call records the holder's last use
+        with database_log(app) as sent:
+            answer = client.post(f"{QUEUE}/bulk", json={"ids": batch, "action": "delete"},
+                                 headers=moderator)
+        assert answer.json == {"updated": len(batch)}
+        costs[len(batch)] = len(sent)
+
+    assert costs[45] == costs[5], costs
+    for n in range(3):
+        assert client.get(f"/api/v1/articles/article-{n}").json["comment_count"] == 0
+        assert client.get(f"/api/v1/articles/article-{n}/comments").json["items"] == []
+
+
 @pytest.mark.parametrize("body", [{}, {"ids": [], "action": "approve"},
                                   {"ids": [1], "action": "burn"}, {"ids": ["1"], "action": "spam"},
                                   {"ids": [0], "action": "spam"}, {"ids": 1, "action": "spam"},

@@ -201,12 +201,19 @@ def delete_comment(comment: Comment, *, now: datetime) -> None:
 
 def erase_comment(comment: Comment, now: datetime) -> None:
     """Delete a comment's text; it stays listed as a placeholder while it has visible replies."""
-    was_counted = _counted(comment)
+    erase_comments([comment], now)
+
+
+def erase_comments(found: list[Comment], now: datetime) -> None:
+    """`erase_comment` of many (a moderator's bulk delete), in statements that do not grow
+    with them."""
+    decide_comments(found, lambda comment: _erase_text(comment, now))
+
+
+def _erase_text(comment: Comment, now: datetime) -> None:
     comment.deleted_at = now
     comment.body = ""
     comment.body_html = ""
-    db.session.flush()
-    _changed(comment, was_counted)
 
 
 # What an erased author's comments are listed under.
@@ -275,9 +282,9 @@ def mark_spam(comment: Comment) -> None:
 
 
 def decide_comments(found: list[Comment], decision: Callable[[Comment], None]) -> None:
-    """A moderator's `decision` (approve, reject, mark_spam) on comments: each of their
-    articles gets one new version, its count moved by the net change, however many of its
-    comments were decided."""
+    """A `decision` (approve, reject, mark_spam, erase) on comments: each of their articles
+    gets one new version, its count moved by the net change, however many of its comments were
+    decided."""
     moved: dict[str, Counter] = {}
     for comment in found:
         was_counted = _counted(comment)

@@ -245,8 +245,7 @@ def bulk(ids: list[int], action: str, *, actor: str, now: datetime,
     """The same decision on many comments; ids that do not exist are skipped and not counted."""
     found = comments.comments_by_id(ids)
     if action == "delete":
-        for comment in found:
-            comments.erase_comment(comment, now)
+        comments.erase_comments(found, now)
     elif found:
         _apply(found, BULK[action], now, notify)
     audit(actor, f"comment.bulk_{action}", "comments",
