@@ -70,6 +70,6 @@ def recount(article_id: str) -> None:
                 top_level_count=_comments_counted(top_level=True),
                 share_count=_shares_counted(),
                 version=next_version(Article.version),
-                thread_version=next_version(Article.thread_version))
+                share_version=next_version(Article.share_version))
         .execution_options(synchronize_session=False)
     )

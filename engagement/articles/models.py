@@ -27,15 +27,17 @@ class Article(db.Model):
     comments_open_by_moderator: Mapped[bool | None]
     comments_close_at: Mapped[datetime | None]
 
-    # Bumped in the same transaction by every write that changes the article's own answers
-    # (the article, its /counts), and by every write that changes its thread's pages: the
-    # validators (ETags) and the keys of cached answers. Two, because the writes that come by
-    # the thousand change one or the other (a share the counts, a vote the thread), and neither
-    # should keep the other's answers cold. See bump_article_version. Never repeated, even after
-    # a restore from a backup (see next_version).
+    # Bumped in the same transaction by the writes that change the article's public answers:
+    # `share_version` by a share, `version` by every other write. They make the validators
+    # (ETags) and the keys of cached answers: the thread's pages depend on `version` alone, the
+    # article and its /counts on both, so a viral article's shares, by the thousand, leave its
+    # thread pages cached. (Shares have the new column, not the thread: the release before this
+    # one bumps `version` for every write, so while both run during a rolling upgrade no write
+    # goes unseen.) See bump_article_version. Never repeated, even after a restore from a
+    # backup (see next_version).
     version: Mapped[int] = mapped_column(sa.BigInteger, default=lambda: next_version_floor(),
                                          server_default="1")
-    thread_version: Mapped[int] = mapped_column(
+    share_version: Mapped[int] = mapped_column(
         sa.BigInteger, default=lambda: next_version_floor(), server_default="1")
     # Approved, not deleted comments, and counted shares on every network: kept by the writes
     # with atomic increments, checked against a recount by `flask --app engagement counts verify`.

@@ -29,7 +29,7 @@ def _policy() -> services.ArticlePolicy:
 def article_validator(article_id: str) -> str:
     # A close date passing changes the answer without a write: the open state is in it.
     state = services.answer_state(article_id, _policy(), now())
-    return f"{state.version}.{'open' if state.comments_open else 'closed'}"
+    return f"{state.version}.{state.share_version}.{'open' if state.comments_open else 'closed'}"
 
 
 def counts_validator() -> str | None:

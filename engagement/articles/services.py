@@ -76,7 +76,7 @@ def _unseen_readable(article_id: str, policy: ArticlePolicy, now: datetime) -> A
 def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
     open_now = _open_clause(close_after_days, sa.bindparam("now", type_=UTCDateTime),
                             sa.bindparam("born_after", type_=UTCDateTime))
-    query = sa.select(Article.id, Article.version, open_now)
+    query = sa.select(Article.id, Article.version, Article.share_version, open_now)
     if one:
         return query.where(Article.id == sa.bindparam("article_id"))
     return query.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
@@ -94,13 +94,14 @@ class AnswerState(NamedTuple):
     """What an article's own answers (the article, /counts) depend on besides their content."""
 
     version: int
+    share_version: int
     comments_open: bool
 
 
 def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
                   now: datetime) -> dict[str, AnswerState]:
-    """The AnswerState of each article, in one query of three columns, for the validators of
-    public answers (answers.py); an article never seen has version 0, and its comments are
+    """The AnswerState of each article, in one query of four columns, for the validators of
+    public answers (answers.py); an article never seen has versions 0, and its comments are
     open or closed as a new article's would be."""
     article_ids = list(article_ids)
     states = {row[0]: AnswerState(*row[1:]) for row in _answer_states_run(
@@ -119,47 +120,60 @@ def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> Answe
 
 
 def _unseen_state(unseen: Article, policy: ArticlePolicy, now: datetime) -> AnswerState:
-    return AnswerState(unseen.version, comments_are_open(unseen, policy, now))
+    return AnswerState(unseen.version, unseen.share_version,
+                       comments_are_open(unseen, policy, now))
 
 
-_THREAD_VERSION = sa.select(Article.thread_version).where(Article.id == sa.bindparam("article_id"))
+_THREAD_VERSION = sa.select(Article.version).where(Article.id == sa.bindparam("article_id"))
 
 
 def thread_version(article_id: str, policy: ArticlePolicy, now: datetime) -> int:
-    """The version of a readable article's thread pages (NotFound where a read would be): the
-    validator of the most asked answer of all, which says nothing of whether comments are
-    open, so it reads one column."""
+    """The version a readable article's thread pages depend on (NotFound where a read would
+    be): the validator of the most asked answer of all, which shows neither shares nor whether
+    comments are open, so it reads one column."""
     with single_read(db.engine) as connection:
         version = connection.scalar(_THREAD_VERSION, {"article_id": article_id})
     if version is None:
-        return _unseen_readable(article_id, policy, now).thread_version
+        return _unseen_readable(article_id, policy, now).version
     return version
 
 
-def bump_article_version(article_id: str, *, thread: bool = False, settings: bool = False,
-                         comments: int = 0, top_level: int = 0, shares: int = 0) -> None:
-    """Say, in the caller's transaction, that some of the article's public answers changed, so
-    that ETags and cached answers of the old versions are no longer used; its counters move by
-    the deltas (`top_level`: the part of `comments` that is top-level). The article's own
-    answers (the article, /counts) change with its `settings` and its counters: `version`
-    goes up (`next_version`). Its thread's pages change with its comments (`thread`):
-    `thread_version` goes up. Every write that changes what readers see of an article calls
-    this. One atomic UPDATE: concurrent writers queue on the row and no increment is lost."""
-    article = settings or comments != 0 or shares != 0
-    if not (article or thread):
-        raise ValueError("a bump that changes no answer")
+def bump_article_version(article_id: str, *, comments: int = 0, top_level: int = 0,
+                         shares: int = 0) -> None:
+    """Say, in the caller's transaction, that the article's public answers changed, so that
+    ETags and cached answers of the old versions are no longer used: a share moves
+    `share_version` (the article and its /counts change, not its thread), any other write
+    `version` (`next_version`). The counters move by the deltas (`top_level`: the part of
+    `comments` that is top-level). Every write that changes what readers see of an article
+    calls this. One atomic UPDATE: concurrent writers queue on the row and no increment is
+    lost."""
     db.session.flush()  # pending changes first, as an ORM UPDATE would
-    db.session.execute(_bump(article=article, thread=thread), {
+    db.session.execute(bump_statement(share=shares != 0), {
         "article_id": article_id, "comments": comments, "top_level": top_level,
         "shares": shares})
     forget_loaded_counters(article_id)
 
 
-def bump_statement(*, article: bool, thread: bool) -> sa.Update:
-    """bump_article_version's UPDATE, for a statement that bumps the article within itself
-    (a share's, on PostgreSQL): parameters `article_id` and the deltas `comments`,
-    `top_level` and `shares`. Call forget_loaded_counters after running it."""
-    return _bump(article=article, thread=thread)
+_articles = Article.__table__
+
+
+@functools.cache
+def bump_statement(*, share: bool) -> sa.Update:
+    """bump_article_version's UPDATE (of a share's versions, or of another write's), also for
+    a statement that bumps the article within itself (a share's, on PostgreSQL): parameters
+    `article_id` and the deltas `comments`, `top_level` and `shares`. Call
+    forget_loaded_counters after running it. Built once, on the table: every write runs it,
+    and building it (or running a statement on the mapped class, through the ORM) cost a share
+    more CPU than the rest of its statements."""
+    bumped = "share_version" if share else "version"
+    return (
+        sa.update(_articles)
+        .where(_articles.c.id == sa.bindparam("article_id"))
+        .values({bumped: next_version(_articles.c[bumped]),
+                 "comment_count": _articles.c.comment_count + sa.bindparam("comments"),
+                 "top_level_count": _articles.c.top_level_count + sa.bindparam("top_level"),
+                 "share_count": _articles.c.share_count + sa.bindparam("shares")})
+    )
 
 
 def forget_loaded_counters(article_id: str) -> None:
@@ -167,30 +181,9 @@ def forget_loaded_counters(article_id: str) -> None:
     read again when next used (as synchronize_session="fetch" would)."""
     loaded = db.session.identity_map.get(db.session.identity_key(Article, article_id))
     if loaded is not None:
-        db.session.expire(loaded, ["version", "thread_version", "comment_count",
+        db.session.expire(loaded, ["version", "share_version", "comment_count",
                                    "top_level_count", "share_count"])
 
-
-# Built once, on the table: every write runs it, and building it (or running a statement on the
-# mapped class, through the ORM) cost a share more CPU than the rest of its statements.
-_articles = Article.__table__
-
-
-@functools.cache
-def _bump(*, article: bool, thread: bool) -> sa.Update:
-    versions = {}
-    if article:
-        versions["version"] = next_version(_articles.c.version)
-    if thread:
-        versions["thread_version"] = next_version(_articles.c.thread_version)
-    return (
-        sa.update(_articles)
-        .where(_articles.c.id == sa.bindparam("article_id"))
-        .values(**versions,
-                comment_count=_articles.c.comment_count + sa.bindparam("comments"),
-                top_level_count=_articles.c.top_level_count + sa.bindparam("top_level"),
-                share_count=_articles.c.share_count + sa.bindparam("shares"))
-    )
 
 
 def article_known(article_id: str, policy: ArticlePolicy) -> bool:
@@ -201,8 +194,8 @@ def article_known(article_id: str, policy: ArticlePolicy) -> bool:
 def unseen_article(article_id: str, now: datetime) -> Article:
     """What an article never seen looks like, without recording it: version 0, which no
     recorded article has, so its validator changes when it is first recorded."""
-    return Article(id=article_id, first_seen_at=now, version=0, thread_version=0, comment_count=0,
-                   top_level_count=0, share_count=0)
+    return Article(id=article_id, first_seen_at=now, version=0, share_version=0,
+                   comment_count=0, top_level_count=0, share_count=0)
 
 
 def articles_by_id(article_ids: Iterable[str]) -> dict[str, Article]:
@@ -313,7 +306,7 @@ def change_article(article_id: str, changes: dict[str, Any], *, actor: str,
     for name, value in changed.items():
         setattr(article, EDITABLE[name], value)
     if changed:
-        bump_article_version(article_id, settings=True)  # the thread's pages show none of it
+        bump_article_version(article_id)
         audit(actor, "article.update", f"article:{article_id}", _loggable(changed), now=now)
     db.session.flush()
     return article

@@ -292,7 +292,7 @@ def decide_comments(found: list[Comment], decision: Callable[[Comment], None]) -
         moved.setdefault(comment.article_id, Counter()).update(
             _counter_moves(comment, was_counted))
     for article_id in sorted(moved):  # one order for every writer: no deadlock between two
-        bump_article_version(article_id, thread=True, **moved[article_id])
+        bump_article_version(article_id, **moved[article_id])
 
 
 def claim_announcements(found: list[Comment], now: datetime) -> set[int]:
@@ -322,9 +322,9 @@ def _counted(comment: Comment) -> bool:
 
 
 def _changed(comment: Comment, was_counted: bool) -> None:
-    """The comment's thread changed: a new thread version; and when the comment entered or
-    left the count, the count moves by one and the article's answers change too."""
-    bump_article_version(comment.article_id, thread=True, **_counter_moves(comment, was_counted))
+    """The comment's article answers changed: a new version, and the count moves by one when
+    the comment entered or left it."""
+    bump_article_version(comment.article_id, **_counter_moves(comment, was_counted))
 
 
 def _counter_moves(comment: Comment, was_counted: bool) -> dict[str, int]:

@@ -136,7 +136,7 @@ def _count_in_one() -> sa.Select:
     tallied = tallied.on_conflict_do_update(
         index_elements=_tallies.primary_key.columns, set_={"count": _tallies.c.count + 1},
     ).returning(_tallies.c.count).cte("tallied")
-    bumped = bump_statement(article=True, thread=False).where(sa.exists(claimed.select()))
+    bumped = bump_statement(share=True).where(sa.exists(claimed.select()))
     return sa.select(tallied.c.count).add_cte(logged, bumped.cte("bumped"))
 
 

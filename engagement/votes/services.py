@@ -109,7 +109,7 @@ def cast_vote(comment_id: int, value: int, *, client_hash: str, now: datetime,
         .values(vote_score=wilson_lower_bound(up, down))
         .execution_options(synchronize_session=False)
     )
-    bump_article_version(comment.article_id, thread=True)  # the thread shows the tallies
+    bump_article_version(comment.article_id)  # the thread shows the tallies
     db.session.flush()
     return Tally(up, down, value)
 
