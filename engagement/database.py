@@ -128,6 +128,13 @@ def single_read(engine: sa.Engine) -> sa.Connection:
     return connection
 
 
+def single_write(engine: sa.Engine) -> sa.Connection:
+    """A connection for one write that stands alone; the caller commits it. On PostgreSQL
+    (single_read's autocommit) the statement is its own transaction, without a BEGIN and a
+    COMMIT to wait for; on SQLite, a transaction of its own."""
+    return single_read(engine)
+
+
 def configure_sqlite(engine: sa.Engine) -> None:
     """Foreign keys on, WAL so readers do not block the writer, and a wait instead of 'locked'."""
 

@@ -65,7 +65,7 @@ def idempotent(view):
         db.session.info[_PENDING] = (client, key, fingerprint, clock)
         try:
             response = view(*args, **kwargs)
-        except IntegrityError:
+        except (IntegrityError, services.KeyInUse):
             db.session.rollback()
             earlier = services.seen(client, key, fingerprint, now=now())
             if earlier is None:
@@ -76,7 +76,6 @@ def idempotent(view):
         if db.session.info.pop(_RECORDED, False):
             services.record_answer(client, key, response.status_code,
                                    response.get_data(as_text=True), response.content_type)
-            db.session.commit()
         return response
 
     wrapper._apidoc = dict(getattr(view, "_apidoc", {}))  # flask-smorest's documentation
