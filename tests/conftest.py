@@ -10,8 +10,9 @@ once, and each test starts on it emptied of every row. An app is built once per 
 configuration (settings and ENGAGEMENT_* environment) and handed to each test as it was built:
 its settings restored, the test's clock, fresh rate-limit counts and a fresh mail deliverer. A
 test that changes an app's shape (adds a route, a hook or an engine listener) leaves it behind:
-the next test gets a new one. Tests marked `live` start gunicorn, nginx or Chromium; they run
-one after another on one worker while the other works through the rest."""
+the next test gets a new one. Each test file runs on one worker (`--dist loadfile`), so that a
+module's servers (nginx stacks, gunicorn, Chromium) start once. Tests marked `live` start
+gunicorn, nginx or Chromium; `-m 'not live'` leaves them out."""
 
 from __future__ import annotations
 
@@ -409,12 +410,3 @@ def stopped_smtp_server() -> Iterator[SmtpServer]:
 def moderator(app):
     """Headers of a moderator's token for the admin API."""
     return {"Authorization": f"Bearer {make_token(app)}"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    # The live tests start servers and a browser, each busy enough for a core: one at a time,
-    # on one worker (module fixtures such as the nginx stacks then start once).
-    for item in items:
-        if item.get_closest_marker("live"):
-            item.add_marker(pytest.mark.xdist_group("live"))
