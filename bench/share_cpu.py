@@ -14,14 +14,12 @@ the end; the database server must run on this machine for its CPU to be read."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import os
 import pstats
 import secrets
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,26 +27,11 @@ from werkzeug.test import EnvironBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sidebyside import postgres_database  # noqa: E402
 from engagement import create_app  # noqa: E402
 from engagement.extensions import db  # noqa: E402
 
-POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WARM_UP = 50
-
-
-@contextlib.contextmanager
-def own_database() -> Iterator[str]:
-    server_url = sa.make_url(POSTGRES)
-    name = f"bench_{secrets.token_hex(4)}"
-    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 class Shares:
@@ -92,7 +75,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=300, help="shares per batch")
     parser.add_argument("--key", action="store_true", help="an Idempotency-Key on each share")
     args = parser.parse_args()
-    with own_database() as url:
+    with postgres_database() as url:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "AUTO_MIGRATE": False,
                           "RATELIMIT_ENABLED": False, "MAIL_BACKGROUND": False,
                           "TRUSTED_PROXIES": "127.0.0.1"})
