@@ -83,6 +83,14 @@ def insert_if_absent(session: Session, model: type[Base],
     return session.execute(statement).rowcount > 0
 
 
+def delete_where(session: Session, model: type[Base], *conditions: sa.ColumnElement[bool]) -> int:
+    """DELETE the rows of `model` that meet every condition, in one statement (the purges of
+    the scheduled jobs); how many went."""
+    return session.execute(
+        sa.delete(model).where(*conditions).execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def upsert(
     session: Session,
     model: type[Base],

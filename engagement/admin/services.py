@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engagement.admin.models import AdminToken, AuditEntry, Role
+from engagement.database import delete_where
 from engagement.errors import InvalidInput
 from engagement.extensions import db
 from engagement.pagination import newest_first
@@ -107,7 +108,4 @@ def audit_page(limit: int, cursor: list | None, *, actor: str | None = None,
 
 def purge_audit(before: datetime) -> int:
     """Drop audit entries older than the retention period."""
-    return db.session.execute(
-        sa.delete(AuditEntry).where(AuditEntry.at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, AuditEntry, AuditEntry.at < before)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from engagement.database import on_conflict_insert, single_write
+from engagement.database import delete_where, on_conflict_insert, single_write
 from engagement.extensions import db
 from engagement.idempotency.models import IdempotentAnswer
 
@@ -100,7 +100,4 @@ def record_answer(client: str, key: str, status: int, body: str,
 
 def purge_answers(now: datetime) -> int:
     """Drop the answers older than a day, which no retry gets any more."""
-    return db.session.execute(
-        sa.delete(IdempotentAnswer).where(IdempotentAnswer.created_at <= now - KEPT)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, IdempotentAnswer, IdempotentAnswer.created_at <= now - KEPT)

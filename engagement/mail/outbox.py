@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from engagement.comments.models import Comment
-from engagement.database import insert_if_absent, upsert
+from engagement.database import delete_where, insert_if_absent, upsert
 from engagement.extensions import db
 from engagement.mail.models import (
     BatchedComment,
@@ -329,17 +329,11 @@ def purge_batch_keys(before: datetime) -> int:
     """Forget the batch keys untouched since a moment. A key's row only keeps two requests
     from opening two messages of one batch at once; the next news of that batch makes it
     again."""
-    return db.session.execute(
-        sa.delete(OutboxBatch).where(OutboxBatch.touched_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, OutboxBatch, OutboxBatch.touched_at < before)
 
 
 def purge_failed(before: datetime) -> int:
     """Drop messages the mail server refused for good before a moment: kept until then for
     the operator to look at (`outbox status`), not for ever."""
-    return db.session.execute(
-        sa.delete(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, OutboxMessage, OutboxMessage.status == OutboxStatus.FAILED,
+                        OutboxMessage.created_at < before)

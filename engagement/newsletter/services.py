@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from engagement.admin.services import audit
-from engagement.database import upsert
+from engagement.database import delete_where, upsert
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.mail import outbox
@@ -262,17 +262,11 @@ def erase_subscriber(subscriber_id: int, *, actor: str, now: datetime) -> None:
 def purge_expired_tokens(now: datetime) -> int:
     """Drop confirmation and unsubscribe links past their expiry: they can only ever answer
     token_expired."""
-    return db.session.execute(
-        sa.delete(SubscriberToken).where(SubscriberToken.expires_at < now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, SubscriberToken, SubscriberToken.expires_at < now)
 
 
 def purge_unconfirmed(before: datetime) -> int:
     """Erase addresses that signed up before a moment and never confirmed: nobody consented
     to be kept, so nothing of them stays (their tokens and queued mail go with them)."""
-    return db.session.execute(
-        sa.delete(Subscriber)
-        .where(Subscriber.status == SubscriberStatus.PENDING, Subscriber.signed_up_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, Subscriber, Subscriber.status == SubscriberStatus.PENDING,
+                        Subscriber.signed_up_at < before)

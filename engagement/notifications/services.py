@@ -18,7 +18,7 @@ from engagement.clients import IPAddress, home_network, keyed_hash
 from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
 from engagement.comments.services import claim_announcements
-from engagement.database import insert_if_absent, upsert
+from engagement.database import delete_where, insert_if_absent, upsert
 from engagement.extensions import db
 from engagement.mail import outbox
 from engagement.notifications.models import (
@@ -343,7 +343,4 @@ def erase_address(email: str) -> int:
 
 def purge_expired_tokens(now: datetime) -> int:
     """Drop the links of reply emails past their expiry: they can only answer token_expired."""
-    return db.session.execute(
-        sa.delete(NotifyToken).where(NotifyToken.expires_at < now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, NotifyToken, NotifyToken.expires_at < now)

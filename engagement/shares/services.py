@@ -20,7 +20,7 @@ from engagement.articles.services import (
     forget_loaded_counters,
 )
 from engagement.clients import FINGERPRINT_ADDRESS_CHARS, IPAddress
-from engagement.database import UTCDateTime, on_conflict_insert
+from engagement.database import UTCDateTime, delete_where, on_conflict_insert
 from engagement.extensions import db
 from engagement.moderation.services import ADDRESS_BANS, address_banned
 from engagement.shares.models import Share, ShareClaim, ShareTally
@@ -234,15 +234,9 @@ def share_totals(article_ids: Iterable[str], networks: Iterable[str]) -> dict[st
 def purge_share_claims(before: datetime) -> int:
     """Forget who was counted before a moment: past the de-duplication window, a claim
     stops nothing, and only grows the table."""
-    return db.session.execute(
-        sa.delete(ShareClaim).where(ShareClaim.counted_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, ShareClaim, ShareClaim.counted_at < before)
 
 
 def purge_share_log(before: datetime) -> int:
     """Drop counted shares older than any trending window: the tallies keep the counts."""
-    return db.session.execute(
-        sa.delete(Share).where(Share.created_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return delete_where(db.session, Share, Share.created_at < before)
