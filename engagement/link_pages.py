@@ -6,6 +6,7 @@ fetch it change nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from urllib.parse import urlencode
 
 from flask import current_app, render_template_string, request
 
@@ -58,6 +59,12 @@ def link_page(title: str, text: str, button: str | None = None, *, status: int =
         "frame-ancestors 'none'; base-uri 'none'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def public_link(base_url: str, path: str, **query: str) -> str:
+    """An absolute link for an email or a chat message, on `ENGAGEMENT_PUBLIC_BASE_URL` (never
+    on the request's Host, which the client chooses)."""
+    return f"{base_url.rstrip('/')}{path}?{urlencode(query)}"
 
 
 def link_token() -> str:

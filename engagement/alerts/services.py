@@ -18,6 +18,7 @@ from engagement.articles.services import articles_by_id
 from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
+from engagement.link_pages import public_link
 from engagement.mail import outbox
 from engagement.moderation.admin_schemas import AdminCommentOut
 from engagement.moderation.services import admin_comments
@@ -41,9 +42,8 @@ class AlertPolicy:
 
     @classmethod
     def from_config(cls, config) -> AlertPolicy:
-        base = config["PUBLIC_BASE_URL"].rstrip("/")
         return cls(
-            public_base_url=base,
+            public_base_url=config["PUBLIC_BASE_URL"],
             site_name=config["SITE_NAME"],
             moderator_emails=tuple(config["MODERATOR_EMAILS"]),
             digest_window=timedelta(seconds=config["MODERATOR_DIGEST_SECONDS"]),
@@ -54,7 +54,7 @@ class AlertPolicy:
 
     def console_link(self, comment_id: int) -> str:
         """Where a moderator reviews a comment: the console, opened on it."""
-        return f"{self.public_base_url}/admin/?comment={comment_id}"
+        return public_link(self.public_base_url, "/admin/", comment=str(comment_id))
 
 
 def comment_posted(comment: Comment, *, now: datetime, policy: AlertPolicy) -> None:

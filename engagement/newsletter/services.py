@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
@@ -16,6 +15,7 @@ from engagement.admin.services import audit
 from engagement.database import delete_where, upsert
 from engagement.errors import NotFound
 from engagement.extensions import db
+from engagement.link_pages import public_link
 from engagement.mail import outbox
 from engagement.newsletter.models import (
     Subscriber,
@@ -61,15 +61,14 @@ class NewsletterPolicy:
     @classmethod
     def from_config(cls, config) -> NewsletterPolicy:
         return cls(
-            public_base_url=config["PUBLIC_BASE_URL"].rstrip("/"),
+            public_base_url=config["PUBLIC_BASE_URL"],
             resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
             confirm_ttl=timedelta(seconds=config["CONFIRM_TOKEN_TTL_SECONDS"]),
             unsubscribe_ttl=timedelta(days=config["UNSUBSCRIBE_TOKEN_TTL_DAYS"]),
         )
 
     def link(self, path: str, token: str) -> str:
-        """An absolute link on the public base URL (never the request's Host)."""
-        return f"{self.public_base_url}{path}?{urlencode({'token': token})}"
+        return public_link(self.public_base_url, path, token=token)
 
 
 @dataclass(frozen=True)

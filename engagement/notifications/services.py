@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
@@ -20,6 +19,7 @@ from engagement.comments.models import Comment, CommentStatus
 from engagement.comments.services import claim_announcements
 from engagement.database import delete_where, insert_if_absent, upsert
 from engagement.extensions import db
+from engagement.link_pages import public_link
 from engagement.mail import outbox
 from engagement.notifications.models import (
     NotifyAddress,
@@ -45,9 +45,8 @@ class NotifyPolicy:
 
     @classmethod
     def from_config(cls, config) -> NotifyPolicy:
-        base = config["PUBLIC_BASE_URL"].rstrip("/")
         return cls(
-            public_base_url=base,
+            public_base_url=config["PUBLIC_BASE_URL"],
             site_name=config["SITE_NAME"],
             batch_window=timedelta(seconds=config["NOTIFY_BATCH_SECONDS"]),
             resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
@@ -56,8 +55,7 @@ class NotifyPolicy:
         )
 
     def link(self, path: str, token: str, **more: str) -> str:
-        """An absolute link on the public base URL (never the request's Host)."""
-        return f"{self.public_base_url}{path}?{urlencode({'token': token, **more})}"
+        return public_link(self.public_base_url, path, token=token, **more)
 
 
 # --- Asking ---------------------------------------------------------------------------------
