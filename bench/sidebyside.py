@@ -56,6 +56,7 @@ BODIES = [
 # thread counts the requests it sent and the answers it read: 200 saying `"counted": true`,
 # 200 saying false, any other status. The sums are printed at the end, so that the shares
 # stored can be held to the answers exactly (wrk abandons the requests in flight when it stops).
+# With KEYED true, each share carries an Idempotency-Key of its own, as the widget sends.
 SHARE_SCRIPT = """
 local threads = {}
 sent, counted, uncounted, other = 0, 0, 0, 0  -- globals: thread:get reads them at the end
@@ -66,8 +67,9 @@ end
 request = function()
   sent = sent + 1
   local address = "10." .. tag .. "." .. math.floor(sent / 256) % 256 .. "." .. sent % 256
-  return wrk.format("POST", "/api/v1/articles/ARTICLE/shares",
-    {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address},
+  local headers = {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address}
+  if KEYED then headers["Idempotency-Key"] = "share-" .. tag .. "-" .. sent end
+  return wrk.format("POST", "/api/v1/articles/ARTICLE/shares", headers,
     '{"network": "facebook"}')
 end
 response = function(status, headers, body)
@@ -139,12 +141,16 @@ def bulk_comments(article_id: str, count: int) -> None:
     db.session.flush()
 
 
-def stored_shares(url: str) -> int:
+def share_script(article_id: str, *, keyed: bool) -> str:
+    return SHARE_SCRIPT.replace("ARTICLE", article_id).replace("KEYED", str(keyed).lower())
+
+
+def stored_shares(url: str, article_id: str) -> int:
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        stored = connection.scalar(sa.select(Article.share_count).where(Article.id == "shared"))
-        logged = connection.scalar(
-            sa.text("SELECT count(*) FROM shares WHERE article_id = 'shared'"))
+        stored = connection.scalar(sa.select(Article.share_count).where(Article.id == article_id))
+        logged = connection.scalar(sa.text("SELECT count(*) FROM shares WHERE article_id = :id"),
+                                   {"id": article_id})
     engine.dispose()
     assert stored == logged, (stored, logged)
     return stored or 0
@@ -306,7 +312,7 @@ def main() -> None:
             served = sum(results[name]["requests"] for name in scenarios)
             rss_after = worker_rss_mb(master)
 
-        shares = None
+        share_runs, shares = [], []  # (scenario, article); (scenario, its result, shares stored)
         if not args.no_postgres:
             with postgres_database() as postgres_url:
                 seed(postgres_url, big=False)
@@ -317,18 +323,24 @@ def main() -> None:
                     # The same thread while readers share its article: a share changes the
                     # article's counts, not its thread, whose cached pages must stay good.
                     storm = Path(folder) / "storm.lua"
-                    storm.write_text(SHARE_SCRIPT.replace("ARTICLE", "thread-100"))
+                    storm.write_text(share_script("thread-100", keyed=False))
                     name = "thread on PostgreSQL, while its article is shared"
                     ceiling[name] = wrk(hello + "/", **load)
                     with wrk_beside(base + "/", script=str(storm), **load):
                         results[name] = wrk(thread, **load)
-                    script = Path(folder) / "shares.lua"
-                    script.write_text(SHARE_SCRIPT.replace("ARTICLE", "shared"))
-                    name = "share POST on PostgreSQL, distinct readers"
-                    measure(name, base + "/", script=str(script))
+                    for name, article, keyed in (
+                        ("share POST on PostgreSQL, distinct readers", "shared", False),
+                        ("the same with an Idempotency-Key, as the widget sends",
+                         "shared-keyed", True),
+                    ):
+                        script = Path(folder) / f"{article}.lua"
+                        script.write_text(share_script(article, keyed=keyed))
+                        measure(name, base + "/", script=str(script))
+                        share_runs.append((name, article))
                 # Counted once gunicorn has stopped: its workers finish the requests wrk left
                 # in flight before they exit, so nothing is stored after this.
-                shares = (results[name], stored_shares(postgres_url))
+                shares = [(name, results[name], stored_shares(postgres_url, article))
+                          for name, article in share_runs]
     shutil.rmtree(folder, ignore_errors=True)
     report(results, ceiling, rss_before, rss_after, served, shares)
 
@@ -344,14 +356,14 @@ def report(results, ceiling, rss_before, rss_after, served, shares) -> None:
     before, after = (", ".join(f"{mb:.0f} MB" for mb in rss) for rss in (rss_before, rss_after))
     print(f"\nworker RSS (SQLite run) after warm-up: {before}; after {served:,} more requests: "
           f"{after}")
-    if shares:
-        report_shares(*shares)
+    for name, result, stored in shares:
+        report_shares(name, result, stored)
     for name, result in results.items():
         if result["non_2xx"] and "share" not in name:
             print(f"warning: {name}: {result['non_2xx']} answers were not 2xx or 3xx")
 
 
-def report_shares(result: dict, stored: int) -> None:
+def report_shares(name: str, result: dict, stored: int) -> None:
     """Hold the shares stored to the answers. Every answer `counted: true` must be stored
     (lost: those that are not). More may be stored: the requests wrk sent but never read an
     answer to (in flight when it stopped, or dropped by a socket error), which the server may
@@ -360,7 +372,7 @@ def report_shares(result: dict, stored: int) -> None:
     answered = shares["counted"] + shares["uncounted"] + shares["other"]
     unanswered = shares["sent"] - answered
     errors = ", ".join(f"{kind} {number}" for kind, number in result["socket_errors"].items())
-    print(f"shares on PostgreSQL: {shares['sent']:,} sent, {answered:,} answered (200 counted "
+    print(f"{name}: {shares['sent']:,} sent, {answered:,} answered (200 counted "
           f"{shares['counted']:,}, 200 not counted {shares['uncounted']:,}, other status "
           f"{shares['other']:,}), {unanswered:,} unanswered (socket errors: {errors}); "
           f"{stored:,} stored: {max(shares['counted'] - stored, 0)} lost, "
