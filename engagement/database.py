@@ -126,21 +126,16 @@ def _primary_key(model: type[Base]) -> list[str]:
     return [column.name for column in sa.inspect(model).primary_key]
 
 
-def single_read(engine: sa.Engine) -> sa.Connection:
-    """A connection for one read outside any transaction. On PostgreSQL that is autocommit,
-    which spares a BEGIN and a ROLLBACK, two round trips of three. SQLite's driver begins no
-    transaction for a read anyway, and switching its isolation level costs two PRAGMAs."""
+def single_statement(engine: sa.Engine) -> sa.Connection:
+    """A connection for one statement that stands alone (a validator's read, an answer kept
+    after its write); the caller commits a write. On PostgreSQL that is autocommit: the
+    statement is its own transaction, without a BEGIN and a COMMIT or ROLLBACK, two round trips
+    of three. On SQLite a plain connection: its driver begins no transaction for a read, and
+    switching its isolation level would cost two PRAGMAs."""
     connection = engine.connect()
     if engine.dialect.name == "postgresql":
         return connection.execution_options(isolation_level="AUTOCOMMIT")
     return connection
-
-
-def single_write(engine: sa.Engine) -> sa.Connection:
-    """A connection for one write that stands alone; the caller commits it. On PostgreSQL
-    (single_read's autocommit) the statement is its own transaction, without a BEGIN and a
-    COMMIT to wait for; on SQLite, a transaction of its own."""
-    return single_read(engine)
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from engagement.admin.services import audit
 from engagement.articles.models import Article, next_version
-from engagement.database import UTCDateTime, insert_if_absent, single_read
+from engagement.database import UTCDateTime, insert_if_absent, single_statement
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.fields import RowView
@@ -84,7 +84,7 @@ def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
 
 def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[sa.Row]:
     query = _answer_states_query(policy.close_after_days, one="article_id" in ids)
-    with single_read(db.engine) as connection:
+    with single_statement(db.engine) as connection:
         return connection.execute(query, {
             "now": now, "born_after": now - timedelta(days=policy.close_after_days), **ids,
         }).all()
@@ -131,7 +131,7 @@ def thread_version(article_id: str, policy: ArticlePolicy, now: datetime) -> int
     """The version a readable article's thread pages depend on (NotFound where a read would
     be): the validator of the most asked answer of all, which shows neither shares nor whether
     comments are open, so it reads one column."""
-    with single_read(db.engine) as connection:
+    with single_statement(db.engine) as connection:
         version = connection.scalar(_THREAD_VERSION, {"article_id": article_id})
     if version is None:
         return _unseen_readable(article_id, policy, now).version
@@ -183,7 +183,6 @@ def forget_loaded_counters(article_id: str) -> None:
     if loaded is not None:
         db.session.expire(loaded, ["version", "share_version", "comment_count",
                                    "top_level_count", "share_count"])
-
 
 
 def article_known(article_id: str, policy: ArticlePolicy) -> bool:

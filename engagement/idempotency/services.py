@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from engagement.database import delete_where, on_conflict_insert, single_write
+from engagement.database import delete_where, on_conflict_insert, single_statement
 from engagement.extensions import db
 from engagement.idempotency.models import IdempotentAnswer
 
@@ -92,7 +92,7 @@ def record_answer(client: str, key: str, status: int, body: str,
     """The answer the write got, for the retries (for a day: then `purge_answers` drops it).
     Committed at once, on a connection of its own: on PostgreSQL the UPDATE is its own
     transaction, without a BEGIN and a COMMIT to wait for."""
-    with single_write(db.engine) as connection:
+    with single_statement(db.engine) as connection:
         connection.execute(_ANSWER, {"of_client": client, "of_key": key, "status": status,
                                      "body": body, "content_type": content_type})
         connection.commit()
