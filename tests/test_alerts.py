@@ -62,7 +62,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -303,6 +303,7 @@ def test_a_receiver_error_is_retried_and_a_refusal_is_kept_as_failed(
     assert deliver(app) == "sent 0, retrying 0, failed 0"
 
 
+@pytest.mark.live
 def test_two_deliverer_processes_send_each_message_once(
         alert_app, receiver, smtp_server, database_url):
     app = alert_app(MODERATION_WEBHOOK_URL=receiver.url, MODERATOR_EMAILS=["mod@example.com"],

@@ -37,6 +37,7 @@ def fresh_sqlite(tmp_path) -> dict[str, str]:
             "ENGAGEMENT_AUTO_MIGRATE": "true"}
 
 
+@pytest.mark.live
 def test_the_console_script_is_installed_and_names_its_commands():
     result = engagement("--help")
     assert result.returncode == 0, result.stderr
@@ -46,6 +47,7 @@ def test_the_console_script_is_installed_and_names_its_commands():
     assert result.stderr == ""
 
 
+@pytest.mark.live
 def test_commands_are_quiet_without_a_secret_key_or_migration_chatter(fresh_sqlite):
     result = engagement("tokens", "create", "--name", "alice", "--role", "moderator",
                         **fresh_sqlite)
@@ -59,6 +61,7 @@ def test_commands_are_quiet_without_a_secret_key_or_migration_chatter(fresh_sqli
     assert listed.returncode == 0 and listed.stdout.startswith("alice\tmoderator\t")
 
 
+@pytest.mark.live
 def test_verbose_shows_what_the_commands_log(fresh_sqlite):
     result = engagement("-v", "tokens", "list", **fresh_sqlite)
     assert result.returncode == 0, result.stderr
@@ -73,6 +76,7 @@ def test_verbose_shows_what_the_commands_log(fresh_sqlite):
      "Error: DATABASE_URL must be postgresql://user:password@host:5432/name or sqlite:///path, "
      "not a 'mysqlx' URL"),
 ])
+@pytest.mark.live
 def test_a_bad_setting_is_one_line_naming_it(settings, line):
     result = engagement("tokens", "list", **settings)
     assert result.returncode != 0
@@ -109,6 +113,7 @@ def test_the_embedded_start_keeps_no_connection_after_migrating(tmp_path):
 
 
 @pytest.mark.postgres
+@pytest.mark.live
 def test_replicas_upgrading_at_once_migrate_once():
     url = sa.make_url(postgres_url_from_env())
     name = f"{url.database}_replicas_{uuid.uuid4().hex[:8]}"

@@ -159,6 +159,7 @@ def stack(tmp_path_factory):
             yield app, site
 
 
+@pytest.mark.live
 def test_readers_use_the_public_api_over_https(stack):
     _, site = stack
     status, _, body = site.call(READER, "POST", "/api/v1/articles/deployed/comments",
@@ -172,6 +173,7 @@ def test_readers_use_the_public_api_over_https(stack):
     assert json.loads(text)["items"][0]["body_html"] == "<p>Through the proxy.</p>"
 
 
+@pytest.mark.live
 def test_plain_http_redirects_to_https(stack):
     _, site = stack
     status, headers, _ = site.call(READER, "GET", "/api/v1/articles/x", tls=False)
@@ -181,6 +183,7 @@ def test_plain_http_redirects_to_https(stack):
 
 @pytest.mark.parametrize("path", ["/metrics", "/api/v1/admin/comments", "/admin/",
                                   "/readyz", "/api/v1/openapi.json", "/api/v1/docs"])
+@pytest.mark.live
 def test_staff_paths_are_refused_to_readers_in_json(stack, path):
     _, site = stack
     status, headers, body = site.call(READER, "GET", path)
@@ -189,6 +192,7 @@ def test_staff_paths_are_refused_to_readers_in_json(stack, path):
     assert json.loads(body)["reason"] == "forbidden"
 
 
+@pytest.mark.live
 def test_staff_reach_the_admin_api_and_see_the_readers_real_address(stack):
     app, site = stack
     site.call("127.0.0.12", "POST", "/api/v1/articles/addresses/comments",
@@ -201,6 +205,7 @@ def test_staff_reach_the_admin_api_and_see_the_readers_real_address(stack):
     assert site.call(STAFF, "GET", "/metrics")[0] == 200
 
 
+@pytest.mark.live
 def test_links_tokens_never_reach_nginxs_access_log(stack):
     _, site = stack
     in_query, in_path = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -216,6 +221,7 @@ def test_links_tokens_never_reach_nginxs_access_log(stack):
     assert '"GET /newsletter/unsubscribe/[redacted] HTTP/1.1" 404' in log
 
 
+@pytest.mark.live
 def test_the_widget_is_compressed_and_cached_by_nginx(stack):
     _, site = stack
     answers = [site.call(READER, "GET", "/widget/engagement.js",
@@ -230,6 +236,7 @@ def test_the_widget_is_compressed_and_cached_by_nginx(stack):
     assert b"engagement" in plain_body
 
 
+@pytest.mark.live
 def test_oversized_bodies_stop_at_nginx_in_json(stack):
     _, site = stack
     status, _, body = site.call(READER, "POST", "/api/v1/articles/big/comments",
@@ -249,6 +256,7 @@ def app_for(server):
 # --- compose.yaml -------------------------------------------------------------------------
 
 
+@pytest.mark.live
 def test_compose_file_follows_the_compose_specification():
     checker = Path(sys.executable).with_name("check-jsonschema")
     result = subprocess.run(
@@ -364,6 +372,7 @@ def test_the_floors_in_pyproject_install_and_serve(tmp_path):
     assert "<em>there</em>" in body_html and 'href="https://example.com"' in body_html
 
 
+@pytest.mark.live
 def test_the_image_is_pinned_locked_unprivileged_and_health_checked():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:\d+\.\d+\.\d+-slim-bookworm$", dockerfile, re.M)

@@ -16,6 +16,8 @@ from tests.conftest import comment_fields
 from tests.live import gunicorn, request
 from tests.services import OwnPostgres, OwnRedis
 
+pytestmark = pytest.mark.live  # gunicorn, and a PostgreSQL and a Redis of their own
+
 ARTICLE = "/api/v1/articles/faults"
 COMMENTS = f"{ARTICLE}/comments"
 JSON = {"Content-Type": "application/json"}

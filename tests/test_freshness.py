@@ -250,6 +250,7 @@ def test_pages_and_orders_of_one_version_are_cached_apart(story):
     assert [item["body_html"] for item in following.json["items"]] == ["<p>Second</p>"]
 
 
+@pytest.mark.live
 def test_answers_are_shared_through_redis_and_an_outage_costs_only_speed(
     make_app, own_redis,  # noqa: F811 (the fixture imported above)
 ):

@@ -271,6 +271,7 @@ def _answers_on(socket_path: Path) -> bool:
 
 
 @pytest.mark.parametrize("trusted", [True, False])
+@pytest.mark.live
 def test_behind_nginx_on_a_unix_socket(nginx_binary, tmp_path, trusted):  # noqa: F811
     settings = {"ENGAGEMENT_LIMIT_COMMENTS": "2/minute"}
     if trusted:
@@ -490,6 +491,7 @@ def live(tmp_path_factory):
         yield server
 
 
+@pytest.mark.live
 def test_a_malformed_chunked_body_is_a_400_envelope(live):
     status, headers, body = _raw(live.base, (
         b"POST /api/v1/articles/a/comments HTTP/1.1\r\nHost: x\r\n"
@@ -502,6 +504,7 @@ def test_a_malformed_chunked_body_is_a_400_envelope(live):
     assert "Traceback" not in live.output()
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(("request_bytes", "status", "reason"), [
     (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
     (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"b" * 9000 + b"\r\n\r\n", 431,
@@ -616,6 +619,7 @@ UNSAFE_IN_PRODUCTION = [
 
 
 @pytest.mark.parametrize(("setting", "value"), UNSAFE_IN_PRODUCTION)
+@pytest.mark.live
 def test_production_refuses_an_unsafe_setting_in_one_line(tmp_path, setting, value):
     environment = {key: val for key, val in os.environ.items()
                    if not key.startswith("ENGAGEMENT_")}
@@ -665,6 +669,7 @@ def test_gunicorn_refuses_an_unsafe_setting_in_one_line(tmp_path, setting, value
     assert "Traceback" not in output
 
 
+@pytest.mark.live
 def test_the_same_settings_start_in_production_when_safe(tmp_path):
     environment = {key: val for key, val in os.environ.items()
                    if not key.startswith("ENGAGEMENT_")}

@@ -158,6 +158,7 @@ def test_concurrent_retries_on_postgres_store_one_comment(app):
     assert comment_total(app.test_client()) == 1
 
 
+@pytest.mark.live
 def test_a_retry_against_a_live_server_gets_the_first_answer(tmp_path):
     body = json.dumps(comment_fields()).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": "live-retry"}

@@ -175,6 +175,7 @@ def test_gunicorn_workers_share_their_counts_through_redis(own_redis, tmp_path):
     assert codes == [201] * 5 + [429] * 7
 
 
+@pytest.mark.live
 def test_while_redis_is_down_each_worker_counts_its_share_of_the_limit(
         make_app, own_redis, monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "2")  # as gunicorn.conf.py sets it for two workers
@@ -263,6 +264,7 @@ def probe(client):
     return client.get("/readyz", environ_base={"REMOTE_ADDR": next(_probe_addresses)})
 
 
+@pytest.mark.live
 def test_an_outage_falls_back_and_recovery_follows(make_app, own_redis):
     app = make_app(LIMIT_COMMENTS="2/minute", LIMIT_READS="2/minute",
                    RATELIMIT_STORAGE_URI=own_redis.url)

@@ -125,6 +125,7 @@ def certificate(tmp_path):
     return key, cert
 
 
+@pytest.mark.live
 def test_starttls_upgrades_the_connection_and_checks_the_certificate(
         on_demand, certificate, monkeypatch):
     import ssl
@@ -276,6 +277,7 @@ def test_a_claim_left_by_a_deliverer_that_died_is_taken_over_after_the_lease(
     assert len(smtp_server.received) == 1
 
 
+@pytest.mark.live
 def test_outbox_deliver_works_from_a_process_of_its_own(on_demand, smtp_server, database_url):
     app = on_demand(MAIL_URL=smtp_server.url)
     subscribe(app.test_client())

@@ -47,6 +47,7 @@ def schema_differences(database_url: str) -> list:
         engine.dispose()
 
 
+@pytest.mark.live
 def test_upgrade_on_an_empty_sqlite_file_builds_the_declared_schema(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
 
@@ -70,6 +71,7 @@ def empty_postgres_database(postgres_url):
 
 
 @pytest.mark.postgres
+@pytest.mark.live
 def test_upgrade_on_an_empty_postgres_database_builds_the_declared_schema(empty_postgres_database):
     result = upgrade_with_the_cli(empty_postgres_database)
 

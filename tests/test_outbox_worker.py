@@ -23,6 +23,8 @@ from tests.live import ROOT
 from tests.test_faults import wait_for
 from tests.test_mail import subscribe
 
+pytestmark = pytest.mark.live  # `outbox deliver --watch` in processes of its own
+
 MESSAGES = 50
 
 

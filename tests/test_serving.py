@@ -9,8 +9,12 @@ import json
 import socket
 import time
 
+import pytest
+
 from tests.conftest import comment_fields
 from tests.live import gunicorn, request
+
+pytestmark = pytest.mark.live  # gunicorn
 
 SLOW_CLIENTS = 50
 
