@@ -430,12 +430,20 @@ def make_token(app, name="moderator", role="moderator") -> str:
     return result.output.strip().splitlines()[-1]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server of the test's own, keeping every message it accepts."""
+@pytest.fixture(scope="session")
+def worker_smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_server(worker_smtp_server) -> SmtpServer:
+    """A real SMTP server, keeping every message it accepts: the worker's, emptied of the last
+    test's mail and settings. One port for every test keeps MAIL_URL, and so the app's
+    configuration, the same: a port of each test's own built an app for each (70 ms)."""
+    worker_smtp_server.reset()
+    return worker_smtp_server
 
 
 @pytest.fixture

@@ -36,12 +36,16 @@ class SmtpServer:
 
     def __init__(self):
         self.port = free_port()
+        self.controller: Controller | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """No mail received, and no refusal, login or delay set."""
         self.received: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply
         self.logins: list[tuple[str, str]] = []
         self.data_delay = 0.0
-        self.controller: Controller | None = None
 
     @property
     def url(self) -> str:
