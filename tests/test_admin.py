@@ -258,6 +258,29 @@ def test_the_queue_filters_by_status_article_and_text(held_app, moderator):
     assert ids("?q=_") == []
 
 
+def test_a_deleted_comment_leaves_the_review_queue(held_app, moderator):
+    client = held_app.test_client()
+    kept, deleted_one, deleted_in_bulk = (post(client)["comment"]["id"] for _ in range(3))
+    client.patch("/api/v1/admin/settings", json={"moderation_mode": "none"}, headers=moderator)
+    flagged = post(client)["comment"]["id"]
+    for reader in range(3):  # the default threshold: hidden, and queued as flagged
+        client.post(f"/api/v1/comments/{flagged}/flags", json={"reason": "spam"},
+                    environ_base={"REMOTE_ADDR": f"203.0.113.{reader}"})
+    assert [item["id"] for item in client.get(f"{QUEUE}?status=flagged",
+                                              headers=moderator).json["items"]] == [flagged]
+    assert client.delete(f"{QUEUE}/{deleted_one}", headers=moderator).status_code == 204
+    assert client.post(f"{QUEUE}/bulk", json={"ids": [deleted_in_bulk, flagged],
+                                              "action": "delete"}, headers=moderator).json == {
+        "updated": 2}
+
+    review = client.get(f"{QUEUE}?status=pending,flagged", headers=moderator).json
+    everything = client.get(f"{QUEUE}?status=all", headers=moderator).json["items"]
+
+    assert [item["id"] for item in review["items"]] == [kept] and review["total"] == 1
+    assert {item["id"] for item in everything if item["deleted"]} == {
+        deleted_one, deleted_in_bulk, flagged}
+
+
 def test_the_queue_pages(held_app, moderator):
     client = held_app.test_client()
     ids = [post(client)["comment"]["id"] for _ in range(5)]

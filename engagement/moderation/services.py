@@ -72,6 +72,8 @@ def flag_comment(
 # --- The moderators' queue ------------------------------------------------------------------
 
 QUEUE_ORDERS = {"newest": newest_first(Comment.id), "oldest": Pager(IdKey(Comment.id))}
+# Held or hidden by flags: what a moderator has to decide on, unless it was deleted since.
+AWAITING_DECISION = (CommentStatus.PENDING, CommentStatus.FLAGGED)
 
 
 def moderation_queue(
@@ -82,7 +84,11 @@ def moderation_queue(
     the context a decision needs."""
     query = sa.select(Comment)
     if statuses != ["all"]:
-        query = query.where(Comment.status.in_([CommentStatus(status) for status in statuses]))
+        query = query.where(
+            Comment.status.in_([CommentStatus(status) for status in statuses]),
+            # A deleted comment has nothing left to decide: the review queue can empty.
+            sa.or_(Comment.deleted_at.is_(None), Comment.status.not_in(AWAITING_DECISION)),
+        )
     if reason:
         # held_for is a JSON list of plain words: its text holds `"links"` exactly when the
         # list does, on every database, without a JSON operator of one dialect.
