@@ -284,6 +284,28 @@ def test_compose_names_only_real_settings_and_env_example_gives_each_variable():
         assert "healthcheck" in compose["services"][service]
 
 
+def test_compose_app_listens_on_every_interface_of_its_container(monkeypatch):
+    """nginx reaches the app as app:8000 on the compose network; gunicorn's default bind,
+    127.0.0.1:8000, would refuse it while the in-container health check still passed. The
+    settings are read as gunicorn reads them for the service's command and environment."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    app = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["app"]
+    assert app["command"][0] == "gunicorn"
+    monkeypatch.chdir(ROOT)  # the image's WORKDIR, where gunicorn.conf.py is
+    for name in ("PORT", "GUNICORN_CMD_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in app["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setattr(sys, "argv", app["command"])
+
+    settings = WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg
+
+    assert settings.bind == ["0.0.0.0:8000"]
+    assert str(app["expose"][0]) == "8000"
+    assert "127.0.0.1:8000" in app["healthcheck"]["test"][-1]
+
+
 # --- The image and the lock files ----------------------------------------------------------
 
 
