@@ -53,7 +53,7 @@ def metrics():
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    response = Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    response = Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
     response.cache_control.no_store = True
     return response
 

@@ -56,3 +56,14 @@ def test_metrics_are_never_cached_nor_rate_limited(make_app):
 
     assert {response.status_code for response in responses} == {200}
     assert "no-store" in responses[0].headers["Cache-Control"]
+
+
+def test_the_content_type_names_each_parameter_once(client):
+    """Prometheus reads the header with Go's mime parser, which refuses a parameter given
+    twice (Flask's mimetype= appended a second charset to prometheus_client's own)."""
+    content_type = client.get("/metrics").headers["Content-Type"]
+
+    parameters = [part.split("=")[0].strip() for part in content_type.split(";")[1:]]
+    assert content_type.startswith("text/plain;")
+    assert sorted(parameters) == sorted(set(parameters)), content_type
+    assert "charset" in parameters
