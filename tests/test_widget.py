@@ -570,6 +570,29 @@ def test_the_author_edits_and_deletes_after_a_reload(site, service, context, pag
     expect(page.locator(".engagement-count")).to_have_text("No Comments")
 
 
+def test_the_edit_window_closing_while_the_author_types_keeps_the_text(site, service, page):
+    page.clock.install()  # runs as the real clock until the test moves it on
+    page.goto(comments_page(site, service, "edit-window"))
+    post_from_form(page.locator(".engagement-form-slot .engagement-form"), body="Frist!")
+    comment = page.locator(".engagement-thread > .engagement-comment").first
+    comment.get_by_role("button", name="Edit your comment").click()
+    editor = comment.locator(".engagement-edit-form")
+    text = editor.get_by_label("Edit your comment")
+    text.fill("First, and a long correction the reader took a while to write")
+
+    page.clock.fast_forward("16:00")  # past the edit window of 15 minutes
+
+    expect(editor.locator(".engagement-error")).to_have_text(
+        "The time to change this comment is over.")
+    expect(text).to_have_value("First, and a long correction the reader took a while to write")
+    expect(text).to_be_focused()
+    expect(editor.get_by_role("button", name="Save")).to_be_disabled()
+    assert comment.get_by_role("button", name="Delete your comment").count() == 0
+    editor.get_by_role("button", name="Cancel").click()
+    # The Edit button that opened the form is gone: focus goes to the comment's first action.
+    expect(comment.locator(".engagement-actions button").first).to_be_focused()
+
+
 def test_a_held_edit_says_it_awaits_review(site, service, page):
     page.goto(comments_page(site, service, "held-edit"))
     form = page.locator(".engagement-form-slot .engagement-form")

@@ -89,10 +89,6 @@
     return "engagement-" + name + "-" + app.uid;
   }
 
-  function each(nodes, fn) {
-    Array.prototype.forEach.call(nodes, fn);
-  }
-
   function icon(path) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
@@ -371,7 +367,7 @@
   /** The article's count spans (all on the page, or those given) say the count. */
   function showCommentCount(slug, count, spans) {
     spans = spans || document.querySelectorAll(".engagement-count[data-article]");
-    each(spans, function (span) {
+    spans.forEach(function (span) {
       if (span.getAttribute("data-article") !== slug) return;
       span.textContent = translator(span.engagementLanguage || "en").n("count", count);
     });
@@ -606,9 +602,7 @@
     form.region = region;
     function send() {
       form.region.textContent = "";
-      if (!validate(part.t, Array.prototype.filter.call(form.elements, function (input) {
-        return input.required;
-      }))) return;
+      if (!validate(part.t, form.querySelectorAll("[required]"))) return;
       busy(submit, true);
       options.send().then(function (data) {
         busy(submit, false);
@@ -779,10 +773,10 @@
    * so the draft is never thrown away; empty forms and Reply buttons go. */
   function closeComments(thread) {
     thread.open = false;
-    each(thread.root.querySelectorAll(".engagement-reply-button"), function (node) {
+    thread.root.querySelectorAll(".engagement-reply-button").forEach(function (node) {
       node.remove();
     });
-    each(thread.root.querySelectorAll("form.engagement-form"), function (form) {
+    thread.root.querySelectorAll("form.engagement-form").forEach(function (form) {
       var text = form.querySelector("textarea");
       if (!text.value.trim()) return form.remove();
       form.querySelector(".engagement-submit").disabled = true;
@@ -901,7 +895,7 @@
           // A service that takes only up votes refuses a down vote: the down buttons go.
           if (error.reason !== "validation" || kind[0] > 0) return showError(ui.thread, ui.region, error);
           ui.thread.upOnly = true;
-          each(ui.thread.list.querySelectorAll(".engagement-vote-down"), function (down) {
+          ui.thread.list.querySelectorAll(".engagement-vote-down").forEach(function (down) {
             down.remove();
           });
         }).then(function () {
@@ -926,7 +920,7 @@
 
   /** One open form per thread, under its comment; Cancel gives focus back to the opener. */
   function openSlot(ui, content, opener) {
-    each(ui.thread.list.querySelectorAll(".engagement-slot"), function (slot) {
+    ui.thread.list.querySelectorAll(".engagement-slot").forEach(function (slot) {
       slot.textContent = "";
     });
     ui.region.textContent = "";
@@ -941,7 +935,8 @@
 
   function closeSlot(ui, focus) {
     ui.slot.textContent = "";
-    if (focus && ui.opener && ui.opener.isConnected) ui.opener.focus();
+    // Back to the button that opened the form, or to the comment's first where that one went.
+    if (focus) (ui.opener && ui.opener.isConnected ? ui.opener : ui.actions.querySelector("button")).focus();
   }
 
   function cancelButton(ui) {
@@ -968,7 +963,7 @@
 
   /** The comment stands out and takes focus (scrolled to the middle for a permalink). */
   function highlight(item, keepScroll) {
-    each(document.querySelectorAll(".engagement-highlight"), function (node) {
+    document.querySelectorAll(".engagement-highlight").forEach(function (node) {
       node.classList.remove("engagement-highlight");
     });
     var main = item.querySelector(".engagement-comment-main");
@@ -1107,25 +1102,31 @@
     // The buttons go when the window closes (timers cap at about 24.8 days; windows are shorter).
     if (left < 2147483647) {
       window.setTimeout(function () {
-        removeAuthorButtons(ui);
+        endAuthorActions(ui);
       }, left);
     }
   }
 
-  function removeAuthorButtons(ui) {
-    each(ui.main.querySelectorAll(".engagement-edit-button, .engagement-delete-button"), function (node) {
+  /** The window is over, the token is refused or the comment is gone: the author buttons and
+   * a delete question go. An edit under way stays open with the reader's text, which is never
+   * thrown away, and says why it can no longer be saved. Without an `error` (the window closed
+   * on its own), nothing else is said. Returns the message shown. */
+  function endAuthorActions(ui, error) {
+    ui.main.querySelectorAll(".engagement-edit-button, .engagement-delete-button").forEach(function (node) {
       node.remove();
     });
-    if (ui.slot.querySelector(".engagement-edit-form, .engagement-delete-confirm")) closeSlot(ui);
+    var edit = ui.slot.querySelector(".engagement-edit-form");
+    if (edit) {
+      edit.querySelector("[type=submit]").disabled = true;
+      error = error || new ApiError(403, "edit_window_expired");
+    } else if (ui.slot.querySelector(".engagement-delete-confirm")) closeSlot(ui);
+    return error && showError(ui.thread, edit ? edit.region : ui.region, error);
   }
 
-  /** The window is over, the token is refused or the comment is gone: the author buttons go,
-   * and the reason is shown on the comment. */
   function forgetIfRefused(ui, error) {
     if (["edit_window_expired", "invalid_token", "not_found"].indexOf(error.reason) === -1) return false;
     forget("edit:" + ui.comment.id);
-    removeAuthorButtons(ui);
-    showError(ui.thread, ui.region, error).focus();
+    endAuthorActions(ui, error).focus();
     return true;
   }
 
@@ -1266,8 +1267,8 @@
    * could not reach the service try again. */
   function refresh() {
     var fresh = [];
-    each(document.querySelectorAll(".engagement-count[data-article], .engagement-shares, .engagement-comments, " +
-      ".engagement-newsletter, .engagement-trending"), function (node) {
+    document.querySelectorAll(".engagement-count[data-article], .engagement-shares, .engagement-comments, " +
+      ".engagement-newsletter, .engagement-trending").forEach(function (node) {
       if (node.hasAttribute("data-engagement-ready")) return;
       node.setAttribute("data-engagement-ready", "");
       fresh.push(node);
