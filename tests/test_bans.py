@@ -235,6 +235,20 @@ def test_deleting_a_ban_lifts_it(client, moderator):
     assert again.json["reason"] == "not_found"
 
 
+def test_banning_again_replaces_the_ban_in_force_so_one_lift_lifts_it(client, moderator, clock):
+    ban(client, moderator, "email", "ada@example.com", expires_at="2026-11-28T08:00:00Z")
+    clock.advance(days=2)  # that one has expired: it stays in the list, as history
+    ban(client, moderator, "email", "ada@example.com")
+    again = ban(client, moderator, "email", "Ada@Example.com", reason="still at it")
+
+    listed = client.get(BANS, headers=moderator).json["items"]
+    assert [(item["id"], item["active"]) for item in listed] == [(again["id"], True),
+                                                                (1, False)]
+    assert refused(comment_from(client, author_email="ada@example.com"))
+    assert client.delete(f"{BANS}/{again['id']}", headers=moderator).status_code == 204
+    assert not refused(comment_from(client, author_email="ada@example.com"))
+
+
 @pytest.mark.parametrize("ban_id", ["999", "0", "x", "99999999999"])
 def test_deleting_an_unknown_ban_is_404(client, moderator, ban_id):
     response = client.delete(f"{BANS}/{ban_id}", headers=moderator)

@@ -317,8 +317,14 @@ def create_ban(kind: BanKind, value: str, reason: str, expires_at: datetime | No
     """Ban an author email or a client address or network, for good or until `expires_at`."""
     if expires_at is not None and expires_at <= now:
         raise InvalidInput.field("expires_at", "Must be in the future.")
-    ban = Ban(kind=kind, value=ban_value(kind, value), reason=reason, expires_at=expires_at,
-              created_at=now, created_by=actor)
+    value = ban_value(kind, value)
+    # A value banned again: the new ban replaces the one in force (its reason and expiry), so
+    # that lifting it lifts the ban; a second ban beside the first would outlive the lift.
+    for replaced in db.session.scalars(sa.select(Ban).where(Ban.kind == kind, Ban.value == value)):
+        if ban_is_active(replaced, now):
+            db.session.delete(replaced)
+    ban = Ban(kind=kind, value=value, reason=reason, expires_at=expires_at, created_at=now,
+              created_by=actor)
     db.session.add(ban)
     db.session.flush()
     audit(actor, "ban.create", f"ban:{ban.id}", {
