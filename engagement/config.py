@@ -344,9 +344,16 @@ def _unsafe_mail(url: str) -> str | None:
     return None
 
 
-def _local_base_url(url: str) -> str | None:
-    host = (urlsplit(url).hostname or "").lower()
-    if not host or host == "localhost" or host.endswith(".localhost") \
+def _not_a_public_base_url(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # an unclosed [ of an IPv6 address, a port that is not a number
+        parts, host = None, ""
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        return (f"is {url!r}, not an address such as https://comments.news.example: links in "
+                "emails and the widget would not open")
+    if host == "localhost" or host.endswith(".localhost") \
             or host.startswith("127.") or host in ("::1", "0.0.0.0"):
         return f"is {url!r}: links in emails and the widget would point at this machine"
     return None
@@ -375,7 +382,7 @@ UNSAFE_SETTINGS = (
     ("TRUSTED_PROXIES", _everyone_a_proxy),
     ("CORS_ORIGINS", _any_origin),
     ("MAIL_URL", _unsafe_mail),
-    ("PUBLIC_BASE_URL", _local_base_url),
+    ("PUBLIC_BASE_URL", _not_a_public_base_url),
     *((key, _not_a_limit) for key in DEFAULTS if key.startswith("LIMIT_")),
     ("FLAG_THRESHOLD", _at_least(1)),
     ("MAX_LINKS", _at_least(0)),

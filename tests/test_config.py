@@ -244,6 +244,21 @@ def test_safe_combinations_start(monkeypatch, configure, workers, settings):
     assert app.config["ENV"] == settings["ENV"]
 
 
+@pytest.mark.parametrize(("url", "problem"), [
+    ("ftp://news.example", "not an address such as https://"),
+    ("notaurl", "not an address such as https://"),
+    ("https://", "not an address such as https://"),
+    ("http://localhost:8000", "would point at this machine"),
+    ("https://127.0.0.1", "would point at this machine"),
+])
+def test_production_refuses_a_public_base_url_that_is_not_the_public_address(configure, url,
+                                                                             problem):
+    settings = {**SAFE_MAIL_AND_BASE, "PUBLIC_BASE_URL": url}
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL") as refused:
+        configure(ENV="production", SECRET_KEY=LONG_SECRET, **settings)
+    assert problem in str(refused.value)
+
+
 @pytest.mark.parametrize(
     "proxies",
     [

@@ -611,6 +611,7 @@ UNSAFE_IN_PRODUCTION = [
     ("ENGAGEMENT_MAIL_URL", "console://"),
     ("ENGAGEMENT_MAIL_URL", "smtp://user:secret@mail.news.example:587"),
     ("ENGAGEMENT_PUBLIC_BASE_URL", "http://localhost:8000"),
+    ("ENGAGEMENT_PUBLIC_BASE_URL", "ftp://news.example"),
     ("ENGAGEMENT_LIMIT_COMMENTS", "5/minuet"),
     ("ENGAGEMENT_FLAG_THRESHOLD", "0"),
     ("ENGAGEMENT_MAX_LINKS", "-1"),
