@@ -64,7 +64,8 @@ def link_page(title: str, text: str, button: str | None = None, *, status: int =
 def public_link(base_url: str, path: str, **query: str) -> str:
     """An absolute link for an email or a chat message, on `ENGAGEMENT_PUBLIC_BASE_URL` (never
     on the request's Host, which the client chooses)."""
-    return f"{base_url.rstrip('/')}{path}?{urlencode(query)}"
+    link = f"{base_url.rstrip('/')}{path}"
+    return f"{link}?{urlencode(query)}" if query else link
 
 
 def link_token() -> str:

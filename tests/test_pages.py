@@ -30,6 +30,15 @@ def test_the_demo_page_embeds_every_placeholder_in_development(client):
     assert '<script src="/widget/engagement.js" async></script>' in page
 
 
+def test_the_demo_articles_address_is_on_the_public_base_url_not_the_host(make_app):
+    client = make_app(PUBLIC_BASE_URL="http://127.0.0.1:8001/").test_client()
+
+    page = client.get("/demo", headers={"Host": "evil.example"}).get_data(as_text=True)
+
+    assert 'data-url="http://127.0.0.1:8001/demo"' in page
+    assert "evil.example" not in page
+
+
 def test_production_has_no_demo(make_app):
     client = make_app(ENV="production", PUBLIC_BASE_URL="https://comments.news.example",
                       SECRET_KEY="a-real-secret-of-forty-three-characters-xyz",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from engagement import limits
+from engagement.link_pages import public_link
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 limits.reads(bp)  # public reads like any other
@@ -29,7 +30,10 @@ def demo():
     """An article page with every widget placeholder, on the service's own origin."""
     if not _demo_enabled():
         abort(404)
-    return render_template("demo.html")
+    # The article's address for the share buttons: on the public base URL, as every absolute
+    # link (never on the request's Host, which the client chooses).
+    article_url = public_link(current_app.config["PUBLIC_BASE_URL"], "/demo")
+    return render_template("demo.html", article_url=article_url)
 
 
 def _demo_enabled() -> bool:
