@@ -1071,6 +1071,11 @@ def test_arabic_lays_out_right_to_left(site, service, page):
     avatar = comments.locator(".engagement-avatar").bounding_box()
     body = comments.locator(".engagement-thread .engagement-body").bounding_box()
     assert avatar["x"] > body["x"] + body["width"] - 1
+    # A comment linked to is marked on its right, where the text starts.
+    comments.locator('a[href^="#engagement-comment-"]').first.click()
+    highlighted = comments.locator(".engagement-highlight")
+    expect(highlighted).to_have_css("border-right-width", "3px")
+    expect(highlighted).to_have_css("border-left-width", "0px")
 
 
 def test_french_and_somali_strings_appear(site, service, page):
