@@ -415,6 +415,26 @@ def test_entities_and_dtds_are_refused(app, write_file, command, text):
     assert table_counts(app) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("command, text, message", [
+    ("disqus", lambda: wordpress_site(),
+     "not a Disqus export: its root element is <rss> (line 10), where a Disqus export has "
+     "<disqus>."),  # line 10: where <rss ...>, written over seven lines, ends
+    ("wordpress", lambda: disqus_site(),
+     "not a WordPress export (WXR): its root element is <disqus> (line 2), where a WordPress "
+     "export (WXR) has <rss>."),
+    ("disqus", lambda: '<?xml version="1.0"?>\n<feed><entry/></feed>\n',
+     "not a Disqus export: its root element is <feed> (line 2)"),
+])
+def test_another_kind_of_file_is_refused_naming_its_root(app, write_file, command, text,
+                                                         message):
+    result = run(app, "import", command, write_file("other.xml", text()))
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Nothing was written." in result.output
+    assert table_counts(app) == (0, 0, 0)
+
+
 def test_a_file_that_is_not_there_is_a_usage_error(app):
     result = run(app, "import", "wordpress", "/nonexistent/export.xml")
 

@@ -17,6 +17,7 @@ DSQ_ID = "{http://disqus.com/disqus-internals}id"
 
 def read_disqus(file: BinaryIO, staging: Staging, summary: Summary, *, on_read) -> None:
     for record in records(file, frozenset({"thread", "post"}), depth=1,
+                          root="disqus", export="a Disqus export",
                           lined=frozenset({"thread", "post"}), on_read=on_read):
         if record.element.tag == "thread":
             _stage_thread(record, staging, summary)

@@ -28,6 +28,7 @@ def path_article_id(url: str) -> str | None:
 def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: str,
                    timezone: tzinfo, on_read) -> None:
     for item in records(file, frozenset({"item"}), depth=2,
+                        root="rss", export="a WordPress export (WXR)",
                         lined=frozenset({"item", "wp:comment"}), on_read=on_read):
         comments = item.children("wp:comment")
         closed = item.text("wp:comment_status") == "closed"

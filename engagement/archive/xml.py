@@ -91,12 +91,14 @@ def short_name(tag: str) -> str:
     return local
 
 
-def records(file: BinaryIO, wanted: frozenset[str], depth: int, *, lined: frozenset[str],
+def records(file: BinaryIO, wanted: frozenset[str], depth: int, *, root: str, export: str,
+            lined: frozenset[str],
             on_read: Callable[[int], None] = lambda _: None) -> Iterator[Record]:
     """Each element named in `wanted` (by short name) that has `depth` ancestors, once
     complete, with the line it began on; every tag is renamed to its short name. Elements at
     that depth are dropped once handled; elements named in `lined` keep their line (LINE).
-    Raises UnreadableFile naming the line at fault."""
+    Raises UnreadableFile naming the line at fault, or the root element of a file whose root
+    is not `root` (another kind of export would otherwise read as one holding nothing)."""
     reader = _LineReader(file, on_read)
     parents: list[Element] = []
     starts: list[int] = []
@@ -104,6 +106,10 @@ def records(file: BinaryIO, wanted: frozenset[str], depth: int, *, lined: frozen
         for event, element in iterparse(reader, events=("start", "end"), forbid_dtd=True):
             if event == "start":
                 element.tag = short_name(element.tag)
+                if not parents and element.tag != root:
+                    raise UnreadableFile(
+                        f"not {export}: its root element is <{element.tag}> (line "
+                        f"{reader.line}), where {export} has <{root}>.")
                 parents.append(element)
                 starts.append(reader.line)
                 if element.tag in lined:
