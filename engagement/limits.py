@@ -114,15 +114,19 @@ def register_limits(app: Flask) -> None:
                           {"socket_timeout": timeout, "socket_connect_timeout": timeout})
     # Registered before the limiter's own: after_request functions run last-registered first,
     # so this one runs after flask-limiter has written its headers.
-    app.after_request(_unavailable_keeps_its_retry_after)
+    app.after_request(_retry_after_where_it_means_something)
     limiter.init_app(app)
 
 
-def _unavailable_keeps_its_retry_after(response):
-    """flask-limiter sets Retry-After to its window's reset on every answer it counted; a 503
-    says when to try again itself (ENGAGEMENT_RETRY_AFTER_SECONDS)."""
+def _retry_after_where_it_means_something(response):
+    """flask-limiter sets Retry-After to its window's reset on every answer it counted. A 429
+    keeps it (when the limit lets the client in again); a 503 says when to try again itself
+    (ENGAGEMENT_RETRY_AFTER_SECONDS); on any other answer it would ask a client to wait for
+    nothing (X-RateLimit-Reset tells when the window starts again)."""
     if response.status_code == 503:
         response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
+    elif response.status_code != 429:
+        response.headers.pop("Retry-After", None)
     return response
 
 

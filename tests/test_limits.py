@@ -61,6 +61,11 @@ def test_answers_carry_the_limit_headers(make_app):
     assert first.headers["X-RateLimit-Limit"] == "3"
     assert first.headers["X-RateLimit-Remaining"] == "2"
     assert int(first.headers["X-RateLimit-Reset"]) > 0
+    # Retry-After only where there is something to wait for: a 429, not an answer that passed.
+    assert "Retry-After" not in first.headers
+    assert "Retry-After" not in client.get("/api/v1/articles/an-article/comments").headers
+    refused = [post(client) for _ in range(3)][-1]  # the fourth of 3/minute
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
 
 
 def test_the_comment_limit_spans_articles(make_app):
