@@ -297,6 +297,28 @@ def test_a_held_comment_shows_its_context_and_is_approved_by_keyboard(page, serv
     assert eventually(lambda: comment_id in public_ids(service, article))
 
 
+def test_the_authors_other_comments_are_one_click_away(page, service, tokens):
+    earlier = post(service, "history-old", author_name="Mia", author_email="mia@example.com",
+                   body="An earlier remark")["comment"]["id"]
+    admin_api(service, tokens, "PATCH", f"/comments/{earlier}", {"status": "approved"})
+    comment_id = held(service, "history-new", author_name="Mia",
+                      author_email="mia@example.com")
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, "history-new")
+    item = queue_item(page, comment_id)
+    expect(item.locator(".history")).to_have_text("1 approved, 0 rejected, 0 spam")
+
+    item.get_by_role("button", name="Show them: every comment by Mia").click()
+
+    expect(page.locator("#queue-list")).to_have_attribute("aria-busy", "false")
+    expect(queue_item(page, earlier)).to_be_visible()
+    expect(queue_item(page, comment_id)).to_be_visible()
+    assert page.locator("#queue-list .item").count() == 2
+    filters = page.get_by_role("search", name="Filter the queue")
+    expect(filters.get_by_label("Show")).to_have_value("all")
+    expect(page.locator("#queue-summary")).to_be_focused()
+
+
 def test_reject_spam_pin_and_delete_each_take_one_click(page, service, tokens):
     article = "click-story"
     rejected, spam, deleted = (held(service, article, author_email=f"c{n}@example.com")
@@ -314,7 +336,7 @@ def test_reject_spam_pin_and_delete_each_take_one_click(page, service, tokens):
     # Undo covers none of the next items' buttons meanwhile.
     decide(rejected, "Reject")
     toast = page.locator("#toast").bounding_box()
-    for button in page.locator("#queue-list .item button").all():
+    for button in page.locator("#queue-list .item button:visible").all():
         box = button.bounding_box()
         assert (box["x"] + box["width"] <= toast["x"] or toast["x"] + toast["width"] <= box["x"]
                 or box["y"] + box["height"] <= toast["y"]

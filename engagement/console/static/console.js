@@ -423,6 +423,10 @@ function wireQueue(ctx) {
     if (button) {
       act(ctx, button.dataset.action, Number(button.closest(".item").dataset.id));
     }
+    const others = event.target.closest(".show-history");
+    if (others) {
+      showAuthorsComments(others.dataset.email);
+    }
   });
   $("queue-list").addEventListener("change", (event) => {
     if (event.target.classList.contains("select")) {
@@ -436,6 +440,17 @@ function wireQueue(ctx) {
     }
   });
   $("toast-undo").addEventListener("click", () => undo(ctx));
+}
+
+// Every comment of one author, whatever its status: the filters set as a moderator would.
+function showAuthorsComments(email) {
+  const form = $("queue-filters");
+  form.elements.status.value = "all";
+  form.elements.reason.value = "";
+  form.elements.article.value = "";
+  form.elements.q.value = email;
+  form.requestSubmit();
+  $("queue-summary").focus();
 }
 
 function queueFilters() {
@@ -529,6 +544,10 @@ function renderComment(ctx, comment) {
   const history = comment.author_history;
   item.querySelector(".history").textContent =
     `${history.approved} approved, ${history.rejected} rejected, ${history.spam} spam`;
+  const others = item.querySelector(".show-history");
+  others.hidden = !comment.author_email || !(history.approved + history.rejected + history.spam);
+  others.dataset.email = comment.author_email;
+  others.setAttribute("aria-label", `Show them: every comment by ${author}`);
   setTime(item.querySelector(".posted"), comment.created_at);
   for (const button of item.querySelectorAll("button[data-action]")) {
     button.setAttribute("aria-label", `${button.textContent.replace("…", "")}: comment by ${author}`);
