@@ -3,6 +3,8 @@ other origins and the admin API get no CORS grant."""
 
 import pytest
 
+from tests.conftest import make_token
+
 SITE = "https://news.example"
 
 
@@ -64,3 +66,22 @@ def test_admin_api_is_never_shared_cross_origin(client):
     response = preflight(client, "/api/v1/admin/comments", method="GET", headers="authorization")
 
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_preflights_to_the_admin_api_are_no_failed_sign_ins(make_app):
+    # Any page a moderator visits could make their browser send these: were they failures, a
+    # page could lock the newsroom's address out of the admin API, and fill the audit log.
+    app = make_app(LIMIT_AUTH_FAILURES="2/minute")
+    client = app.test_client()
+
+    answers = [preflight(client, "/api/v1/admin/newsletter/subscribers", method="GET",
+                         origin="https://elsewhere.example", headers="authorization")
+               for _ in range(5)]
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert all("Access-Control-Allow-Origin" not in answer.headers for answer in answers)
+    refused = client.get("/api/v1/admin/comments", headers={"Authorization": "Bearer guess"})
+    assert refused.status_code == 401  # not 429: no failure was counted before it
+    token = f"Bearer {make_token(app, 'root', 'admin')}"
+    audit = client.get("/api/v1/admin/audit", headers={"Authorization": token}).json["items"]
+    assert [entry["action"] for entry in audit].count("auth.failure") == 1
