@@ -179,6 +179,8 @@ def sign_in(page, service, token: str) -> None:
     page.get_by_label("Your moderator token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Comments to review")).to_be_visible()
+    # The form is gone: focus is on the heading of the queue, not lost to the page.
+    expect(page.get_by_role("heading", name="Comments to review")).to_be_focused()
 
 
 def show_queue(page, article: str, status: str | None = None) -> None:

@@ -191,6 +191,10 @@ async function signIn(ctx, token) {
   sessionStorage.setItem(TOKEN_KEY, token);
   $("token").value = "";
   enterConsole(ctx);
+  // The sign-in form is gone: focus goes to the heading of the screen that replaced it.
+  const heading = document.querySelector(`#screen-${ctx.screen} h1`);
+  heading.tabIndex = -1;
+  heading.focus();
 }
 
 async function resumeSession(ctx) {
