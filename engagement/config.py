@@ -7,13 +7,14 @@ read as its type stops the start with a message naming the setting.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -300,6 +301,7 @@ def _check(config, log: logging.Logger) -> None:
                           f"{ENV_PREFIX}_WEBHOOK_SECRET to sign what it sends")
     if config["VOTES"] not in ("updown", "up", "off"):
         raise ConfigError(f"{ENV_PREFIX}_VOTES must be updown, up or off")
+    _check_readable_urls(config)
     for key, problem_of in UNSAFE_SETTINGS:
         problem = problem_of(config[key])
         if problem is None:
@@ -309,6 +311,40 @@ def _check(config, log: logging.Logger) -> None:
             raise ConfigError(line)
         logging.getLogger("engagement.config.checks").warning(
             "%s (refused in production)", line, extra={"serving_only": True})
+
+
+def _check_readable_urls(config) -> None:
+    """URLs their library cannot read at all: an error in development too, since the service
+    would otherwise stop later with a traceback (a worker, a request, the first mail)."""
+    from limits.errors import ConfigurationError
+    from limits.storage import storage_from_string
+    from redis import Redis
+
+    from engagement.mail.transport import parse_mail_url
+
+    _refuse_unreadable(config, "MAIL_URL", parse_mail_url, ValueError, "is not a mail URL")
+    # Read as flask-limiter reads it: a client is made, nothing is connected to. memory://
+    # names no server, and its store would start a timer thread in gunicorn's master.
+    if not config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        _refuse_unreadable(config, "RATELIMIT_STORAGE_URI", storage_from_string,
+                           (ConfigurationError, ValueError),
+                           "is not a rate-limit store such as redis://host:6379/0")
+    if config["CACHE_URL"]:
+        _refuse_unreadable(config, "CACHE_URL", Redis.from_url, ValueError,
+                           "is not a Redis URL such as redis://host:6379/1")
+
+
+def _refuse_unreadable(config, key: str, read: Callable[[str], Any], errors, problem: str):
+    url = config[key]
+    try:
+        read(url)
+    except errors as exc:
+        reason = str(exc)
+        with contextlib.suppress(ValueError):
+            password = urlsplit(url).password
+            if password:  # the library's message may quote the URL: never its password
+                reason = reason.replace(password, "***")
+        raise ConfigError(f"{ENV_PREFIX}_{key} {problem}: {reason}") from None
 
 
 def _short_secret(key: str | None) -> str | None:
@@ -333,10 +369,7 @@ def _any_origin(origins: list[str]) -> str | None:
 def _unsafe_mail(url: str) -> str | None:
     from engagement.mail.transport import parse_mail_url
 
-    try:
-        server = parse_mail_url(url)
-    except ValueError as exc:
-        return f"is not a mail URL: {exc}"
+    server = parse_mail_url(url)  # readable: _check_readable_urls said so
     if server.console:
         return "is console://: confirmation mail would only reach the log"
     if server.username and server.scheme == "smtp" and not server.starttls:
@@ -439,6 +472,10 @@ def _derive(app) -> None:
     # /api/v1/docs is our own page (console.routes): no Swagger UI loaded from a CDN.
 
 
+# (database, driver) as SQLAlchemy names them: the ones this service installs and tests.
+SUPPORTED_DATABASES = {("postgresql", "psycopg"), ("sqlite", "pysqlite")}
+
+
 def database_url(text: str) -> str:
     """The URL SQLAlchemy is given. `postgres://` and `postgresql://` (as hosting platforms
     write them) mean PostgreSQL through psycopg 3, the driver this service installs."""
@@ -446,8 +483,12 @@ def database_url(text: str) -> str:
     if scheme in ("postgres", "postgresql"):
         text = f"postgresql+psycopg://{rest}"
     try:
-        make_url(text).get_dialect()
+        url = make_url(text)
+        # Another driver or database would fail on its first connection, with a traceback.
+        supported = (url.get_backend_name(), url.get_driver_name()) in SUPPORTED_DATABASES
     except (ArgumentError, NoSuchModuleError, ImportError):
+        supported = False
+    if not supported:
         # Never the URL itself in the message: it may hold a password.
         raise ConfigError(
             f"DATABASE_URL must be postgresql://user:password@host:5432/name or "

@@ -75,6 +75,18 @@ def test_verbose_shows_what_the_commands_log(fresh_sqlite):
     ({"DATABASE_URL": "mysqlx://root:hunter2@db/engagement"},
      "Error: DATABASE_URL must be postgresql://user:password@host:5432/name or sqlite:///path, "
      "not a 'mysqlx' URL"),
+    ({"DATABASE_URL": "mysql://root:hunter2@db/engagement"},
+     "Error: DATABASE_URL must be postgresql://user:password@host:5432/name or sqlite:///path, "
+     "not a 'mysql' URL"),
+    ({"ENGAGEMENT_RATELIMIT_STORAGE_URI": "bogus://root:hunter2@x"},
+     "Error: ENGAGEMENT_RATELIMIT_STORAGE_URI is not a rate-limit store such as "
+     "redis://host:6379/0: unknown storage scheme : bogus://root:***@x"),
+    ({"ENGAGEMENT_CACHE_URL": "bogus://"},
+     "Error: ENGAGEMENT_CACHE_URL is not a Redis URL such as redis://host:6379/1: Redis URL must "
+     "specify one of the following schemes (redis://, rediss://, unix://)"),
+    ({"ENGAGEMENT_MAIL_URL": "ftp://x"},
+     "Error: ENGAGEMENT_MAIL_URL is not a mail URL: the scheme must be console, smtp or smtps, "
+     "not 'ftp'"),
 ])
 @pytest.mark.live
 def test_a_bad_setting_is_one_line_naming_it(settings, line):

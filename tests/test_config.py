@@ -311,6 +311,32 @@ def test_invalid_values_refuse_to_start(configure, key, value):
         configure(**{key: value})
 
 
+@pytest.mark.parametrize(("key", "value", "named"), [
+    ("DATABASE_URL", "mysql://u:hunter2@db/engagement", "DATABASE_URL"),
+    ("DATABASE_URL", "oracle://x", "DATABASE_URL"),
+    ("DATABASE_URL", "postgresql+psycopg2://u:hunter2@db/engagement", "DATABASE_URL"),
+    ("RATELIMIT_STORAGE_URI", "bogus://u:hunter2@x", "ENGAGEMENT_RATELIMIT_STORAGE_URI"),
+    ("RATELIMIT_STORAGE_URI", "redis://redis:notaport/0", "ENGAGEMENT_RATELIMIT_STORAGE_URI"),
+    ("CACHE_URL", "bogus://", "ENGAGEMENT_CACHE_URL"),
+    ("MAIL_URL", "ftp://x", "ENGAGEMENT_MAIL_URL"),
+    ("MAIL_URL", "smtp://mail.news.example:notaport", "ENGAGEMENT_MAIL_URL"),
+])
+def test_urls_that_cannot_be_read_refuse_to_start_in_development_too(configure, key, value,
+                                                                     named):
+    """Merely unsafe values only warn in development; these would stop the service later
+    with a traceback (the first connection, a worker, the first mail)."""
+    with pytest.raises(ConfigError) as refused:
+        configure(**{key: value})
+    assert str(refused.value).startswith(f"{named} ")
+    assert "hunter2" not in str(refused.value)
+
+
+def test_store_urls_are_read_without_connecting(configure):
+    unreachable = "redis://u:secret@127.0.0.1:1"
+    app = configure(RATELIMIT_STORAGE_URI=f"{unreachable}/0", CACHE_URL=f"{unreachable}/1")
+    assert app.config["CACHE_URL"] == f"{unreachable}/1"
+
+
 @pytest.mark.parametrize(("variable", "value"), [
     ("ENGAGEMENT_MAX_BODY_BYTES", "true"),
     ("ENGAGEMENT_CACHE_MAX_AGE", "ten"),

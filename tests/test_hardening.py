@@ -671,6 +671,20 @@ def test_gunicorn_refuses_an_unsafe_setting_in_one_line(tmp_path, setting, value
 
 
 @pytest.mark.live
+@pytest.mark.parametrize(("setting", "value"), [
+    ("ENGAGEMENT_MAIL_URL", "ftp://x"),  # it warned, then each worker stopped on a traceback
+    ("DATABASE_URL", "mysql://u:hunter2@db/engagement"),
+])
+def test_gunicorn_refuses_a_setting_it_cannot_read_in_development_too(tmp_path, setting, value):
+    status, output = start_gunicorn(tmp_path, {setting: value})
+
+    naming = [line for line in output.splitlines() if setting in line]
+    assert status == 1, output
+    assert len(naming) == 1 and naming[0].startswith("Error: "), output
+    assert "Traceback" not in output and "hunter2" not in output
+
+
+@pytest.mark.live
 def test_the_same_settings_start_in_production_when_safe(tmp_path):
     environment = {key: val for key, val in os.environ.items()
                    if not key.startswith("ENGAGEMENT_")}
