@@ -61,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_TIMEOUT": 0.5,
     # Connecting to the mail server and each SMTP command; then the message waits for a retry.
     "MAIL_TIMEOUT": 10.0,
+    # A request's body must have arrived this long after its head did; then 400.
+    "REQUEST_BODY_TIMEOUT": 10.0,
     # /readyz asks the database for at most this long.
     "READYZ_TIMEOUT": 1.0,
     # Retry-After of a 503 (the database does not answer).
@@ -272,7 +274,8 @@ def _check(config, log: logging.Logger) -> None:
         if config[key] < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive integer")
     for key in ("DATABASE_CONNECT_TIMEOUT", "DATABASE_POOL_TIMEOUT", "RATELIMIT_STORAGE_TIMEOUT",
-                "MAIL_TIMEOUT", "READYZ_TIMEOUT", "RETRY_AFTER_SECONDS"):
+                "MAIL_TIMEOUT", "REQUEST_BODY_TIMEOUT", "READYZ_TIMEOUT",
+                "RETRY_AFTER_SECONDS"):
         if config[key] <= 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a positive number of seconds")
     for key in ("COMMENTS_CLOSE_AFTER_DAYS", "CACHE_MAX_AGE", "DATABASE_STATEMENT_TIMEOUT",

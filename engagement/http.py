@@ -8,9 +8,15 @@ import re
 
 from flask import Flask, current_app, request
 from flask.sessions import SessionInterface
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.routing import BaseConverter, Map, ValidationError
 
+from engagement.errors import MalformedRequest
 from engagement.extensions import api
 
 # An article id: 1 to 200 characters of unreserved URL characters and percent-encoded bytes
@@ -89,8 +95,10 @@ class IdConverter(BaseConverter):
 
 
 def guard_json_writes():
-    """A write must be JSON (415 otherwise, so a cross-site form cannot post) and must parse:
-    malformed, absurdly deep or huge-number JSON is a 400 here rather than a 500 later."""
+    """A write must be JSON (415 otherwise, so a cross-site form cannot post), must arrive
+    whole (a body shorter than its Content-Length is 400 `malformed_request`, never written)
+    and must parse: malformed, absurdly deep or huge-number JSON is a 400 here rather than a
+    500 later."""
     if (
         request.method not in WRITE_METHODS
         or not request.path.startswith(API_PREFIX)
@@ -104,7 +112,13 @@ def guard_json_writes():
         return None
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Writes must be sent as Content-Type: application/json.")
-    body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    except ClientDisconnected:  # the socket failed mid-body, or its deadline passed
+        raise MalformedRequest() from None
+    if request.content_length is not None and len(body) < request.content_length:
+        # The client went away mid-body: gunicorn hands over what came, as if it were all.
+        raise MalformedRequest()
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(body) >= limit:
         # A streamed (chunked) body is cut at the limit rather than refused: refuse it here.

@@ -6,6 +6,9 @@ the thread then blocks until the client has sent every header. Slow clients send
 a minute (slowloris) hold all the threads and the service stops for everyone. Here the worker's
 main loop reads the head without blocking and parks the connection in its poller meanwhile
 (a socket, not a thread); a head still incomplete after REQUEST_HEAD_TIMEOUT seconds is closed.
+The thread then reads the body against a deadline (ENGAGEMENT_REQUEST_BODY_TIMEOUT): a client
+that stalls mid-upload is answered 400 `malformed_request` at the deadline, and the thread is
+free again (gunicorn's own reads would wait for ever).
 nginx in front buffers whole requests anyway (see README); this keeps gunicorn alone safe too.
 """
 
@@ -15,6 +18,7 @@ import bisect
 import json
 import logging
 import re
+import socket
 import time
 from functools import partial
 from http import HTTPStatus
@@ -22,6 +26,7 @@ from selectors import EVENT_READ
 
 from gunicorn import http
 from gunicorn.glogging import Logger
+from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.gthread import ThreadWorker
 
 from engagement.config import ConfigError
@@ -32,6 +37,10 @@ REQUEST_HEAD_TIMEOUT = 10.0  # seconds for a client to send its request line and
 # limit_request_* settings refuse it (the parser reads the rest itself).
 LONGEST_HEAD = 64 * 1024
 END_OF_HEAD = b"\r\n\r\n"
+# A connection closed after its answer is read (and dropped) for this long, as gunicorn's
+# graceful close does, so that unread request bytes do not make the kernel reset the answer.
+CLOSE_LINGER = 2.0
+LINGER_MAX_BYTES = 64 * 1024
 
 
 def check_settings(addresses: list) -> None:
@@ -62,6 +71,55 @@ def check_settings(addresses: list) -> None:
 
 
 class HeadFirstThreadWorker(ThreadWorker):
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.body_timeout = self.wsgi.config["REQUEST_BODY_TIMEOUT"]
+
+    def handle(self, conn):
+        """Serve a request in a thread, its reads bounded by the body deadline."""
+        if conn.parser is not None:  # TLS and HTTP/2 make theirs in the thread, unbounded
+            unreader = conn.parser.unreader
+            if not isinstance(unreader.sock, DeadlineSocket):
+                unreader.sock = DeadlineSocket(conn.sock)
+            unreader.sock.deadline = time.monotonic() + self.body_timeout
+        return super().handle(conn)
+
+    def finish_request(self, conn, fs) -> None:
+        """A connection to close lingers in the poller. gunicorn lingers in its main loop,
+        up to 2 s for each client that keeps its socket open, and meanwhile answers no one."""
+        if fs.cancelled() or fs.exception() is not None or fs.result():
+            super().finish_request(conn, fs)  # kept alive, deferred, or failed
+        else:
+            self._linger(conn)
+
+    def _linger(self, conn) -> None:
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)  # the client reads the end of the answer
+        except OSError:
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.sock.setblocking(False)
+        conn.lingered = 0
+        conn.timeout = time.monotonic() + CLOSE_LINGER  # murder_pending closes it then
+        bisect.insort(self.pending_conns, conn, key=lambda pending: pending.timeout)
+        self.poller.register(conn.sock, EVENT_READ, partial(self._drain_lingering, conn))
+
+    def _drain_lingering(self, conn, sock) -> None:
+        try:
+            data = sock.recv(LINGER_MAX_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.lingered += len(data)
+        if data and conn.lingered < LINGER_MAX_BYTES:
+            return
+        self.poller.unregister(sock)
+        self.pending_conns.remove(conn)
+        self.nr_conns -= 1
+        conn.close()
+
     def handle_error(self, req, client, addr, exc) -> None:
         """gunicorn's own refusals (a request line too long, a malformed head) in the service's
         JSON envelope instead of gunicorn's HTML page; gunicorn still decides and logs them."""
@@ -112,6 +170,40 @@ class HeadFirstThreadWorker(ThreadWorker):
         bisect.insort(self.pending_conns, conn, key=lambda pending: pending.timeout)
         self.poller.register(conn.sock, EVENT_READ,
                              partial(self.on_pending_socket_readable, conn))
+
+
+class RequestTooSlow(NoMoreData):
+    """The client did not send its request whole before the deadline. As for a client gone
+    mid-body: the service answers 400 `malformed_request`, gunicorn then closes the connection
+    (a body read that failed leaves the next request's start unknown)."""
+
+
+class DeadlineSocket:
+    """The client's socket as gunicorn's request parser reads it: each read waits only until
+    the request's deadline. Answers are written to the socket itself, without it."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self.deadline = 0.0
+
+    def recv(self, size: int) -> bytes:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise RequestTooSlow()
+        # gunicorn's drain of an unread body sets a shorter timeout of its own: keep it.
+        own_timeout = self._sock.gettimeout()
+        if own_timeout is not None and own_timeout < remaining:
+            return self._sock.recv(size)
+        self._sock.settimeout(remaining)
+        try:
+            return self._sock.recv(size)
+        except TimeoutError:
+            raise RequestTooSlow() from None
+        finally:
+            self._sock.settimeout(own_timeout)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
 
 
 # The contract's reason for each status gunicorn answers by itself.

@@ -46,10 +46,10 @@ def gunicorn_command(port: int, workers: int = 1, threads: int = 2,
 
 
 def request(url: str, data: bytes | None = None, headers: dict | None = None,
-            method: str | None = None) -> tuple[int, bytes]:
+            method: str | None = None, timeout: float = 10) -> tuple[int, bytes]:
     call = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
-        with urllib.request.urlopen(call, timeout=10) as response:
+        with urllib.request.urlopen(call, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

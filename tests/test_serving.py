@@ -83,3 +83,72 @@ def read_answer(client: socket.socket) -> bytes:
     while len(rest) < length:
         rest += client.recv(65536)
     return head + b"\r\n\r\n" + rest
+
+
+def send_cut_body(port: int, path: str, body: bytes, announced: int) -> socket.socket:
+    """A client that announces `announced` bytes of body, sends `body` and stops."""
+    client = socket.create_connection(("127.0.0.1", port), timeout=10)
+    client.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Content-Type: application/json\r\n"
+                   f"Content-Length: {announced}\r\n\r\n".encode() + body)
+    return client
+
+
+def answer_reason(answer: bytes) -> tuple[int, str]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), json.loads(body)["reason"]
+
+
+@pytest.mark.parametrize(("path", "fields"), [
+    ("/api/v1/articles/gone-art/comments",
+     comment_fields(author_name="gone", author_email="g@example.com", body="client went away")),
+    ("/api/v1/articles/gone-art/shares", {"network": "x"}),
+])
+def test_a_body_shorter_than_its_content_length_is_malformed_and_not_written(tmp_path, path,
+                                                                            fields):
+    body = json.dumps(fields).encode()
+    with gunicorn(tmp_path, {}, workers=1, threads=4) as server:
+        port = port_of(server.base)
+        # The client half-closes: it hears the answer.
+        with send_cut_body(port, path, body, announced=500) as client:
+            client.shutdown(socket.SHUT_WR)
+            half_closed = read_answer(client)
+        # The client closes for good, once whole and once mid-JSON.
+        for sent in (body, body[:len(body) // 2]):
+            send_cut_body(port, path, sent, announced=len(body) + 100).close()
+        status, article = request(f"{server.base}/api/v1/articles/gone-art")
+        log = server.output()
+
+    assert answer_reason(half_closed) == (400, "malformed_request"), half_closed
+    assert status == 200, article
+    counts = json.loads(article)
+    assert counts["comment_count"] == 0 and counts["share_counts"]["total"] == 0, counts
+    assert '" 201 ' not in log and '" 400 ' in log, log
+
+
+def open_stalled_upload(port: int) -> socket.socket:
+    """A client that has sent its head and the start of a body, and then nothing."""
+    return send_cut_body(port, "/api/v1/articles/slow/shares", b'{"net', announced=50)
+
+
+def test_stalled_uploads_are_answered_at_their_deadline_and_free_their_threads(tmp_path):
+    settings = {"ENGAGEMENT_REQUEST_BODY_TIMEOUT": "1"}
+    with gunicorn(tmp_path, settings, workers=1, threads=4) as server, \
+            contextlib.ExitStack() as stack:
+        stalled = [stack.enter_context(open_stalled_upload(port_of(server.base)))
+                   for _ in range(4)]
+        started = time.monotonic()
+        status, body = request(f"{server.base}/healthz", timeout=5)
+        elapsed = time.monotonic() - started
+        answers = [read_answer(client) for client in stalled]
+        # Answered, the stalled clients keep their sockets open: closing those must not
+        # hold the worker's main loop either.
+        started = time.monotonic()
+        after_status, _ = request(f"{server.base}/healthz", timeout=5)
+        after = time.monotonic() - started
+
+    assert status == 200, body
+    assert elapsed < 3.0, f"/healthz took {elapsed:.2f} s behind four stalled uploads"
+    assert after_status == 200 and after < 1.0, f"/healthz then took {after:.2f} s"
+    for answer in answers:
+        assert answer_reason(answer) == (400, "malformed_request"), answer
