@@ -437,6 +437,12 @@ def test_a_typo_is_caught_before_anything_is_sent(site, service, page):
     expect(email).to_be_focused()  # the first field to fix
     assert posts == []  # so typos never count against the comment limit
 
+    # A field the reader fixes is no longer said to be wrong; the one left alone still is.
+    email.fill("grace@example.com")
+    expect(email).not_to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_text("email address such as")).to_be_hidden()
+    expect(body).to_have_attribute("aria-invalid", "true")
+
 
 def test_load_more_reads_the_next_page_and_takes_focus(site, service, page):
     for number in range(21):

@@ -536,6 +536,10 @@
     var error = el("p", { class: "engagement-field-error", id: id + "-error", hidden: true });
     var hintNode = hint ? el("p", { class: "engagement-hint", id: id + "-hint", text: hint }) : null;
     input.setAttribute("aria-describedby", (hint ? id + "-hint " : "") + error.id);
+    // A field the reader changes is no longer marked wrong; sending checks it again.
+    input.addEventListener("input", function () {
+      setFieldError(input);
+    });
     var labelNode = el("label", { for: id }, label);
     return input.type === "checkbox"
       ? el("div", { class: "engagement-check" }, [input, labelNode, hintNode, error])
