@@ -1084,6 +1084,18 @@ def test_arabic_lays_out_right_to_left(site, service, page):
     expect(highlighted).to_have_css("border-left-width", "0px")
 
 
+def test_a_themes_rules_for_plain_elements_leave_the_comments_alone(site, service, page):
+    seed_comment(service, "themed")
+    page.goto(site.page("themed.html", service.base, """
+<style>header { background: #23282d; color: #fff; padding: 12px 20px; }</style>
+<header>The site's own header</header>
+<div class="engagement-comments" data-article="themed"></div>"""))
+
+    name_and_date = page.locator(".engagement-thread .engagement-comment-header").first
+    expect(name_and_date).to_have_css("background-color", "rgba(0, 0, 0, 0)")
+    expect(name_and_date).to_have_css("padding-left", "0px")
+
+
 def test_french_and_somali_strings_appear(site, service, page):
     page.goto(site.page("languages.html", service.base, """
 <span class="engagement-count" data-article="languages" data-lang="so"></span>

@@ -846,7 +846,7 @@
     var author = website && /^https?:\/\//i.test(website)
       ? el("a", { class: "engagement-author", href: website, rel: "nofollow ugc noopener noreferrer", target: "_blank", text: name })
       : el("span", { class: "engagement-author", text: name });
-    return el("header", { class: "engagement-comment-header" }, [
+    return el("div", { class: "engagement-comment-header" }, [ // a div: themes style "header"
       el("bdi", {}, [author]),
       comment.pinned ? el("span", { class: "engagement-pinned-badge", text: thread.t("pinned") }) : null,
       el("a", { class: "engagement-permalink", href: "#engagement-comment-" + comment.id }, [
