@@ -473,6 +473,20 @@ def test_close_an_article_and_the_public_api_says_closed(page, service, tokens):
     _, listed = admin_api(service, tokens, "GET", "/articles?q=closing-story")
     assert listed["items"][0]["comments_close_at"] == "2031-05-01T12:30:00Z"
 
+    # The audit log says it in words: no null, true, false or ISO times.
+    page.get_by_role("button", name="Back to automatic on Closing time").click()
+    expect(page.locator("#toast")).to_contain_text("Back to automatic")
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_role("search", name="Filter the audit log").get_by_label("Target").fill(
+        "article:closing-story")
+    page.get_by_role("search", name="Filter the audit log").get_by_role(
+        "button", name="Show").click()
+    entries = page.locator("#audit-list .item .details")
+    expect(entries).to_have_count(4)  # and "set up", first of all
+    expect(entries.first).to_have_text("comments open: automatic")
+    expect(entries.nth(1)).to_have_text("comments close at: 1 May 2031, 12:30")
+    expect(entries.nth(2)).to_have_text("comments open: closed")
+
 
 def test_change_a_setting_and_find_it_in_the_audit_log(page, service, tokens):
     sign_in(page, service, tokens["admin"])

@@ -1176,10 +1176,32 @@ function renderEntry(ctx, entry) {
   item.querySelector(".action").title = entry.action;
   item.querySelector(".target").textContent = entry.target;
   const details = Object.entries(entry.details || {})
-    .map(([key, value]) => `${fieldName(key)}: ${Array.isArray(value) ? value.join(", ") : value}`);
+    .map(([key, value]) => `${fieldName(key)}: ${detailText(key, value)}`);
   item.querySelector(".details").textContent = details.join(" · ");
   item.querySelector(".details").hidden = details.length === 0;
   return item;
+}
+
+// What a detail's null, true and false mean where it is not plain "none", "yes" and "no".
+const DETAIL_WORDS = {
+  comments_open: { null: "automatic", true: "open", false: "closed" },
+  expires_at: { null: "never" },
+};
+const MOMENT = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
+
+// An audit detail in words: dates as the rest of the console shows them.
+function detailText(key, value) {
+  const words = DETAIL_WORDS[key] || {};
+  if (String(value) in words) {
+    return words[String(value)];
+  }
+  if (value === null || typeof value === "boolean") {
+    return { null: "none", true: "yes", false: "no" }[String(value)];
+  }
+  if (Array.isArray(value)) {
+    return value.join(", ");
+  }
+  return MOMENT.test(value) ? formatTime(value) : value;
 }
 
 // --- Newsletter subscribers (admin role) ----------------------------------------------------
