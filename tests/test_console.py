@@ -372,13 +372,20 @@ def test_undo_takes_a_decision_back_before_it_is_sent(page, service, tokens):
 
     page.keyboard.press("j")  # the newest, Bea's
     expect(queue_item(page, second)).to_be_focused()
+    page.keyboard.press("x")  # selected, then deleted
     page.keyboard.press("d")
     expect(queue_item(page, second)).to_have_count(0)
     expect(queue_item(page, first)).to_be_focused()  # the next one
+    expect(page.locator("#selected-count")).to_have_text("None selected")
     page.get_by_role("button", name="Undo").click()
 
     expect(queue_item(page, second)).to_be_focused()
     expect(page.locator("#queue-list .item")).to_have_count(2)
+    # Back as it was: ticked, marked and counted as selected; the other one is not marked.
+    expect(queue_item(page, second).locator(".select")).to_be_checked()
+    expect(queue_item(page, second)).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator("#selected-count")).to_have_text("1 selected")
+    expect(page.locator("#queue-list .item.selected")).to_have_count(1)
     expect(page.locator("#toast")).to_contain_text("Nothing was sent")
     wait_out_undo(page)  # past the undo window: nothing may arrive late,
     time.sleep(1)  # as a request sent at its end would have
@@ -470,12 +477,15 @@ def test_close_an_article_and_the_public_api_says_closed(page, service, tokens):
     page.get_by_label("Close comments at").fill("2031-05-01T12:30")
     page.get_by_role("button", name="Set the closing time of Closing time").click()
     expect(page.locator("#toast")).to_contain_text("Comments close 1 May 2031, 12:30")
+    expect(page.get_by_role("button", name="Set the closing time of Closing time")).to_be_focused()
     _, listed = admin_api(service, tokens, "GET", "/articles?q=closing-story")
     assert listed["items"][0]["comments_close_at"] == "2031-05-01T12:30:00Z"
 
     # The audit log says it in words: no null, true, false or ISO times.
     page.get_by_role("button", name="Back to automatic on Closing time").click()
     expect(page.locator("#toast")).to_contain_text("Back to automatic")
+    # That button is gone with the moderator's choice: focus is on the toggle beside it.
+    expect(page.locator("#articles-list .item .toggle")).to_be_focused()
     page.get_by_role("link", name="Audit log").click()
     page.get_by_role("search", name="Filter the audit log").get_by_label("Target").fill(
         "article:closing-story")

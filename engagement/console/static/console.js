@@ -749,7 +749,7 @@ function detach(ctx, ids) {
     for (let next = entry.element.nextElementSibling; next; next = next.nextElementSibling) {
       after.push(next);
     }
-    return { entry, after };
+    return { entry, after, selected: queue.selected.has(entry.comment.id) };
   });
   let successor = null;
   if (wasCurrent) {
@@ -764,6 +764,7 @@ function detach(ctx, ids) {
     queue.items.delete(entry.comment.id);
     queue.selected.delete(entry.comment.id);
     entry.element.querySelector(".select").checked = false;
+    entry.element.classList.remove("selected");
   }
   queue.total -= removed.length;
   updateSelection(ctx);
@@ -778,10 +779,13 @@ function detach(ctx, ids) {
     loadQueue(ctx, true);
   }
   return () => {
-    for (const { entry, after } of places.reverse()) {
+    for (const { entry, after, selected } of places.reverse()) {
       const anchor = after.find((element) => element.parentNode === list) || null;
       list.insertBefore(entry.element, anchor);
       queue.items.set(entry.comment.id, entry);
+      if (selected) {
+        select(ctx, entry.comment.id, true); // back as it was: ticked and marked
+      }
     }
     queue.total += removed.length;
     if (removed.length) {
@@ -993,23 +997,24 @@ function renderArticle(ctx, article) {
   toggle.setAttribute("aria-label", `${toggle.textContent} on ${title}`);
   toggle.addEventListener("click", () =>
     changeArticle(ctx, item, article, { comments_open: !article.comments_open },
-      article.comments_open ? "Comments closed" : "Comments opened"));
+      article.comments_open ? "Comments closed" : "Comments opened", ".toggle"));
   const automatic = item.querySelector(".automatic");
   automatic.hidden = !byModerator;
   automatic.setAttribute("aria-label", `Back to automatic on ${title}`);
   automatic.addEventListener("click", () =>
-    changeArticle(ctx, item, article, { comments_open: null }, "Back to automatic"));
+    changeArticle(ctx, item, article, { comments_open: null }, "Back to automatic", ".automatic"));
   const input = item.querySelector(".close-at-input");
   input.value = toLocalInput(article.comments_close_at);
   item.querySelector(".close-at-save").setAttribute("aria-label", `Set the closing time of ${title}`);
   item.querySelector(".close-at-save").addEventListener("click", () =>
     changeArticle(ctx, item, article,
       { comments_close_at: input.value ? new Date(input.value).toISOString() : null },
-      input.value ? `Comments close ${formatTime(new Date(input.value).toISOString())}` : "No closing time"));
+      input.value ? `Comments close ${formatTime(new Date(input.value).toISOString())}` : "No closing time",
+      ".close-at-save"));
   return item;
 }
 
-async function changeArticle(ctx, item, article, changes, done) {
+async function changeArticle(ctx, item, article, changes, done, control) {
   let answer;
   try {
     answer = await call(ctx, "PATCH", `/articles/${encodeURIComponent(article.id)}`, changes);
@@ -1021,7 +1026,9 @@ async function changeArticle(ctx, item, article, changes, done) {
   }
   const fresh = renderArticle(ctx, answer);
   item.replaceWith(fresh);
-  fresh.querySelector(".toggle").focus();
+  // Focus stays on the control used, in the item drawn anew; on the toggle if that one went.
+  const same = fresh.querySelector(control);
+  (same.hidden ? fresh.querySelector(".toggle") : same).focus();
   showToast(ctx, `${done}: ${answer.title || answer.id}.`, false);
 }
 
