@@ -658,6 +658,10 @@ def test_a_closed_article_says_comments_are_closed(site, service, service_dir, p
         "Before the close")
     assert page.locator(".engagement-comments form.engagement-form").count() == 0
     assert page.get_by_role("button", name="Reply").count() == 0
+    votes = thread_item(page, comment_id).locator(".engagement-vote")
+    expect(votes).to_have_count(2)
+    for button in votes.all():
+        expect(button).to_be_disabled()
 
 
 def test_closing_while_a_reader_types_keeps_the_draft(site, service, service_dir, page):

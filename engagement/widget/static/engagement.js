@@ -887,7 +887,8 @@
     var id = ui.comment.id;
     var buttons = [[1, "upvotes", "vote_up", "M12 19V5m-6 6l6-6 6 6"], [-1, "downvotes", "vote_down", "M12 5v14m-6-6l6 6 6-6"]];
     buttons.forEach(function (kind) {
-      var node = kind[4] = el("button", { type: "button", class: "engagement-button engagement-action engagement-vote" });
+      // On a closed article the counts stay, and the buttons say they cannot be pressed.
+      var node = kind[4] = el("button", { type: "button", class: "engagement-button engagement-action engagement-vote", disabled: !ui.thread.open });
       node.addEventListener("click", function () {
         busy(node, true);
         api("PUT", "/comments/" + id + "/vote", { value: ui.thread.votes[id] === kind[0] ? 0 : kind[0] }).then(function (data) {
