@@ -260,6 +260,27 @@ def test_a_revoked_token_signs_the_page_out_with_a_message(page, service, servic
     expect(page.locator("#tabs")).to_be_hidden()
 
 
+def test_a_change_refused_for_a_revoked_token_says_it_was_not_saved(page, service, service_dir,
+                                                                     tokens):
+    with app_on(service_dir) as app:
+        token = make_token(app, "leaving-mid-change", "moderator")
+    sign_in(page, service, token)
+    article = "revoked-change"
+    comment_id = held(service, article)
+    show_queue(page, article)
+    with app_on(service_dir) as app:
+        result = app.test_cli_runner().invoke(args=["tokens", "revoke", "leaving-mid-change"])
+        assert result.exit_code == 0, result.output
+
+    queue_item(page, comment_id).get_by_role("button", name=re.compile("^Reject")).click()
+    wait_out_undo(page)  # the decision is sent, and refused
+
+    expect(page.locator("#signin-message")).to_contain_text(
+        "no longer accepted (it may have been revoked). Your last change was not saved.")
+    _, still = admin_api(service, tokens, "GET", f"/comments?article={article}")
+    assert [item["id"] for item in still["items"]] == [comment_id]  # still held: not rejected
+
+
 # --- The queue ------------------------------------------------------------------------------
 
 

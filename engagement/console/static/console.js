@@ -124,8 +124,9 @@ async function call(ctx, method, path, body, options = {}) {
   }
   const error = new ApiError(response.status, payload);
   if (response.status === 401 && ctx.holder) {
+    const lost = method === "GET" ? "" : " Your last change was not saved.";
     endSession(ctx, "Your session has ended: your token is no longer accepted (it may have " +
-      "been revoked). Sign in again with a valid token.");
+      `been revoked).${lost} Sign in again with a valid token.`);
   }
   throw error;
 }
