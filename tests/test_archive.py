@@ -189,6 +189,9 @@ def test_a_wordpress_site_reads_as_it_did(app, client, write_file, database):
                  "--timezone", "Europe/Paris")
 
     assert result.exit_code == 0, result.output
+    # Progress goes to standard error: standard output is the summary alone, for scripts.
+    assert "Reading: 100%" in result.stderr and "%" not in result.stdout
+    assert result.stdout.strip().startswith("Read ")
     assert shape(thread(client, "hello-world")) == [
         ("Ada", "2019-05-01T12:00:00Z", [
             ("Grace", "2019-05-02T10:00:00Z", [("Ada", "2019-05-02T11:00:00Z", [])]),

@@ -166,9 +166,11 @@ def _size(file) -> int | None:
 
 @contextmanager
 def progress(label: str, total: int | None, unit: str):
-    """A progress bar on a terminal; elsewhere (a log, a pipe) a plain line per tenth."""
-    if sys.stdout.isatty() and total:
-        with click.progressbar(length=total, label=label, show_pos=False) as bar:
+    """A progress bar on a terminal; elsewhere (a log, a pipe) a plain line per tenth. On
+    standard error: standard output holds the summary alone, for a script to read."""
+    if sys.stderr.isatty() and total:
+        with click.progressbar(length=total, label=label, show_pos=False,
+                               file=sys.stderr) as bar:
             yield bar.update
         return
     state = {"done": 0, "told": 0}
@@ -177,6 +179,6 @@ def progress(label: str, total: int | None, unit: str):
         state["done"] += amount
         if total and state["done"] * 10 // total > state["told"]:
             state["told"] = state["done"] * 10 // total
-            click.echo(f"{label}: {min(state['told'] * 10, 100)}% of {total} {unit}")
+            click.echo(f"{label}: {min(state['told'] * 10, 100)}% of {total} {unit}", err=True)
 
     yield advance
