@@ -746,6 +746,11 @@ def test_an_export_of_one_article(app, client, post_comment, tmp_path):
     assert document["format"] == "engagement-export" and document["version"] == 1
     assert document["articles"][0]["comments"][0]["author_email"] == "ada@example.com"
 
+    # An article that is not there is said so, and no file is written.
+    missing = run(app, "export", str(tmp_path / "none.json"), "--article", "never-seen")
+    assert missing.exit_code == 2 and "there is no article 'never-seen'" in missing.output
+    assert not (tmp_path / "none.json").exists()
+
 
 @pytest.mark.parametrize("text, message", [
     ('{"format": "something-else", "version": 1, "articles": []}', "not an export of"),

@@ -24,6 +24,7 @@ from engagement.archive.staging import Staging
 from engagement.archive.summary import Summary
 from engagement.archive.wordpress import ARTICLE_ID_RULES, read_wordpress
 from engagement.archive.xml import UnreadableFile
+from engagement.articles.models import Article
 from engagement.clock import now
 from engagement.extensions import db
 from engagement.http import article_id_from
@@ -93,6 +94,8 @@ def export_command(file, article):
         article_id = article_id_from(article)
         if article_id is None:
             raise click.BadParameter(f"{article!r} is not an article id.", param_hint="--article")
+        if db.session.get(Article, article_id) is None:  # before the file is opened
+            raise click.BadParameter(f"there is no article {article!r}.", param_hint="--article")
     written = write_export(file, article_id=article_id, now=now())
     db.session.rollback()
     click.echo(f"Wrote {written} articles to {file.name}.")
