@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import marshmallow as ma
 from email_validator import EmailNotValidError, validate_email
@@ -93,7 +93,26 @@ class WebUrl(Text):
         super().__init__(single_line=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return quote(super()._deserialize(value, attr, data, **kwargs), safe=self.KEPT)
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return quote(_ascii_host(text), safe=self.KEPT)
+
+
+def _ascii_host(url: str) -> str:
+    """The URL with a host in another script in its ASCII form, as a browser sends it:
+    `https://bücher.example/` is `https://xn--bcher-kva.example/` (an email at that domain is
+    taken too). Unchanged when its host is ASCII already, or is no host (the URL check then
+    refuses it)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+        if not host or host.isascii():
+            return url
+        ascii_host = host.encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        return url
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{ascii_host}" + (f":{port}" if port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class Email(Text):

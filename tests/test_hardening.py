@@ -972,6 +972,15 @@ def test_an_authors_website_is_stored_without_raw_quotes_or_brackets(client):
     assert stored.startswith("https://evil.example/%22%3E%3Cscript%3E")
 
 
+def test_a_website_at_a_domain_in_another_script_is_taken_in_its_ascii_form(client):
+    answer = client.post("/api/v1/articles/a/comments", json=comment_fields(
+        author_email="ada@bücher.example", author_website="https://Bücher.example:8443/ü?q=ü"))
+
+    assert answer.status_code == 201, answer.json
+    assert answer.json["comment"]["author_website"] == (
+        "https://xn--bcher-kva.example:8443/%C3%BC?q=%C3%BC")
+
+
 def test_an_articles_url_is_stored_without_raw_quotes_or_brackets(app, client):
     headers = {"Authorization": f"Bearer {make_token(app)}"}
     made = client.put("/api/v1/admin/articles/story", headers=headers,
