@@ -320,9 +320,8 @@ def create_ban(kind: BanKind, value: str, reason: str, expires_at: datetime | No
     value = ban_value(kind, value)
     # A value banned again: the new ban replaces the one in force (its reason and expiry), so
     # that lifting it lifts the ban; a second ban beside the first would outlive the lift.
-    for replaced in db.session.scalars(sa.select(Ban).where(Ban.kind == kind, Ban.value == value)):
-        if ban_is_active(replaced, now):
-            db.session.delete(replaced)
+    db.session.execute(sa.delete(_bans).where(_IN_FORCE, _bans.c.kind == kind,
+                                              _bans.c.value == value), {"now": now})
     ban = Ban(kind=kind, value=value, reason=reason, expires_at=expires_at, created_at=now,
               created_by=actor)
     db.session.add(ban)
