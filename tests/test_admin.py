@@ -421,6 +421,19 @@ def test_bulk_decisions(held_app, moderator):
     assert public_ids(client) == []
 
 
+def bulk_costs(app, client, moderator, clock, ids, action) -> dict[int, int]:
+    """{batch size: statements sent} of a bulk `action` on the first 5 of `ids`, then the rest."""
+    costs = {}
+    for batch in (ids[:5], ids[5:]):
+        clock.advance(seconds=1)  # each call records the holder's last use
+        with database_log(app) as sent:
+            answer = client.post(f"{QUEUE}/bulk", json={"ids": batch, "action": action},
+                                 headers=moderator)
+        assert answer.json == {"updated": len(batch)}
+        costs[len(batch)] = len(sent)
+    return costs
+
+
 def test_bulk_approval_costs_the_same_statements_for_5_comments_as_for_45(make_app, moderator,
                                                                            clock):
     # Comments hidden by a reader's flag, on three articles, some of them replies: approving
@@ -434,15 +447,8 @@ def test_bulk_approval_costs_the_same_statements_for_5_comments_as_for_45(make_a
         flag = client.post(f"/api/v1/comments/{comment_id}/flags", json={"reason": "spam"},
                            environ_base={"REMOTE_ADDR": "203.0.113.9"})
         assert flag.json == {"flagged": True}
-    costs = {}
 
-    for batch in (ids[:5], ids[5:]):
-        clock.advance(seconds=1)  # each call records the holder's last use
-        with database_log(app) as sent:
-            answer = client.post(f"{QUEUE}/bulk", json={"ids": batch, "action": "approve"},
-                                 headers=moderator)
-        assert answer.json == {"updated": len(batch)}
-        costs[len(batch)] = len(sent)
+    costs = bulk_costs(app, client, moderator, clock, ids, "approve")
 
     assert costs[45] == costs[5], costs
     counts = [client.get(f"/api/v1/articles/article-{n}").json["comment_count"]
@@ -456,15 +462,8 @@ def test_bulk_deletion_costs_the_same_statements_for_5_comments_as_for_45(app, m
                                                                            clock):
     client = app.test_client()
     ids = [post(client, article=f"article-{n % 3}")["comment"]["id"] for n in range(50)]
-    costs = {}
 
-    for batch in (ids[:5], ids[5:]):
-        clock.advance(seconds=1)  # each call records the holder's last use
-        with database_log(app) as sent:
-            answer = client.post(f"{QUEUE}/bulk", json={"ids": batch, "action": "delete"},
-                                 headers=moderator)
-        assert answer.json == {"updated": len(batch)}
-        costs[len(batch)] = len(sent)
+    costs = bulk_costs(app, client, moderator, clock, ids, "delete")
 
     assert costs[45] == costs[5], costs
     for n in range(3):

@@ -303,6 +303,7 @@ def test_invalid_trusted_proxies_from_the_environment_refuse_to_start(monkeypatc
         ("RATELIMIT_STORAGE_TIMEOUT", "soon"),
         ("MAIL_TIMEOUT", True),
         ("READYZ_TIMEOUT", 0),
+        ("REQUEST_BODY_TIMEOUT", 0),
         ("RETRY_AFTER_SECONDS", 0),
     ],
 )

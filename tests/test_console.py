@@ -90,6 +90,20 @@ def tokens(service, service_dir):
                 "admin": make_token(app, "ada", "admin")}
 
 
+def revoke(service_dir: Path, name: str) -> None:
+    """`flask tokens revoke NAME`, as an operator would, while the page is signed in."""
+    with app_on(service_dir) as app:
+        result = app.test_cli_runner().invoke(args=["tokens", "revoke", name])
+        assert result.exit_code == 0, result.output
+
+
+def signed_in_to_be_revoked(page, service, service_dir, name: str) -> None:
+    """Signed in with a moderator token of its own, for a test that revokes it."""
+    with app_on(service_dir) as app:
+        token = make_token(app, name, "moderator")
+    sign_in(page, service, token)
+
+
 def api(service, method: str, path: str, body=None, headers=None):
     data = None if body is None else json.dumps(body).encode()
     status, answer = request(
@@ -241,17 +255,13 @@ def test_a_wrong_token_is_refused_in_words_and_a_good_one_signs_in(page, service
 
 
 def test_a_revoked_token_signs_the_page_out_with_a_message(page, service, service_dir):
-    with app_on(service_dir) as app:
-        token = make_token(app, "leaving", "moderator")
-    sign_in(page, service, token)
+    signed_in_to_be_revoked(page, service, service_dir, "leaving")
     article = "revoked-story"
     comment_id = held(service, article)
     show_queue(page, article)
     expect(queue_item(page, comment_id)).to_be_visible()
 
-    with app_on(service_dir) as app:
-        result = app.test_cli_runner().invoke(args=["tokens", "revoke", "leaving"])
-        assert result.exit_code == 0, result.output
+    revoke(service_dir, "leaving")
     page.get_by_role("link", name="Articles").click()
 
     expect(page.locator("#signin-message")).to_contain_text("no longer accepted")
@@ -262,15 +272,11 @@ def test_a_revoked_token_signs_the_page_out_with_a_message(page, service, servic
 
 def test_a_change_refused_for_a_revoked_token_says_it_was_not_saved(page, service, service_dir,
                                                                      tokens):
-    with app_on(service_dir) as app:
-        token = make_token(app, "leaving-mid-change", "moderator")
-    sign_in(page, service, token)
+    signed_in_to_be_revoked(page, service, service_dir, "leaving-mid-change")
     article = "revoked-change"
     comment_id = held(service, article)
     show_queue(page, article)
-    with app_on(service_dir) as app:
-        result = app.test_cli_runner().invoke(args=["tokens", "revoke", "leaving-mid-change"])
-        assert result.exit_code == 0, result.output
+    revoke(service_dir, "leaving-mid-change")
 
     queue_item(page, comment_id).get_by_role("button", name=re.compile("^Reject")).click()
     wait_out_undo(page)  # the decision is sent, and refused
