@@ -29,7 +29,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.gthread import ThreadWorker
 
-from engagement.config import ConfigError
+from engagement.config import DEFAULTS, ConfigError
 from engagement.errors import envelope
 
 REQUEST_HEAD_TIMEOUT = 10.0  # seconds for a client to send its request line and headers
@@ -73,7 +73,9 @@ def check_settings(addresses: list) -> None:
 class HeadFirstThreadWorker(ThreadWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.body_timeout = self.wsgi.config["REQUEST_BODY_TIMEOUT"]
+        # Any WSGI app may be served so (bench/ serves a hello-world); the default holds there.
+        config = getattr(self.wsgi, "config", {})
+        self.body_timeout = config.get("REQUEST_BODY_TIMEOUT", DEFAULTS["REQUEST_BODY_TIMEOUT"])
 
     def handle(self, conn):
         """Serve a request in a thread, its reads bounded by the body deadline."""

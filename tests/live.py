@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 def gunicorn_command(port: int, workers: int = 1, threads: int = 2,
-                     python: str = sys.executable) -> list[str]:
-    """gunicorn as `python` runs it (the tests' own, or another virtualenv's)."""
+                     python: str = sys.executable, app: str = "wsgi:app") -> list[str]:
+    """gunicorn as `python` runs it (the tests' own, or another virtualenv's), serving `app`
+    with gunicorn.conf.py."""
     command = [python, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
                "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", str(threads), "--access-logfile", "-"]
@@ -42,7 +43,7 @@ def gunicorn_command(port: int, workers: int = 1, threads: int = 2,
     if int(version.split(".")[0]) >= 27:
         # 27 added a control socket in ~/.gunicorn; a test server has no use for it.
         command.append("--no-control-socket")
-    return [*command, "wsgi:app"]
+    return [*command, app]
 
 
 def request(url: str, data: bytes | None = None, headers: dict | None = None,

@@ -7,12 +7,13 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import subprocess
 import time
 
 import pytest
 
 from tests.conftest import comment_fields
-from tests.live import gunicorn, request
+from tests.live import ROOT, free_port, get, gunicorn, gunicorn_command, request, stop
 
 pytestmark = pytest.mark.live  # gunicorn
 
@@ -70,6 +71,27 @@ def test_a_head_sent_in_pieces_and_a_kept_alive_connection_are_served(tmp_path):
         assert first.startswith(b"HTTP/1.1 201"), first[:200]
         assert second.startswith(b"HTTP/1.1 200"), second[:200]
         assert b'"comment_count":1' in second.replace(b" ", b"")
+
+
+def test_the_worker_serves_any_wsgi_app_as_the_bench_serves_its_hello_world(tmp_path):
+    # bench/sidebyside.py serves its ceiling, a Flask app with no settings of ours, the same
+    # way as the service: gunicorn.conf.py and its worker, which then keeps its default deadline.
+    port = free_port()
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        process = subprocess.Popen(gunicorn_command(port, app="bench.hello:app"), cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            try:
+                assert get(f"http://127.0.0.1:{port}/") == (200, b"Hello, World!")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.1)
+    finally:
+        stop(process)
 
 
 def read_answer(client: socket.socket) -> bytes:
