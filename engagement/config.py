@@ -335,6 +335,27 @@ def _check_readable_urls(config) -> None:
     if config["CACHE_URL"]:
         _refuse_unreadable(config, "CACHE_URL", Redis.from_url, ValueError,
                            "is not a Redis URL such as redis://host:6379/1")
+    # An unclosed [ of an IPv6 address: every link the service writes would be broken.
+    _refuse_unreadable(config, "PUBLIC_BASE_URL", lambda url: urlsplit(url).port, ValueError,
+                       "is not an address such as https://comments.news.example")
+    config["CORS_ORIGINS"] = [_origin(entry) for entry in config["CORS_ORIGINS"]]
+
+
+def _origin(entry: str) -> str:
+    """An entry of CORS_ORIGINS as browsers send Origin: `https://news.example/`, as pasted
+    from the address bar, never matches, so its slash goes; a path or no scheme is refused."""
+    origin = entry.removesuffix("/")
+    if origin == "*":
+        return origin  # refused in production, warned about in development (UNSAFE_SETTINGS)
+    try:
+        parts = urlsplit(origin)
+        readable = parts.scheme in ("http", "https") and parts.hostname and parts.port != 0
+    except ValueError:  # an unclosed [, a port that is not a number
+        readable = False
+    if not readable or parts.path or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"{ENV_PREFIX}_CORS_ORIGINS has {entry!r}, which is not an origin "
+                          "such as https://news.example")
+    return origin
 
 
 def _refuse_unreadable(config, key: str, read: Callable[[str], Any], errors, problem: str):
@@ -381,12 +402,9 @@ def _unsafe_mail(url: str) -> str | None:
 
 
 def _not_a_public_base_url(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:  # an unclosed [ of an IPv6 address, a port that is not a number
-        parts, host = None, ""
-    if parts is None or parts.scheme not in ("http", "https") or not host:
+    parts = urlsplit(url)  # readable: _check_readable_urls said so
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
         return (f"is {url!r}, not an address such as https://comments.news.example: links in "
                 "emails and the widget would not open")
     if host == "localhost" or host.endswith(".localhost") \
@@ -491,6 +509,9 @@ def database_url(text: str) -> str:
         supported = (url.get_backend_name(), url.get_driver_name()) in SUPPORTED_DATABASES
     except (ArgumentError, NoSuchModuleError, ImportError):
         supported = False
+    except ValueError:  # an unclosed [ of an IPv6 address, a port that is not a number
+        raise ConfigError("DATABASE_URL cannot be read: check the host's brackets and the "
+                          "port") from None
     if not supported:
         # Never the URL itself in the message: it may hold a password.
         raise ConfigError(

@@ -321,6 +321,12 @@ def test_invalid_values_refuse_to_start(configure, key, value):
     ("CACHE_URL", "bogus://", "ENGAGEMENT_CACHE_URL"),
     ("MAIL_URL", "ftp://x", "ENGAGEMENT_MAIL_URL"),
     ("MAIL_URL", "smtp://mail.news.example:notaport", "ENGAGEMENT_MAIL_URL"),
+    ("DATABASE_URL", "postgresql://u:hunter2@[::1/engagement", "DATABASE_URL"),
+    ("PUBLIC_BASE_URL", "http://[::1", "ENGAGEMENT_PUBLIC_BASE_URL"),
+    ("PUBLIC_BASE_URL", "https://comments.news.example:https", "ENGAGEMENT_PUBLIC_BASE_URL"),
+    ("CORS_ORIGINS", ["http://[::1"], "ENGAGEMENT_CORS_ORIGINS"),
+    ("CORS_ORIGINS", ["https://news.example", "news.example"], "ENGAGEMENT_CORS_ORIGINS"),
+    ("CORS_ORIGINS", ["https://news.example/blog"], "ENGAGEMENT_CORS_ORIGINS"),
 ])
 def test_urls_that_cannot_be_read_refuse_to_start_in_development_too(configure, key, value,
                                                                      named):
@@ -330,6 +336,15 @@ def test_urls_that_cannot_be_read_refuse_to_start_in_development_too(configure, 
         configure(**{key: value})
     assert str(refused.value).startswith(f"{named} ")
     assert "hunter2" not in str(refused.value)
+
+
+def test_an_origin_pasted_with_its_slash_is_the_origin_browsers_send(configure):
+    app = configure(CORS_ORIGINS=["https://news.example/"])
+
+    response = app.test_client().get("/api/v1/articles/a",
+                                     headers={"Origin": "https://news.example"})
+
+    assert response.headers["Access-Control-Allow-Origin"] == "https://news.example"
 
 
 def test_store_urls_are_read_without_connecting(configure):
