@@ -20,7 +20,7 @@ log = logging.getLogger("engagement.errors")
 
 # The contract's reason for an HTTP status when nothing more specific was raised.
 REASON_BY_STATUS = {
-    400: "validation",
+    400: "malformed_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",

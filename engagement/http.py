@@ -9,7 +9,6 @@ import re
 from flask import Flask, current_app, request
 from flask.sessions import SessionInterface
 from werkzeug.exceptions import (
-    BadRequest,
     ClientDisconnected,
     RequestEntityTooLarge,
     UnsupportedMediaType,
@@ -128,16 +127,10 @@ def guard_json_writes():
     try:
         document = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):
-        raise _invalid_json("Invalid JSON body.") from None
+        raise MalformedRequest("The body is not valid JSON.") from None
     if _nesting_depth(document) > MAX_JSON_DEPTH:
-        raise _invalid_json(f"Nested deeper than {MAX_JSON_DEPTH} levels.")
+        raise MalformedRequest(f"The body's JSON nests deeper than {MAX_JSON_DEPTH} levels.")
     return None
-
-
-def _invalid_json(detail: str) -> BadRequest:
-    error = BadRequest("The body is not valid JSON.")
-    error.data = {"errors": {"json": {"_schema": [detail]}}}
-    return error
 
 
 def _nesting_depth(document) -> int:
