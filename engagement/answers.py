@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 # Answers kept in each process when no shared cache is set: a bound on its memory.
 LOCAL_ENTRIES = 256
-# A cached answer's lifetime: the version decides freshness; this only lets entries go.
-ENTRY_SECONDS = 24 * 3600
+# A cached answer's lifetime: the version decides freshness; this only lets entries go, and
+# soon, since readers can ask for many pages and spellings of queries. A hot answer is built
+# again once in this while.
+ENTRY_SECONDS = 600
 # After a failed call, the shared cache is not asked again for this long.
 RETRY_AFTER_SECONDS = 5.0
 # Longest wait for the shared cache: slower than this, building the answer is cheaper.
@@ -75,27 +77,29 @@ def answer_cache() -> AnswerCache:
 
 
 def versioned(schema: type[ma.Schema], validator: Callable[..., str | None],
-              query: tuple[str, ...] = ()) -> Callable:
+              query: type[ma.Schema] | None = None) -> Callable:
     """A public GET whose answer is decided by `validator(**view_args)` (the article's version
     and whatever else the answer depends on, read from one row): 304 when the client holds it,
     else its JSON from the cache, and only on a miss the view itself (its arguments parsed, its
     answer dumped with `schema`), whose body is then kept. Goes outside the view's argument
     and response decorators, so that a hit costs one small query and no parsing or dumping.
-    `query` names the parameters that tell apart answers of one validator (a thread's pages);
-    others never reach the cache key. A validator of None (input the view will refuse) skips
-    the cache."""
+    `query` is the view's schema of query parameters, which tell apart answers of one
+    validator (a thread's pages). A query it refuses, or a validator of None, skips the 304
+    and the cache: the view refuses the request and says why."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def answer(*args, **kwargs):
-            state = validator(**kwargs)
+            variant = _query_read(query, request.args) if query else ""
+            state = None if variant is None else validator(**kwargs)
             if state is None:
                 return view(*args, **kwargs)
             etag = f"{answer_format(schema)}.{state}"
             if request.if_none_match.contains_weak(etag):
                 response = current_app.response_class(status=304)
             else:
-                response = _cached_or_built(etag, query, view, args, kwargs)
+                response = _cached_or_built(f"{etag}:{request.path}:{variant}", view, args,
+                                            kwargs)
             response.set_etag(etag)
             return response
 
@@ -104,9 +108,35 @@ def versioned(schema: type[ma.Schema], validator: Callable[..., str | None],
     return decorate
 
 
-def _cached_or_built(etag: str, query: tuple[str, ...], view: Callable, args, kwargs):
+def _query_read(query: type[ma.Schema], args) -> str | None:
+    """The query's values as the view reads them (its schema's fields, the first value of
+    each, as webargs takes them), or None when the view refuses them. `?limit=020` and
+    `?limit=20` are then one answer, and parameters no field reads tell none apart."""
+    sent = tuple((name, args[name]) for name in _parameter_names(query) if name in args)
+    return _loaded(query, sent)
+
+
+@functools.cache
+def _parameter_names(query: type[ma.Schema]) -> tuple[str, ...]:
+    return tuple(field.data_key or name for name, field in query().fields.items())
+
+
+# Each process remembers this many query strings read: a page's widget sends the same one for
+# every reader, so a 304 or a cached answer parses nothing.
+QUERIES_REMEMBERED = 1024
+
+
+@functools.lru_cache(maxsize=QUERIES_REMEMBERED)
+def _loaded(query: type[ma.Schema], sent: tuple[tuple[str, str], ...]) -> str | None:
+    try:
+        values = query().load(dict(sent))
+    except ma.ValidationError:
+        return None
+    return repr(sorted(values.items()))
+
+
+def _cached_or_built(key: str, view: Callable, args, kwargs):
     cache = answer_cache()
-    key = ":".join([etag, request.path, *(request.args.get(name, "") for name in query)])
     body = cache.get(key)
     if body is not None:
         return current_app.response_class(body, mimetype="application/json")

@@ -250,6 +250,33 @@ def test_pages_and_orders_of_one_version_are_cached_apart(story):
     assert [item["body_html"] for item in following.json["items"]] == ["<p>Second</p>"]
 
 
+@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "order=sideways", "cursor=%25"])
+def test_a_query_the_thread_refuses_is_refused_even_with_a_current_etag(story, query):
+    etag = story.client.get(ANSWERS["thread"]).headers["ETag"]
+
+    response = story.client.get(f"{ANSWERS['thread']}?{query}", headers={"If-None-Match": etag})
+
+    assert response.status_code == 422, response.status_code
+    assert response.json["reason"] == "validation"
+
+
+def test_counts_refused_for_their_ids_even_with_a_current_etag(story):
+    etag = story.client.get(ANSWERS["counts"]).headers["ETag"]
+
+    response = story.client.get(f"/api/v1/counts?ids={',' * 3}", headers={"If-None-Match": etag})
+
+    assert response.status_code == 422
+
+
+def test_spellings_of_one_query_are_one_cached_answer(story):
+    story.client.get(f"{ANSWERS['thread']}?limit=20&order=oldest")
+
+    for spelling in ("", "?limit=020", "?order=oldest", "?limit=20&ignored=1"):
+        statements = statements_during(story.app, lambda spelling=spelling: story.client.get(
+            f"{ANSWERS['thread']}{spelling}"))
+        assert len(statements) == 1, spelling  # the version; the page came from the cache
+
+
 @pytest.mark.live
 def test_answers_are_shared_through_redis_and_an_outage_costs_only_speed(
     make_app, own_redis,  # noqa: F811 (the fixture imported above)

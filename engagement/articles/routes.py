@@ -72,7 +72,7 @@ class ArticleById(MethodView):
 @blp.route("/counts")
 class Counts(MethodView):
     @limits.reads
-    @versioned(CountsOut, counts_validator, query=("ids",))
+    @versioned(CountsOut, counts_validator, query=CountsArgs)
     @blp.arguments(CountsArgs, location="query")
     @blp.response(200, CountsOut)
     @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")

@@ -45,7 +45,7 @@ def thread_validator(article_id: str) -> str:
 @blp.route("/articles/<slug:article_id>/comments")
 class Comments(MethodView):
     @limits.reads
-    @versioned(CommentPageOut, thread_validator, query=("order", "limit", "cursor"))
+    @versioned(CommentPageOut, thread_validator, query=CommentListArgs)
     @blp.arguments(CommentListArgs, location="query")
     @blp.response(200, CommentPageOut)
     @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
