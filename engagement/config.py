@@ -314,6 +314,20 @@ def _check(config, log: logging.Logger) -> None:
             raise ConfigError(line)
         logging.getLogger("engagement.config.checks").warning(
             "%s (refused in production)", line, extra={"serving_only": True})
+    if _redis_server(config["CACHE_URL"]) and \
+            _redis_server(config["CACHE_URL"]) == _redis_server(config["RATELIMIT_STORAGE_URI"]):
+        log.warning("%s_CACHE_URL is on the Redis server of %s_RATELIMIT_STORAGE_URI: readers "
+                    "asking for many pages can fill it and push out rate-limit counters; give "
+                    "the cache a server of its own, with maxmemory and allkeys-lru",
+                    ENV_PREFIX, ENV_PREFIX, extra={"serving_only": True})
+
+
+def _redis_server(url: str | None) -> tuple[str, int] | None:
+    """(host, port) of a redis:// or rediss:// URL (readable: checked before), else None."""
+    if not url or urlsplit(url).scheme not in ("redis", "rediss"):
+        return None
+    parts = urlsplit(url)
+    return (parts.hostname or "localhost").lower(), parts.port or 6379
 
 
 def _check_readable_urls(config) -> None:

@@ -347,6 +347,17 @@ def test_an_origin_pasted_with_its_slash_is_the_origin_browsers_send(configure):
     assert response.headers["Access-Control-Allow-Origin"] == "https://news.example"
 
 
+def test_a_cache_on_the_rate_limits_redis_server_is_warned_about(configure, config_log):
+    configure(RATELIMIT_STORAGE_URI="redis://redis.internal:6379/0",
+              CACHE_URL="redis://redis.internal/1")
+    configure(RATELIMIT_STORAGE_URI="redis://redis.internal:6379/0",
+              CACHE_URL="redis://cache.internal:6379/0")
+
+    [warning] = [message for message in unknown_setting_warnings(config_log)
+                 if "CACHE_URL" in message]
+    assert "ENGAGEMENT_RATELIMIT_STORAGE_URI" in warning and "allkeys-lru" in warning
+
+
 def test_store_urls_are_read_without_connecting(configure):
     unreachable = "redis://u:secret@127.0.0.1:1"
     app = configure(RATELIMIT_STORAGE_URI=f"{unreachable}/0", CACHE_URL=f"{unreachable}/1")
