@@ -88,6 +88,7 @@ class WebUrl(Text):
         kwargs.setdefault("validate", [
             ma.validate.Length(max=2000),
             ma.validate.URL(schemes={"http", "https"}, error="Must be an http or https URL."),
+            _no_user_name,
         ])
         kwargs.setdefault("metadata", {"format": "uri", "pattern": "^https?://"})
         super().__init__(single_line=True, **kwargs)
@@ -95,6 +96,13 @@ class WebUrl(Text):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         return quote(_ascii_host(text), safe=self.KEPT)
+
+
+def _no_user_name(url: str) -> None:
+    """`https://news.example@evil.example/` leads to evil.example while reading as
+    news.example: no site a reader links needs a user name in its URL."""
+    if "@" in urlsplit(url).netloc:
+        raise ma.ValidationError("Must be a URL without a user name (nothing before an @).")
 
 
 def _ascii_host(url: str) -> str:
