@@ -10,6 +10,7 @@ import ipaddress
 import logging
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from flask import current_app, g, request
 
 log = logging.getLogger("engagement.clients")
@@ -139,6 +140,35 @@ def client_fingerprint() -> str:
     user_agent = request.headers.get("User-Agent", "")
     address = keyed_hash("client", current_limit_key())[:FINGERPRINT_ADDRESS_CHARS]
     return address + keyed_hash("agent", user_agent)[: 64 - FINGERPRINT_ADDRESS_CHARS]
+
+
+# Readers one address may count as (by user agent) wherever readers are counted (shares, votes):
+# a household shares one address, but a forger changes user agents at will.
+READERS_PER_ADDRESS = 3
+
+
+def room_for_reader(fingerprint: sa.ColumnElement[str],
+                    *scope: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """Whether the client's address has fewer than READERS_PER_ADDRESS other readers among the
+    rows of `scope`, by their `fingerprint` column; bound to `reader_bounds(client_hash)`.
+    The fingerprints of one address's readers (hex, the address's hash first) are a range of
+    the column: an index range on every database, where a LIKE prefix is one only under the C
+    collation. Read in the statement that writes, or after a lock, or two readers of one
+    address may both see room for one."""
+    others = sa.select(sa.func.count()).where(
+        *scope,
+        fingerprint.between(sa.bindparam("lowest"), sa.bindparam("highest")),
+        fingerprint != sa.bindparam("client_hash"),
+    )
+    return others.scalar_subquery() < READERS_PER_ADDRESS
+
+
+def reader_bounds(client_hash: str) -> dict[str, str]:
+    """The bound values of `room_for_reader` for a client: its fingerprint, and the lowest and
+    highest fingerprint its address's readers can have."""
+    address = client_hash[:FINGERPRINT_ADDRESS_CHARS]
+    return {"client_hash": client_hash, "lowest": address.ljust(len(client_hash), "0"),
+            "highest": address.ljust(len(client_hash), "f")}
 
 
 def keyed_hash(purpose: str, value: str) -> str:

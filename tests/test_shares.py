@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from engagement.extensions import db
 from engagement.shares.models import ShareClaim
+from tests.conftest import race
 
 SHARES = "/api/v1/articles/an-article/shares"
 
@@ -152,3 +153,30 @@ def test_a_repeated_share_changes_no_answer(client):
     conditional = {"If-None-Match": article.headers["ETag"]}
     assert client.get("/api/v1/articles/an-article", headers=conditional).status_code == 304
     assert client.get("/api/v1/counts?ids=an-article").json["counts"]["an-article"]["shares"] == 1
+
+
+
+# --- Concurrency -----------------------------------------------------------------------------
+
+# The database the suite runs on, and PostgreSQL always: each settles concurrent writers its
+# own way.
+ON_BOTH_DATABASES = pytest.mark.parametrize(
+    "database", ["suite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+
+
+@ON_BOTH_DATABASES
+def test_one_address_sharing_as_many_readers_at_once_counts_as_three(make_app, database):
+    """Three addresses each share as ten readers (user agents), all thirty at once: three
+    readers of each count, as when they come one after another (tests/test_hardening.py)."""
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 30, "max_overflow": 0})
+
+    answers = race(app, lambda c, n: share(c, "linkedin", reader=f"198.51.100.{n % 3 + 1}",
+                                           agent=f"R{n}"), 30)
+
+    assert {answer.status_code for answer in answers} == {200}
+    counted = [sum(answer.json["counted"] for answer in answers[address::3])
+               for address in range(3)]
+    assert counted == [3, 3, 3]
+    assert app.test_client().get(SHARES).json["linkedin"] == 9
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ShareClaim)) == 9

@@ -34,6 +34,7 @@ def share_counts_field() -> ma.fields.Dict:
 
 class ShareRecordedOut(ma.Schema):
     counted = ma.fields.Boolean(
-        metadata={"description": "false when this reader was already counted in the window"}
+        metadata={"description": "false when this reader was already counted in the window, "
+                                 "or three other readers of its address were"}
     )
     share_counts = share_counts_field()

@@ -4,6 +4,7 @@ the de-duplication window, and reading the tallies. Functions flush; the route c
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,15 +20,16 @@ from engagement.articles.services import (
     find_article,
     forget_loaded_counters,
 )
-from engagement.clients import FINGERPRINT_ADDRESS_CHARS, IPAddress
+from engagement.clients import (
+    FINGERPRINT_ADDRESS_CHARS,
+    IPAddress,
+    reader_bounds,
+    room_for_reader,
+)
 from engagement.database import UTCDateTime, delete_where, on_conflict_insert
 from engagement.extensions import db
 from engagement.moderation.services import ADDRESS_BANS, address_banned
 from engagement.shares.models import Share, ShareClaim, ShareTally
-
-# Readers one address may count as (by user agent) per article and network in the window:
-# a household shares one address, but a forger changes user agents at will.
-READERS_PER_ADDRESS = 3
 
 # Names a network is also known by.
 NETWORK_ALIASES = {"twitter": "x"}
@@ -61,31 +63,40 @@ def known_network(name: str, networks: Iterable[str]) -> str | None:
 # path.
 _articles, _claims, _tallies = Article.__table__, ShareClaim.__table__, ShareTally.__table__
 _shares = Share.__table__
-# What a share must know before it writes, in one round trip: whether the article is
-# recorded, the other readers of the client's address counted in the window, the address bans
-# in force, and the article's tallies (a row each; the one row has none when it has no tally).
-_STATE = sa.select(
-    sa.exists().where(_articles.c.id == sa.bindparam("article_id")).label("recorded"),
-    # Other readers' fingerprints (hex, the address's hash first) are a range of the claims'
-    # key: an index range on every database, where a LIKE prefix is one only under the C
-    # collation.
-    sa.select(sa.func.count()).where(
-        _claims.c.article_id == sa.bindparam("article_id"),
-        _claims.c.network == sa.bindparam("network"),
-        _claims.c.client_hash.between(sa.bindparam("lowest"), sa.bindparam("highest")),
-        _claims.c.client_hash != sa.bindparam("client_hash"),
-        _claims.c.counted_at > sa.bindparam("since"),
-    ).scalar_subquery().label("others"),
-    ADDRESS_BANS.label("address_bans"),
-).subquery("state")
-_SHARE_STATE = sa.select(_STATE, _tallies.c.network, _tallies.c.count).select_from(
-    _STATE.outerjoin(_tallies, _tallies.c.article_id == sa.bindparam("article_id")))
 _TALLIES = sa.select(_tallies.c.network, _tallies.c.count).where(
     _tallies.c.article_id == sa.bindparam("article_id"))
 
-# Counting a share: claim it for the client (new, or renewed once the window passed), and only
-# when the claim was written, log the share, add it to its tally (which answers its new count)
-# and bump the article. Parameters: article_id, network, client_hash, now, since.
+
+@functools.cache
+def _share_state(dialect: str) -> sa.Select:
+    """What a share must know before it writes, in one round trip: whether the article is
+    recorded, the address bans in force, and the article's tallies (a row each; the one row
+    has none when it has no tally). On PostgreSQL it also takes the transaction's lock on the
+    article, network and address (`lock`), so that the claim, a later statement, reads the
+    address's other readers after those before it committed."""
+    state = [
+        sa.exists().where(_articles.c.id == sa.bindparam("article_id")).label("recorded"),
+        ADDRESS_BANS.label("address_bans"),
+    ]
+    if dialect == "postgresql":
+        state.append(sa.func.pg_advisory_xact_lock(sa.bindparam("lock")).label("locked"))
+    subquery = sa.select(*state).subquery("state")
+    return sa.select(subquery, _tallies.c.network, _tallies.c.count).select_from(
+        subquery.outerjoin(_tallies, _tallies.c.article_id == sa.bindparam("article_id")))
+
+
+def _lock_key(article_id: str, network: str, client_hash: str) -> int:
+    """The advisory lock (a signed 64-bit key) the shares of one address on an article and
+    network queue on."""
+    address = client_hash[:FINGERPRINT_ADDRESS_CHARS]
+    key = hashlib.blake2b(f"{article_id} {network} {address}".encode(), digest_size=8)
+    return int.from_bytes(key.digest(), "big", signed=True)
+
+
+# Counting a share: claim it for the client (new, or renewed once the window passed) while its
+# address has room for another reader, and only when the claim was written, log the share, add
+# it to its tally (which answers its new count) and bump the article. Parameters: article_id,
+# network, now, since, and reader_bounds' client_hash, lowest and highest.
 _ARTICLE, _NETWORK = sa.bindparam("article_id"), sa.bindparam("network")
 _NOW = sa.bindparam("now", type_=UTCDateTime())
 _SHARE_BUMP = {"comments": 0, "top_level": 0, "shares": 1}  # bump_statement's deltas
@@ -93,9 +104,12 @@ _SHARE_BUMP = {"comments": 0, "top_level": 0, "shares": 1}  # bump_statement's d
 
 @functools.cache
 def _claim(dialect: str) -> sa.Insert:
-    insert = on_conflict_insert(dialect)
-    claim = insert(_claims).values(article_id=_ARTICLE, network=_NETWORK, counted_at=_NOW,
-                                   client_hash=sa.bindparam("client_hash"))
+    room = room_for_reader(_claims.c.client_hash, _claims.c.article_id == _ARTICLE,
+                           _claims.c.network == _NETWORK,
+                           _claims.c.counted_at > sa.bindparam("since"))
+    claim = on_conflict_insert(dialect)(_claims).from_select(
+        ["article_id", "network", "client_hash", "counted_at"],
+        sa.select(_ARTICLE, _NETWORK, sa.bindparam("client_hash"), _NOW).where(room))
     return claim.on_conflict_do_update(
         index_elements=_claims.primary_key.columns,
         set_={"counted_at": claim.excluded.counted_at},
@@ -155,35 +169,34 @@ def record_share(
     """Count one share unless the client's address is banned, or this client was counted for
     the same article and network within the window; and the article's counts after it. The
     claim row, not this process, decides the race. One address counts as at most
-    READERS_PER_ADDRESS readers, however many user agents it sends. Every reader's share
-    writes the article's hottest rows (its tally and counters): it takes those rows' locks
-    last, just before the route commits."""
+    READERS_PER_ADDRESS readers, however many user agents it sends, and however many at once:
+    the claim reads the address's other readers in the statement that writes it, which SQLite
+    runs under its one write lock, and on PostgreSQL after the state's lock on the article,
+    network and address. Every reader's share writes the article's hottest rows (its tally and
+    counters): it takes those rows' locks last, just before the route commits."""
     connection = db.session.connection()
     since = now - policy.dedupe_window
-    prefix = client_hash[:FINGERPRINT_ADDRESS_CHARS]
-    rows = connection.execute(_SHARE_STATE, {
-        "article_id": article_id, "network": network, "client_hash": client_hash,
-        "lowest": prefix.ljust(len(client_hash), "0"),
-        "highest": prefix.ljust(len(client_hash), "f"), "since": since, "now": now,
-    }).all()
+    share = {"article_id": article_id, "network": network, "now": now, "since": since,
+             **reader_bounds(client_hash)}
+    rows = connection.execute(_share_state(connection.dialect.name), {
+        **share, "lock": _lock_key(article_id, network, client_hash)}).all()
     state = rows[0]
     tallies = {row.network: row.count for row in rows if row.network is not None}
     counted = False
     if not address_banned(address, state.address_bans):
         if not state.recorded:
             find_article(article_id, policy.articles, now)  # records it, or NotFound
-        if state.others < READERS_PER_ADDRESS:
-            count = _count(connection, {"article_id": article_id, "network": network,
-                                        "client_hash": client_hash, "now": now, "since": since})
-            if count is not None:
-                counted, tallies[network] = True, count
+        count = _count(connection, share)
+        if count is not None:
+            counted, tallies[network] = True, count
     return ShareRecorded(counted, _all_networks(tallies, policy.networks))
 
 
 def _count(connection: sa.Connection, share: dict[str, Any]) -> int | None:
     """Count the share: the tally's new count, or None when the client was already counted in
-    the window. One statement on PostgreSQL; elsewhere (SQLite, one writer at a time) the
-    steps, and the article bumped by bump_article_version."""
+    the window or its address has no room for another reader. One statement on PostgreSQL;
+    elsewhere (SQLite, one writer at a time) the steps, and the article bumped by
+    bump_article_version."""
     if connection.dialect.name == "postgresql":
         count = connection.execute(_count_in_one(), {**share, **_SHARE_BUMP}).scalar()
         if count is not None:
