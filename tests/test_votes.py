@@ -1,6 +1,6 @@
-"""Votes: one per reader and comment, tallies on every comment, best-first order, the reader's
-own votes, the refusals (bad values, closed articles, hidden comments, bans, limits, settings),
-and concurrent votes on PostgreSQL with real threads."""
+"""Votes: one per reader and comment, at most three readers of one address, tallies on every
+comment, best-first order, the reader's own votes, the refusals (bad values, closed articles,
+hidden comments, bans, limits, settings), and concurrent votes with real threads."""
 
 
 import pytest
@@ -70,6 +70,27 @@ def test_each_reader_has_one_vote(client, post_comment):
     answer = vote(client, cid, 1, reader="198.51.100.2").json
 
     assert answer == {"upvotes": 2, "downvotes": 1, "value": 1}
+
+
+def test_one_address_votes_as_at_most_three_readers(client, post_comment):
+    """However many user agents one address sends, three readers of it vote on a comment (a
+    household); a further one is answered with the tallies and `value: 0`, counted nothing."""
+    cid = post_comment()["comment"]["id"]
+
+    answers = [vote(client, cid, 1, agent=f"V{n}").json for n in range(8)]
+
+    assert answers[:3] == [{"upvotes": n, "downvotes": 0, "value": 1} for n in (1, 2, 3)]
+    assert answers[3:] == [{"upvotes": 3, "downvotes": 0, "value": 0}] * 5
+    assert my_votes(client, agent="V5").json == {"votes": {}}
+    # The three change and withdraw their votes as before; a withdrawn vote makes room.
+    assert vote(client, cid, -1, agent="V0").json == {"upvotes": 2, "downvotes": 1, "value": -1}
+    assert vote(client, cid, 0, agent="V1").json == {"upvotes": 1, "downvotes": 1, "value": 0}
+    assert vote(client, cid, 1, agent="V5").json == {"upvotes": 2, "downvotes": 1, "value": 1}
+    assert vote(client, cid, 1, agent="V6").json == {"upvotes": 2, "downvotes": 1, "value": 0}
+    # Other addresses, and the same address on another comment, are not held back by it.
+    assert vote(client, cid, 1, reader="198.51.100.2", agent="V6").json["value"] == 1
+    other = post_comment(body="Another")["comment"]["id"]
+    assert vote(client, other, 1, agent="V7").json["value"] == 1
 
 
 def test_readers_see_their_own_votes_only_and_no_cache_keeps_them(client, post_comment):
@@ -282,7 +303,7 @@ def test_the_widget_origin_may_put_votes(make_app):
     assert "PUT" in preflight.headers["Access-Control-Allow-Methods"]
 
 
-# --- Concurrency on PostgreSQL -----------------------------------------------------------------
+# --- Concurrency -----------------------------------------------------------------------------
 
 READERS = 50
 
@@ -325,3 +346,27 @@ def test_one_reader_voting_many_times_at_once_has_one_vote(make_app):
         stored = db.session.scalars(sa.select(Vote.value)).all()
     assert len(stored) <= 1
     assert (item["upvotes"], item["downvotes"]) == (stored.count(1), stored.count(-1))
+
+
+# The database the suite runs on, and PostgreSQL always: each settles concurrent writers its
+# own way.
+ON_BOTH_DATABASES = pytest.mark.parametrize(
+    "database", ["suite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+
+
+@ON_BOTH_DATABASES
+def test_one_address_voting_as_many_readers_at_once_counts_three(make_app, database):
+    """Twenty readers (user agents) of one address vote at once: three count, as when they
+    come one after another."""
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 20, "max_overflow": 0})
+    client = app.test_client()
+    cid = client.post(COMMENTS, json=comment_fields()).json["comment"]["id"]
+
+    answers = race(app, lambda c, n: vote(c, cid, 1, agent=f"V{n}"), 20)
+
+    assert {response.status_code for response in answers} == {200}
+    assert sorted(response.json["value"] for response in answers) == [0] * 17 + [1] * 3
+    (item,) = listed(client)
+    assert item["upvotes"] == 3
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 3

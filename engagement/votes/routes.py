@@ -33,8 +33,10 @@ class CommentVote(MethodView):
     def put(self, fields, comment_id):
         """Vote on a comment (one vote per reader; a new value replaces yours, 0 withdraws it)
 
-        Answers the comment's tallies after your vote. `ENGAGEMENT_VOTES` is `updown`, `up`
-        (a -1 is 422) or `off` (404).
+        Answers the comment's tallies after your vote. One address votes as at most three
+        readers (user agents) on a comment: a further reader's vote counts nothing and is
+        answered with the tallies and `value` 0. `ENGAGEMENT_VOTES` is `updown`, `up` (a -1
+        is 422) or `off` (404).
         """
         moment = now()
         refuse_banned(None, client_address(), now=moment)

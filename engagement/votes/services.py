@@ -17,6 +17,7 @@ from engagement.articles.services import (
     bump_article_version,
     comments_are_open,
 )
+from engagement.clients import reader_bounds, room_for_reader
 from engagement.comments.models import Comment, CommentStatus
 from engagement.errors import CommentsClosed, InvalidInput, NotFound
 from engagement.extensions import db
@@ -67,11 +68,14 @@ _takes_votes = sa.and_(Comment.status == CommentStatus.APPROVED, Comment.deleted
 def cast_vote(comment_id: int, value: int, *, client_hash: str, now: datetime,
               policy: VotePolicy) -> Tally:
     """Record a reader's vote (replacing theirs, or withdrawing it with 0) and change the
-    comment's tallies by the difference.
+    comment's tallies by the difference. One address votes as at most READERS_PER_ADDRESS
+    readers on a comment, however many user agents it sends: a further reader's vote counts
+    nothing, and is answered with the tallies and 0.
 
     The first statement writes to the comment row, so concurrent votes on one comment queue
     there (a row lock on PostgreSQL, the write lock on SQLite) and each reads the reader's
-    previous vote after the one before it committed: nothing is lost or counted twice."""
+    previous vote and the address's other readers after the one before it committed: nothing
+    is lost or counted twice, and no address gets past its readers."""
     refuse_votes_off(policy)
     if value == -1 and policy.mode == "up":
         raise InvalidInput.field("value", "Only upvotes are taken on this site.")
@@ -88,9 +92,16 @@ def cast_vote(comment_id: int, value: int, *, client_hash: str, now: datetime,
     if not locked:  # hidden or deleted meanwhile
         raise NotFound("No such comment.")
     mine = sa.and_(Vote.comment_id == comment_id, Vote.client_hash == client_hash)
-    previous = db.session.scalar(sa.select(Vote.value).where(mine)) or 0
+    previous, room = db.session.execute(
+        sa.select(sa.select(Vote.value).where(mine).scalar_subquery(),
+                  room_for_reader(Vote.client_hash, Vote.comment_id == comment_id)),
+        reader_bounds(client_hash),
+    ).one()
+    previous = previous or 0
     if value == previous:  # a repeat changes nothing
         return _tally(comment_id, value)
+    if not previous and not room:  # the address has its readers: this one counts nothing
+        return _tally(comment_id, 0)
     if previous:
         db.session.execute(sa.delete(Vote).where(mine))
     if value:
