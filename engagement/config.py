@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -299,6 +300,11 @@ def _check(config, log: logging.Logger) -> None:
     if unknown_events:
         raise ConfigError(f"{ENV_PREFIX}_WEBHOOK_EVENTS: unknown {sorted(unknown_events)}; "
                           f"choose from {', '.join(WEBHOOK_EVENTS)}")
+    _check_mail_addresses(config)
+    webhook = config["MODERATION_WEBHOOK_URL"]
+    if webhook and not _http_url(webhook):
+        raise ConfigError(f"{ENV_PREFIX}_MODERATION_WEBHOOK_URL must be an http(s) URL such as "
+                          "https://hooks.news.example/engagement")
     if config["MODERATION_WEBHOOK_URL"] and not config["WEBHOOK_SECRET"]:
         raise ConfigError(f"{ENV_PREFIX}_MODERATION_WEBHOOK_URL needs "
                           f"{ENV_PREFIX}_WEBHOOK_SECRET to sign what it sends")
@@ -328,6 +334,31 @@ def _redis_server(url: str | None) -> tuple[str, int] | None:
         return None
     parts = urlsplit(url)
     return (parts.hostname or "localhost").lower(), parts.port or 6379
+
+
+def _check_mail_addresses(config) -> None:
+    """Addresses mail could not be sent from or to: an error in development too. (A sender at
+    a domain that does not exist, as the default's, is only unsafe: UNSAFE_SETTINGS.)"""
+    from email_validator import EmailNotValidError, validate_email
+
+    sender = parseaddr(config["MAIL_FROM"])[1]
+    if sender.count("@") != 1 or not all(sender.split("@")) or " " in sender:
+        raise ConfigError(f"{ENV_PREFIX}_MAIL_FROM is {config['MAIL_FROM']!r}: give an address "
+                          "such as news@news.example or Newsroom <news@news.example>")
+    for moderator in config["MODERATOR_EMAILS"]:
+        try:
+            validate_email(moderator, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ConfigError(f"{ENV_PREFIX}_MODERATOR_EMAILS has {moderator!r}: {exc}") from None
+
+
+def _http_url(url: str) -> bool:
+    """Whether `url` is http(s) with a host (and a port, if any, that is a number)."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        return False
 
 
 def _check_readable_urls(config) -> None:
@@ -361,12 +392,7 @@ def _origin(entry: str) -> str:
     origin = entry.removesuffix("/")
     if origin == "*":
         return origin  # refused in production, warned about in development (UNSAFE_SETTINGS)
-    try:
-        parts = urlsplit(origin)
-        readable = parts.scheme in ("http", "https") and parts.hostname and parts.port != 0
-    except ValueError:  # an unclosed [, a port that is not a number
-        readable = False
-    if not readable or parts.path or parts.query or parts.fragment or parts.username:
+    if not _http_url(origin) or any(urlsplit(origin)[2:]) or "@" in origin:  # path, query...
         raise ConfigError(f"{ENV_PREFIX}_CORS_ORIGINS has {entry!r}, which is not an origin "
                           "such as https://news.example")
     return origin
@@ -415,6 +441,17 @@ def _unsafe_mail(url: str) -> str | None:
     return None
 
 
+def _unknown_sender_domain(sender: str) -> str | None:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(parseaddr(sender)[1], check_deliverability=False)
+    except EmailNotValidError:
+        return (f"is {sender!r}: mail servers refuse mail from a domain that does not exist; "
+                "use an address of the site's own domain")
+    return None
+
+
 def _not_a_public_base_url(url: str) -> str | None:
     parts = urlsplit(url)  # readable: _check_readable_urls said so
     host = (parts.hostname or "").lower()
@@ -450,6 +487,7 @@ UNSAFE_SETTINGS = (
     ("TRUSTED_PROXIES", _everyone_a_proxy),
     ("CORS_ORIGINS", _any_origin),
     ("MAIL_URL", _unsafe_mail),
+    ("MAIL_FROM", _unknown_sender_domain),
     ("PUBLIC_BASE_URL", _not_a_public_base_url),
     *((key, _not_a_limit) for key in DEFAULTS if key.startswith("LIMIT_")),
     ("FLAG_THRESHOLD", _at_least(1)),

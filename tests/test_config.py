@@ -206,6 +206,7 @@ def test_database_url_from_the_environment(monkeypatch, tmp_path):
 # What production needs besides a secret (issue 10, item 19: no console mail, no local links).
 LONG_SECRET = "a-real-secret-of-forty-three-characters-xyz"
 SAFE_MAIL_AND_BASE = {"MAIL_URL": "smtps://mail.news.example",
+                      "MAIL_FROM": "Newsroom <news@news.example>",
                       "PUBLIC_BASE_URL": "https://comments.news.example"}
 
 
@@ -242,6 +243,12 @@ def test_safe_combinations_start(monkeypatch, configure, workers, settings):
         monkeypatch.setenv("WEB_CONCURRENCY", workers)
     app = configure(SECRET_KEY=LONG_SECRET, **SAFE_MAIL_AND_BASE, **settings)
     assert app.config["ENV"] == settings["ENV"]
+
+
+def test_production_refuses_a_sender_at_a_domain_that_does_not_exist(configure):
+    settings = {**SAFE_MAIL_AND_BASE, "MAIL_FROM": "engagement@localhost"}  # the default
+    with pytest.raises(ConfigError, match="^ENGAGEMENT_MAIL_FROM .*domain that does not exist"):
+        configure(ENV="production", SECRET_KEY=LONG_SECRET, **settings)
 
 
 @pytest.mark.parametrize(("url", "problem"), [
@@ -321,6 +328,13 @@ def test_invalid_values_refuse_to_start(configure, key, value):
     ("CACHE_URL", "bogus://", "ENGAGEMENT_CACHE_URL"),
     ("MAIL_URL", "ftp://x", "ENGAGEMENT_MAIL_URL"),
     ("MAIL_URL", "smtp://mail.news.example:notaport", "ENGAGEMENT_MAIL_URL"),
+    ("MAIL_URL", "smtps://u:hunter2@mail.news.example?starttls=1", "ENGAGEMENT_MAIL_URL"),
+    ("MAIL_FROM", "", "ENGAGEMENT_MAIL_FROM"),
+    ("MAIL_FROM", "news at news.example", "ENGAGEMENT_MAIL_FROM"),
+    ("MAIL_FROM", "Newsroom <news@>", "ENGAGEMENT_MAIL_FROM"),
+    ("MODERATOR_EMAILS", ["mod@news.example", "not-an-email"], "ENGAGEMENT_MODERATOR_EMAILS"),
+    ("MODERATOR_EMAILS", ["mod@"], "ENGAGEMENT_MODERATOR_EMAILS"),
+    ("MODERATION_WEBHOOK_URL", "ftp://hooks.news.example", "ENGAGEMENT_MODERATION_WEBHOOK_URL"),
     ("DATABASE_URL", "postgresql://u:hunter2@[::1/engagement", "DATABASE_URL"),
     ("PUBLIC_BASE_URL", "http://[::1", "ENGAGEMENT_PUBLIC_BASE_URL"),
     ("PUBLIC_BASE_URL", "https://comments.news.example:https", "ENGAGEMENT_PUBLIC_BASE_URL"),

@@ -600,6 +600,7 @@ SAFE_PRODUCTION = {
     "ENGAGEMENT_ENV": "production",
     "ENGAGEMENT_SECRET_KEY": "a-real-secret-of-forty-three-characters-xyz",
     "ENGAGEMENT_MAIL_URL": "smtps://mail.news.example",
+    "ENGAGEMENT_MAIL_FROM": "comments@news.example",
     "ENGAGEMENT_PUBLIC_BASE_URL": "https://comments.news.example",
 }
 
@@ -616,6 +617,7 @@ UNSAFE_IN_PRODUCTION = [
     ("ENGAGEMENT_FLAG_THRESHOLD", "0"),
     ("ENGAGEMENT_MAX_LINKS", "-1"),
     ("ENGAGEMENT_SHARE_DEDUPE_SECONDS", "-5"),
+    ("ENGAGEMENT_MAIL_FROM", "engagement@localhost"),
 ]
 
 

@@ -42,7 +42,8 @@ def test_the_demo_articles_address_is_on_the_public_base_url_not_the_host(make_a
 def test_production_has_no_demo(make_app):
     client = make_app(ENV="production", PUBLIC_BASE_URL="https://comments.news.example",
                       SECRET_KEY="a-real-secret-of-forty-three-characters-xyz",
-                      MAIL_URL="smtps://mail.news.example").test_client()
+                      MAIL_URL="smtps://mail.news.example",
+                      MAIL_FROM="comments@news.example").test_client()
     assert client.get("/demo").status_code == 404
     assert 'href="/demo"' not in client.get("/").get_data(as_text=True)
 

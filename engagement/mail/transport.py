@@ -58,13 +58,16 @@ def parse_mail_url(url: str) -> MailServer:
         raise ValueError(f"{scheme}:// needs a host")
     options = parse_qs(parts.query)
     starttls = options.get("starttls", ["0"])[-1].strip().lower() in TRUE_WORDS
+    if starttls and scheme == "smtps":
+        raise ValueError("smtps:// speaks TLS from the start: use it without ?starttls=1, or "
+                         "smtp://...?starttls=1")
     return MailServer(
         scheme=scheme,
         host=parts.hostname,
         port=port,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
-        starttls=starttls and scheme == "smtp",
+        starttls=starttls,
     )
 
 
