@@ -288,6 +288,25 @@ def test_importing_the_same_file_again_adds_nothing(app, client, write_file, dat
     assert shape(thread(client, "hello-world")) == listed
 
 
+def test_a_comment_id_repeated_in_a_post_is_named_and_imported_once(app, write_file):
+    text = WXR_HEAD.format(v="1.2") + wxr_item(60, "twice", "Twice", [
+        wxr_comment(61, "The first of the id.", date_gmt="2019-05-01 08:00:00"),
+        wxr_comment(61, "The same id again.", date_gmt="2019-05-01 09:00:00"),
+    ]) + WXR_TAIL
+    lines = text.split("\n")
+    # Each comment's line is its <wp:comment>'s, the one before its id (0-based: n).
+    first, second = (n for n, line in enumerate(lines) if "<wp:comment_id>61<" in line)
+
+    result = run(app, "import", "wordpress", write_file("twice.xml", text), "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "Comments imported: 1 (1 approved)." in result.output
+    assert "Skipped: 1 (1 repeated id)." in result.output
+    assert (f"line {second}: comment 61: its id was already given at line {first}: skipped"
+            in result.output)
+    assert "IntegrityError" not in result.output
+
+
 def test_a_later_export_adds_only_the_new_replies_in_their_threads(app, client, write_file):
     run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
     later = wordpress_site().replace("\r\n\t</item>", wxr_comment(

@@ -110,6 +110,7 @@ def _write_comments(article_id: str, comments: list[SourceComment], summary: Sum
                     settings: ImportSettings) -> None:
     """Insert the new comments a generation at a time (parents before replies), each
     generation oldest first, so ids follow the dates as the public list expects."""
+    comments = _unrepeated(comments, summary)
     imported = _already_imported(settings.source, {c.source_id for c in comments}
                                  | {c.parent_id for c in comments if c.parent_id})
     # Replies may hang from comments imported before, if they went to this same article.
@@ -143,6 +144,23 @@ def _write_comments(article_id: str, comments: list[SourceComment], summary: Sum
         comment.parent_id = None
     if waiting:
         _insert(article_id, waiting, known, summary, settings)
+
+
+def _unrepeated(comments: list[SourceComment], summary: Summary) -> list[SourceComment]:
+    """The comments of an article, each source id once: the first in the file keeps it."""
+    first_line: dict[str, int] = {}
+    for comment in comments:
+        first_line[comment.source_id] = min(comment.line, first_line.get(comment.source_id,
+                                                                          comment.line))
+    kept = []
+    for comment in comments:
+        first = first_line[comment.source_id]
+        if comment.line == first:
+            kept.append(comment)
+        else:
+            summary.skip("repeated id", comment.line, f"comment {comment.source_id}: its id "
+                                                      f"was already given at line {first}")
+    return kept
 
 
 def _already_imported(source: str, source_ids: Iterable[str]
