@@ -307,6 +307,58 @@ def test_a_comment_id_repeated_in_a_post_is_named_and_imported_once(app, write_f
     assert "IntegrityError" not in result.output
 
 
+def other_site() -> str:
+    """Another WordPress site, whose comment ids 1 to 4 are also the first site's."""
+    head = WXR_HEAD.format(v="1.2").replace("https://news.example<", "https://other.example<")
+    return head + wxr_item(70, "elsewhere", "Elsewhere", [
+        wxr_comment(1, "Top of another site.", date_gmt="2020-01-01 08:00:00", author="Olga"),
+        wxr_comment(2, "Its reply.", parent=1, date_gmt="2020-01-01 09:00:00", author="Pia"),
+    ], link="https://other.example/elsewhere/") + WXR_TAIL
+
+
+def test_comments_of_another_site_with_the_same_ids_are_imported(app, client, write_file):
+    run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
+
+    result = run(app, "import", "wordpress", write_file("other.xml", other_site()))
+
+    assert "Comments imported: 2 (2 approved)." in result.output, result.output
+    assert "already imported" not in result.output and "not in the file" not in result.output
+    assert shape(thread(client, "elsewhere")) == [
+        ("Olga", "2020-01-01T08:00:00Z", [("Pia", "2020-01-01T09:00:00Z", [])])]
+    again = run(app, "import", "wordpress", write_file("other.xml", other_site()))
+    assert "Comments imported: 0 (none)." in again.output
+    assert "2 already imported" in again.output
+
+
+def test_two_posts_of_one_file_may_share_comment_ids(app, client, write_file):
+    text = WXR_HEAD.format(v="1.2") + "".join(
+        wxr_item(post, f"post-{post}", "Post", [
+            wxr_comment(101, f"Top of {post}.", date_gmt="2020-01-01 08:00:00"),
+            wxr_comment(102, f"Reply in {post}.", parent=101, date_gmt="2020-01-01 09:00:00"),
+        ]) for post in (80, 81)) + WXR_TAIL
+
+    result = run(app, "import", "wordpress", write_file("merged.xml", text))
+
+    assert "Comments imported: 4 (4 approved)." in result.output, result.output
+    for post in (80, 81):
+        (top,) = thread(client, f"post-{post}")
+        assert [reply["body_html"] for reply in top["replies"]] == [f"<p>Reply in {post}.</p>"]
+
+
+def test_comments_imported_by_an_earlier_release_are_still_recognised(app, write_file):
+    path = write_file("site.xml", wordpress_site())
+    run(app, "import", "wordpress", path)
+    with app.app_context():  # as releases before the site and post were part of the key
+        for link in db.session.scalars(sa.select(ImportedComment)):
+            link.source_id = link.source_id.rsplit("-", 1)[1]
+        db.session.commit()
+
+    again = run(app, "import", "wordpress", path)
+
+    assert "Comments imported: 0 (none)." in again.output, again.output
+    assert "10 already imported" in again.output
+
+
 def test_a_later_export_adds_only_the_new_replies_in_their_threads(app, client, write_file):
     run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
     later = wordpress_site().replace("\r\n\t</item>", wxr_comment(

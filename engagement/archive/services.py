@@ -76,7 +76,7 @@ def _write_article(source: SourceArticle, comments: list[SourceComment], summary
     if not comments and not source.closed:
         return
     record_article(article_id, source, summary, settings.now)
-    _write_comments(article_id, comments, summary, settings)
+    _write_comments(article_id, source.scope, comments, summary, settings)
     recount(article_id)  # its counters and version, as the imported rows make them
 
 
@@ -106,12 +106,13 @@ def record_article(article_id: str, source: SourceArticle, summary: Summary,
         summary.articles_updated += 1
 
 
-def _write_comments(article_id: str, comments: list[SourceComment], summary: Summary,
-                    settings: ImportSettings) -> None:
+def _write_comments(article_id: str, scope: str | None, comments: list[SourceComment],
+                    summary: Summary, settings: ImportSettings) -> None:
     """Insert the new comments a generation at a time (parents before replies), each
     generation oldest first, so ids follow the dates as the public list expects."""
     comments = _unrepeated(comments, summary)
-    imported = _already_imported(settings.source, {c.source_id for c in comments}
+    imported = _already_imported(settings.source, article_id, scope,
+                                 {c.source_id for c in comments}
                                  | {c.parent_id for c in comments if c.parent_id})
     # Replies may hang from comments imported before, if they went to this same article.
     known = {key: placed for key, (where, placed) in imported.items() if where == article_id}
@@ -134,7 +135,7 @@ def _write_comments(article_id: str, comments: list[SourceComment], summary: Sum
             comment.parent_id = None
             generation.append(comment)
     while generation:
-        _insert(article_id, generation, known, summary, settings)
+        _insert(article_id, scope, generation, known, summary, settings)
         generation = [comment for comment in waiting if comment.parent_id in known]
         waiting = [comment for comment in waiting if comment.parent_id not in known]
     for comment in waiting:  # replies in a loop of parents: no parent comes first
@@ -143,7 +144,7 @@ def _write_comments(article_id: str, comments: list[SourceComment], summary: Sum
         summary.attached_to_article += 1
         comment.parent_id = None
     if waiting:
-        _insert(article_id, waiting, known, summary, settings)
+        _insert(article_id, scope, waiting, known, summary, settings)
 
 
 def _unrepeated(comments: list[SourceComment], summary: Summary) -> list[SourceComment]:
@@ -163,24 +164,42 @@ def _unrepeated(comments: list[SourceComment], summary: Summary) -> list[SourceC
     return kept
 
 
-def _already_imported(source: str, source_ids: Iterable[str]
-                      ) -> dict[str, tuple[str, Placed]]:
-    """{source id: (article id, where it sits)} of the comments a run before imported."""
-    ids, found = list(source_ids), {}
-    for start in range(0, len(ids), BATCH):
+def stored_id(scope: str | None, source_id: str) -> str:
+    """The key a source comment is remembered by: `news.example/?p=10#comment-3`."""
+    return source_id if scope is None else f"{scope}#comment-{source_id}"
+
+
+def _already_imported(source: str, article_id: str, scope: str | None,
+                      source_ids: Iterable[str]) -> dict[str, tuple[str, Placed]]:
+    """{source id: (article id, where it sits)} of the comments a run before imported. A
+    comment remembered by its bare id (as releases before scopes did) is this one when it went
+    to this same article."""
+    by_key = {stored_id(scope, source_id): source_id for source_id in source_ids}
+    found = _imported_as(source, by_key)
+    if scope is not None:
+        earlier = _imported_as(source, {source_id: source_id for source_id in by_key.values()
+                                        if source_id not in found})
+        found.update({source_id: (where, placed) for source_id, (where, placed)
+                      in earlier.items() if where == article_id})
+    return found
+
+
+def _imported_as(source: str, by_key: dict[str, str]) -> dict[str, tuple[str, Placed]]:
+    keys, found = list(by_key), {}
+    for start in range(0, len(keys), BATCH):
         rows = db.session.execute(
             sa.select(ImportedComment.source_id, Comment.article_id, Comment.id, Comment.depth,
                       Comment.parent_id, Comment.thread_id)
             .join(Comment, Comment.id == ImportedComment.comment_id)
             .where(ImportedComment.source == source,
-                   ImportedComment.source_id.in_(ids[start:start + BATCH]))
+                   ImportedComment.source_id.in_(keys[start:start + BATCH]))
         )
-        found.update({row[0]: (row[1], Placed(*row[2:])) for row in rows})
+        found.update({by_key[row[0]]: (row[1], Placed(*row[2:])) for row in rows})
     return found
 
 
-def _insert(article_id: str, generation: list[SourceComment], known: dict[str, Placed],
-            summary: Summary, settings: ImportSettings) -> None:
+def _insert(article_id: str, scope: str | None, generation: list[SourceComment],
+            known: dict[str, Placed], summary: Summary, settings: ImportSettings) -> None:
     rows = [_comment_row(article_id, comment, known, settings) for comment in generation]
     # Core, not the ORM's bulk path: a hundred thousand rows are plain values here.
     connection = db.session.connection()
@@ -189,7 +208,8 @@ def _insert(article_id: str, generation: list[SourceComment], known: dict[str, P
                                                sort_by_parameter_order=True), rows
     ).scalars().all()
     connection.execute(sa.insert(ImportedComment.__table__), [
-        {"source": settings.source, "source_id": comment.source_id, "comment_id": comment_id}
+        {"source": settings.source, "source_id": stored_id(scope, comment.source_id),
+         "comment_id": comment_id}
         for comment, comment_id in zip(generation, ids, strict=True)
     ])
     for comment, row, comment_id in zip(generation, rows, ids, strict=True):

@@ -26,6 +26,9 @@ class SourceArticle:
     url: str | None
     published_at: datetime | None
     closed: bool
+    # Where its comments' ids are unique, when not across the whole source (a WordPress site
+    # and post: every site numbers its comments from 1); None for Disqus, unique throughout.
+    scope: str | None = None
 
 
 @dataclass

@@ -3,6 +3,7 @@ becomes an article, and each `wp:comment` a comment of it."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, tzinfo
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ STATUS_BY_APPROVED = {"1": "approved", "0": "pending", "spam": "spam"}
 TRASHED = {"trash", "post-trashed"}
 SKIPPED_TYPES = {"pingback", "trackback"}
 NO_DATE = "0000-00-00 00:00:00"
+SITE_URLS = ("wp:base_blog_url", "wp:base_site_url")  # a network's blog; the network
 
 
 def path_article_id(url: str) -> str | None:
@@ -25,11 +27,23 @@ def path_article_id(url: str) -> str | None:
     return article_id_from(path, encode_reserved=True) if path else None
 
 
+def site_of(url: str) -> str:
+    """What names a site in its comments' keys: `https://News.example/blog/` -> `news.example/blog`;
+    a long one by a digest, so that a key fits its column."""
+    parts = urlsplit(url.strip())
+    site = parts.netloc.lower() + parts.path.rstrip("/")
+    return site if len(site) <= 60 else hashlib.sha256(site.encode()).hexdigest()[:16]
+
+
 def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: str,
                    timezone: tzinfo, on_read) -> None:
-    for item in records(file, frozenset({"item"}), depth=2,
+    sites = {}  # the channel's base URLs, which come before its items
+    for item in records(file, frozenset({"item", *SITE_URLS}), depth=2,
                         root="rss", export="a WordPress export (WXR)",
                         lined=frozenset({"item", "wp:comment"}), on_read=on_read):
+        if item.element.tag in SITE_URLS:
+            sites[item.element.tag] = (item.element.text or "").strip()
+            continue
         comments = item.children("wp:comment")
         closed = item.text("wp:comment_status") == "closed"
         if not comments and not (closed and item.text("wp:status") == "publish"):
@@ -48,6 +62,9 @@ def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: 
             title=item.text("title") or None, url=link or None,
             published_at=_moment(item, "wp:post_date", timezone, summary),
             closed=closed,
+            # Comment ids are a site's (a network's blog's): another site has the same ones.
+            scope=f"{site_of(sites.get(SITE_URLS[0]) or sites.get(SITE_URLS[1], ''))}"
+                  f"/?p={post_id}",
         ))
         for comment in comments:
             _stage_comment(comment, key, staging, summary, timezone)
