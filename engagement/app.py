@@ -4,6 +4,7 @@ the command line, each wired by one small step."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from engagement.extensions import api, cors, db, migrate
 from engagement.http import PathsAsSent, register_http_conventions
 from engagement.idempotency.views import register_idempotency
 from engagement.limits import register_limits
-from engagement.mail.delivery import register_mail
+from engagement.mail.delivery import register_batch_writer, register_mail
 from engagement.metrics import register_metrics
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -39,6 +40,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_answer_cache(app)
     register_limits(app)
     register_mail(app)
+    register_batch_writers(app)
     register_idempotency()
     register_blueprints(app)
     register_error_handlers(app)
@@ -80,6 +82,18 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
         "supports_credentials": False,  # the widget sets no cookies and sends none
         "max_age": 600,
     }
+
+
+def register_batch_writers(app: Flask) -> None:
+    """Reply emails and moderator digests are batched: each feature writes its batch's email
+    when it is due, from the comments as they are then."""
+    from engagement.alerts.services import DIGESTS, AlertPolicy, write_digest
+    from engagement.notifications.services import BATCHES, NotifyPolicy, write_replies
+
+    register_batch_writer(app, BATCHES, functools.partial(
+        write_replies, policy=NotifyPolicy.from_config(app.config)))
+    register_batch_writer(app, DIGESTS, functools.partial(
+        write_digest, policy=AlertPolicy.from_config(app.config)))
 
 
 def register_blueprints(app: Flask) -> None:

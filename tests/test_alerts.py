@@ -154,6 +154,39 @@ def test_moderators_get_one_digest_per_window_listing_held_and_flagged_comments(
     assert "1 comment need" in smtp_server.received[-1]["Subject"]
 
 
+def test_a_digest_lists_only_the_comments_still_waiting_when_it_is_sent(
+        alert_app, smtp_server, clock):
+    app = alert_app(MODERATOR_EMAILS=["mod@example.com"], MODERATOR_DIGEST_SECONDS=DIGEST)
+    titled(app)
+    client = app.test_client()
+    moderator = {"Authorization": f"Bearer {make_token(app, name='decides')}"}
+    approved = post(client, body="Best casino, approved meanwhile")["comment"]["id"]
+    edited = post(client, body="casino, call 555-0100")
+    waiting = post(client, body="Best casino still waiting")["comment"]["id"]
+    clock.advance(seconds=60)
+    client.patch(f"/api/v1/admin/comments/{approved}", headers=moderator,
+                 json={"status": "approved"})
+    client.patch(f"/api/v1/comments/{edited['comment']['id']}",
+                 headers={"X-Edit-Token": edited["edit_token"]}, json={"body": "casino, later"})
+
+    clock.advance(seconds=DIGEST)
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+
+    (digest,) = smtp_server.received
+    assert digest["Subject"] == "The Daily Example: 2 comments need a moderator"
+    text = digest.get_body(("plain",)).get_content()
+    assert f"comment={waiting}" in text and "casino, later" in text
+    assert f"comment={approved}" not in text and "555-0100" not in text
+
+    # A digest whose every comment was decided before it was due is not sent.
+    decided = post(client, body="casino once more")["comment"]["id"]
+    client.patch(f"/api/v1/admin/comments/{decided}", headers=moderator,
+                 json={"status": "rejected"})
+    clock.advance(seconds=DIGEST)
+    assert deliver(app) == "sent 0, retrying 0, failed 0"
+    assert len(smtp_server.received) == 1
+
+
 @pytest.mark.parametrize("database", DATABASES)
 def test_a_moderator_with_a_long_address_gets_the_digest(
         alert_app, smtp_server, clock, database):

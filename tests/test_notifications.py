@@ -203,6 +203,60 @@ def test_three_replies_in_the_window_make_one_email_listing_them(
     assert "A fourth, later" in text_of(later) and "Second reply" not in text_of(later)
 
 
+def test_a_batch_email_tells_the_replies_as_they_are_when_it_is_sent(
+        client, app, smtp_server, moderator, clock):
+    """The email is written when it goes: a reply its author deleted, a moderator rejected or
+    that was erased with its author is not in it, and an edited one is quoted as edited."""
+    comment = confirmed(client, app, smtp_server)
+    deleted = reply(client, comment, author="r1@example.com", body="Deleted by its author")
+    edited = reply(client, comment, author="r2@example.com", body="Call me on 555-0100")
+    rejected = reply(client, comment, author="r3@example.com", body="Rejected by a moderator")
+    reply(client, comment, author="r4@example.com", body="Erased with its author")
+    kept = reply(client, comment, author="r5@example.com", body="Kept as it was")
+    clock.advance(seconds=60)
+
+    def by_author(posted):
+        return {"X-Edit-Token": posted["edit_token"]}
+
+    deleting = client.delete(f"/api/v1/comments/{deleted['comment']['id']}",
+                             headers=by_author(deleted))
+    assert deleting.status_code == 204
+    editing = client.patch(f"/api/v1/comments/{edited['comment']['id']}",
+                           headers=by_author(edited), json={"body": "Call me any time"})
+    assert editing.status_code == 200
+    rejecting = client.patch(f"/api/v1/admin/comments/{rejected['comment']['id']}",
+                             headers=moderator, json={"status": "rejected"})
+    assert rejecting.status_code == 200
+    erasing = app.test_cli_runner().invoke(
+        args=["people", "erase", "r4@example.com", "--with-comments"])
+    assert erasing.exit_code == 0, erasing.output
+
+    after_the_window(app, clock)
+
+    (notice,) = mail_to(smtp_server)[1:]
+    said = text_of(notice) + html_of(notice)
+    assert "Call me any time" in said and "Kept as it was" in said
+    for gone in ("555-0100", "Deleted by its author", "Rejected by a moderator",
+                 "Erased with its author"):
+        assert gone not in said
+    assert f"engagement-comment-{kept['comment']['id']}" in said
+    assert f"engagement-comment-{deleted['comment']['id']}" not in said
+
+
+def test_a_batch_whose_replies_are_all_gone_is_not_sent(
+        client, app, smtp_server, moderator, clock):
+    comment = confirmed(client, app, smtp_server)
+    posted = reply(client, comment, body="Sent in haste")
+    client.delete(f"/api/v1/comments/{posted['comment']['id']}",
+                  headers={"X-Edit-Token": posted["edit_token"]})
+
+    assert after_the_window(app, clock) == "sent 0, retrying 0, failed 0"
+
+    assert len(mail_to(smtp_server)) == 1  # the confirmation only
+    status = app.test_cli_runner().invoke(args=["outbox", "status"]).output
+    assert status.split() == ["queued", "0", "failed", "0"]
+
+
 def test_a_held_reply_sends_nothing_until_approved(notify_app, smtp_server, clock):
     app = notify_app(BLOCKED_WORDS=["casino"])
     client = app.test_client()

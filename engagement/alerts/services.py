@@ -75,7 +75,6 @@ def moderation_event(event: str, comment: Comment, *, now: datetime,
             batch = outbox.open_batch(_digest_key(address), recipient=address,
                                       now=now, due=now + policy.digest_window)
             outbox.add_to_batch(batch, [comment.id], event)
-            outbox.rewrite(batch, _digest(batch, address, policy, now))
     if policy.webhook_url and event in policy.webhook_events:
         outbox.enqueue_webhook(policy.webhook_url,
                                _webhook_body(event, comment, article, policy, now), now=now)
@@ -91,9 +90,20 @@ def _title(article: Article) -> str:
     return article.title or article.id
 
 
-def _digest(batch: int, address: str, policy: AlertPolicy, now: datetime):
-    """The moderator's digest, written again with every comment it lists so far."""
-    listed = outbox.batched_comments(batch)
+# A comment listed in a digest is still listed when the digest is due if it still waits for a
+# moderator, under what it waits for then.
+WAITING = {CommentStatus.PENDING: HELD, CommentStatus.FLAGGED: FLAGGED}
+
+
+def write_digest(batch: int, batch_key: str, address: str, now: datetime, *,
+                 policy: AlertPolicy):
+    """The moderator's digest, written when it is due: the comments it lists that still wait
+    for a moderator (one approved, rejected or deleted meanwhile is left out), as they read
+    then; None when none waits."""
+    listed = [(comment, WAITING[comment.status]) for comment, _ in outbox.batched_comments(batch)
+              if not comment.deleted and comment.status in WAITING]
+    if not listed:
+        return None
     articles = articles_by_id({comment.article_id for comment, _ in listed})
     count = len(listed)
     subject = (f"{policy.site_name}: {count} comment{'s' if count != 1 else ''} "
@@ -129,9 +139,12 @@ def chat_line(event: str, comment: Comment, article: Article, policy: AlertPolic
             f"“{_slack_escaped(_excerpt(comment))}” <{policy.console_link(comment.id)}|Review>")
 
 
+DIGESTS = "moderators"  # the prefix of digests' batch keys
+
+
 def _digest_key(address: str) -> str:
     """A moderator's digest's batch key: of a fixed length, however long the address."""
-    return "moderators:" + hashlib.sha256(address.lower().encode()).hexdigest()
+    return f"{DIGESTS}:" + hashlib.sha256(address.lower().encode()).hexdigest()
 
 
 def _webhook_body(event: str, comment: Comment, article: Article, policy: AlertPolicy,

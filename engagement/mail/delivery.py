@@ -35,6 +35,8 @@ from engagement.mail.transport import (
 log = logging.getLogger("engagement.mail")
 
 EXTENSION = "engagement.mail"
+# The writers of batch messages, by their keys' prefix (see register_batch_writer).
+BATCH_WRITERS = "engagement.mail.batch_writers"
 # The background deliverer sleeps at most this long between looks at queued messages (sooner
 # when woken by a commit), and an idle process looks in at most this often while it serves.
 LONGEST_NAP = 30.0
@@ -80,6 +82,9 @@ def deliver_outbox(server: MailServer, stopping: Callable[[], bool] = lambda: Fa
 
 def _send(batch: list[outbox.Claimed], server: MailServer,
           stopping: Callable[[], bool]) -> Delivered:
+    batch = [written for message in batch if (written := _written(message)) is not None]
+    if not batch:
+        return Delivered()
     try:
         with connect(server) as connection:
             return _deliver_each(batch, stopping, lambda message: connection.send(
@@ -89,6 +94,25 @@ def _send(batch: list[outbox.Claimed], server: MailServer,
         for message in batch:
             _failed(message, error, done)
         return done
+
+
+def _written(message: outbox.Claimed) -> outbox.Claimed | None:
+    """A batch's message as it stands now, written by its feature and committed before it is
+    sent (retries write it again); None, and gone from the outbox, when nothing of it is news
+    any more. Any other message as it was queued."""
+    if message.batch_key is None:
+        return message
+    writer = current_app.extensions[BATCH_WRITERS][outbox.batch_prefix(message.batch_key)]
+    written = writer(message.id, message.batch_key, message.recipient, now())
+    if written is None:
+        outbox.record_sent(message)
+        db.session.commit()
+        log.info("%s %s not sent: nothing in it is news any more", message.kind, message.id)
+        return None
+    outbox.rewrite(message.id, written)
+    db.session.commit()
+    return dataclasses.replace(message, sender=outbox.envelope_sender(written["From"]),
+                               recipient=written["To"], message=written.as_string())
 
 
 def _post_webhooks(batch: list[outbox.Claimed], stopping: Callable[[], bool]) -> Delivered:
@@ -263,6 +287,11 @@ def _wake_after_commit(session: Session) -> None:
 
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(outbox.MAIL_WAITING, None)
+
+
+def register_batch_writer(app: Flask, prefix: str, writer: outbox.BatchWriter) -> None:
+    """`writer` writes the messages of batches whose key starts with `prefix:`, when due."""
+    app.extensions.setdefault(BATCH_WRITERS, {})[prefix] = writer
 
 
 def register_mail(app: Flask) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -120,8 +120,8 @@ def notify_deliverers() -> None:
 def open_batch(batch_key: str, *, recipient: str, now: datetime, due: datetime) -> int:
     """The id of the batch's message that waits for its first attempt, or of a new one, due
     at `due`, that news of the batch will join. The batch's row lock makes concurrent callers
-    queue, so one batch never has two waiting messages; the caller writes the message with
-    `rewrite` before it commits."""
+    queue, so one batch never has two waiting messages. The message is written when it is due
+    (see `batch_writer`), from what its news is then."""
     upsert(db.session, OutboxBatch, {"batch_key": batch_key, "touched_at": now},
            update={"touched_at": now})
     waiting = db.session.scalar(
@@ -151,8 +151,8 @@ def add_to_batch(message_id: int, comment_ids: list[int], event: str) -> None:
 
 
 def batched_comments(message_id: int) -> list[tuple[Comment, str]]:
-    """(comment, event) of every comment a batch's message lists, oldest first, in one query
-    (the message is written again with all of them each time one joins)."""
+    """(comment, event) of every comment a batch's message lists, oldest first, in one query,
+    as they are now (edited, rejected or erased since they joined: the writer decides)."""
     return list(db.session.execute(
         sa.select(Comment, BatchedComment.event)
         .join(BatchedComment, BatchedComment.comment_id == Comment.id)
@@ -170,8 +170,19 @@ def enqueue_webhook(url: str, body: bytes, *, now: datetime) -> None:
     notify_deliverers()
 
 
+# What writes a batch's message when it is due: given the message's id, its batch key, its
+# recipient and the moment, the message as things stand then, or None when nothing of the
+# batch is still news (every comment deleted, rejected, erased or decided): then nothing is
+# sent. Each feature that opens batches names a writer for its keys' prefix (before the ":").
+BatchWriter = Callable[[int, str, str, datetime], EmailMessage | None]
+
+
+def batch_prefix(batch_key: str) -> str:
+    return batch_key.partition(":")[0]
+
+
 def rewrite(message_id: int, message: EmailMessage) -> None:
-    """Put the batch's message, composed again with its news so far, in its outbox row."""
+    """Put the batch's message, written when it is due, in its outbox row."""
     db.session.execute(
         sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
         .values(sender=envelope_sender(message["From"]), recipient=message["To"],
@@ -212,6 +223,7 @@ class Claimed:
     recipient: str
     message: str
     attempts: int
+    batch_key: str | None = None
 
 
 def claim_due(*, now: datetime, limit: int = BATCH) -> list[Claimed]:
@@ -235,12 +247,13 @@ def claim_due(*, now: datetime, limit: int = BATCH) -> list[Claimed]:
     )
     rows = db.session.execute(
         sa.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.sender,
-                  OutboxMessage.recipient, OutboxMessage.message, OutboxMessage.attempts)
+                  OutboxMessage.recipient, OutboxMessage.message, OutboxMessage.attempts,
+                  OutboxMessage.batch_key)
         .where(OutboxMessage.claimed_by == claim)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
     return [Claimed(row.id, claim, row.kind, row.sender, row.recipient, row.message,
-                    row.attempts) for row in rows]
+                    row.attempts, row.batch_key) for row in rows]
 
 
 def record_sent(message: Claimed) -> None:

@@ -178,30 +178,39 @@ def comments_published(found: list[Comment], *, now: datetime, policy: NotifyPol
 
 def _announce_replies(replies: list[Comment], subscription: ReplySubscription,
                       address: NotifyAddress, now: datetime, policy: NotifyPolicy) -> None:
-    """The replies join the subscriber's batch email, written again once with all of them."""
+    """The replies join the subscriber's batch email, written when it is due."""
     batch = outbox.open_batch(_batch_key(subscription.id), recipient=address.email, now=now,
                               due=now + policy.batch_window)
     outbox.add_to_batch(batch, [reply.id for reply in replies], "reply")
-    _compose_batch(batch, subscription, address, policy, now)
+
+
+BATCHES = "replies"  # the prefix of reply batches' keys
 
 
 def _batch_key(subscription_id: int) -> str:
-    return f"replies:{subscription_id}"
+    return f"{BATCHES}:{subscription_id}"
 
 
-def _compose_batch(batch: int, subscription: ReplySubscription, address: NotifyAddress,
-                   policy: NotifyPolicy, now: datetime) -> None:
-    """Write the batch email again with every reply it lists so far, and a fresh unsubscribe
-    link (the previous one, never sent, stops working)."""
-    replies = [comment for comment, _ in outbox.batched_comments(batch)]
+def write_replies(batch: int, batch_key: str, recipient: str, now: datetime, *,
+                  policy: NotifyPolicy):
+    """A reply batch's email, written when it is due with its replies as they are then (a
+    reply deleted, rejected or erased meanwhile is left out, an edited one is quoted as
+    edited) and a fresh unsubscribe link; None when no reply is left, or the subscription
+    stopped."""
+    subscription = db.session.get(ReplySubscription, int(batch_key.partition(":")[2]))
+    address = subscription and db.session.get(NotifyAddress, subscription.address_id)
+    replies = [comment for comment, _ in outbox.batched_comments(batch)
+               if comment.status is CommentStatus.APPROVED and not comment.deleted]
+    db.session.execute(sa.delete(NotifyToken).where(NotifyToken.outbox_id == batch))
+    if (not replies or address is None or subscription.stopped_at is not None
+            or address.confirmed_at is None):
+        return None
     parent = db.session.get(Comment, subscription.comment_id)
     article = db.session.get(Article, parent.article_id)
-    db.session.execute(sa.delete(NotifyToken).where(NotifyToken.outbox_id == batch))
     token = _new_token(NotifyTokenPurpose.UNSUBSCRIBE, address.id, now,
                        subscription_id=subscription.id, outbox_id=batch,
                        expires_at=now + policy.unsubscribe_ttl)
-    message = _replies_email(address, article, replies, token, policy, now)
-    outbox.rewrite(batch, message)
+    return _replies_email(address, article, replies, token, policy, now)
 
 
 def _replies_email(address: NotifyAddress, article: Article, replies: list[Comment],
