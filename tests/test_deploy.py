@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import shutil
+import socket
 import ssl
 import string
 import subprocess
@@ -28,6 +29,7 @@ import pytest
 import yaml
 
 from engagement.config import DEFAULTS
+from engagement.errors import envelope
 from tests import live
 from tests.conftest import comment_fields, make_token
 from tests.live import gunicorn, stop
@@ -36,6 +38,7 @@ from tests.test_proxy import free_port_on, required
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 LISTEN = "127.0.0.2"
+LISTEN_IPV6 = "::1"
 STAFF = "127.0.0.5"
 READER = "127.0.0.11"
 START_TIMEOUT = 10
@@ -47,6 +50,36 @@ def fill(template: str, values: dict[str, str]) -> str:
     names = set(re.findall(r"\$\{([A-Z_]+)\}", template))
     assert names == set(values), f"the template names {sorted(names)}"
     return string.Template(template).safe_substitute(values)
+
+
+def on_loopback(site_conf: str, ipv6: bool) -> str:
+    """The site's `listen PORT` lines bound to LISTEN and its `listen [::]:PORT` lines to ::1,
+    not to every interface of the machine the tests run on; on a machine without IPv6 on its
+    loopback interface, the IPv6 lines dropped, as the file's header tells such hosts to."""
+    site_conf = re.sub(r"(?m)^(\s*listen )(\d+)\b", rf"\g<1>{LISTEN}:\2", site_conf)
+    if ipv6:
+        return re.sub(r"(?m)^(\s*listen )\[::\]:", rf"\1[{LISTEN_IPV6}]:", site_conf)
+    return re.sub(r"(?m)^\s*listen \[::\]:.*\n", "", site_conf)
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind((LISTEN_IPV6, 0))
+    except OSError:
+        return False
+    return True
+
+
+def free_port_for_nginx(ipv6: bool) -> int:
+    """A port free on LISTEN, and on ::1 too where nginx listens there."""
+    while True:
+        port = free_port_on(LISTEN)
+        if not ipv6:
+            return port
+        with socket.socket(socket.AF_INET6) as sock, contextlib.suppress(OSError):
+            sock.bind((LISTEN_IPV6, port))
+            return port
 
 
 def main_conf(directory: Path, included: Path) -> str:
@@ -79,19 +112,24 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
+def _no_verification() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
 class Site:
-    def __init__(self, https_port: int, http_port: int, log: Path):
+    def __init__(self, https_port: int, http_port: int, log: Path, ipv6: bool):
         self.https_port, self.http_port, self.log = https_port, http_port, log
+        self.ipv6 = ipv6  # whether nginx listens on ::1 too
 
     def call(self, source: str, method: str, path: str, body: dict | None = None,
-             headers: dict | None = None, tls: bool = True):
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+             headers: dict | None = None, tls: bool = True, host: str = LISTEN):
         connection = (
-            http.client.HTTPSConnection(LISTEN, self.https_port, context=context, timeout=10,
-                                        source_address=(source, 0))
+            http.client.HTTPSConnection(host, self.https_port, context=_no_verification(),
+                                        timeout=10, source_address=(source, 0))
             if tls else
-            http.client.HTTPConnection(LISTEN, self.http_port, timeout=10,
+            http.client.HTTPConnection(host, self.http_port, timeout=10,
                                        source_address=(source, 0)))
         headers = dict(headers or {})
         data = None
@@ -105,22 +143,41 @@ class Site:
         finally:
             connection.close()
 
+    def raw(self, request: bytes, tls: bool = True, port: int | None = None):
+        """Bytes sent as they are, from a reader; nginx's status, headers and body."""
+        port = port or (self.https_port if tls else self.http_port)
+        with socket.create_connection((LISTEN, port), timeout=10,
+                                      source_address=(READER, 0)) as plain:
+            sock = (_no_verification().wrap_socket(plain, server_hostname="localhost")
+                    if tls else plain)
+            sock.sendall(request)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        return int(lines[0].split(" ")[1]), {k.lower(): v for k, v in headers.items()}, body
+
 
 @contextlib.contextmanager
-def nginx_in_front(directory: Path, upstream: str) -> Iterator[Site]:
+def nginx_in_front(directory: Path, upstream: str, ready_status: int = 200) -> Iterator[Site]:
+    """nginx running deploy/nginx.conf in front of `upstream`, once /healthz answers through
+    it with `ready_status`."""
     binary = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
     if binary is None:
         required("nginx is required (apt-get install nginx; .ci/run installs it)")
     directory.mkdir(parents=True, exist_ok=True)
     certificate, key = self_signed(directory)
-    https_port, http_port = free_port_on(LISTEN), free_port_on(LISTEN)
+    ipv6 = has_ipv6_loopback()
+    https_port, http_port = free_port_for_nginx(ipv6), free_port_for_nginx(ipv6)
     site_conf = directory / "engagement.conf"
-    site_conf.write_text(fill((DEPLOY / "nginx.conf").read_text(), {
+    site_conf.write_text(on_loopback(fill((DEPLOY / "nginx.conf").read_text(), {
         "UPSTREAM": upstream, "SERVER_NAME": "localhost",
-        "HTTP_PORT": f"{LISTEN}:{http_port}", "HTTPS_PORT": f"{LISTEN}:{https_port}",
+        "HTTP_PORT": str(http_port), "HTTPS_PORT": str(https_port),
         "TLS_CERTIFICATE": str(certificate), "TLS_CERTIFICATE_KEY": str(key),
         "STAFF_NETWORK": f"{STAFF}/32", "CACHE_DIR": str(directory / "cache"),
-    }))
+    }), ipv6))
     conf = directory / "nginx.conf"
     conf.write_text(main_conf(directory, site_conf))
     log = directory / "nginx.out"
@@ -128,7 +185,7 @@ def nginx_in_front(directory: Path, upstream: str) -> Iterator[Site]:
         process = subprocess.Popen([binary, "-c", str(conf), "-p", str(directory)],
                                    stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    site = Site(https_port, http_port, log)  # nginx's stdout, where the access log goes
+    site = Site(https_port, http_port, log, ipv6)  # log: nginx's stdout (the access log)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -137,7 +194,7 @@ def nginx_in_front(directory: Path, upstream: str) -> Iterator[Site]:
                 pytest.fail(f"nginx exited: {log.read_text()}"
                             f"{error_log.read_text() if error_log.exists() else ''}")
             with contextlib.suppress(OSError):
-                if site.call(READER, "GET", "/healthz")[0] == 200:
+                if site.call(READER, "GET", "/healthz")[0] == ready_status:
                     break
             if time.monotonic() > deadline:
                 pytest.fail(f"no answer through nginx in {START_TIMEOUT}s")
@@ -169,6 +226,7 @@ def test_readers_use_the_public_api_over_https(stack):
                                       headers={"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert headers.get_all("X-Content-Type-Options") == ["nosniff"]  # nginx's, not twice
     text = gzip.decompress(body) if headers.get("Content-Encoding") == "gzip" else body
     assert json.loads(text)["items"][0]["body_html"] == "<p>Through the proxy.</p>"
 
@@ -179,6 +237,98 @@ def test_plain_http_redirects_to_https(stack):
     status, headers, _ = site.call(READER, "GET", "/api/v1/articles/x", tls=False)
     assert status == 301
     assert headers["Location"] == "https://localhost/api/v1/articles/x"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.live
+def test_readers_reach_the_site_over_ipv6(stack):
+    _, site = stack
+    if not site.ipv6:
+        pytest.skip("this machine has no IPv6 address on its loopback interface")
+    status, _, body = site.call(LISTEN_IPV6, "GET", "/healthz", host=LISTEN_IPV6)
+    assert status == 200, body
+    status, headers, _ = site.call(LISTEN_IPV6, "GET", "/healthz", host=LISTEN_IPV6, tls=False)
+    assert (status, headers["Location"]) == (301, "https://localhost/healthz")
+
+
+def assert_envelope(status: int, headers, body: bytes, code: int, reason: str) -> None:
+    assert status == code, body
+    assert headers["content-type"] == "application/json"
+    assert headers["x-content-type-options"] == "nosniff"
+    answer = json.loads(body)
+    assert answer == envelope(code, answer["message"], reason)
+
+
+# What nginx refuses before the service sees it, as gunicorn does the same requests
+# (tests/test_hardening.py): nginx's 494 is a 431 here, its 501 and 505 a 400.
+NGINX_REFUSES = [
+    pytest.param(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 9000
+                 + b"\r\n\r\n", 431, "malformed_request", id="a-header-too-large"),
+    pytest.param(b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 414,
+                 "uri_too_long", id="a-path-too-long"),
+    pytest.param(b"NONSENSE\r\n\r\n", 400, "malformed_request", id="no-request-line"),
+    pytest.param(b"GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", 400, "malformed_request",
+                 id="an-http-version-nginx-does-not-speak"),
+    pytest.param(b"POST /api/v1/articles/a/comments HTTP/1.1\r\nHost: localhost\r\n"
+                 b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
+                 "malformed_request", id="a-length-and-chunks"),
+    pytest.param(b"POST /api/v1/articles/a/comments HTTP/1.1\r\nHost: localhost\r\n"
+                 b"Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400, "malformed_request",
+                 id="two-lengths"),
+    pytest.param(b"POST /api/v1/articles/a/comments HTTP/1.1\r\nHost: localhost\r\n"
+                 b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400,
+                 "malformed_request", id="a-transfer-coding-nginx-does-not-implement"),
+    pytest.param(b"TRACE /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", 405,
+                 "method_not_allowed", id="trace"),
+]
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("tls", [True, False], ids=["https", "http"])
+@pytest.mark.parametrize(("request_bytes", "code", "reason"), NGINX_REFUSES)
+def test_nginxs_own_refusals_are_the_envelope_on_both_ports(stack, request_bytes, code, reason,
+                                                            tls):
+    _, site = stack
+
+    status, headers, body = site.raw(request_bytes, tls=tls)
+
+    assert_envelope(status, headers, body, code, reason)
+    if tls:
+        assert headers["strict-transport-security"] == "max-age=31536000"
+
+
+@pytest.mark.live
+def test_plain_http_sent_to_the_https_port_is_the_envelope(stack):
+    _, site = stack
+    status, headers, body = site.raw(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                                     tls=False, port=site.https_port)
+    assert_envelope(status, headers, body, 400, "malformed_request")
+
+
+@pytest.mark.live
+def test_nginxs_other_answers_of_its_own_are_the_envelope(stack):
+    _, site = stack
+    site.call(READER, "GET", "/widget/engagement.js")  # now in nginx's cache
+
+    changed = site.call(READER, "GET", "/widget/engagement.js", headers={"If-Match": '"other"'})
+    refusals_page = site.call(READER, "GET", "/.engagement-errors/forbidden")
+
+    for (status, headers, body), code, reason in [(changed, 412, "validation"),
+                                                  (refusals_page, 404, "not_found")]:
+        lowered = {name.lower(): value for name, value in headers.items()}
+        assert_envelope(status, lowered, body, code, reason)
+
+
+@pytest.mark.live
+def test_a_service_that_is_down_is_a_503_envelope(tmp_path):
+    down = f"127.0.0.1:{live.free_port()}"  # nothing listens there
+    with nginx_in_front(tmp_path, down, ready_status=503) as site:
+        status, headers, body = site.call(READER, "GET", "/api/v1/articles/x")
+
+    lowered = {name.lower(): value for name, value in headers.items()}
+    assert_envelope(status, lowered, body, 503, "unavailable")
+    assert headers["Retry-After"] == "5"
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 @pytest.mark.parametrize("path", ["/metrics", "/api/v1/admin/comments", "/admin/",
