@@ -135,7 +135,8 @@ class HeadFirstThreadWorker(ThreadWorker):
 
     def _head_arrived(self, conn) -> bool:
         """Read what the client sent without blocking; True once the head is whole (or the
-        client closed, or the head is too long: the parser then answers or closes)."""
+        client closed, or the head is too long or ends a line with a bare LF: the parser then
+        answers or closes)."""
         if self.cfg.is_ssl or conn.is_http2:
             return True  # TLS and HTTP/2 read in the thread, as gunicorn does
         head = getattr(conn, "head", None)
@@ -152,7 +153,8 @@ class HeadFirstThreadWorker(ThreadWorker):
         except OSError:
             chunk = b""  # the thread meets the same error and closes the connection
         head += chunk
-        if chunk and END_OF_HEAD not in head and len(head) < LONGEST_HEAD:
+        if chunk and END_OF_HEAD not in head and len(head) < LONGEST_HEAD \
+                and not _bare_line_feed(head):
             return False
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
@@ -172,6 +174,13 @@ class HeadFirstThreadWorker(ThreadWorker):
         bisect.insort(self.pending_conns, conn, key=lambda pending: pending.timeout)
         self.poller.register(conn.sock, EVENT_READ,
                              partial(self.on_pending_socket_readable, conn))
+
+
+def _bare_line_feed(head: bytearray) -> bool:
+    """Whether a line of the head ends in LF alone. Such a head never ends in CRLF CRLF, and
+    gunicorn's parser refuses it at once (400), as RFC 9112 allows; waiting for the rest would
+    leave the client unanswered until the head's deadline."""
+    return head.count(b"\n") != head.count(b"\r\n")
 
 
 class RequestTooSlow(NoMoreData):

@@ -522,6 +522,30 @@ def test_the_http_servers_own_refusals_are_the_envelope(live, request_bytes, sta
                                 "message": json.loads(body)["message"], "reason": reason}
 
 
+@pytest.mark.live
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /healthz HTTP/1.1\nHost: x\n\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\n\n",
+], ids=["every-line", "a-header-line"])
+def test_a_head_with_bare_line_feeds_is_refused_at_once(live, request_bytes):
+    # The client keeps its side open, as `printf ... | nc` does: the head's deadline
+    # (REQUEST_HEAD_TIMEOUT, 10 s) is not what ends the exchange.
+    host, port = live.base.removeprefix("http://").rsplit(":", 1)
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=3) as sock:
+        sock.sendall(request_bytes)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    elapsed = time.monotonic() - started
+
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), received[:300]
+    assert b"X-Content-Type-Options: nosniff" in head
+    assert json.loads(body)["reason"] == "malformed_request"
+    assert elapsed < 2, f"answered and closed after {elapsed:.1f} s"
+
+
 def test_an_admin_cursor_with_an_extreme_date_is_a_422(app, client):
     cursor = base64.urlsafe_b64encode(
         json.dumps(["9999-12-31T23:59:59-14:00", "a"]).encode()).decode().rstrip("=")
