@@ -277,6 +277,17 @@ def test_versioned_files_are_gzipped_and_immutable(client):
         assert gzip.decompress(response.get_data()) == plain.get_data()
 
 
+@pytest.mark.parametrize("refusal", ["gzip;q=0", "gzip; q=0.0, deflate", "br, gzip;q=0, *"])
+def test_a_client_that_refuses_gzip_gets_files_as_they_are(client, refusal):
+    paths = ["/widget/engagement.js", *versioned_paths(client).values()]
+    for path in paths:
+        response = client.get(path, headers={"Accept-Encoding": refusal})
+
+        assert response.status_code == 200, path
+        assert "Content-Encoding" not in response.headers, path
+        assert response.get_data() == client.get(path).get_data()
+
+
 def test_an_old_version_is_sent_to_the_current_one(client):
     current = versioned_paths(client)["engagement.css"]
 

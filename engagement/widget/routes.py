@@ -147,8 +147,9 @@ def versioned(version: str, name: str):
 
 
 def _sent(asset: Asset) -> Response:
-    """The asset, gzip-compressed for a client that takes it."""
-    compressed = "gzip" in request.headers.get("Accept-Encoding", "")
+    """The asset, gzip-compressed for a client that takes it: one that names gzip (or `*`)
+    with a quality above 0 (`gzip;q=0` refuses it)."""
+    compressed = request.accept_encodings["gzip"] > 0
     response = Response(asset.gzipped if compressed else asset.body, mimetype=asset.mimetype)
     if compressed:
         response.headers["Content-Encoding"] = "gzip"
