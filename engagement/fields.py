@@ -1,7 +1,7 @@
 """Marshmallow fields that every feature's In/Out schemas share: text that a database can
 store (not blank where a person must say something), web URLs, email addresses, UTC timestamps
-written with `Z` and strict booleans; and `RowView`, how a row is answered through its Out
-schema."""
+written with `Z`, strict booleans and the reader's language; and `RowView`, how a row is
+answered through its Out schema."""
 
 from __future__ import annotations
 
@@ -55,6 +55,17 @@ class Text(ma.fields.String):
         if self.single_line and _invisible(text):
             raise self.make_error("invisible")
         return text
+
+
+class Language(Text):
+    """The reader's language for the emails the post leads to: a BCP 47 tag such as `fr` or
+    `ar-EG`, or null. Only a tag's shape is checked; one that no translation fits gets English."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            load_default=None, allow_none=True, single_line=True,
+            validate=ma.validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"),
+            metadata={"example": "fr", **kwargs.pop("metadata", {})}, **kwargs)
 
 
 class NotBlank(Text):

@@ -399,7 +399,7 @@ def test_gunicorn_workers_deliver_in_the_background(smtp_server, tmp_path):
 
         (message,) = smtp_server.wait_for(1)
         link = re.search(r"http://example\.invalid(/newsletter/confirm\?token=\S+)",
-                         message.get_content())
+                         message.get_body(("plain",)).get_content())
         status, page = request(f"{base}{link.group(1)}")
         assert status == 200 and b"<form" in page
         status, page = request(f"{base}{link.group(1)}", b"",

@@ -17,8 +17,10 @@ import sqlalchemy as sa
 from engagement.admin.models import AuditEntry
 from engagement.extensions import db
 from engagement.mail.models import OutboxMessage
+from engagement.newsletter import texts as newsletter_texts
 from engagement.newsletter.admin_schemas import csv_cell
 from engagement.newsletter.models import Subscriber, SubscriberToken
+from engagement.notifications.texts import LANGUAGES
 from tests.conftest import make_token, race
 
 BASE = "https://news.example.com/engagement"
@@ -61,11 +63,15 @@ def deliver(app) -> str:
     return result.output.strip()
 
 
+def text_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
 def confirm_path(message) -> str:
     """The confirmation link of an email, as a path on the service."""
     found = re.search(re.escape(BASE) + r"(/newsletter/confirm\?token=[\w-]+)\s",
-                      message.get_content())
-    assert found, message.get_content()
+                      text_of(message))
+    assert found, text_of(message)
     return found.group(1)
 
 
@@ -108,7 +114,7 @@ def test_double_opt_in_through_the_emailed_link(client, app, smtp_server, admin,
     assert deliver(app) == "sent 1, retrying 0, failed 0"
     (message,) = smtp_server.received
     assert message["To"] == "ada@example.com"
-    assert message["Subject"] == "Please confirm your subscription"
+    assert message["Subject"] == "news.example.com: please confirm your subscription"
     assert subscriber(client, admin)["status"] == "pending"
 
     clock.advance(hours=1)
@@ -385,7 +391,7 @@ def test_the_time_to_confirm_is_configurable(newsletter_app, smtp_server, clock)
     app = newsletter_app(CONFIRM_TOKEN_TTL_SECONDS=3600)
     client = app.test_client()
     message = signed_up(client, app, smtp_server)
-    assert "The link works for 1 hours" in message.get_content()
+    assert "The link works for 1 hours" in text_of(message)
 
     clock.advance(hours=1)
     assert client.post(CONFIRM, json={"token": token_of(confirm_path(message))}).status_code == 410
@@ -461,6 +467,54 @@ def test_the_pages_name_the_publication(newsletter_app, smtp_server, settings, n
             assert f"<h1>{name}</h1>" in html, html
 
 
+@pytest.mark.parametrize(("lang", "subject", "words", "direction"), [
+    (None, "The Daily Example: please confirm your subscription",
+     "asked to receive the newsletter of The Daily Example", "ltr"),
+    ("fr-CA", "The Daily Example : confirmez votre abonnement",
+     "la lettre d’information de The Daily Example", "ltr"),
+    ("de", "The Daily Example: Bitte bestätigen Sie Ihr Abonnement",
+     "den Newsletter von The Daily Example", "ltr"),
+    ("es", "The Daily Example: confirma tu suscripción",
+     "el boletín de The Daily Example", "ltr"),
+    ("ar", "The Daily Example: يرجى تأكيد اشتراكك", "النشرة الإخبارية من The Daily Example",
+     "rtl"),
+    ("so", "The Daily Example: fadlan xaqiiji isdiiwaangelintaada",
+     "wargeyska The Daily Example", "ltr"),
+    ("xx", "The Daily Example: please confirm your subscription",
+     "asked to receive the newsletter of The Daily Example", "ltr"),
+])
+def test_the_confirmation_names_the_publication_in_the_readers_language(
+        newsletter_app, smtp_server, lang, subject, words, direction):
+    app = newsletter_app(SITE_NAME="The Daily Example")
+    client = app.test_client()
+    message = signed_up(client, app, smtp_server, **({"lang": lang} if lang else {}))
+
+    assert message["Subject"] == subject
+    text, page = text_of(message), message.get_body(("html",)).get_content()
+    assert words in text
+    assert f'dir="{direction}"' in page and words in page
+    # Both parts carry both links; the confirmation link is the one the page's button uses.
+    for part in (text, page):
+        assert f"{BASE}{confirm_path(message)}" in part.replace("&amp;", "&")
+        assert f"{BASE}{unsubscribe_path(message)}" in part.replace("&amp;", "&")
+
+
+def test_the_confirmation_ships_in_every_language_of_reply_emails():
+    for lang, words in newsletter_texts.TEXTS.items():
+        assert set(words) == set(newsletter_texts.TEXTS["en"]), lang
+        for key, text in words.items():
+            assert set(re.findall(r"\{\w+\}", text)) == set(
+                re.findall(r"\{\w+\}", newsletter_texts.TEXTS["en"][key])), (lang, key)
+    assert set(newsletter_texts.TEXTS) == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("lang", ["<script>", "x" * 40, 7, "fr\nBcc: x"])
+def test_a_bad_language_is_refused(client, app, smtp_server, lang):
+    assert subscribe(client, lang=lang).status_code == 422
+    deliver(app)
+    assert smtp_server.received == []
+
+
 def test_a_token_in_a_page_is_escaped(client):
     response = client.get('/newsletter/confirm?token="><script>alert(1)</script>')
 
@@ -478,7 +532,7 @@ def test_every_email_carries_a_one_click_unsubscribe(client, app, smtp_server):
     (message,) = smtp_server.received
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Unsubscribe"].startswith(f"<{BASE}/newsletter/unsubscribe?token=")
-    assert f"{BASE}/newsletter/unsubscribe?token=" in message.get_content()
+    assert f"{BASE}/newsletter/unsubscribe?token=" in text_of(message)
     assert "evil.example" not in message.as_string()
 
 

@@ -819,7 +819,8 @@ def test_the_newsletter_form_subscribes(site, service, page):
     expect(box.locator(".engagement-notice")).to_be_focused()
     assert box.locator("form").count() == 0
     assert sent.value.post_data_json == {
-        "email": "reader@example.com", "name": None, "source": "sidebar", "consent": True}
+        "email": "reader@example.com", "name": None, "source": "sidebar", "consent": True,
+        "lang": "en"}  # the widget's language: the confirmation email speaks it
 
 
 def test_an_empty_heading_removes_the_title(site, service, page):

@@ -4,7 +4,14 @@ schema; the author's own edit token leaves once, in the answer to their post."""
 import marshmallow as ma
 from flask import current_app
 
-from engagement.fields import Email, NotBlank, StrictBoolean, Text, Timestamp, WebUrl
+from engagement.fields import (
+    Email,
+    Language,
+    NotBlank,
+    StrictBoolean,
+    Timestamp,
+    WebUrl,
+)
 from engagement.http import MAX_DB_INT
 from engagement.pagination import PageArgs, page_schema
 
@@ -35,12 +42,10 @@ class CommentIn(ma.Schema):
         metadata={"description": "Email me when someone replies (double opt-in the first "
                                  "time an address asks)"},
     )
-    lang = Text(
-        load_default=None, allow_none=True, single_line=True,
-        validate=ma.validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"),
+    lang = Language(
         metadata={"description": "The reader's language (a BCP 47 tag such as `fr` or "
                                  "`ar-EG`) for reply emails; en, fr, de, es, ar and so ship, "
-                                 "others get English", "example": "fr"},
+                                 "others get English"},
     )
     # The honeypot: hidden from readers, so only a bot fills it.
     website_url = ma.fields.Raw(load_default=None, allow_none=True, load_only=True)

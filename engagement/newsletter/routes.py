@@ -28,7 +28,7 @@ blp = Blueprint("newsletter", __name__, url_prefix="/api/v1/newsletter",
 
 def signup_from_request(fields: dict) -> services.Signup:
     return services.Signup(
-        email=fields["email"], name=fields["name"], source=fields["source"],
+        email=fields["email"], name=fields["name"], source=fields["source"], lang=fields["lang"],
         user_agent=request.headers.get("User-Agent"),
         client_hash=keyed_hash("newsletter-consent", str(client_address())),
     )

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from engagement.fields import Email, StrictBoolean, Text
+from engagement.fields import Email, Language, StrictBoolean, Text
 
 CONSENT_RULE = "Must be true: the reader agreed to receive the newsletter."
 
@@ -21,6 +21,9 @@ class SubscriptionIn(ma.Schema):
     source = Text(load_default=None, allow_none=True, single_line=True,
                   validate=ma.validate.Length(max=64),
                   metadata={"description": "Where the form is (`sidebar`, `footer`, ...)"})
+    lang = Language(metadata={"description": "The reader's language (a BCP 47 tag such as "
+                                             "`fr`) for the confirmation email; en, fr, de, "
+                                             "es, ar and so ship, others get English"})
     consent = StrictBoolean(required=True, validate=ma.validate.Equal(True, error=CONSENT_RULE),
                             metadata={"description": CONSENT_RULE, "enum": [True]})
 

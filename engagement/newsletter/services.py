@@ -4,6 +4,7 @@ Functions flush; the route commits, and the confirmation email leaves after that
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from engagement.newsletter.models import (
     SubscriberToken,
     TokenPurpose,
 )
+from engagement.newsletter.texts import texts
+from engagement.notifications.texts import html_document
 from engagement.pagination import newest_first
 from engagement.tokens import hash_token, link_token, new_token
 
@@ -32,28 +35,10 @@ CONSENT_VERSION = "2026-11"
 CONFIRM_PATH = "/newsletter/confirm"
 UNSUBSCRIBE_PATH = "/newsletter/unsubscribe"
 
-CONFIRMATION_SUBJECT = "Please confirm your subscription"
-# No field the signup form took is repeated here (not even the name): whoever types someone
-# else's address must not be able to put words into the mail they get.
-CONFIRMATION_TEXT = """\
-Hello,
-
-someone, hopefully you, asked to receive our newsletter at this address.
-To confirm, open this link and press the button on the page:
-
-{confirm_url}
-
-The link works for {hours} hours. If you did not ask for this, ignore this
-email: without confirmation you will not be subscribed, and you will not
-hear from us again.
-
-To unsubscribe at any time: {unsubscribe_url}
-"""
-
-
 @dataclass(frozen=True)
 class NewsletterPolicy:
     public_base_url: str
+    site_name: str
     resend_after: timedelta
     confirm_ttl: timedelta
     unsubscribe_ttl: timedelta
@@ -62,6 +47,7 @@ class NewsletterPolicy:
     def from_config(cls, config) -> NewsletterPolicy:
         return cls(
             public_base_url=config["PUBLIC_BASE_URL"],
+            site_name=config["SITE_NAME"],
             resend_after=timedelta(seconds=config["CONFIRM_RESEND_SECONDS"]),
             confirm_ttl=timedelta(seconds=config["CONFIRM_TOKEN_TTL_SECONDS"]),
             unsubscribe_ttl=timedelta(days=config["UNSUBSCRIBE_TOKEN_TTL_DAYS"]),
@@ -80,6 +66,7 @@ class Signup:
     source: str | None
     user_agent: str | None
     client_hash: str | None
+    lang: str | None = None  # of the confirmation email; not part of the consent record
 
 
 def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
@@ -94,15 +81,8 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
     """
     email = signup.email.lower()  # one subscriber per address, however it is written
     confirm_token, unsubscribe_token = new_token(), new_token()
-    message = subscriber_email(
-        email, CONFIRMATION_SUBJECT,
-        CONFIRMATION_TEXT.format(
-            confirm_url=policy.link(CONFIRM_PATH, confirm_token),
-            unsubscribe_url=policy.link(UNSUBSCRIBE_PATH, unsubscribe_token),
-            hours=int(policy.confirm_ttl.total_seconds() // 3600) or 1,
-        ),
-        unsubscribe_token=unsubscribe_token, policy=policy, now=now,
-    )
+    message = _confirmation_email(email, signup.lang, confirm_token, unsubscribe_token,
+                                  policy=policy, now=now)
     consent = {
         "name": signup.name,
         "source": signup.source,
@@ -147,10 +127,32 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
     db.session.flush()
 
 
+def _confirmation_email(email: str, lang: str | None, confirm_token: str,
+                        unsubscribe_token: str, *, policy: NewsletterPolicy, now: datetime):
+    """The confirmation email, in the reader's language, under the publication's name, as
+    text and HTML."""
+    words, site = texts(lang), policy.site_name
+    confirm_url = policy.link(CONFIRM_PATH, confirm_token)
+    unsubscribe_url = policy.link(UNSUBSCRIBE_PATH, unsubscribe_token)
+    hello, intro = words["hello"], words["intro"].format(site=site)
+    note = words["note"].format(hours=int(policy.confirm_ttl.total_seconds() // 3600) or 1)
+    text = (f"{hello}\n\n{intro}\n\n{confirm_url}\n\n{note}\n\n"
+            f"{words['unsubscribe']} {unsubscribe_url}\n")
+    body = "\n".join(
+        [f"<p>{html.escape(part)}</p>" for part in (hello, intro)]
+        + [f'<p><a href="{html.escape(confirm_url)}">{html.escape(confirm_url)}</a></p>',
+           f"<p>{html.escape(note)}</p>",
+           f'<p>{html.escape(words["unsubscribe"])} '
+           f'<a href="{html.escape(unsubscribe_url)}">{html.escape(unsubscribe_url)}</a></p>'])
+    return subscriber_email(email, words["subject"].format(site=site), text,
+                            html=html_document(body, lang),
+                            unsubscribe_token=unsubscribe_token, policy=policy, now=now)
+
+
 def subscriber_email(recipient: str, subject: str, body: str, *, unsubscribe_token: str,
-                     policy: NewsletterPolicy, now: datetime):
+                     policy: NewsletterPolicy, now: datetime, html: str | None = None):
     """An email to a subscriber: every one carries a one-click unsubscribe (RFC 8058)."""
-    return outbox.compose(recipient, subject, body, now=now, headers={
+    return outbox.compose(recipient, subject, body, now=now, html=html, headers={
         "List-Unsubscribe": f"<{policy.link(UNSUBSCRIBE_PATH, unsubscribe_token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     })

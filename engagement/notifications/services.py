@@ -27,7 +27,7 @@ from engagement.notifications.models import (
     NotifyTokenPurpose,
     ReplySubscription,
 )
-from engagement.notifications.texts import language, texts
+from engagement.notifications.texts import html_document, language, texts
 from engagement.tokens import hash_token, link_token, new_token
 
 CONFIRM_PATH = "/notifications/confirm"
@@ -124,18 +124,12 @@ def _confirmation_email(address: NotifyAddress, confirm_token: str, stop_token: 
             f'<p><a href="{html.escape(stop_url)}">{html.escape(stop)}</a></p>')
     return outbox.compose(
         address.email, words["confirm_subject"].format(site=site), text, now=now,
-        html=_html_document(body, address.lang), headers=_unsubscribe_headers(stop_url))
+        html=html_document(body, address.lang), headers=_unsubscribe_headers(stop_url))
 
 
 def _unsubscribe_headers(url: str) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe: mail programs POST to the link."""
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-
-
-def _html_document(body: str, lang: str) -> str:
-    words = texts(lang)
-    return (f'<!doctype html>\n<html lang="{language(lang)}" dir="{words["dir"]}">\n'
-            f'<head><meta charset="utf-8"></head>\n<body>\n{body}\n</body>\n</html>\n')
 
 
 # --- Replies --------------------------------------------------------------------------------
@@ -239,7 +233,7 @@ def _replies_email(address: NotifyAddress, article: Article, replies: list[Comme
     return outbox.compose(
         address.email, words["replies_subject"].format(site=site, title=title),
         "\n".join(text_parts) + "\n", now=now,
-        html=_html_document("\n".join(html_parts), address.lang),
+        html=html_document("\n".join(html_parts), address.lang),
         headers=_unsubscribe_headers(thread_url))
 
 

@@ -1,5 +1,6 @@
 """The words of reply emails in each language the widget may pass (`lang` on a comment post);
-any other language, or none, gets English. Every language has the same keys."""
+any other language, or none, gets English. Every language has the same keys. The HTML part of
+every email to a reader (these, and the newsletter's confirmation) is `html_document`."""
 
 from __future__ import annotations
 
@@ -105,3 +106,9 @@ def language(tag: str | None) -> str:
 
 def texts(lang: str) -> dict[str, str]:
     return TEXTS[language(lang)]
+
+
+def html_document(body: str, lang: str | None) -> str:
+    """An email's HTML part around `body`, in the language and direction of `lang`."""
+    return (f'<!doctype html>\n<html lang="{language(lang)}" dir="{texts(lang)["dir"]}">\n'
+            f'<head><meta charset="utf-8"></head>\n<body>\n{body}\n</body>\n</html>\n')

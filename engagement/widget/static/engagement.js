@@ -636,7 +636,7 @@
       children: [field(email, [t("email")]), field(consent, [t("consent")])], submit: "subscribe",
       send: function () {
         return api("POST", "/newsletter/subscriptions", {
-          email: email.value.trim(), name: null, source: root.getAttribute("data-source") || null, consent: consent.checked,
+          email: email.value.trim(), name: null, source: root.getAttribute("data-source") || null, consent: consent.checked, lang: t.lang,
         });
       },
       done: function () {
