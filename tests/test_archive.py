@@ -766,6 +766,25 @@ def test_an_export_read_where_its_ids_are_taken_numbers_comments_anew(
     assert table_counts(app) == (2, 3, 2)
 
 
+@on_both_databases
+def test_an_export_read_back_into_its_own_database_adds_nothing(
+        app, client, write_file, post_comment, tmp_path, database):
+    run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
+    top = post_comment(article="live", body="Posted here.")["comment"]["id"]
+    post_comment(article="live", body="A reply.", parent_id=top)
+    path = tmp_path / "all.json"
+    run(app, "export", str(path))
+    before, listed = table_counts(app), public_answers(client, ["live", "hello-world"])
+
+    result = run(app, "import", "json", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert "Comments imported: 0 (none)." in result.output
+    assert "12 already imported" in result.output
+    assert table_counts(app) == before
+    assert public_answers(client, ["live", "hello-world"]) == listed
+
+
 def test_two_comments_of_one_id_from_other_sources_are_numbered_anew(
         app, client, post_comment, tmp_path):
     post_comment(article="twice", body="First.")

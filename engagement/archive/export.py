@@ -212,6 +212,9 @@ def _import_comments(article_id: str, comments: list, where: str, summary: Summa
     rows = [_Fields(comment, f"{where}, comment {n}") for n, comment in enumerate(comments, 1)]
     keys = [_source_key(fields) for fields in rows]
     existing = _existing(keys)
+    existing.update(_still_here(article_id, [fields for fields, key in zip(rows, keys,
+                                                                         strict=True)
+                                             if key not in existing]))
     seen: set[tuple[str, str]] = set()
     kept = []
     for fields, key in zip(rows, keys, strict=True):
@@ -313,6 +316,26 @@ def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Placed]:
                    .in_(keys[start:start + 200]))
         )
         found.update({(row[0], row[1]): Placed(*row[2:]) for row in rows})
+    return found
+
+
+def _still_here(article_id: str, rows: list[_Fields]) -> dict[tuple[str, str], Placed]:
+    """The comments posted here that this export carries (read back into the database it
+    came from): the comment of its id, in its article, created at its moment, is that one.
+    They have no source to be recognised by, only the ids the export keeps."""
+    ids = {fields.number("id"): fields.moment("created_at") for fields in rows
+           if fields.document.get("source") is None}
+    found = {}
+    chosen = [comment_id for comment_id in ids if 0 < comment_id <= MAX_DB_INT]
+    for start in range(0, len(chosen), 500):
+        for row in db.session.execute(
+                sa.select(Comment.id, Comment.created_at, Comment.depth, Comment.parent_id,
+                          Comment.thread_id)
+                .where(Comment.id.in_(chosen[start:start + 500]),
+                       Comment.article_id == article_id)):
+            if row.created_at == ids[row.id]:
+                found[(OWN_SOURCE, str(row.id))] = Placed(row.id, row.depth, row.parent_id,
+                                                          row.thread_id)
     return found
 
 
