@@ -359,6 +359,23 @@ def test_comments_imported_by_an_earlier_release_are_still_recognised(app, write
     assert "10 already imported" in again.output
 
 
+def test_author_fields_are_read_as_wordpress_escaped_them(app, client, write_file):
+    # WordPress saves a name through _wp_specialchars and a URL and email through kses,
+    # which write a lone & as &amp;: the export carries them so.
+    text = WXR_HEAD.format(v="1.2") + wxr_item(60, "entities", "Entities", [
+        wxr_comment(61, "Hi.", date_gmt="2019-05-01 08:00:00", author="Entity &amp; Co &lt;3",
+                    url="https://ent.example/?a=1&amp;amp;b=2", email="a&amp;b@ent.example"),
+    ]) + WXR_TAIL
+
+    run(app, "import", "wordpress", write_file("entities.xml", text))
+
+    (item,) = thread(client, "entities")
+    assert item["author_name"] == "Entity & Co <3"
+    assert item["author_website"] == "https://ent.example/?a=1&b=2"
+    with app.app_context():
+        assert db.session.scalar(sa.select(Comment.author_email)) == "a&b@ent.example"
+
+
 def test_a_later_export_adds_only_the_new_replies_in_their_threads(app, client, write_file):
     run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
     later = wordpress_site().replace("\r\n\t</item>", wxr_comment(

@@ -4,6 +4,7 @@ becomes an article, and each `wp:comment` a comment of it."""
 from __future__ import annotations
 
 import hashlib
+import html
 from datetime import UTC, datetime, tzinfo
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -99,9 +100,11 @@ def _stage_comment(comment: Record, article_key: str, staging: Staging, summary:
         source_id=source_id, article_key=article_key, line=comment.line,
         parent_id=parent if parent not in ("", "0") else None,
         created_at=created_at, status=status,
-        author_name=comment.text("wp:comment_author"),
-        author_email=comment.text("wp:comment_author_email"),
-        author_website=comment.text("wp:comment_author_url") or None,
+        # WordPress saves these HTML-escaped (a name by _wp_specialchars, an email and a URL
+        # by kses, each `&` as `&amp;`): we keep text, which our answers escape where shown.
+        author_name=html.unescape(comment.text("wp:comment_author")),
+        author_email=html.unescape(comment.text("wp:comment_author_email")),
+        author_website=html.unescape(comment.text("wp:comment_author_url")) or None,
         client_ip=comment.text("wp:comment_author_IP") or None,
         body=comment.raw_text("wp:comment_content"),
     ))
