@@ -36,7 +36,9 @@ class Receiver:
     def __init__(self):
         self.port = free_port()
         self.posts: list[tuple[dict, bytes]] = []
+        self.gets: list[str] = []
         self.status = 200
+        self.location: str | None = None  # sent with the status
         self.delay = 0.0
         self.server: ThreadingHTTPServer | None = None
 
@@ -54,6 +56,15 @@ class Receiver:
                 if receiver.status == 200:
                     receiver.posts.append((dict(self.headers), body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def do_GET(self):
+                receiver.gets.append(self.path)
+                self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -334,6 +345,28 @@ def test_a_receiver_error_is_retried_and_a_refusal_is_kept_as_failed(
     assert deliver(app) == "sent 0, retrying 0, failed 1"
     clock.advance(hours=2)
     assert deliver(app) == "sent 0, retrying 0, failed 0"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_but_retried_and_logged_with_its_location(
+        alert_app, receiver, clock, caplog, status):
+    """A POST redirected would be lost (a 301 or 302 is followed by a GET): it is a failure,
+    retried, and the log names the address to set."""
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    post(app.test_client(), body="casino")
+    receiver.status, receiver.location = status, "/new"
+
+    assert deliver(app) == "sent 0, retrying 1, failed 0"
+
+    assert receiver.gets == [] and receiver.posts == []
+    (line,) = [record.getMessage() for record in caplog.records
+               if "will retry" in record.getMessage()]
+    assert f"answered {status}" in line and "Location: /new" in line
+    assert f"ENGAGEMENT_MODERATION_WEBHOOK_URL to http://127.0.0.1:{receiver.port}/new" in line
+    receiver.status, receiver.location = 200, None
+    clock.advance(seconds=30)
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+    assert [event["event"] for event in receiver.events()] == ["comment.held"]
 
 
 @pytest.mark.live

@@ -15,8 +15,8 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.error import HTTPError, URLError
-from urllib.parse import parse_qs, unquote, urlsplit
-from urllib.request import Request, urlopen
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 log = logging.getLogger("engagement.mail")
 
@@ -171,18 +171,36 @@ def webhook_signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class _RedirectsRefused(HTTPRedirectHandler):
+    """A webhook's redirect is not followed: urllib would follow a 301 or 302 with a GET, and
+    the event would be lost while counting as delivered."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # the 3xx then raises HTTPError
+
+
+_WEBHOOK_OPENER = build_opener(_RedirectsRefused)
+
+
 def post_webhook(url: str, body: bytes, secret: str) -> None:
     """POST a signed JSON body; DeliveryError unless the receiver answers 2xx (permanent for
-    a 4xx that trying again cannot fix)."""
+    a 4xx that trying again cannot fix; a 3xx is retried, and names where it points, for the
+    operator to set)."""
     request = Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json",
         "User-Agent": "engagement-webhook",
         "X-Engagement-Signature": webhook_signature(body, secret),
     })
     try:
-        with urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 (operator's URL)
+        with _WEBHOOK_OPENER.open(request, timeout=WEBHOOK_TIMEOUT) as response:
             response.read(65536)
     except HTTPError as error:
+        if 300 <= error.code < 400:
+            location = error.headers.get("Location") or ""
+            raise DeliveryError(
+                f"{url} answered {error.code} Location: {location}: webhooks are not "
+                "redirected; set ENGAGEMENT_MODERATION_WEBHOOK_URL to "
+                f"{urljoin(url, location)}") from None
         permanent = 400 <= error.code < 500 and error.code not in RETRYABLE_STATUSES
         raise DeliveryError(f"{url} answered {error.code}", permanent=permanent) from None
     except (URLError, OSError, ValueError) as error:
