@@ -526,6 +526,42 @@ def test_another_kind_of_file_is_refused_naming_its_root(app, write_file, comman
     assert table_counts(app) == (0, 0, 0)
 
 
+COMMENTS_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+	xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+	<title>Comments for The Daily Example</title>
+	<link>https://news.example</link>
+	<item><title>On Hello world by Ada</title><link>https://news.example/hello/#comment-1</link>
+	<dc:creator><![CDATA[Ada]]></dc:creator><description>First!</description></item>
+</channel>
+</rss>
+"""
+
+
+@pytest.mark.parametrize("text", [
+    lambda: COMMENTS_FEED,  # the site's comments feed: RSS, no wp namespace
+    lambda: wordpress_site().replace('xmlns:wp="http://wordpress.org/export/1.2/"',
+                                     'xmlns:wp="http://wordpress.org/export/1.2"'),
+], ids=["comments feed", "mistyped namespace"])
+def test_rss_that_is_not_a_wordpress_export_is_refused(app, write_file, text):
+    result = run(app, "import", "wordpress", write_file("feed.xml", text()))
+
+    assert result.exit_code == 1, result.output
+    assert ("not a WordPress export (WXR): it has no <wp:wxr_version> in the namespace "
+            "http://wordpress.org/export/1.x/" in result.output)
+    assert "Read 0 articles" not in result.output
+    assert table_counts(app) == (0, 0, 0)
+
+
+def test_an_empty_disqus_file_is_said_to_hold_nothing(app, write_file):
+    result = run(app, "import", "disqus", write_file("empty.xml", DISQUS_HEAD + "</disqus>\n"))
+
+    assert result.exit_code == 0, result.output
+    assert "holds no threads and no posts: nothing to import" in result.stderr
+    assert result.stdout.startswith("Read 0 articles and 0 comments.")
+
+
 def test_a_file_that_is_not_there_is_a_usage_error(app):
     result = run(app, "import", "wordpress", "/nonexistent/export.xml")
 

@@ -29,6 +29,9 @@ from engagement.clock import now
 from engagement.extensions import db
 from engagement.http import article_id_from
 
+HELD = {"wordpress": "comments and no post closed to comments",
+        "disqus": "threads and no posts"}
+
 import_group = AppGroup("import", help="Bring in comments from WordPress, Disqus or an export.")
 
 dry_run_option = click.option("--dry-run", is_flag=True,
@@ -133,6 +136,9 @@ def _run(source: str, file, map_file, dry_run: bool, read: Callable) -> None:
                 read(staging, summary, advance)
         except UnreadableFile as error:
             raise click.ClickException(f"{file.name}: {error} Nothing was written.") from None
+        if not summary.source_articles and not summary.source_comments:
+            click.echo(f"Warning: {file.name} holds no {HELD[source]}: nothing to import.",
+                       err=True)
         staging.finish()
         with _one_transaction(dry_run), progress(
                 "Writing", staging.comment_count(), "comments") as advance:

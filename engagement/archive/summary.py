@@ -20,6 +20,7 @@ class Summary:
     local_times: int = 0  # dates read in --timezone, for want of a GMT one
     problems: list[tuple[int, str]] = field(default_factory=list)
     problem_count: int = 0
+    wxr_version: str | None = None  # a WordPress export's, once read
 
     def problem(self, line: int, text: str) -> None:
         self.problem_count += 1

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from engagement.archive.staging import SourceArticle, SourceComment, Staging
 from engagement.archive.summary import Summary
-from engagement.archive.xml import Record, records
+from engagement.archive.xml import Record, UnreadableFile, records
 from engagement.http import article_id_from
 
 ARTICLE_ID_RULES = ("slug", "post-id", "path")
@@ -19,6 +19,7 @@ STATUS_BY_APPROVED = {"1": "approved", "0": "pending", "spam": "spam"}
 TRASHED = {"trash", "post-trashed"}
 SKIPPED_TYPES = {"pingback", "trackback"}
 NO_DATE = "0000-00-00 00:00:00"
+WXR_VERSION = "wp:wxr_version"
 SITE_URLS = ("wp:base_blog_url", "wp:base_site_url")  # a network's blog; the network
 
 
@@ -39,9 +40,12 @@ def site_of(url: str) -> str:
 def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: str,
                    timezone: tzinfo, on_read) -> None:
     sites = {}  # the channel's base URLs, which come before its items
-    for item in records(file, frozenset({"item", *SITE_URLS}), depth=2,
+    for item in records(file, frozenset({"item", WXR_VERSION, *SITE_URLS}), depth=2,
                         root="rss", export="a WordPress export (WXR)",
                         lined=frozenset({"item", "wp:comment"}), on_read=on_read):
+        if item.element.tag == WXR_VERSION:
+            summary.wxr_version = item.element.text or "?"
+            continue
         if item.element.tag in SITE_URLS:
             sites[item.element.tag] = (item.element.text or "").strip()
             continue
@@ -69,6 +73,12 @@ def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: 
         ))
         for comment in comments:
             _stage_comment(comment, key, staging, summary, timezone)
+    if summary.wxr_version is None:
+        # An RSS feed (the site's comments feed), or a WXR whose wp namespace is mistyped:
+        # either would read as a site without comments.
+        raise UnreadableFile(
+            f"not a WordPress export (WXR): it has no <{WXR_VERSION}> in the namespace "
+            f"http://wordpress.org/export/1.x/ (an RSS feed, or a mistyped namespace?).")
 
 
 def _stage_comment(comment: Record, article_key: str, staging: Staging, summary: Summary,
