@@ -681,6 +681,26 @@ def test_a_disqus_forum_reads_as_it_did(app, client, write_file, database):
     assert "Comments imported: 0 (none)." in again.output
 
 
+def test_a_disqus_identifier_that_is_no_article_id_is_named(app, client, write_file, tmp_path):
+    # The WordPress Disqus plugin's identifier: the post id, a space, the short link.
+    text = DISQUS_HEAD + disqus_thread(
+        90, "1234 https://news.example/?p=1234", "https://news.example/2019/05/plugin/",
+        "Plugin") + disqus_post(901, 90, "<p>Hi.</p>", "2019-05-01T12:00:00Z") + "</disqus>\n"
+    path = write_file("plugin.xml", text)
+    line = text.split("\n").index('  <thread dsq:id="90">') + 1
+
+    result = run(app, "import", "disqus", path, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert (f"line {line}: thread 90: its identifier '1234 https://news.example/?p=1234' is "
+            f"not an article id; used 2019%2f05%2fplugin (its link's path): give the "
+            f"widget's id with --map" in result.output)
+    mapping = tmp_path / "ids.csv"
+    mapping.write_text("1234 https://news.example/?p=1234,1234\n", encoding="utf-8")
+    mapped = run(app, "import", "disqus", path, "--map", str(mapping))
+    assert "identifier" not in mapped.output and len(thread(client, "1234")) == 1
+
+
 def test_a_disqus_post_of_a_thread_not_in_the_file_is_skipped_by_line(app, write_file):
     text = DISQUS_HEAD + disqus_post(900, 12345, "<p>Lost</p>", "2019-05-01T12:00:00Z") + (
         "</disqus>\n")

@@ -30,10 +30,16 @@ def _stage_thread(thread: Record, staging: Staging, summary: Summary) -> None:
     identifier, link = thread.text("id"), thread.text("link")
     # The site's own identifier when it gave Disqus one, else the path of the page's link.
     article_id = article_id_from(identifier) if identifier else None
+    note = None
     if article_id is None and link:
         article_id = path_article_id(link)
+        if identifier and article_id is not None:
+            note = (f"thread {thread.element.get(DSQ_ID, '?')}: its identifier {identifier!r} "
+                    f"is not an article id; used {article_id} (its link's path): give the "
+                    f"widget's id with --map")
     staging.add_article(SourceArticle(
         key=thread.element.get(DSQ_ID, "") or f"line-{thread.line}", line=thread.line,
+        note=note,
         article_id=article_id,
         map_keys=[value for value in (identifier, link, urlsplit(link).path,
                                       thread.element.get(DSQ_ID)) if value],

@@ -66,8 +66,11 @@ def write_staged(staging: Staging, summary: Summary, settings: ImportSettings,
 
 def _write_article(source: SourceArticle, comments: list[SourceComment], summary: Summary,
                    settings: ImportSettings) -> None:
-    article_id = next((settings.article_map[key] for key in source.map_keys
-                       if key in settings.article_map), source.article_id)
+    mapped = next((settings.article_map[key] for key in source.map_keys
+                   if key in settings.article_map), None)
+    article_id = mapped or source.article_id
+    if mapped is None and source.note and (comments or source.closed):
+        summary.problem(source.line, source.note)
     if article_id is None:
         summary.problem(source.line, f"no article id for {source.url or source.key}: give "
                                      f"it one with --map (or another --article-id)")

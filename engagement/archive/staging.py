@@ -29,6 +29,8 @@ class SourceArticle:
     # Where its comments' ids are unique, when not across the whole source (a WordPress site
     # and post: every site numbers its comments from 1); None for Disqus, unique throughout.
     scope: str | None = None
+    # A problem with the rule's id, told unless --map names the article.
+    note: str | None = None
 
 
 @dataclass
