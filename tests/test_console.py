@@ -326,6 +326,40 @@ def test_a_held_comment_shows_its_context_and_is_approved_by_keyboard(page, serv
     assert eventually(lambda: comment_id in public_ids(service, article))
 
 
+def test_the_link_of_an_alert_opens_its_comment(page, service, tokens):
+    """Digests and webhooks link to /admin/?comment=<id> (tests/test_alerts.py): the console
+    opens on that comment, whatever its status and however long the queue, then the queue."""
+    article = "alert-link-story"
+    linked = held(service, article, author_name="Ines", author_email="ines@example.com")
+    newer = [held(service, f"{article}-{n}") for n in range(3)]  # the queue's top is elsewhere
+    sign_in(page, service, tokens["moderator"])
+
+    page.goto(f"{service.base}/admin/?comment={linked}")
+
+    item = queue_item(page, linked)
+    expect(item).to_be_visible()
+    expect(page.locator("#queue-list .item")).to_have_count(1)
+    expect(page.locator("#queue-summary")).to_contain_text("the comment of your link")
+    expect(item).to_be_focused()
+    page.keyboard.press("a")
+    expect(page.locator("#toast")).to_contain_text("Approved the comment by Ines")
+    expect(page.locator("#queue-summary")).to_contain_text("Done with the comment of your link")
+    wait_out_undo(page)
+    assert eventually(lambda: linked in public_ids(service, article))
+
+    # A published comment's link opens it too; the filters then show the queue again.
+    page.goto(f"{service.base}/admin/?comment={linked}")
+    expect(queue_item(page, linked).locator(".status")).to_have_text("Published")
+    page.get_by_role("search", name="Filter the queue").get_by_role(
+        "button", name="Show").click()
+    expect(queue_item(page, newer[-1])).to_be_visible()
+    expect(queue_item(page, linked)).to_have_count(0)
+    assert "comment=" not in page.url
+
+    page.goto(f"{service.base}/admin/?comment=999999999")
+    expect(page.locator("#queue-summary")).to_contain_text("no longer there")
+
+
 def test_the_authors_other_comments_are_one_click_away(page, service, tokens):
     earlier = post(service, "history-old", author_name="Mia", author_email="mia@example.com",
                    body="An earlier remark")["comment"]["id"]

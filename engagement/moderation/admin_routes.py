@@ -50,8 +50,8 @@ class ModerationQueue(MethodView):
         """
         return services.moderation_queue(
             statuses=args["status"], reason=args["reason"], article=args["article"],
-            q=args["q"], order=args["order"], limit=args["limit"], cursor=args["cursor"],
-            now=now(), ip_retention_days=_retention(),
+            q=args["q"], comment_id=args["id"], order=args["order"], limit=args["limit"],
+            cursor=args["cursor"], now=now(), ip_retention_days=_retention(),
         )
 
 

@@ -40,6 +40,11 @@ class QueueArgs(PageArgs):
              metadata={"description": "Text in the body, author name or email"})
     order = ma.fields.String(load_default="newest",
                              validate=ma.validate.OneOf(["newest", "oldest"]))
+    id = ma.fields.Integer(
+        load_default=None, validate=ma.validate.Range(1, MAX_DB_INT),
+        metadata={"description": "Only this comment, if the other filters keep it (the "
+                                 "console's `/admin/?comment=<id>`, the link of alerts, "
+                                 "asks with `status=all`)"})
 
     @ma.post_load
     def _article_as_stored(self, data, **kwargs):

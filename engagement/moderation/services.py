@@ -79,6 +79,7 @@ AWAITING_DECISION = (CommentStatus.PENDING, CommentStatus.FLAGGED)
 def moderation_queue(
     *, statuses: list[str], reason: str | None, article: str | None, q: str | None,
     order: str, limit: int, cursor: list | None, now: datetime, ip_retention_days: int,
+    comment_id: int | None = None,
 ) -> dict[str, Any]:
     """Comments for moderators, newest (or oldest) first, with their private fields, flags and
     the context a decision needs."""
@@ -95,6 +96,8 @@ def moderation_queue(
         query = query.where(sa.cast(Comment.held_for, sa.Text).contains(f'"{reason}"'))
     if article:
         query = query.where(Comment.article_id == article)
+    if comment_id is not None:
+        query = query.where(Comment.id == comment_id)
     if q:
         query = query.where(sa.or_(*(
             sa.func.lower(column).contains(q.lower(), autoescape=True)

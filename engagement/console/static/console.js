@@ -57,11 +57,26 @@ function createContext() {
     screen: null,
     queue: {
       cursor: null, total: 0, items: new Map(), selected: new Set(), current: null, asked: 0,
+      linked: linkedComment(),
     },
     lists: {},
     pending: null,
     toastTimer: null,
   };
+}
+
+// The comment that an alert's link (/admin/?comment=<id>) opens the queue on, or null.
+function linkedComment() {
+  const id = new URLSearchParams(location.search).get("comment");
+  return /^[1-9][0-9]{0,9}$/.test(id || "") ? Number(id) : null;
+}
+
+// The moderator asks for the queue: the link's comment gives way, and leaves the address.
+function forgetLinkedComment(ctx) {
+  if (ctx.queue.linked !== null) {
+    ctx.queue.linked = null;
+    history.replaceState(null, "", location.pathname + location.hash);
+  }
 }
 
 function $(id) {
@@ -416,6 +431,7 @@ function wireQueue(ctx) {
   $("queue-filters").addEventListener("submit", (event) => {
     event.preventDefault();
     commitPending(ctx);
+    forgetLinkedComment(ctx);
     loadQueue(ctx, false);
   });
   $("queue-more").addEventListener("click", () => loadQueue(ctx, true));
@@ -474,7 +490,9 @@ async function loadQueue(ctx, more) {
   list.setAttribute("aria-busy", "true");
   let page;
   try {
-    page = await call(ctx, "GET", `/comments?${query({ ...queueFilters(), limit: PAGE_SIZE, cursor: more ? queue.cursor : "" })}`);
+    // An alert's link shows its comment, whatever its status, until the filters are used.
+    const filters = queue.linked === null ? queueFilters() : { status: "all", id: queue.linked };
+    page = await call(ctx, "GET", `/comments?${query({ ...filters, limit: PAGE_SIZE, cursor: more ? queue.cursor : "" })}`);
   } catch (error) {
     if (asked === queue.asked) {
       $("queue-summary").textContent = describeError(error);
@@ -503,15 +521,24 @@ async function loadQueue(ctx, more) {
   }
   queue.cursor = page.next_cursor;
   queue.total = page.total;
+  queue.linkedMissing = page.total === 0;
   $("queue-more").hidden = !page.next_cursor;
   if (!queue.current && list.firstElementChild) {
-    setCurrent(ctx, list.firstElementChild, false);
+    // The comment of a link is what the moderator came for: the keys act on it at once.
+    setCurrent(ctx, list.firstElementChild, queue.linked !== null);
   }
   summarizeQueue(ctx);
 }
 
 function summarizeQueue(ctx) {
   const shown = ctx.queue.items.size;
+  if (ctx.queue.linked !== null) {
+    const linked = shown ? "Showing the comment of your link."
+      : ctx.queue.linkedMissing ? "The comment of your link is no longer there (erased)."
+        : "Done with the comment of your link.";
+    $("queue-summary").textContent = `${linked} Press Show for the queue, ? for keyboard shortcuts.`;
+    return;
+  }
   $("queue-summary").textContent = shown === 0 && !ctx.queue.cursor
     ? "Nothing here. The queue is clear."
     : `Showing ${shown} of ${ctx.queue.total}. Press ? for keyboard shortcuts.`;
