@@ -441,6 +441,130 @@ def test_the_thread_total_follows_moderation_and_deletion_without_a_recount(stor
     assert story.app.test_cli_runner().invoke(args=["counts", "verify"]).exit_code == 0
 
 
+def shown_in_thread(client) -> int:
+    """Comments a reader sees in the thread (placeholders of deleted ones are not comments)."""
+
+    def shown(items):
+        return sum((not item["deleted"]) + shown(item["replies"]) for item in items)
+
+    return shown(client.get(f"{STORY}/comments?limit=100").json["items"])
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_the_count_is_what_the_thread_shows_when_a_comment_above_replies_is_hidden(
+        story, clock, database):
+    """Hiding a comment hides the replies below it; the count (the byline's "N comments")
+    follows, and comes back when the comment does."""
+    first = story.first["comment"]["id"]
+    below = post(story.client, body="Below the reply", parent_id=story.reply["comment"]["id"])
+    edited = post(story.client, body="Edited later", parent_id=below["comment"]["id"])
+    assert shown_in_thread(story.client) == story.client.get(STORY).json["comment_count"] == 5
+
+    steps = [
+        lambda: story.admin("PATCH", f"/comments/{first}", {"status": "rejected"}),
+        lambda: story.admin("PATCH", f"/comments/{first}", {"status": "approved"}),
+        lambda: story.admin("POST", "/comments/bulk",
+                            {"ids": [first, story.reply["comment"]["id"]], "action": "spam"}),
+        lambda: story.admin("POST", "/comments/bulk",
+                            {"ids": [first, story.reply["comment"]["id"]],
+                             "action": "approve"}),
+        # The author's edit is held for its links: the reply below it goes with it.
+        lambda: story.client.patch(f"/api/v1/comments/{below['comment']['id']}",
+                                   json={"body": THREE_LINKS},
+                                   headers={"X-Edit-Token": below["edit_token"]}),
+        lambda: story.admin("PATCH", f"/comments/{below['comment']['id']}",
+                            {"status": "approved"}),
+        lambda: story.client.delete(f"/api/v1/comments/{story.reply['comment']['id']}",
+                                    headers={"X-Edit-Token": story.reply["edit_token"]}),
+    ]
+    counts = []
+    for step in steps:
+        step()
+        counts.append((shown_in_thread(story.client),
+                       story.client.get(STORY).json["comment_count"]))
+
+    assert counts == [(1, 1), (5, 5), (1, 1), (5, 5), (3, 3), (5, 5), (4, 4)], edited
+    assert story.app.test_cli_runner().invoke(args=["counts", "verify"]).exit_code == 0
+
+
+def test_readers_hiding_a_comment_by_flags_hide_the_replies_from_the_count(make_app):
+    app = make_app(FLAG_THRESHOLD=2)
+    client = app.test_client()
+    top = post(client, body="Contested")["comment"]["id"]
+    post(client, body="A reply", parent_id=top)
+    for reader in ("10.0.0.1", "10.0.0.2"):
+        client.post(f"/api/v1/comments/{top}/flags", json={"reason": "abuse"},
+                    environ_base={"REMOTE_ADDR": reader})
+
+    assert shown_in_thread(client) == client.get(STORY).json["comment_count"] == 0
+
+
+def test_a_reply_placed_below_a_hidden_comment_is_counted_when_it_shows(story):
+    # The contract takes a reply to any approved comment; the API can reach one below a
+    # comment a moderator hid, where it does not show.
+    story.admin("PATCH", f"/comments/{story.first['comment']['id']}", {"status": "rejected"})
+    late = story.client.post(f"{STORY}/comments", json=comment_fields(
+        body="Late", parent_id=story.reply["comment"]["id"]))
+    assert late.status_code == 201 and late.json["status"] == "approved"
+    assert shown_in_thread(story.client) == story.client.get(STORY).json["comment_count"] == 1
+
+    story.admin("PATCH", f"/comments/{story.first['comment']['id']}", {"status": "approved"})
+
+    assert shown_in_thread(story.client) == story.client.get(STORY).json["comment_count"] == 4
+
+
+def test_counts_verify_recounts_what_the_threads_show(story):
+    with story.app.app_context():  # a reply below a hidden comment, counted by an older release
+        db.session.execute(sa.update(Comment).where(Comment.id == story.first["comment"]["id"])
+                           .values(status="rejected"))
+        db.session.execute(sa.update(Article).values(comment_count=2, top_level_count=1))
+        db.session.commit()
+
+    found = story.app.test_cli_runner().invoke(args=["counts", "verify"])
+
+    assert found.exit_code == 1
+    assert "story: comment_count 2 stored, 1 counted" in found.output
+
+
+@pytest.mark.postgres
+def test_replies_placed_while_a_comment_above_is_hidden_are_counted_as_shown(make_app):
+    app = make_app()
+    client = app.test_client()
+    top = post(client, body="Top")["comment"]["id"]
+    reply = post(client, body="Reply", parent_id=top)["comment"]["id"]
+    errors = []
+
+    def reply_below(writer):
+        try:
+            for turn in range(6):
+                response = app.test_client().post(f"{STORY}/comments", json=comment_fields(
+                    body=f"writer {writer}, turn {turn}", parent_id=reply))
+                assert response.status_code in (201, 422), response.json
+        except Exception as exc:  # noqa: BLE001 (reported below, in the test's thread)
+            errors.append(exc)
+
+    def moderate():
+        headers = {"Authorization": f"Bearer {make_token(app)}"}
+        try:
+            for status in ("rejected", "approved") * 5:
+                response = app.test_client().patch(f"/api/v1/admin/comments/{top}",
+                                                   json={"status": status}, headers=headers)
+                assert response.status_code == 200, response.json
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reply_below, args=(n,)) for n in range(4)]
+    threads.append(threading.Thread(target=moderate))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert shown_in_thread(client) == client.get(STORY).json["comment_count"]
+    assert app.test_cli_runner().invoke(args=["counts", "verify"]).exit_code == 0
+
+
 def test_after_a_restore_from_a_backup_no_cached_answer_comes_back(make_app):
     """A backup taken at version V, restored after the answers of V+1 were cached: the next
     write must not land on V+1 again, or readers get the lost comment back from the cache."""

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from engagement.articles.models import Article, next_version
 from engagement.comments.models import Comment, CommentStatus
+from engagement.comments.services import shown_walk
 from engagement.extensions import db
 from engagement.shares.models import ShareTally
 
@@ -27,13 +28,18 @@ class CounterDifference:
     counted_shares: int
 
 
-def _comments_counted(*, top_level: bool = False):
-    counted = sa.select(sa.func.count()).where(
+def _top_level_counted():
+    return sa.select(sa.func.count()).where(
         Comment.article_id == Article.id, Comment.status == CommentStatus.APPROVED,
-        Comment.deleted_at.is_(None))
-    if top_level:
-        counted = counted.where(Comment.thread_id.is_(None))
-    return counted.scalar_subquery()
+        Comment.deleted_at.is_(None), Comment.thread_id.is_(None)).scalar_subquery()
+
+
+def _comments_shown(tops) -> sa.Subquery:
+    """(article_id, shown): the comments readers see in the threads of the tops selected, as
+    `comment_count` counts them (a reply below a hidden comment is hidden with it)."""
+    walk = shown_walk(tops)
+    return (sa.select(walk.c.article_id, sa.func.count().label("shown"))
+            .where(walk.c.deleted_at.is_(None)).group_by(walk.c.article_id).subquery())
 
 
 def _shares_counted():
@@ -46,11 +52,13 @@ def _shares_counted():
 
 def counter_differences() -> list[CounterDifference]:
     """Every article whose stored counters differ from a recount, by id."""
-    comments, tops = _comments_counted(), _comments_counted(top_level=True)
-    shares = _shares_counted()
+    shown = _comments_shown(sa.true())
+    comments = sa.func.coalesce(shown.c.shown, 0)
+    tops, shares = _top_level_counted(), _shares_counted()
     rows = db.session.execute(
         sa.select(Article.id, Article.comment_count, comments, Article.top_level_count, tops,
                   Article.share_count, shares)
+        .outerjoin(shown, shown.c.article_id == Article.id)
         .where(sa.or_(Article.comment_count != comments, Article.top_level_count != tops,
                       Article.share_count != shares))
         .order_by(Article.id)
@@ -63,11 +71,12 @@ def recount(article_id: str) -> None:
     The row is locked first: a write that has not committed yet adds its increment after
     this, and one that has committed is in the recount, so none is lost or counted twice."""
     db.session.execute(sa.select(Article.id).where(Article.id == article_id).with_for_update())
+    shown = _comments_shown(Comment.article_id == article_id)
     db.session.execute(
         sa.update(Article)
         .where(Article.id == article_id)
-        .values(comment_count=_comments_counted(),
-                top_level_count=_comments_counted(top_level=True),
+        .values(comment_count=sa.func.coalesce(sa.select(shown.c.shown).scalar_subquery(), 0),
+                top_level_count=_top_level_counted(),
                 share_count=_shares_counted(),
                 version=next_version(Article.version),
                 share_version=next_version(Article.share_version))

@@ -74,9 +74,13 @@ def post_comment(
     article = find_article(article_id, policy.articles, now)
     if not comments_are_open(article, policy.articles, now):
         raise CommentsClosed()
-    parent_id, thread_id, depth = _place_reply(article.id, fields["parent_id"], policy.max_depth)
     email = fields["author_email"].lower()
     body_html = render_markdown(fields["body"])
+    if fields["parent_id"] is not None:
+        # A moderator hiding a comment above the reply waits for it, or it for them, so that
+        # one of the two counts it (decide_comments).
+        _lock_articles([article.id])
+    parent_id, thread_id, depth = _place_reply(article.id, fields["parent_id"], policy.max_depth)
     if fields.get("website_url"):
         status, held_for = CommentStatus.SPAM, ["honeypot"]
     else:
@@ -106,7 +110,11 @@ def post_comment(
     )
     db.session.add(comment)
     db.session.flush()
-    _changed(comment, was_counted=False)
+    # A reply below a comment a moderator hid (only the API can place one there) is taken but
+    # does not show, and is not counted while it does not.
+    counted = _counted(comment) and _above_shown(comment)
+    bump_article_version(article.id, comments=int(counted),
+                         top_level=int(counted and parent_id is None))
     return PostedComment(comment, edit_token, now + policy.edit_window)
 
 
@@ -177,18 +185,17 @@ def edit_comment(comment: Comment, body: str, *, now: datetime, policy: CommentP
     article = db.session.get(Article, comment.article_id)
     if not comments_are_open(article, policy.articles, now):
         raise CommentsClosed()
-    was_counted = _counted(comment)
-    comment.body = body
-    comment.body_html = render_markdown(body)
-    comment.edited_at = now
-    comment.approved_by_moderator = False  # the moderator approved the text before
-    held_for = hold_reasons(policy.moderation, body, comment.body_html, first_time=False,
-                            edited=True)
-    if held_for and comment.status is CommentStatus.APPROVED:
-        comment.status = CommentStatus.PENDING
-        comment.held_for = held_for
-    db.session.flush()
-    _changed(comment, was_counted)
+    body_html = render_markdown(body)
+    held_for = hold_reasons(policy.moderation, body, body_html, first_time=False, edited=True)
+
+    def edit(comment: Comment) -> None:
+        comment.body, comment.body_html, comment.edited_at = body, body_html, now
+        comment.approved_by_moderator = False  # the moderator approved the text before
+        if held_for and comment.status is CommentStatus.APPROVED:
+            comment.status = CommentStatus.PENDING
+            comment.held_for = held_for
+
+    decide_comments([comment], edit)
 
 
 def delete_comment(comment: Comment, *, now: datetime) -> None:
@@ -256,12 +263,15 @@ def comments_by_id(comment_ids: Iterable[int]) -> list[Comment]:
     """The comments that exist among these ids, locked like `comment_by_id`, in id order."""
     return db.session.scalars(
         sa.select(Comment).where(Comment.id.in_(set(comment_ids))).order_by(Comment.id)
-        .with_for_update().execution_options(populate_existing=True)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
     ).all()
 
 
 def _locked(comment_id: int) -> Comment | None:
-    return db.session.get(Comment, comment_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE: a reply being placed below the comment (which has taken the article,
+    # as decide_comments will) checks its foreign keys with a lock this one does not block.
+    return db.session.get(Comment, comment_id, with_for_update={"key_share": True},
+                          populate_existing=True)
 
 
 def approve(comment: Comment) -> None:
@@ -282,17 +292,70 @@ def mark_spam(comment: Comment) -> None:
 
 
 def decide_comments(found: list[Comment], decision: Callable[[Comment], None]) -> None:
-    """A `decision` (approve, reject, mark_spam, erase) on comments: each of their articles
-    gets one new version, its count moved by the net change, however many of its comments were
-    decided."""
-    moved: dict[str, Counter] = {}
+    """A `decision` (approve, reject, mark_spam, erase, an author's edit) on comments: each of
+    their articles gets one new version, and its count moves by what the change did to what
+    its threads show (hiding a comment hides the replies below it), however many of its
+    comments were decided. The articles are locked first, so that a reply placed at the same
+    time is counted by one of the two."""
+    articles = sorted({comment.article_id for comment in found})  # one order: no deadlock
+    _lock_articles(articles)
+    threads = {comment.thread_id or comment.id for comment in found}
+    shown_before = _shown_in_threads(threads)
+    tops_before = Counter(c.article_id for c in found if c.thread_id is None and _counted(c))
     for comment in found:
-        was_counted = _counted(comment)
         decision(comment)
-        moved.setdefault(comment.article_id, Counter()).update(
-            _counter_moves(comment, was_counted))
-    for article_id in sorted(moved):  # one order for every writer: no deadlock between two
-        bump_article_version(article_id, **moved[article_id])
+    db.session.flush()
+    shown_after = _shown_in_threads(threads)
+    tops_after = Counter(c.article_id for c in found if c.thread_id is None and _counted(c))
+    for article_id in articles:
+        bump_article_version(article_id,
+                             comments=shown_after[article_id] - shown_before[article_id],
+                             top_level=tops_after[article_id] - tops_before[article_id])
+
+
+def _lock_articles(article_ids: list[str]) -> None:
+    """Take the articles' rows for this transaction (on SQLite, the write lock)."""
+    db.session.execute(sa.update(Article).where(Article.id.in_(article_ids))
+                       .values(version=Article.version)
+                       .execution_options(synchronize_session=False))
+
+
+def shown_walk(tops: sa.ColumnElement[bool]) -> sa.CTE:
+    """The comments readers see below the top-level comments `tops` selects, and those tops:
+    down from each approved top through approved replies alone, as `_threads` nests them
+    (deleted ones too, which stay as placeholders; they are not counted)."""
+    walk = (
+        sa.select(Comment.id, Comment.id.label("top_id"), Comment.article_id,
+                  Comment.deleted_at)
+        .where(tops, Comment.thread_id.is_(None), _visible)
+        .cte("shown", recursive=True)
+    )
+    reply = sa.orm.aliased(Comment)
+    return walk.union_all(
+        sa.select(reply.id, walk.c.top_id, reply.article_id, reply.deleted_at)
+        .where(reply.thread_id == walk.c.top_id, reply.parent_id == walk.c.id,
+               reply.status == CommentStatus.APPROVED))
+
+
+def _shown_in_threads(top_ids: set[int]) -> Counter:
+    """{article id: comments readers see} in the threads of these top-level comments."""
+    walk = shown_walk(Comment.id.in_(top_ids))
+    return Counter(dict(db.session.execute(
+        sa.select(walk.c.article_id, sa.func.count()).where(walk.c.deleted_at.is_(None))
+        .group_by(walk.c.article_id)).all()))
+
+
+def _above_shown(comment: Comment) -> bool:
+    """Whether every comment above `comment` is approved (so that a reply to it shows)."""
+    if comment.parent_id is None:
+        return True
+    above = (sa.select(Comment.parent_id, Comment.status).where(Comment.id == comment.parent_id)
+             .cte("above", recursive=True))
+    parent = sa.orm.aliased(Comment)
+    above = above.union_all(sa.select(parent.parent_id, parent.status)
+                            .where(parent.id == above.c.parent_id))
+    hidden = sa.select(above).where(above.c.status != CommentStatus.APPROVED).exists()
+    return not db.session.scalar(sa.select(hidden))
 
 
 def claim_announcements(found: list[Comment], now: datetime) -> set[int]:
@@ -375,13 +438,14 @@ def count_flag(comment_id: int, rules: ModerationRules) -> Comment | None:
     comment = db.session.get(Comment, comment_id, populate_existing=True)
     threshold = rules.flags_to_hide(comment.approved_by_moderator)
     if flag_count >= threshold and comment.status is CommentStatus.APPROVED:
-        was_counted = _counted(comment)
-        comment.status = CommentStatus.FLAGGED
-        comment.held_for = [*comment.held_for, "flags"]
-        db.session.flush()
-        _changed(comment, was_counted)
+        decide_comments([comment], _hide_for_flags)
         return comment
     return None
+
+
+def _hide_for_flags(comment: Comment) -> None:
+    comment.status = CommentStatus.FLAGGED
+    comment.held_for = [*comment.held_for, "flags"]
 
 
 # --- The public list ------------------------------------------------------------------------
