@@ -4,6 +4,7 @@ see through the API; and the refusals: a malformed file, an XXE, nothing written
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 
@@ -562,6 +563,34 @@ def test_an_empty_disqus_file_is_said_to_hold_nothing(app, write_file):
     assert result.stdout.startswith("Read 0 articles and 0 comments.")
 
 
+@pytest.mark.parametrize("command, text", [("wordpress", wordpress_site),
+                                           ("disqus", lambda: disqus_site())])
+def test_a_gzipped_export_is_told_to_be_decompressed(app, tmp_path, command, text):
+    path = tmp_path / "export.xml.gz"
+    path.write_bytes(gzip.compress(text().encode("utf-8")))
+
+    result = run(app, "import", command, str(path))
+
+    assert result.exit_code == 1
+    assert "is gzip-compressed: decompress it first (gunzip" in result.output
+    assert "not well-formed" not in result.output
+
+
+def test_blank_lines_before_the_xml_declaration_are_read_past(app, client, write_file):
+    text = "\r\n\n  \n" + wordpress_site().lstrip("\ufeff")
+    broken = text.replace("<wp:comment_parent>0</wp:comment_parent>",
+                          "<wp:comment_parent>0</wp:comment_parnet>", 1)
+    first_bad = next(n for n, line in enumerate(broken.splitlines(), 1)
+                     if "comment_parnet" in line)
+
+    result = run(app, "import", "wordpress", write_file("blank.xml", text))
+    refused = run(app, "import", "wordpress", write_file("broken.xml", broken))
+
+    assert result.exit_code == 0, result.output
+    assert len(thread(client, "hello-world")) == 4
+    assert f"not well-formed XML at line {first_bad}," in refused.output  # lines of the file
+
+
 def test_a_file_that_is_not_there_is_a_usage_error(app):
     result = run(app, "import", "wordpress", "/nonexistent/export.xml")
 
@@ -925,6 +954,8 @@ def test_an_export_of_one_article(app, client, post_comment, tmp_path):
      "article 1, comment 1: created_at is not an ISO 8601 time"),
     ('{"format": "engagement-export", "version": 1, "articles": [{"id": "ok"}, ',
      "not valid JSON"),
+    ('{"format": "engagement-export", "version": 1, "articles": [\n{"id": "ok"},\n{"id": "o',
+     "not valid JSON: the file ends at line 3, column 10 before its JSON does (cut short?)"),
 ])
 def test_a_bad_export_is_refused_and_writes_nothing(app, write_file, text, message):
     result = run(app, "import", "json", write_file("bad.json", text))

@@ -153,6 +153,7 @@ def _exported_comment(comment: Comment, source: dict | None, readers: list
 def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, advance) -> None:
     """Write every article and comment of an export (a file at a time, in the caller's
     transaction); NotAnExport names the first thing that is not as this module writes it."""
+    file = _Counted(file)
     try:
         head = next(ijson.kvitems(file, ""), None), next(ijson.items(_rewound(file), "version"),
                                                           None)
@@ -163,11 +164,39 @@ def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, adv
             summary.source_articles += 1
             _import_article(document, f"article {number}", summary, settings)
             advance(1)
+    except ijson.IncompleteJSONError as error:
+        if file.at_end:
+            raise NotAnExport(f"not valid JSON: the file ends at line {file.line}, column "
+                              f"{file.column} before its JSON does (cut short?)") from None
+        reason = str(error).split("\n")[0]
+        raise NotAnExport(f"not valid JSON ({reason}) between lines {file.chunk_line} and "
+                          f"{file.line}") from None
     except ijson.JSONError as error:
         raise NotAnExport(f"not valid JSON: {error}") from None
 
 
-def _rewound(file: IO[bytes]) -> IO[bytes]:
+class _Counted:
+    """A file that knows the lines it has given: where the parser was when it stopped."""
+
+    def __init__(self, file: IO[bytes]):
+        self.file = file
+        self.line, self.column, self.chunk_line, self.at_end = 1, 1, 1, False
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.file.read(size)
+        self.chunk_line, self.at_end = self.line, not chunk
+        lines = chunk.split(b"\n")
+        self.line += len(lines) - 1
+        tail = lines[-1].decode("utf-8", "replace")
+        self.column = (self.column if len(lines) == 1 else 1) + len(tail)
+        return chunk
+
+    def seek(self, offset: int) -> None:
+        self.file.seek(offset)
+        self.line, self.column, self.chunk_line, self.at_end = 1, 1, 1, False
+
+
+def _rewound(file: _Counted) -> _Counted:
     file.seek(0)
     return file
 

@@ -29,6 +29,9 @@ NAMESPACE_PREFIXES = {
 }
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+
 # The line an element began on, kept as an attribute no export uses.
 LINE = "{urn:engagement}line"
 
@@ -69,8 +72,26 @@ class _LineReader:
         self.file, self.on_read = file, on_read
         self.line_ends = 0
         self.line = 1  # the line the last read ended on
+        self.skipped_lines = 0  # blank lines before the first `<`, which the parser never sees
+        self.started = False
 
     def read(self, size: int) -> bytes:
+        chunk = self._read(size)
+        if self.started or not chunk:
+            return chunk
+        self.started = True
+        if chunk.startswith(GZIP_MAGIC):
+            raise UnreadableFile("the file is gzip-compressed: decompress it first (gunzip "
+                                 "FILE.xml.gz) and import the .xml it gives.")
+        # A declaration must be the first thing the parser sees; editors and uploads leave
+        # blank lines (after a byte order mark, even) before it.
+        while chunk and not chunk.removeprefix(UTF8_BOM).strip(b" \t\r\n"):
+            self.skipped_lines = self.line_ends
+            chunk = self._read(size)
+        start = chunk.removeprefix(UTF8_BOM)
+        return start.lstrip(b" \t\r\n") if start[:1].isspace() else chunk
+
+    def _read(self, size: int) -> bytes:
         chunk = self.file.readline(size)
         self.line_ends += chunk.count(b"\n")
         self.line = self.line_ends + (0 if chunk.endswith(b"\n") else 1)
@@ -128,6 +149,7 @@ def records(file: BinaryIO, wanted: frozenset[str], depth: int, *, root: str, ex
         ) from None
     except ParseError as error:
         line, column = error.position
+        line += reader.skipped_lines
         reason = str(error).split(":")[0]
         raise UnreadableFile(
             f"not well-formed XML at line {line}, column {column + 1} ({reason})."
