@@ -37,6 +37,7 @@ class Receiver:
         self.port = free_port()
         self.posts: list[tuple[dict, bytes]] = []
         self.gets: list[str] = []
+        self.arrived = 0  # POSTs that came in, answered or not yet
         self.status = 200
         self.location: str | None = None  # sent with the status
         self.delay = 0.0
@@ -52,6 +53,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.arrived += 1
                 time.sleep(receiver.delay)
                 if receiver.status == 200:
                     receiver.posts.append((dict(self.headers), body))

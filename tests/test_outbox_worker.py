@@ -20,6 +20,8 @@ from engagement.extensions import db
 from engagement.mail.models import OutboxMessage
 from tests.conftest import TEST_SECRET
 from tests.live import ROOT
+from tests.test_alerts import SECRET, Receiver
+from tests.test_alerts import post as post_comment
 from tests.test_faults import wait_for
 from tests.test_mail import subscribe
 
@@ -31,11 +33,12 @@ MESSAGES = 50
 class Worker:
     """`outbox deliver --watch` in a subprocess, its output in a file."""
 
-    def __init__(self, database_url: str, mail_url: str, log_path):
+    def __init__(self, database_url: str, mail_url: str, log_path, **settings: str):
         environment = {key: value for key, value in os.environ.items()
                        if not key.startswith("ENGAGEMENT_")}
         environment.update(DATABASE_URL=database_url, ENGAGEMENT_SECRET_KEY=TEST_SECRET,
-                           ENGAGEMENT_MAIL_URL=mail_url)
+                           ENGAGEMENT_MAIL_URL=mail_url,
+                           **{f"ENGAGEMENT_{name}": value for name, value in settings.items()})
         self.log_path = log_path
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -111,6 +114,33 @@ def test_sighup_and_sigterm_during_a_delivery_of_50_messages_deliver_each_exactl
     assert all_delivered < 30
     output = first.output()
     assert "SIGHUP" in output and "starting again" in output and "SIGTERM" in output
+
+
+@pytest.mark.parametrize("database", [
+    pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_slow_webhook_receiver_does_not_hold_up_mail(
+        make_app, database_url, smtp_server, tmp_path, database):
+    receiver = Receiver().start()
+    receiver.delay = 3.0  # six events take the receiver 18 s
+    settings = {"MODERATION_WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
+    app = make_app(MAIL_URL=smtp_server.url, MAIL_BACKGROUND=False, BLOCKED_WORDS=["casino"],
+                   **settings)
+    client = app.test_client()
+    for n in range(6):
+        post_comment(client, body=f"casino {n}")
+    worker = Worker(database_url, smtp_server.url, tmp_path / "worker.log", **settings)
+    try:
+        assert wait_for(lambda: receiver.arrived >= 1, timeout=10), worker.output()
+
+        queued = time.monotonic()
+        subscribe(client)
+        smtp_server.wait_for(1, timeout=15)
+        waited = time.monotonic() - queued
+        assert len(receiver.posts) < 6  # the receiver was still busy with the webhooks
+    finally:
+        assert worker.stop() == 0, worker.output()
+        receiver.stop()
+    assert waited < 4, f"the confirmation waited {waited:.1f} s behind the webhooks"
 
 
 def sessions(database_url: str) -> set[tuple]:

@@ -58,22 +58,36 @@ class Delivered:
         return self
 
 
-def deliver_outbox(server: MailServer, stopping: Callable[[], bool] = lambda: False) -> Delivered:
-    """Deliver every message due now, batch by batch, committing each claim before sending
-    and each result after it (no transaction stays open while SMTP talks). When `stopping`
-    turns true, the message being sent is finished and the rest of the batch released."""
+# The deliverers' lanes, each a loop of its own (a thread of the serving process, of the
+# worker): mail never waits behind webhooks, whose receivers may take WEBHOOK_TIMEOUT a POST.
+LANES = (OutboxKind.MAIL, OutboxKind.WEBHOOK)
+
+
+def deliver_outbox(server: MailServer, stopping: Callable[[], bool] = lambda: False,
+                   kinds: tuple[OutboxKind, ...] = LANES) -> Delivered:
+    """Deliver every message of these kinds due now, mail first, batch by batch, committing
+    each claim before sending and each result after it (no transaction stays open while SMTP
+    talks). When `stopping` turns true, the message being sent is finished and the rest of the
+    batch released."""
+    done = Delivered()
+    for kind in kinds:
+        done += _deliver_kind(kind, server, stopping)
+    return done
+
+
+def _deliver_kind(kind: OutboxKind, server: MailServer,
+                  stopping: Callable[[], bool]) -> Delivered:
     done = Delivered()
     while not stopping():
-        if not outbox.anything_due(now()):
+        if not outbox.anything_due(now(), kind):
             db.session.rollback()
             return done
-        batch = outbox.claim_due(now=now())
+        batch = outbox.claim_due(now=now(), kind=kind)
         db.session.commit()
         if not batch:
             return done  # another deliverer took them
-        mail = [message for message in batch if message.kind is OutboxKind.MAIL]
-        sent = _send(mail, server, stopping) if mail else Delivered()
-        sent += _post_webhooks([message for message in batch if message not in mail], stopping)
+        sent = (_send(batch, server, stopping) if kind is OutboxKind.MAIL
+                else _post_webhooks(batch, stopping))
         done += sent
         if len(batch) < outbox.BATCH or sent.retrying:
             return done  # all due taken, or the server is in trouble: the rest waits its turn
@@ -173,20 +187,48 @@ def stop_background_delivery() -> None:
 
 
 class Deliverer:
-    """A daemon thread of the serving process that delivers the outbox. It starts when a
-    commit queued mail, or when the process serves a request while it is not running (at most
-    once a minute: this picks up mail queued before a restart or by another process); it
-    sleeps until the next retry is due while messages wait, and ends when none does."""
+    """The serving process's deliverer: a lane (a daemon thread) for mail and one for webhooks,
+    so that a slow webhook never holds up mail."""
 
     def __init__(self, app: Flask):
+        self.lanes = tuple(_Lane(app, kind) for kind in LANES)
+        _deliverers.add(self)
+
+    @property
+    def running(self) -> bool:
+        return any(lane.running for lane in self.lanes)
+
+    def wake(self) -> None:
+        for lane in self.lanes:
+            lane.wake()
+
+    def look_in(self) -> None:
+        for lane in self.lanes:
+            lane.look_in()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for lane in self.lanes:
+            lane.stopping()
+        for lane in self.lanes:
+            lane.stop(timeout)
+
+
+class _Lane:
+    """A daemon thread of the serving process that delivers one kind of the outbox's messages.
+    It starts when a commit queued some, or when the process serves a request while it is not
+    running (at most once a minute: this picks up messages queued before a restart or by
+    another process); it sleeps until the next retry is due while messages wait, and ends when
+    none does."""
+
+    def __init__(self, app: Flask, kind: OutboxKind):
         self.app = app
+        self.kind = kind
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._stopping = False
         self._last_look = float("-inf")
-        _deliverers.add(self)
 
     @property
     def running(self) -> bool:
@@ -201,7 +243,7 @@ class Deliverer:
             # Forked workers (gunicorn --preload) start their own thread.
             self._pid = os.getpid()
             self._last_look = time.monotonic()
-            self._thread = threading.Thread(target=self._run, name="engagement-mail",
+            self._thread = threading.Thread(target=self._run, name=f"engagement-{self.kind}",
                                             daemon=True)
             self._thread.start()
 
@@ -210,10 +252,15 @@ class Deliverer:
         if not self.running and time.monotonic() - self._last_look >= IDLE_LOOK_SECONDS:
             self.wake()
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stopping(self) -> None:
+        """Finish the message in hand, then stop."""
         with self._lock:
             self._stopping = True
             self._wake.set()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.stopping()
+        with self._lock:
             thread = self._thread
         if thread is not None and thread.is_alive():
             thread.join(timeout)
@@ -235,8 +282,8 @@ class Deliverer:
         try:
             with self.app.app_context():
                 server = current_app.extensions[EXTENSION].server
-                deliver_outbox(server, stopping=lambda: self._stopping)
-                due = outbox.next_attempt_at()
+                deliver_outbox(server, stopping=lambda: self._stopping, kinds=(self.kind,))
+                due = outbox.next_attempt_at(self.kind)
                 if due is None:
                     return None
                 return min(max((due - now()).total_seconds(), 0.05), LONGEST_NAP)

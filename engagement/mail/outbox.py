@@ -198,17 +198,18 @@ def erase_batches(batch_keys: list[str]) -> None:
             .execution_options(synchronize_session=False))
 
 
-def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+def _claimable(now: datetime, kind: OutboxKind | None = None) -> sa.ColumnElement[bool]:
     return sa.and_(
         OutboxMessage.status == OutboxStatus.QUEUED,
+        OutboxMessage.kind == kind if kind is not None else sa.true(),
         OutboxMessage.next_attempt_at <= now,
         sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at <= now - CLAIM_LEASE),
     )
 
 
-def anything_due(now: datetime) -> bool:
-    """Whether a message waits for delivery now (a read only: no lock is taken)."""
-    first = db.session.scalar(sa.select(OutboxMessage.id).where(_claimable(now)).limit(1))
+def anything_due(now: datetime, kind: OutboxKind | None = None) -> bool:
+    """Whether a message (of a kind) waits for delivery now (a read only: no lock is taken)."""
+    first = db.session.scalar(sa.select(OutboxMessage.id).where(_claimable(now, kind)).limit(1))
     return first is not None
 
 
@@ -226,22 +227,23 @@ class Claimed:
     batch_key: str | None = None
 
 
-def claim_due(*, now: datetime, limit: int = BATCH) -> list[Claimed]:
-    """Claim up to `limit` due messages for this caller, oldest first; the caller commits the
-    claim before sending. The UPDATE re-checks that each message is unclaimed, so of two
-    deliverers racing for one message only one gets it; on PostgreSQL they also skip each
-    other's locked rows instead of waiting for them."""
+def claim_due(*, now: datetime, limit: int = BATCH,
+              kind: OutboxKind | None = None) -> list[Claimed]:
+    """Claim up to `limit` due messages (of one kind, or any) for this caller, oldest first;
+    the caller commits the claim before sending. The UPDATE re-checks that each message is
+    unclaimed, so of two deliverers racing for one message only one gets it; on PostgreSQL
+    they also skip each other's locked rows instead of waiting for them."""
     claim = uuid.uuid4().hex
     candidates = (
         sa.select(OutboxMessage.id)
-        .where(_claimable(now))
+        .where(_claimable(now, kind))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now, kind))
         .values(claimed_at=now, claimed_by=claim)
         .execution_options(synchronize_session=False)
     )
@@ -308,12 +310,13 @@ def record_failure(message: Claimed, error: str, *, permanent: bool, now: dateti
     )
 
 
-def next_attempt_at() -> datetime | None:
+def next_attempt_at(kind: OutboxKind | None = None) -> datetime | None:
     """When a queued message can next be claimed (None: nothing is queued): its next attempt,
     or for a message another deliverer holds, when that claim's lease runs out. (Taking only
     the next attempt would make a deliverer wake again and again for a message in the hands of
     another.)"""
-    queued = OutboxMessage.status == OutboxStatus.QUEUED
+    queued = sa.and_(OutboxMessage.status == OutboxStatus.QUEUED,
+                     OutboxMessage.kind == kind if kind is not None else sa.true())
     free = db.session.scalar(sa.select(sa.func.min(OutboxMessage.next_attempt_at))
                              .where(queued, OutboxMessage.claimed_at.is_(None)))
     held = db.session.scalar(sa.select(sa.func.min(OutboxMessage.claimed_at))

@@ -1,6 +1,8 @@
 """The outbox's worker process, `flask --app engagement outbox deliver --watch`: it delivers
-what is due, then waits without asking the database again and again: on PostgreSQL it LISTENs
-for the commits that queue messages (NOTIFY), elsewhere it looks in at growing intervals.
+what is due (mail and webhooks each in a thread of its own, so that a slow webhook receiver
+never holds up mail), then waits without asking the database again and again: on PostgreSQL
+it LISTENs for the commits that queue messages (NOTIFY), elsewhere it looks in at growing
+intervals.
 
 SIGTERM or SIGINT: the message being sent is finished, the rest of the claim is released for
 another deliverer, and the process exits. SIGHUP (a deploy): the same, then the process starts
@@ -12,16 +14,19 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from engagement.clock import now
 from engagement.extensions import db
 from engagement.mail import outbox
 from engagement.mail.delivery import deliver_outbox
+from engagement.mail.models import OutboxKind
 from engagement.mail.transport import MailServer
 
 log = logging.getLogger("engagement.mail")
@@ -100,20 +105,43 @@ def _sleep(seconds: float, stop: Callable[[], bool]) -> None:
 
 
 def watch(server: MailServer) -> None:
-    """Deliver until a stop signal; on SIGHUP start again as the same command."""
+    """Deliver until a stop signal, mail in this thread and webhooks in another (a slow
+    receiver never holds up mail); on SIGHUP start again as the same command."""
     stop = StopSignal()
+    app = current_app._get_current_object()
+    webhooks = threading.Thread(target=_watch_in_context, args=(app, server, stop),
+                                name="engagement-webhooks", daemon=True)
+    webhooks.start()
+    _watch_lane(OutboxKind.MAIL, server, stop)
+    webhooks.join()
+    db.session.remove()
+    db.engine.dispose()
+    if stop.received == signal.SIGHUP:
+        log.info("outbox worker: starting again")
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def _watch_in_context(app: Flask, server: MailServer, stop: StopSignal) -> None:
+    with app.app_context():
+        try:
+            _watch_lane(OutboxKind.WEBHOOK, server, stop)
+        finally:
+            db.session.remove()
+
+
+def _watch_lane(kind: OutboxKind, server: MailServer, stop: Callable[[], bool]) -> None:
+    """Deliver the messages of one kind as they come, until a stop signal."""
     listener = Listener(db.engine) if db.engine.dialect.name == "postgresql" else None
     idle_nap = POLLING_FIRST_NAP
     while not stop():
         try:
-            sent = deliver_outbox(server, stopping=stop).sent
-            due = outbox.next_attempt_at()
+            sent = deliver_outbox(server, stopping=stop, kinds=(kind,)).sent
+            due = outbox.next_attempt_at(kind)
             db.session.rollback()
         except SQLAlchemyError as error:
             db.session.rollback()
             log.warning("outbox worker: the database did not answer: %s",
                         (str(getattr(error, "orig", None) or error).splitlines() or [""])[0])
-            sent, due = 0, None
             idle_nap = POLLING_FIRST_NAP
             _sleep(idle_nap, stop)
             continue
@@ -126,8 +154,3 @@ def watch(server: MailServer) -> None:
         _sleep(idle_nap if until_due is None else max(min(until_due, idle_nap), 0.05), stop)
     if listener is not None:
         listener.close()
-    db.session.remove()
-    db.engine.dispose()
-    if stop.received == signal.SIGHUP:
-        log.info("outbox worker: starting again")
-        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
