@@ -5,11 +5,14 @@ line and from the admin API. Readers still see the thread, under "Deleted"."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from engagement.articles.models import Article
 from engagement.clients import keyed_hash
+from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
 from engagement.moderation.services import flagger_hash
 from tests.conftest import comment_fields, make_token
@@ -150,6 +153,27 @@ def test_a_bad_address_is_a_validation_error(app, client, email):
     answer = client.delete(f"/api/v1/admin/people?email={email}", headers=admin)
     assert answer.status_code == 422
     assert answer.json["reason"] == "validation"
+
+
+@pytest.mark.parametrize("command", ["erase", "export"])
+@pytest.mark.parametrize("email", ["", "  "])
+def test_a_blank_address_is_refused_on_the_command_line(app, client, command, email):
+    # An imported comment may have no email: a blank address would be that author's.
+    with app.app_context():
+        db.session.add(Comment(article_id="story", author_name="No Email", author_email="",
+                               status=CommentStatus.APPROVED, avatar="-", body="Hi",
+                               body_html="<p>Hi</p>",
+                               edit_token_hash="-" * 64, created_at=datetime.now(UTC)))
+        db.session.add(Article(id="story", first_seen_at=datetime.now(UTC)))
+        db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["people", command, email])
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Error: EMAIL is blank: give the address whose data to " + command + "."]
+    with app.app_context():
+        assert db.session.scalar(sa.select(Comment.author_name)) == "No Email"
 
 
 def test_an_author_deleting_their_comment_takes_their_address_with_it(app, client):

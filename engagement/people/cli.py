@@ -15,11 +15,23 @@ from engagement.people.services import erase_person, export_person
 people = AppGroup("people", help="A person's data: export it, or erase it.")
 
 
+class BlankAddress(click.ClickException):
+    exit_code = 2  # a usage error, said in one line
+
+
+def _address(email: str, doing: str) -> str:
+    """EMAIL as given, unless blank: imported comments may have no email, and a blank
+    address would be theirs (the HTTP endpoints refuse it with 422)."""
+    if not email.strip():
+        raise BlankAddress(f"EMAIL is blank: give the address whose data to {doing}.")
+    return email
+
+
 @people.command("export")
 @click.argument("email")
 def export(email: str) -> None:
     """Print every record of EMAIL as JSON."""
-    click.echo(json.dumps(export_person(email), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(export_person(_address(email, "export")), indent=2, ensure_ascii=False))
 
 
 @people.command("erase")
@@ -28,6 +40,7 @@ def export(email: str) -> None:
               help="Delete the text of their comments too (else kept, under \"Deleted\").")
 def erase(email: str, with_comments: bool) -> None:
     """Remove EMAIL everywhere (written to the audit log without the address)."""
-    erased = erase_person(email, with_comments=with_comments, actor="command line", now=now())
+    erased = erase_person(_address(email, "erase"), with_comments=with_comments,
+                          actor="command line", now=now())
     db.session.commit()
     click.echo(", ".join(f"{name}: {count}" for name, count in erased.items()))
