@@ -5,6 +5,7 @@ see through the API; and the refusals: a malformed file, an XXE, nothing written
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import re
 
@@ -375,6 +376,23 @@ def test_author_fields_are_read_as_wordpress_escaped_them(app, client, write_fil
     assert item["author_website"] == "https://ent.example/?a=1&b=2"
     with app.app_context():
         assert db.session.scalar(sa.select(Comment.author_email)) == "a&b@ent.example"
+
+
+@pytest.mark.parametrize("url, stored", [
+    ("https://linus.example/", "https://linus.example/"),
+    ('https://a.example/x"><script>a b', "https://a.example/x%22%3E%3Cscript%3Ea%20b"),
+    ("https://news.example@evil.example/", None),  # reads as news.example, leads elsewhere
+    ("javascript:alert(1)", None),
+    ("ftp://files.example/", None),
+], ids=["plain", "quotes", "user name", "javascript", "ftp"])
+def test_imported_websites_obey_the_rule_of_posted_ones(app, client, write_file, url, stored):
+    text = WXR_HEAD.format(v="1.2") + wxr_item(60, "sites", "Sites", [
+        wxr_comment(61, "Hi.", date_gmt="2019-05-01 08:00:00", url=html.escape(url)),
+    ]) + WXR_TAIL
+
+    run(app, "import", "wordpress", write_file("sites.xml", text))
+
+    assert thread(client, "sites")[0]["author_website"] == stored
 
 
 def test_a_later_export_adds_only_the_new_replies_in_their_threads(app, client, write_file):

@@ -40,6 +40,7 @@ from engagement.archive.services import (
     avatar_of,
     place_under,
     record_article,
+    website_of,
 )
 from engagement.archive.staging import SourceArticle
 from engagement.archive.summary import Summary
@@ -383,7 +384,7 @@ def _comment_row(article_id: str, fields: _Fields, parent: Placed | None,
         "held_for": [str(reason) for reason in fields.document.get("held_for") or []],
         "author_name": fields.text("author_name", 80),
         "author_email": email,
-        "author_website": fields.text("author_website", 2000, allow_none=True),
+        "author_website": website_of(fields.text("author_website", 2000, allow_none=True)),
         "avatar": avatar_of(email),
         "body": fields.text("body", None),
         "body_html": sanitize_html(fields.text("body_html", None)),

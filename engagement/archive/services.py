@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
+import marshmallow as ma
 import sqlalchemy as sa
 
 from engagement.archive.models import ImportedComment
@@ -24,6 +25,7 @@ from engagement.comments.markdown import sanitize_html
 from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent
 from engagement.extensions import db
+from engagement.fields import WebUrl
 
 # No token hashes to this (hashes are hex): nobody edits an imported comment with a token.
 NO_EDIT_TOKEN = "-" * 64
@@ -237,7 +239,7 @@ def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Place
         "held_for": [],
         "author_name": " ".join(comment.author_name.split())[:NAME_LENGTH] or "Anonymous",
         "author_email": email,
-        "author_website": _website(comment.author_website),
+        "author_website": website_of(comment.author_website),
         "avatar": avatar_of(email),
         "body": "" if deleted else comment.body,
         "body_html": "" if deleted else comment_html(comment.body),
@@ -277,10 +279,18 @@ def avatar_of(email: str) -> str:
     return keyed_hash("avatar", email)[:32]
 
 
-def _website(url: str | None) -> str | None:
-    if not url or len(url) > 2000 or not re.match(r"https?://[^\s/]+", url, re.IGNORECASE):
+_WEBSITE = WebUrl()
+
+
+def website_of(url: str | None) -> str | None:
+    """An author's website by the rule of a posted comment's (http(s), no user name, quotes
+    and brackets percent-encoded); None when that rule refuses it."""
+    if not url or not url.strip():
         return None
-    return url
+    try:
+        return _WEBSITE.deserialize(url.strip())
+    except ma.ValidationError:
+        return None
 
 
 def _address(text: str | None) -> str | None:
