@@ -3,7 +3,8 @@
 An export's replies may come before their parents and a Disqus post before its thread, so
 nothing is written until the file is read to its end. The records wait in a scratch SQLite
 file of their own (not the service's database), from which each article's comments come back
-in date order: memory holds one article's comments, never the file."""
+in date order: memory holds one article's comments, never the file (so an import's memory
+grows with its largest article)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 defusedxml's parser refuses a DTD and every entity declaration, so neither an external entity
 (XXE) nor entity expansion ("billion laughs") is ever resolved. The file is read a line at a
 time, which lets each record carry the line it started on, and each record is dropped from the
-tree once handled, so memory stays flat however large the file."""
+tree once handled, so reading's memory does not grow with the file."""
 
 from __future__ import annotations
 
