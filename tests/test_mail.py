@@ -250,6 +250,63 @@ def test_a_recipient_refused_for_good_is_kept_as_failed_and_not_tried_again(
     assert status.split() == ["queued", "0", "failed", "1"]
 
 
+class RelayDenied(SmtpServer):
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        return "550 5.7.1 Relaying denied"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("refusing", ["login required", "relay denied"])
+def test_a_server_refusing_every_sender_keeps_the_mail_queued_and_says_so(
+        on_demand, clock, caplog, refusing):
+    """A setting of ours is wrong (MAIL_URL without the login the server wants, a sender it
+    does not relay for): every message is refused at MAIL FROM, and none is lost for it."""
+    if refusing == "login required":
+        server = SmtpServer().start(
+            authenticator=lambda *args: AuthResult(success=True), auth_required=True,
+            auth_require_tls=False)
+    else:
+        server = RelayDenied().start()
+    try:
+        app = on_demand(MAIL_URL=server.url)
+        client = app.test_client()
+        subscribe(client, "ada@example.com")
+        subscribe(client, "bob@example.com")
+
+        with caplog.at_level("INFO", logger="engagement.mail"):
+            assert deliver(app) == "sent 0, retrying 2, failed 0"
+    finally:
+        server.stop()
+    assert [row.status for row in outbox_rows(app)] == [OutboxStatus.QUEUED] * 2
+    (loud,) = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert "ENGAGEMENT_MAIL_URL" in loud.getMessage()
+    assert ("530 5.7.0" if refusing == "login required" else "550 5.7.1") in loud.getMessage()
+
+
+def test_retry_failed_queues_the_failed_messages_again(on_demand, smtp_server, clock):
+    smtp_server.refuse["ada@example.com"] = "550 5.1.1 No such mailbox"
+    smtp_server.refuse["bob@example.com"] = "550 5.1.1 No such mailbox"
+    app = on_demand(MAIL_URL=smtp_server.url)
+    client = app.test_client()
+    subscribe(client, "ada@example.com")
+    clock.advance(hours=2)
+    subscribe(client, "bob@example.com")
+    assert deliver(app) == "sent 0, retrying 0, failed 2"
+    smtp_server.refuse.clear()
+    runner = app.test_cli_runner()
+
+    since = (clock() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert runner.invoke(args=["outbox", "retry-failed", "--since", since]).output == (
+        "queued again 1\n")
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+    assert runner.invoke(args=["outbox", "retry-failed"]).output == "queued again 1\n"
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+
+    assert [message["To"] for message in smtp_server.received] == [
+        "bob@example.com", "ada@example.com"]
+    assert runner.invoke(args=["outbox", "retry-failed"]).output == "queued again 0\n"
+
+
 def test_a_temporary_refusal_is_tried_again(on_demand, smtp_server, clock):
     smtp_server.refuse["ada@example.com"] = "451 4.3.0 Try again later"
     app = on_demand(MAIL_URL=smtp_server.url)

@@ -1,10 +1,15 @@
-"""`flask --app engagement outbox deliver [--watch]|status`: delivery from a process of its own
-(production runs `deliver --watch` as a worker; see worker.py), or once from cron."""
+"""`flask --app engagement outbox deliver [--watch]|status|retry-failed`: delivery from a
+process of its own (production runs `deliver --watch` as a worker; see worker.py), or once
+from cron; what waits; and failed messages queued again once what refused them is fixed."""
+
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from engagement.clock import now
+from engagement.extensions import db
 from engagement.mail import outbox
 from engagement.mail.delivery import EXTENSION, deliver_outbox
 from engagement.mail.worker import watch as watch_outbox
@@ -23,6 +28,18 @@ def deliver(watch: bool) -> None:
         return
     done = deliver_outbox(server)
     click.echo(f"sent {done.sent}, retrying {done.retrying}, failed {done.failed}")
+
+
+@outbox_group.command("retry-failed")
+@click.option("--since", type=click.DateTime(), default=None,
+              help="Only messages queued since this UTC moment (2024-05-01 or "
+                   "2024-05-01T12:00:00); all when not given.")
+def retry_failed(since: datetime | None) -> None:
+    """Queue again the messages refused for good, once what refused them is fixed."""
+    requeued = outbox.retry_failed(
+        now=now(), since=since.replace(tzinfo=UTC) if since is not None else None)
+    db.session.commit()
+    click.echo(f"queued again {requeued}")
 
 
 @outbox_group.command("status")

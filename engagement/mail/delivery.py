@@ -152,9 +152,10 @@ def _deliver_each(batch: list[outbox.Claimed], stopping: Callable[[], bool],
             send(message)
         except DeliveryError as error:
             _failed(message, error, done)
-            if error.broken:
+            if error.broken or error.refuses_all:
+                why = "the connection broke" if error.broken else "the server refuses all"
                 for untried in batch[position + 1:]:
-                    _failed(untried, DeliveryError("not tried: the connection broke"), done)
+                    _failed(untried, DeliveryError(f"not tried: {why}"), done)
                 break
             continue
         outbox.record_sent(message)
@@ -170,6 +171,9 @@ def _failed(message: outbox.Claimed, error: DeliveryError, done: Delivered) -> N
     if error.permanent:
         done.failed += 1
         log.error("%s %s refused for good: %s", message.kind, message.id, error)
+    elif error.refuses_all:
+        done.retrying += 1
+        log.error("%s %s not delivered, will retry: %s", message.kind, message.id, error)
     else:
         done.retrying += 1
         log.warning("%s %s not delivered, will retry: %s", message.kind, message.id, error)

@@ -341,6 +341,24 @@ def erase_for_subscriber(subscriber_id: int) -> None:
     )
 
 
+def retry_failed(*, now: datetime, since: datetime | None = None) -> int:
+    """Queue again the messages refused for good (those queued since a moment, or all), for
+    an attempt now with a fresh back-off: after the operator fixed what made them fail. How
+    many were queued again."""
+    failed = [OutboxMessage.status == OutboxStatus.FAILED]
+    if since is not None:
+        failed.append(OutboxMessage.created_at >= since)
+    requeued = db.session.execute(
+        sa.update(OutboxMessage).where(*failed)
+        .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now,
+                claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False, preserve_rowcount=True)).rowcount
+    if requeued:
+        db.session.info[MAIL_WAITING] = True
+        notify_deliverers()
+    return requeued
+
+
 def purge_batch_keys(before: datetime) -> int:
     """Forget the batch keys untouched since a moment. A key's row only keeps two requests
     from opening two messages of one batch at once; the next news of that batch makes it

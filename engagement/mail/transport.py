@@ -73,12 +73,42 @@ def parse_mail_url(url: str) -> MailServer:
 
 class DeliveryError(Exception):
     """A message was not delivered. `permanent`: the server refused it for good (5xx), so
-    trying again cannot help. `broken`: the connection is gone; later messages need another."""
+    trying again cannot help. `broken`: the connection is gone; later messages need another.
+    `refuses_all`: the server refuses every message whoever it is for (a login it wants, a
+    sender it does not relay for): a setting to fix, after which trying again delivers."""
 
-    def __init__(self, message: str, *, permanent: bool = False, broken: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, broken: bool = False,
+                 refuses_all: bool = False):
         super().__init__(message)
         self.permanent = permanent
         self.broken = broken
+        self.refuses_all = refuses_all
+
+
+# Replies that refuse the session rather than a recipient or a message: authentication
+# required (530), too weak (534), credentials refused (535), encryption needed (538).
+SESSION_REFUSALS = frozenset({530, 534, 535, 538})
+
+
+def _refuses_all(code: int, text: str) -> bool:
+    status = text.split(maxsplit=1)[0] if text else ""
+    return (code in SESSION_REFUSALS or status == "5.7.0"
+            or (status.startswith("5.7.") and "auth" in text.lower()))
+
+
+def _refusal(code: int, text: bytes | str) -> DeliveryError:
+    """A 4xx or 5xx reply about one recipient or message: permanent when 5xx, unless it
+    refuses the session (a login), which a setting fixes."""
+    reply = _reply(code, text)
+    if code >= 500 and _refuses_all(code, reply.partition(" ")[2]):
+        return _refused_all(reply)
+    return DeliveryError(reply, permanent=code >= 500)
+
+
+def _refused_all(reply: str) -> DeliveryError:
+    return DeliveryError(f"{reply} (the mail server refuses every message: check the user "
+                         "and password of ENGAGEMENT_MAIL_URL and ENGAGEMENT_MAIL_FROM)",
+                         refuses_all=True)
 
 
 class ConsoleConnection:
@@ -99,10 +129,15 @@ class SmtpConnection:
                                          mail_options=options)
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
-            raise DeliveryError(_reply(code, text), permanent=code >= 500) from None
-        except smtplib.SMTPResponseException as error:  # sender refused, data refused, ...
-            raise DeliveryError(_reply(error.smtp_code, error.smtp_error),
-                                permanent=error.smtp_code >= 500) from None
+            raise _refusal(code, text) from None
+        except smtplib.SMTPSenderRefused as error:
+            # MAIL FROM refused (relay denied, a login wanted): so is every message; the
+            # sender is ours, so a 5xx here is a setting to fix, not a message to drop.
+            if error.smtp_code >= 500:
+                raise _refused_all(_reply(error.smtp_code, error.smtp_error)) from None
+            raise DeliveryError(_reply(error.smtp_code, error.smtp_error)) from None
+        except smtplib.SMTPResponseException as error:  # data refused, ...
+            raise _refusal(error.smtp_code, error.smtp_error) from None
         except smtplib.SMTPNotSupportedError as error:
             raise DeliveryError(str(error), permanent=True) from None
         except (smtplib.SMTPException, OSError) as error:
