@@ -56,6 +56,19 @@ def request(url: str, data: bytes | None = None, headers: dict | None = None,
         return error.code, error.read()
 
 
+def raw_answer(sock: socket.socket, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are; the answer's status, headers (by lower-case name) and body,
+    read until the server closes the connection."""
+    sock.sendall(request)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split(" ")[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
 def get(url: str) -> tuple[int, bytes]:
     return request(url)
 

@@ -150,14 +150,7 @@ class Site:
                                       source_address=(READER, 0)) as plain:
             sock = (_no_verification().wrap_socket(plain, server_hostname="localhost")
                     if tls else plain)
-            sock.sendall(request)
-            received = b""
-            while chunk := sock.recv(65536):
-                received += chunk
-        head, _, body = received.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = dict(line.split(": ", 1) for line in lines[1:])
-        return int(lines[0].split(" ")[1]), {k.lower(): v for k, v in headers.items()}, body
+            return live.raw_answer(sock, request)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import comment_fields, make_token
-from tests.live import ROOT, free_port, gunicorn_command, stop
+from tests.live import ROOT, free_port, gunicorn_command, raw_answer, stop
 from tests.test_newsletter import (  # noqa: F401 (fixtures)
     FORM,
     SUBSCRIBE,
@@ -473,14 +473,7 @@ def _raw(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send bytes as they are to a live server; its status, headers and body."""
     host, port = base.removeprefix("http://").rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(request)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    return int(lines[0].split(" ")[1]), {k.lower(): v for k, v in headers.items()}, body
+        return raw_answer(sock, request)
 
 
 @pytest.fixture(scope="module")
