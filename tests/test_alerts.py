@@ -331,6 +331,19 @@ def test_a_receiver_down_then_up_gets_the_event_once(alert_app, stopped_receiver
     assert [event["event"] for event in stopped_receiver.events()] == ["comment.held"]
 
 
+def test_retries_go_to_the_webhook_url_set_now(alert_app, stopped_receiver, receiver, clock):
+    """An operator who fixes a dead webhook URL fixes the events already waiting too."""
+    dead = alert_app(MODERATION_WEBHOOK_URL=stopped_receiver.url)
+    post(dead.test_client(), body="casino")
+    assert deliver(dead) == "sent 0, retrying 1, failed 0"
+
+    fixed = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    clock.advance(seconds=30)
+    assert deliver(fixed) == "sent 1, retrying 0, failed 0"
+
+    assert [event["event"] for event in receiver.events()] == ["comment.held"]
+
+
 def test_a_receiver_error_is_retried_and_a_refusal_is_kept_as_failed(
         alert_app, receiver, clock):
     app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)

@@ -307,6 +307,24 @@ def test_retry_failed_queues_the_failed_messages_again(on_demand, smtp_server, c
     assert runner.invoke(args=["outbox", "retry-failed"]).output == "queued again 0\n"
 
 
+def test_a_queued_message_is_sent_from_the_sender_set_when_it_goes(
+        on_demand, stopped_smtp_server, clock):
+    """An operator who fixes ENGAGEMENT_MAIL_FROM fixes the messages already waiting too."""
+    before = on_demand(MAIL_URL=stopped_smtp_server.url, MAIL_FROM="Wrong <noreply@wrong.test>")
+    subscribe(before.test_client())
+    assert deliver(before) == "sent 0, retrying 1, failed 0"
+
+    stopped_smtp_server.start()
+    fixed = on_demand(MAIL_URL=stopped_smtp_server.url, MAIL_FROM="Newsroom <news@example.com>")
+    clock.advance(seconds=30)
+    assert deliver(fixed) == "sent 1, retrying 0, failed 0"
+
+    assert stopped_smtp_server.envelopes == [("news@example.com", ["ada@example.com"])]
+    (message,) = stopped_smtp_server.received
+    assert message["From"] == "Newsroom <news@example.com>"
+    assert "/newsletter/confirm?token=" in message.get_body(("plain",)).get_content()
+
+
 def test_a_temporary_refusal_is_tried_again(on_demand, smtp_server, clock):
     smtp_server.refuse["ada@example.com"] = "451 4.3.0 Try again later"
     app = on_demand(MAIL_URL=smtp_server.url)

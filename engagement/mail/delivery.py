@@ -96,7 +96,8 @@ def _deliver_kind(kind: OutboxKind, server: MailServer,
 
 def _send(batch: list[outbox.Claimed], server: MailServer,
           stopping: Callable[[], bool]) -> Delivered:
-    batch = [written for message in batch if (written := _written(message)) is not None]
+    batch = [outbox.from_current_sender(written) for message in batch
+             if (written := _written(message)) is not None]
     if not batch:
         return Delivered()
     try:
@@ -130,9 +131,12 @@ def _written(message: outbox.Claimed) -> outbox.Claimed | None:
 
 
 def _post_webhooks(batch: list[outbox.Claimed], stopping: Callable[[], bool]) -> Delivered:
+    """POST each to the webhook URL set now (an operator's fix reaches the retries of events
+    queued before it); to the URL the row kept only when none is set any more."""
     secret = current_app.config["WEBHOOK_SECRET"] or ""
+    url = current_app.config["MODERATION_WEBHOOK_URL"]
     return _deliver_each(batch, stopping, lambda message: post_webhook(
-        message.recipient, message.message.encode(), secret))
+        url or message.recipient, message.message.encode(), secret))
 
 
 def _deliver_each(batch: list[outbox.Claimed], stopping: Callable[[], bool],

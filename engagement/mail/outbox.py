@@ -5,6 +5,9 @@ good). Functions flush; whoever runs them commits (the route, the deliverer)."""
 
 from __future__ import annotations
 
+import dataclasses
+import email
+import email.parser
 import email.policy
 import email.utils
 import uuid
@@ -109,6 +112,20 @@ def enqueue(message: EmailMessage, *, now: datetime, subscriber_id: int | None =
     # looks, finds nothing due, and waits again).
     notify_deliverers()
     return queued
+
+
+def from_current_sender(message: Claimed) -> Claimed:
+    """A queued message sent from `ENGAGEMENT_MAIL_FROM` as it is set now (envelope and From
+    header): an operator's fix of the sender reaches the messages queued before it."""
+    sender = current_app.config["MAIL_FROM"]
+    policy = _POLICY if message.recipient.isascii() else _INTERNATIONAL_POLICY
+    written = email.parser.Parser(policy=policy).parsestr(message.message, headersonly=True)
+    if written["From"] is None or written["From"] == sender:
+        return message  # sent as it was queued, byte for byte
+    parsed = email.message_from_string(message.message, policy=policy)
+    parsed.replace_header("From", sender)
+    return dataclasses.replace(message, sender=envelope_sender(sender),
+                               message=parsed.as_string())
 
 
 def notify_deliverers() -> None:
