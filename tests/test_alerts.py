@@ -164,7 +164,7 @@ def test_moderators_get_one_digest_per_window_listing_held_and_flagged_comments(
     clock.advance(seconds=DIGEST)
     deliver(app)
     assert len(smtp_server.received) == 4
-    assert "1 comment need" in smtp_server.received[-1]["Subject"]
+    assert smtp_server.received[-1]["Subject"] == "The Daily Example: 1 comment needs a moderator"
 
 
 def test_a_digest_lists_only_the_comments_still_waiting_when_it_is_sent(

@@ -106,8 +106,8 @@ def write_digest(batch: int, batch_key: str, address: str, now: datetime, *,
         return None
     articles = articles_by_id({comment.article_id for comment, _ in listed})
     count = len(listed)
-    subject = (f"{policy.site_name}: {count} comment{'s' if count != 1 else ''} "
-               "need a moderator")
+    waiting = "1 comment needs" if count == 1 else f"{count} comments need"
+    subject = f"{policy.site_name}: {waiting} a moderator"
     lines, items = [f"{subject}.", ""], []
     for comment, event in listed:
         article = articles[comment.article_id]
