@@ -153,6 +153,11 @@ class Email(Text):
             raise self.make_error("invalid") from None
 
 
+def utc_timestamp(moment: datetime) -> str:
+    """A moment as every answer writes it: ISO 8601 in UTC, to the second, with `Z`."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 class Timestamp(ma.fields.DateTime):
     """ISO 8601 in UTC with `Z`; input must carry an offset."""
 
@@ -160,9 +165,7 @@ class Timestamp(ma.fields.DateTime):
         super().__init__(format="iso", **kwargs)
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return None if value is None else utc_timestamp(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed = super()._deserialize(value, attr, data, **kwargs)

@@ -35,7 +35,8 @@ class Receiver:
 
     def __init__(self):
         self.port = free_port()
-        self.posts: list[tuple[dict, bytes]] = []
+        self.posts: list[tuple[dict, bytes]] = []  # answered 200
+        self.bodies: list[bytes] = []  # every POST, whatever the answer
         self.gets: list[str] = []
         self.arrived = 0  # POSTs that came in, answered or not yet
         self.status = 200
@@ -54,6 +55,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.arrived += 1
+                receiver.bodies.append(body)
                 time.sleep(receiver.delay)
                 if receiver.status == 200:
                     receiver.posts.append((dict(self.headers), body))
@@ -252,6 +254,26 @@ def test_a_held_comment_is_posted_signed_to_the_webhook(alert_app, receiver, clo
         "Held for review: Eve &lt;b&gt;&amp; on "
         "<https://news.example.com/rain-in-spain|Rain in Spain>: “My casino is great” "
         f"<{BASE}/admin/?comment={held['comment']['id']}|Review>")
+
+
+def test_each_event_has_an_id_its_retries_keep_and_the_moment_it_happened(
+        alert_app, receiver, clock):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    client = app.test_client()
+    post(client, body="casino")
+    receiver.status = 503
+    deliver(app)
+    receiver.status = 200
+    clock.advance(seconds=30)
+    deliver(app)
+    post(client, body="casino two")
+    deliver(app)
+
+    first, retried, second = [json.loads(body) for body in receiver.bodies]
+    assert retried["id"] == first["id"] != second["id"]
+    assert len(first["id"]) == 32
+    assert first["occurred_at"] == retried["occurred_at"] == "2026-11-27T08:00:00Z"
+    assert second["occurred_at"] == "2026-11-27T08:00:30Z"
 
 
 def test_a_signature_made_with_another_secret_does_not_verify(alert_app, receiver):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ from engagement.articles.services import articles_by_id
 from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
+from engagement.fields import utc_timestamp
 from engagement.link_pages import public_link
 from engagement.mail import outbox
 from engagement.moderation.admin_schemas import AdminCommentOut
@@ -150,6 +152,10 @@ def _digest_key(address: str) -> str:
 def _webhook_body(event: str, comment: Comment, article: Article, policy: AlertPolicy,
                   now: datetime) -> bytes:
     body = {
+        # One id per event, the same in each retry, and when it happened: a receiver drops a
+        # delivery it has seen (or a replayed one, old) with the signature vouching for both.
+        "id": uuid.uuid4().hex,
+        "occurred_at": utc_timestamp(now),
         "event": event,
         # The comment as the admin API answers it (its flags and context too), by its schema.
         "comment": AdminCommentOut().dump(
