@@ -422,6 +422,16 @@ def race(app: Flask, act: Callable[[Any, int], Any], count: int = 16) -> list:
         return list(pool.map(run, range(count)))
 
 
+def deliver(app) -> str:
+    """`flask outbox deliver` as an operator runs it (from cron, say): its summary, after
+    checking its status, 1 when it tried and delivered nothing."""
+    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+    summary = result.output.strip()
+    none_delivered = summary.startswith("sent 0,") and summary != "sent 0, retrying 0, failed 0"
+    assert result.exit_code == int(none_delivered), result.output
+    return summary
+
+
 def make_token(app, name="moderator", role="moderator") -> str:
     """A token made the way operators make them: the command line, last line of its output."""
     result = app.test_cli_runner().invoke(

@@ -19,7 +19,7 @@ import pytest
 
 from engagement import create_app
 from engagement.config import ConfigError
-from tests.conftest import TEST_SECRET, comment_fields, make_token
+from tests.conftest import TEST_SECRET, comment_fields, deliver, make_token
 from tests.live import free_port
 
 BASE = "https://news.example.com/engagement"
@@ -118,12 +118,6 @@ def post(client, **fields):
     response = client.post(COMMENTS, json=comment_fields(**fields))
     assert response.status_code == 201, response.json
     return response.json
-
-
-def deliver(app) -> str:
-    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
-    assert result.exit_code == 0, result.output
-    return result.output.strip()
 
 
 def titled(app):

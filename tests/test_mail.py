@@ -25,7 +25,7 @@ from engagement.mail import delivery, outbox
 from engagement.mail.models import OutboxMessage, OutboxStatus
 from engagement.mail.transport import parse_mail_url
 from engagement.newsletter import services as newsletter
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, deliver
 from tests.live import gunicorn, request
 from tests.services import SmtpServer
 
@@ -36,13 +36,6 @@ def subscribe(client, address="ada@example.com"):
     response = client.post(SUBSCRIBE, json={"email": address, "consent": True})
     assert response.status_code == 202, response.json
     return response
-
-
-def deliver(app) -> str:
-    """`flask outbox deliver` as an operator runs it."""
-    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
-    assert result.exit_code == 0, result.output
-    return result.output.strip()
 
 
 def outbox_rows(app) -> list[OutboxMessage]:

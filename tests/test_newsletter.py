@@ -21,7 +21,7 @@ from engagement.newsletter import texts as newsletter_texts
 from engagement.newsletter.admin_schemas import csv_cell
 from engagement.newsletter.models import Subscriber, SubscriberToken
 from engagement.notifications.texts import LANGUAGES
-from tests.conftest import make_token, race
+from tests.conftest import deliver, make_token, race
 
 BASE = "https://news.example.com/engagement"
 SUBSCRIBE = "/api/v1/newsletter/subscriptions"
@@ -55,12 +55,6 @@ def admin(app):
 def subscribe(client, address="ada@example.com", **fields):
     return client.post(SUBSCRIBE, json={"email": address, "consent": True, **fields},
                        headers={"User-Agent": "Firefox/140"}, environ_base=READER)
-
-
-def deliver(app) -> str:
-    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
-    assert result.exit_code == 0, result.output
-    return result.output.strip()
 
 
 def text_of(message) -> str:

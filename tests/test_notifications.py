@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engagement.extensions import db
 from engagement.notifications.models import NotifyToken
-from tests.conftest import comment_fields, database_log, make_token, race
+from tests.conftest import comment_fields, database_log, deliver, make_token, race
 
 BASE = "https://news.example.com/engagement"
 ARTICLE = "/api/v1/articles/an-article"
@@ -53,12 +53,6 @@ def post(client, **fields):
 def reply(client, parent, author="bob@example.com", body="I disagree.", **fields):
     return post(client, parent_id=parent, author_email=author, author_name="Bob", body=body,
                 **fields)
-
-
-def deliver(app) -> str:
-    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
-    assert result.exit_code == 0, result.output
-    return result.output.strip()
 
 
 def mail_to(smtp_server, address="ada@example.com") -> list:

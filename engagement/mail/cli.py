@@ -28,6 +28,8 @@ def deliver(watch: bool) -> None:
         return
     done = deliver_outbox(server)
     click.echo(f"sent {done.sent}, retrying {done.retrying}, failed {done.failed}")
+    if not done.sent and (done.retrying or done.failed):
+        raise SystemExit(1)  # cron mails its owner: everything tried was refused
 
 
 @outbox_group.command("retry-failed")
