@@ -91,6 +91,9 @@ def test_export_shows_everything_stored_about_the_address(app, story):
         (story["reply"], "off_topic")]
     assert person["newsletter"]["status"] == "pending"
     assert person["newsletter"]["name"] == "Ada Lovelace"
+    with app.app_context():  # the consent record's keyed hash of the address, never the address
+        assert person["newsletter"]["client_hash"] == keyed_hash("newsletter-consent",
+                                                                 "203.0.113.7")
     assert person["reply_notifications"]["lang"] == "fr"
     assert person["reply_notifications"]["confirmed_at"] is None
     assert person["reply_notifications"]["subscriptions"] == [

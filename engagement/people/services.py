@@ -70,6 +70,7 @@ def export_person(email: str) -> dict[str, Any]:
             "confirmed_at": _time(subscriber.confirmed_at),
             "unsubscribed_at": _time(subscriber.unsubscribed_at),
             "user_agent": subscriber.user_agent,
+            "client_hash": subscriber.client_hash,  # of the address, keyed: never the address
         },
         "reply_notifications": _times(address_record(email)),
         "queued_mail": [{"created_at": _time(message.created_at),
