@@ -114,6 +114,8 @@ def test_sighup_and_sigterm_during_a_delivery_of_50_messages_deliver_each_exactl
     assert all_delivered < 30
     output = first.output()
     assert "SIGHUP" in output and "starting again" in output and "SIGTERM" in output
+    # Each start says so: the first worker, again after its SIGHUP, and the second (one log).
+    assert output.count("outbox worker: started") == 3
 
 
 @pytest.mark.parametrize("database", [

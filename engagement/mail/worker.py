@@ -108,6 +108,7 @@ def watch(server: MailServer) -> None:
     """Deliver until a stop signal, mail in this thread and webhooks in another (a slow
     receiver never holds up mail); on SIGHUP start again as the same command."""
     stop = StopSignal()
+    log.info("outbox worker: started (process %d)", os.getpid())
     app = current_app._get_current_object()
     webhooks = threading.Thread(target=_watch_in_context, args=(app, server, stop),
                                 name="engagement-webhooks", daemon=True)
