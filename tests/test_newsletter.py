@@ -132,8 +132,14 @@ def test_double_opt_in_through_the_emailed_link(client, app, smtp_server, admin,
     assert record["consent_version"] == "2026-11"
     assert record["user_agent"] == "Firefox/140"
     assert len(record["client_hash"]) == 64 and "198.51.100.7" not in record["client_hash"]
-    # The link is used up.
-    assert client.post(link, content_type=FORM).status_code == 404
+    # Opened or pressed again, the link says so and changes nothing.
+    clock.advance(hours=1)
+    for again in (client.get(link), client.post(link, data={"token": token_of(link)},
+                                                content_type=FORM)):
+        assert again.status_code == 200
+        assert "You are subscribed" in again.get_data(as_text=True)
+        assert '<form method="post">' not in again.get_data(as_text=True)
+    assert subscriber(client, admin)["confirmed_at"] == "2026-11-27T09:00:00Z"
 
 
 def test_confirming_through_the_api(client, app, smtp_server, admin):
@@ -144,8 +150,8 @@ def test_confirming_through_the_api(client, app, smtp_server, admin):
     assert response.status_code == 200
     assert response.json == {"status": "confirmed"}
     assert subscriber(client, admin)["status"] == "confirmed"
-    again = client.post(CONFIRM, json={"token": token})
-    assert again.status_code == 404 and again.json["reason"] == "invalid_token"
+    again = client.post(CONFIRM, json={"token": token})  # a second press changes nothing
+    assert again.status_code == 200 and again.json == {"status": "confirmed"}
 
 
 def test_a_confirmed_url_gets_the_reader_there(newsletter_app, smtp_server):
@@ -570,6 +576,20 @@ def test_unsubscribing_through_the_api_voids_the_confirmation_link(
     assert response.status_code == 200
     assert response.json == {"status": "unsubscribed"}
     assert client.post(confirm_path(message), content_type=FORM).status_code == 404
+    assert subscriber(client, admin)["status"] == "unsubscribed"
+
+
+def test_a_used_confirmation_link_cannot_subscribe_again_after_unsubscribing(
+        client, app, smtp_server, admin):
+    message = signed_up(client, app, smtp_server)
+    client.post(confirm_path(message), data={"token": token_of(confirm_path(message))},
+                content_type=FORM)
+    client.post(unsubscribe_path(message), content_type=FORM)
+
+    again = client.post(confirm_path(message), data={"token": token_of(confirm_path(message))},
+                        content_type=FORM)
+
+    assert again.status_code == 404
     assert subscriber(client, admin)["status"] == "unsubscribed"
 
 

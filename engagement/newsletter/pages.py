@@ -15,7 +15,7 @@ from engagement.clock import now
 from engagement.extensions import db
 from engagement.link_pages import LinkPages, link_token
 from engagement.newsletter import services
-from engagement.newsletter.models import TokenPurpose
+from engagement.newsletter.models import SubscriberStatus, TokenPurpose
 
 bp = Blueprint("newsletter_pages", __name__, url_prefix="/newsletter")
 # The links' pages count as reads: a token cannot be guessed faster than a page is read.
@@ -45,9 +45,14 @@ PAGES = LinkPages(TEXTS)
 @bp.get("/confirm")
 def confirm_page():
     """The emailed confirmation link: a button, nothing confirmed yet."""
-    token = link_token()
-    return PAGES.offer(lambda: services.token_state(token, TokenPurpose.CONFIRM, now=now()),
-                       "confirm", {"token": token})
+    token, state = link_token(), []
+    refusal = PAGES.refusal(lambda: state.append(
+        services.token_state(token, TokenPurpose.CONFIRM, now=now())))
+    if refusal:
+        return refusal
+    if state == [SubscriberStatus.CONFIRMED]:  # pressed already
+        return PAGES.page("confirmed")
+    return PAGES.page("confirm", fields={"token": token})
 
 
 @bp.post("/confirm")

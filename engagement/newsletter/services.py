@@ -187,8 +187,9 @@ def _drop_confirm_tokens(subscriber_id: int) -> None:
 
 
 def confirm_subscription(token: str, *, now: datetime) -> None:
-    """The emailed link was followed and its button pressed: the subscription starts. Every
-    confirmation link of the address is used up."""
+    """The emailed link was followed and its button pressed: the subscription starts. The
+    address's confirmation links keep working (confirming nothing more) until they expire or
+    the address unsubscribes, so that a reader pressing twice is told they are subscribed."""
     found = _token(token, TokenPurpose.CONFIRM, now)
     subscriber = db.session.get(Subscriber, found.subscriber_id)
     if subscriber.status is not SubscriberStatus.CONFIRMED:
@@ -199,7 +200,6 @@ def confirm_subscription(token: str, *, now: datetime) -> None:
         subscriber.confirmed_at = now
         subscriber.unsubscribed_at = None
         subscriber.updated_at = now
-    _drop_confirm_tokens(subscriber.id)
     db.session.flush()
 
 
@@ -216,9 +216,10 @@ def unsubscribe(token: str, *, now: datetime) -> None:
     db.session.flush()
 
 
-def token_state(token: str, purpose: TokenPurpose, *, now: datetime) -> None:
-    """Whether a link's token would work, changing nothing: raises as using it would."""
-    _subscriber_for(token, purpose, now)
+def token_state(token: str, purpose: TokenPurpose, *, now: datetime) -> SubscriberStatus:
+    """Whether a link's token would work, changing nothing: raises as using it would, else
+    the subscriber's state."""
+    return _subscriber_for(token, purpose, now).status
 
 
 # --- The admins' side --------------------------------------------------------------------
