@@ -421,6 +421,19 @@ def test_bulk_decisions(held_app, moderator):
     assert public_ids(client) == []
 
 
+def test_a_bulk_decision_is_in_each_comments_audit_history(held_app, moderator):
+    client = held_app.test_client()
+    ids = [post(client)["comment"]["id"] for _ in range(3)]
+    client.post(f"{QUEUE}/bulk", json={"ids": ids, "action": "approve"}, headers=moderator)
+    client.patch(f"{QUEUE}/{ids[1]}", json={"status": "rejected"}, headers=moderator)
+
+    history = client.get("/api/v1/admin/audit", query_string={"target": f"comment:{ids[1]}"},
+                         headers=moderator).json["items"]
+
+    assert [(entry["action"], entry["details"].get("in_one_decision")) for entry in history] == [
+        ("comment.moderate", None), ("comment.bulk_approve", 3)]
+
+
 def bulk_costs(app, client, moderator, clock, ids, action) -> dict[int, int]:
     """{batch size: statements sent} of a bulk `action` on the first 5 of `ids`, then the rest."""
     costs = {}

@@ -90,6 +90,16 @@ def audit(actor: str, action: str, target: str, details: dict[str, Any] | None =
                               details=details or {}))
 
 
+def audit_each(actor: str, action: str, targets: list[str], details: dict[str, Any], *,
+               now: datetime) -> None:
+    """One entry per target of one action (a bulk decision), in one statement: each comment's
+    history then shows it, found by its own target."""
+    if targets:
+        db.session.execute(sa.insert(AuditEntry), [
+            {"at": now, "actor": actor, "action": action, "target": target, "details": details}
+            for target in targets])
+
+
 def audit_page(limit: int, cursor: list | None, *, actor: str | None = None,
                action: str | None = None, target: str | None = None) -> dict[str, Any]:
     """The audit log, newest first; `action` names one action or, without a dot, its family

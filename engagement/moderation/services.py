@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from engagement.admin.services import audit
+from engagement.admin.services import audit, audit_each
 from engagement.articles.services import articles_by_id
 from engagement.clients import IPAddress, keyed_hash, limit_key, parse_address
 from engagement.comments import services as comments
@@ -257,8 +257,9 @@ def bulk(ids: list[int], action: str, *, actor: str, now: datetime,
         comments.erase_comments(found, now)
     elif found:
         _apply(found, BULK[action], now, notify)
-    audit(actor, f"comment.bulk_{action}", "comments",
-          {"ids": sorted(comment.id for comment in found)}, now=now)
+    audit_each(actor, f"comment.bulk_{action}",
+               [f"comment:{comment.id}" for comment in found],
+               {"in_one_decision": len(found)}, now=now)
     db.session.flush()
     return len(found)
 

@@ -41,8 +41,8 @@ const DECISIONS = {
 };
 const ACTION_WORDS = {
   "comment.moderate": "decided on", "comment.delete": "deleted",
-  "comment.bulk_approve": "approved several", "comment.bulk_reject": "rejected several",
-  "comment.bulk_spam": "marked as spam several", "comment.bulk_delete": "deleted several",
+  "comment.bulk_approve": "approved (in bulk)", "comment.bulk_reject": "rejected (in bulk)",
+  "comment.bulk_spam": "marked as spam (in bulk)", "comment.bulk_delete": "deleted (in bulk)",
   "article.create": "set up", "article.update": "changed", "ban.create": "banned",
   "ban.delete": "lifted the ban", "settings.update": "changed the settings",
   "newsletter.export": "downloaded the subscribers", "newsletter.erase": "erased a subscriber",
