@@ -360,6 +360,28 @@ def test_the_link_of_an_alert_opens_its_comment(page, service, tokens):
     expect(page.locator("#queue-summary")).to_contain_text("no longer there")
 
 
+def test_a_comment_its_author_deleted_is_shown_deleted_with_nothing_to_decide(
+        page, service, tokens):
+    answer = post(service, "deleted-by-author", body="Second thoughts")
+    status, _ = api(service, "DELETE", f"/comments/{answer['comment']['id']}",
+                    headers={"X-Edit-Token": answer["edit_token"]})
+    assert status == 204
+    sign_in(page, service, tokens["moderator"])
+
+    page.goto(f"{service.base}/admin/?comment={answer['comment']['id']}")
+
+    item = queue_item(page, answer["comment"]["id"])
+    expect(item.locator(".status")).to_have_text("Deleted")
+    expect(item.get_by_role("button", name=re.compile("^Approve"))).to_be_hidden()
+    expect(item).to_be_focused()
+    page.keyboard.press("r")
+    expect(page.locator("#toast")).to_contain_text("nothing to decide")
+    expect(item).to_be_visible()
+    status, history = admin_api(service, tokens, "GET",
+                                f"/audit?target=comment:{answer['comment']['id']}")
+    assert history["items"] == []
+
+
 def test_the_authors_other_comments_are_one_click_away(page, service, tokens):
     earlier = post(service, "history-old", author_name="Mia", author_email="mia@example.com",
                    body="An earlier remark")["comment"]["id"]

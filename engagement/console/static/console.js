@@ -30,7 +30,7 @@ const HELD_FOR = {
 };
 const STATUS_WORDS = {
   pending: "Held", flagged: "Flagged", approved: "Published", rejected: "Rejected",
-  spam: "Spam",
+  spam: "Spam", deleted: "Deleted",
 };
 const FLAG_WORDS = { spam: "spam", abuse: "abuse", off_topic: "off topic", other: "other" };
 const DECISIONS = {
@@ -588,8 +588,11 @@ function renderComment(ctx, comment) {
 }
 
 function fillStatus(item, comment) {
-  item.querySelector(".status").textContent = STATUS_WORDS[comment.status] || comment.status;
-  item.querySelector(".status").dataset.status = comment.status;
+  // A deleted comment (its text gone, by its author or a moderator) has nothing to decide.
+  const status = comment.deleted ? "deleted" : comment.status;
+  item.querySelector(".status").textContent = STATUS_WORDS[status] || status;
+  item.querySelector(".status").dataset.status = status;
+  item.querySelector(".actions").hidden = comment.deleted;
   item.querySelector(".pinned").hidden = !comment.pinned;
   item.querySelector(".banned").hidden = !comment.author_banned;
   const pin = item.querySelector('[data-action="pin"]');
@@ -669,6 +672,9 @@ function act(ctx, action, id) {
   const entry = ctx.queue.items.get(id);
   if (!entry) {
     return;
+  }
+  if (entry.comment.deleted) {
+    return showToast(ctx, "This comment is deleted: there is nothing to decide.", false);
   }
   if (action === "ban") {
     return openBanDialog(ctx, id);
