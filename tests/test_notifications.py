@@ -545,6 +545,19 @@ def test_emails_speak_the_language_the_widget_passed(
     assert "The Daily Example" in notice["Subject"]
 
 
+def test_french_emails_put_a_space_before_their_colons(client, app, smtp_server, moderator,
+                                                       clock):
+    comment = confirmed(client, app, smtp_server, lang="fr")
+    reply(client, comment)
+    after_the_window(app, clock)
+
+    confirmation, notice = mail_to(smtp_server)
+    for text in (text_of(confirmation), text_of(notice)):
+        links = [line for line in text.splitlines() if "http" in line and not
+                 line.startswith("http")]
+        assert links and all(" : http" in line for line in links), text
+
+
 @pytest.mark.postgres
 def test_replies_racing_on_postgres_make_one_email_listing_them_all(
         client, app, smtp_server, moderator, clock):

@@ -117,7 +117,8 @@ def _confirmation_email(address: NotifyAddress, confirm_token: str, stop_token: 
     intro = words["confirm_intro"].format(site=site)
     note = words["confirm_note"].format(hours=hours)
     stop = words["stop_all"].format(site=site)
-    text = f"{intro}\n\n{confirm_url}\n\n{note}\n\n{stop}: {stop_url}\n"
+    text = (f"{intro}\n\n{confirm_url}\n\n{note}\n\n"
+            f"{words['labelled'].format(label=stop, link=stop_url)}\n")
     body = (f"<p>{html.escape(intro)}</p>\n"
             f'<p><a href="{html.escape(confirm_url)}">{html.escape(confirm_url)}</a></p>\n'
             f"<p>{html.escape(note)}</p>\n"
@@ -219,14 +220,16 @@ def _replies_email(address: NotifyAddress, article: Article, replies: list[Comme
         by = words["reply_by"].format(name=reply.author_name)
         said = plain_text(reply.body_html)
         link = f"{article.url}#engagement-comment-{reply.id}" if article.url else None
-        text_parts += [by, said, *([f"{words['view']}: {link}"] if link else []), ""]
+        text_parts += [by, said, *([words["labelled"].format(label=words["view"], link=link)]
+                                   if link else []), ""]
         html_parts.append(
             f"<p><strong>{html.escape(by)}</strong></p>\n"
             f'<blockquote dir="auto">{reply.body_html}</blockquote>'
             + (f'\n<p><a href="{html.escape(link)}">{html.escape(words["view"])}</a></p>'
                if link else ""))
     stop_all = words["stop_all"].format(site=site)
-    text_parts += ["--", f"{words['unsubscribe']}: {thread_url}", f"{stop_all}: {all_url}"]
+    text_parts += ["--", words["labelled"].format(label=words["unsubscribe"], link=thread_url),
+                   words["labelled"].format(label=stop_all, link=all_url)]
     html_parts.append(
         f'<hr>\n<p><a href="{html.escape(thread_url)}">{html.escape(words["unsubscribe"])}</a>'
         f' · <a href="{html.escape(all_url)}">{html.escape(stop_all)}</a></p>')

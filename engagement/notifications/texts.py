@@ -7,6 +7,7 @@ from __future__ import annotations
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "dir": "ltr",
+        "labelled": "{label}: {link}",  # a label and its link, in plain text
         "confirm_subject": "{site}: confirm reply notifications",
         "confirm_intro": "Someone, hopefully you, asked {site} to email this address when "
                          "someone replies to a comment. To confirm, open this link and press "
@@ -22,6 +23,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "fr": {
         "dir": "ltr",
+        "labelled": "{label} : {link}",
         "confirm_subject": "{site} : confirmez les notifications de réponse",
         "confirm_intro": "Quelqu’un, vous sans doute, a demandé à {site} d’écrire à cette "
                          "adresse quand on répond à un commentaire. Pour confirmer, ouvrez ce "
@@ -37,6 +39,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "de": {
         "dir": "ltr",
+        "labelled": "{label}: {link}",
         "confirm_subject": "{site}: Antwort-Benachrichtigungen bestätigen",
         "confirm_intro": "Jemand, hoffentlich Sie, hat {site} gebeten, diese Adresse zu "
                          "benachrichtigen, wenn jemand auf einen Kommentar antwortet. Zum "
@@ -52,6 +55,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "es": {
         "dir": "ltr",
+        "labelled": "{label}: {link}",
         "confirm_subject": "{site}: confirma los avisos de respuestas",
         "confirm_intro": "Alguien, seguramente tú, pidió a {site} que escriba a esta dirección "
                          "cuando alguien responda a un comentario. Para confirmarlo, abre este "
@@ -67,6 +71,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "ar": {
         "dir": "rtl",
+        "labelled": "{label}: {link}",
         "confirm_subject": "{site}: تأكيد إشعارات الردود",
         "confirm_intro": "طلب أحدهم، ونرجو أن تكون أنت، من {site} مراسلة هذا العنوان عندما يرد "
                          "أحد على تعليق. للتأكيد افتح هذا الرابط واضغط الزر في الصفحة:",
@@ -81,6 +86,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "so": {
         "dir": "ltr",
+        "labelled": "{label}: {link}",
         "confirm_subject": "{site}: xaqiiji ogeysiisyada jawaabaha",
         "confirm_intro": "Qof, waxaan rajeyneynaa inaad adigu tahay, ayaa ka codsaday {site} "
                          "inuu cinwaankan u qoro marka qof ka jawaabo faallo. Si aad u "
