@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -328,6 +328,15 @@ def _check(config, log: logging.Logger) -> None:
                     ENV_PREFIX, ENV_PREFIX, extra={"serving_only": True})
 
 
+def _redis_database(url: str | None) -> None:
+    """ValueError for a redis:// URL whose path is not a database number: the client would
+    use database 0 in silence (`/x`, `/1O`), maybe the rate limits' own."""
+    if url and urlsplit(url).scheme in ("redis", "rediss"):
+        path = urlsplit(url).path.strip("/")
+        if path and not path.isdigit():
+            raise ValueError(f"{path!r} is not a number")
+
+
 def _redis_server(url: str | None) -> tuple[str, int] | None:
     """(host, port) of a redis:// or rediss:// URL (readable: checked before), else None."""
     if not url or urlsplit(url).scheme not in ("redis", "rediss"):
@@ -342,7 +351,9 @@ def _check_mail_addresses(config) -> None:
     from email_validator import EmailNotValidError, validate_email
 
     sender = parseaddr(config["MAIL_FROM"])[1]
-    if sender.count("@") != 1 or not all(sender.split("@")) or " " in sender:
+    senders = getaddresses([config["MAIL_FROM"]])
+    if len(senders) != 1 or sender.count("@") != 1 or not all(sender.split("@")) \
+            or " " in sender:
         raise ConfigError(f"{ENV_PREFIX}_MAIL_FROM is {config['MAIL_FROM']!r}: give an address "
                           "such as news@news.example or Newsroom <news@news.example>")
     for moderator in config["MODERATOR_EMAILS"]:
@@ -380,6 +391,9 @@ def _check_readable_urls(config) -> None:
     if config["CACHE_URL"]:
         _refuse_unreadable(config, "CACHE_URL", Redis.from_url, ValueError,
                            "is not a Redis URL such as redis://host:6379/1")
+    for key in ("RATELIMIT_STORAGE_URI", "CACHE_URL"):
+        _refuse_unreadable(config, key, _redis_database, ValueError,
+                           "names no Redis database: end it with its number, as /1")
     # An unclosed [ of an IPv6 address: every link the service writes would be broken.
     _refuse_unreadable(config, "PUBLIC_BASE_URL", lambda url: urlsplit(url).port, ValueError,
                        "is not an address such as https://comments.news.example")
