@@ -309,6 +309,26 @@ def test_a_comment_id_repeated_in_a_post_is_named_and_imported_once(app, write_f
     assert "IntegrityError" not in result.output
 
 
+@on_both_databases
+def test_a_comment_id_repeated_in_a_one_line_export_is_imported_once(app, write_file,
+                                                                     database):
+    text = WXR_HEAD.format(v="1.2") + wxr_item(60, "twice", "Twice", [
+        wxr_comment(61, "The first of the id.", date_gmt="2019-05-01 09:00:00"),
+        wxr_comment(62, "Another.", date_gmt="2019-05-01 10:00:00"),
+        wxr_comment(61, "The same id again, dated earlier.", date_gmt="2019-05-01 08:00:00"),
+    ]) + WXR_TAIL
+    # One line, as minifying plugins write it.
+    minified = re.sub(r"\s+", " ", re.sub(r">\s+<", "><", text.lstrip("\ufeff"))).strip()
+
+    result = run(app, "import", "wordpress", write_file("dup.xml", minified), "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "Comments imported: 2 (2 approved)." in result.output
+    assert "Skipped: 1 (1 repeated id)." in result.output
+    assert "line 1: comment 61: its id was already given on this line: skipped" in result.output
+    assert "IntegrityError" not in result.output
+
+
 def other_site() -> str:
     """Another WordPress site, whose comment ids 1 to 4 are also the first site's."""
     head = WXR_HEAD.format(v="1.2").replace("https://news.example<", "https://other.example<")

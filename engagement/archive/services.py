@@ -153,19 +153,24 @@ def _write_comments(article_id: str, scope: str | None, comments: list[SourceCom
 
 
 def _unrepeated(comments: list[SourceComment], summary: Summary) -> list[SourceComment]:
-    """The comments of an article, each source id once: the first in the file keeps it."""
-    first_line: dict[str, int] = {}
-    for comment in comments:
-        first_line[comment.source_id] = min(comment.line, first_line.get(comment.source_id,
-                                                                          comment.line))
+    """The comments of an article (a post), each source id once: the first in the file keeps
+    it; of those on one line (a minified export), the oldest."""
+    first: dict[str, SourceComment] = {}
+    for comment in comments:  # oldest first, so a tie of lines keeps the oldest
+        if comment.source_id not in first or comment.line < first[comment.source_id].line:
+            first[comment.source_id] = comment
     kept = []
     for comment in comments:
-        first = first_line[comment.source_id]
-        if comment.line == first:
+        keeper = first[comment.source_id]
+        if comment is keeper:
             kept.append(comment)
+        elif keeper.line == comment.line:
+            summary.skip("repeated id", comment.line, f"comment {comment.source_id}: its id "
+                                                      f"was already given on this line")
         else:
             summary.skip("repeated id", comment.line, f"comment {comment.source_id}: its id "
-                                                      f"was already given at line {first}")
+                                                      f"was already given at line "
+                                                      f"{keeper.line}")
     return kept
 
 
