@@ -15,7 +15,7 @@ from engagement.clients import keyed_hash
 from engagement.comments.models import Comment, CommentStatus
 from engagement.extensions import db
 from engagement.moderation.services import flagger_hash
-from tests.conftest import comment_fields, make_token
+from tests.conftest import comment_fields, deliver, make_token
 
 ADA = {"REMOTE_ADDR": "203.0.113.7"}
 GRACE = {"REMOTE_ADDR": "198.51.100.9"}
@@ -186,3 +186,33 @@ def test_an_author_deleting_their_comment_takes_their_address_with_it(app, clien
                             headers={"X-Edit-Token": posted.json["edit_token"]})
     assert deleted.status_code == 204
     assert traces(app) == []
+
+
+def test_erase_takes_the_webhook_events_that_show_the_comments(make_app):
+    """A webhook event carries the comment as moderators see it (email, name, address, text),
+    and a reply's event its parent's author and text: erasure leaves none of them to be sent."""
+    app = make_app(MAIL_BACKGROUND=False, BLOCKED_WORDS=["casino"], FLAG_THRESHOLD=1,
+                   MODERATION_WEBHOOK_URL="http://127.0.0.1:9/hooks", WEBHOOK_SECRET="s")
+    client = app.test_client()
+
+    def post(environ, **fields):
+        answer = client.post("/api/v1/articles/story/comments", json=comment_fields(**fields),
+                             environ_base=environ)
+        assert answer.status_code == 201, answer.json
+        return answer.json["comment"]["id"]
+
+    post(ADA, author_name="Ada Lovelace", author_email=EMAIL, body="A casino of numbers.")
+    first = post(ADA, author_name="Ada Lovelace", author_email=EMAIL, body="Numbers first.")
+    reply = post(GRACE, author_name="Grace", author_email="grace@example.com",
+                 body="Agreed.", parent_id=first)
+    assert client.post(f"/api/v1/comments/{reply}/flags", json={"reason": "off_topic"},
+                       environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 202
+    post(GRACE, author_name="Grace", author_email="grace@example.com", body="casino too")
+
+    person = json.loads(cli(app, "export", EMAIL))
+    assert [message["kind"] for message in person["queued_mail"]] == ["webhook", "webhook"]
+    assert cli(app, "erase", EMAIL, "--with-comments") == (
+        "comments: 2, flags: 0, newsletter: 0, queued_mail: 2, reply_notifications: 0\n")
+    assert traces(app) == []
+    # Grace's own held comment is still news for the webhook, and only it.
+    assert deliver(app) == "sent 0, retrying 1, failed 0"

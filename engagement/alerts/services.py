@@ -11,8 +11,11 @@ import hashlib
 import html
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import sqlalchemy as sa
 
 from engagement.articles.models import Article
 from engagement.articles.services import articles_by_id
@@ -22,6 +25,7 @@ from engagement.extensions import db
 from engagement.fields import utc_timestamp
 from engagement.link_pages import public_link
 from engagement.mail import outbox
+from engagement.mail.models import OutboxKind, OutboxMessage
 from engagement.moderation.admin_schemas import AdminCommentOut
 from engagement.moderation.services import admin_comments
 
@@ -164,3 +168,19 @@ def _webhook_body(event: str, comment: Comment, article: Article, policy: AlertP
         "text": chat_line(event, comment, article, policy),
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def webhook_events_about(comment_ids: Collection[int]) -> list[OutboxMessage]:
+    """The webhook events still in the outbox (queued or failed) that show these comments:
+    the event's own comment, or the one it replies to (whose author and text it shows too)."""
+    if not comment_ids:
+        return []
+    events = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.WEBHOOK)
+        .order_by(OutboxMessage.id)).all()
+    return [event for event in events if _shown_comment_ids(event.message) & set(comment_ids)]
+
+
+def _shown_comment_ids(body: str) -> set[int]:
+    comment = json.loads(body).get("comment") or {}
+    return {comment.get("id"), (comment.get("parent") or {}).get("id")} - {None}

@@ -1,7 +1,8 @@
 """People's data: everything stored about one email address, exported as JSON or erased.
 
 What an address is linked to: the comments it signed, its newsletter subscription with the
-consent record, its reply-email subscriptions, mail queued to it, and what was done from the
+consent record, its reply-email subscriptions, mail queued to it, the moderation webhook's
+queued events that show its comments, and what was done from the
 client addresses those comments came from while they are kept (flags, keyed by a hash of the
 address). Votes and shares are keyed by a hash of address and browser, which nothing links
 back to a person: they hold no email and cannot be found from one. Bans are moderators'
@@ -15,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engagement.admin.services import audit
+from engagement.alerts.services import webhook_events_about
 from engagement.comments.models import Comment
 from engagement.comments.services import erase_comment, forget_author
 from engagement.extensions import db
@@ -50,8 +52,10 @@ def export_person(email: str) -> dict[str, Any]:
     flags = db.session.scalars(
         sa.select(Flag).where(Flag.client_hash.in_(_flag_hashes(comments)))).all()
     subscriber = _subscriber(email)
-    queued = db.session.scalars(
-        sa.select(OutboxMessage).where(_same_address(OutboxMessage.recipient, email))).all()
+    queued = [*db.session.scalars(
+        sa.select(OutboxMessage).where(_same_address(OutboxMessage.recipient, email))
+        .order_by(OutboxMessage.id)).all(),
+        *webhook_events_about([comment.id for comment in comments])]
     return {
         "email": email,
         "comments": [{
@@ -73,7 +77,7 @@ def export_person(email: str) -> dict[str, Any]:
             "client_hash": subscriber.client_hash,  # of the address, keyed: never the address
         },
         "reply_notifications": _times(address_record(email)),
-        "queued_mail": [{"created_at": _time(message.created_at),
+        "queued_mail": [{"created_at": _time(message.created_at), "kind": message.kind.value,
                          "status": message.status.value} for message in queued],
     }
 
@@ -83,6 +87,8 @@ def erase_person(email: str, *, with_comments: bool, actor: str, now: datetime) 
     `with_comments`, which deletes their text too (a comment with replies stays a placeholder).
     The audit entry counts what went, and never names the address."""
     comments = _comments(email)
+    # Before the comments are erased: the events show them as they were.
+    events = [event.id for event in webhook_events_about([comment.id for comment in comments])]
     flags = db.session.execute(
         sa.delete(Flag).where(Flag.client_hash.in_(_flag_hashes(comments)))
         .execution_options(synchronize_session=False)).rowcount
@@ -91,7 +97,8 @@ def erase_person(email: str, *, with_comments: bool, actor: str, now: datetime) 
             erase_comment(comment, now)
         forget_author(comment)
     mail = db.session.execute(
-        sa.delete(OutboxMessage).where(_same_address(OutboxMessage.recipient, email))
+        sa.delete(OutboxMessage).where(sa.or_(_same_address(OutboxMessage.recipient, email),
+                                              OutboxMessage.id.in_(events)))
         .execution_options(synchronize_session=False)).rowcount
     subscriber = _subscriber(email)
     if subscriber is not None:
