@@ -124,12 +124,15 @@ def guard_json_writes():
         raise RequestEntityTooLarge()
     if not body:
         return None
+    too_deep = MalformedRequest(f"The body's JSON nests deeper than {MAX_JSON_DEPTH} levels.")
     try:
         document = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError):
+    except RecursionError:  # deeper than the parser goes: far deeper than the limit
+        raise too_deep from None
+    except ValueError:
         raise MalformedRequest("The body is not valid JSON.") from None
     if _nesting_depth(document) > MAX_JSON_DEPTH:
-        raise MalformedRequest(f"The body's JSON nests deeper than {MAX_JSON_DEPTH} levels.")
+        raise too_deep
     return None
 
 

@@ -248,6 +248,15 @@ def test_no_nesting_depth_reaches_the_view_parser(client):
     assert_no_comments(client)
 
 
+@pytest.mark.parametrize("depth", [33, 990, 5000])
+def test_json_nested_too_deep_is_called_so_however_deep(client, depth):
+    response = client.post(COMMENTS, data=b"[" * depth + b"]" * depth,
+                           content_type="application/json")
+
+    assert "nests deeper than 32 levels" in assert_error(response, 400,
+                                                         "malformed_request")["message"]
+
+
 def test_refused_edit_body_leaves_the_comment_as_it_was(client, post_comment):
     posted = post_comment(body="Original")
     path = f"/api/v1/comments/{posted['comment']['id']}"

@@ -300,6 +300,27 @@ def test_retry_failed_queues_the_failed_messages_again(on_demand, smtp_server, c
     assert runner.invoke(args=["outbox", "retry-failed"]).output == "queued again 0\n"
 
 
+# Each before 08:00 UTC, when the message was queued (08:30+01:00 read without its offset
+# would be after it).
+@pytest.mark.parametrize("since", ["2026-11-27T07:00:00Z", "2026-11-27T08:30:00+01:00",
+                                   "2026-11-27T07:59:59", "2026-11-27"])
+def test_retry_failed_reads_a_moment_as_the_service_prints_them(on_demand, smtp_server, clock,
+                                                                 since):
+    smtp_server.refuse["ada@example.com"] = "550 5.1.1 No such mailbox"
+    app = on_demand(MAIL_URL=smtp_server.url)
+    subscribe(app.test_client(), "ada@example.com")  # 2026-11-27T08:00:00Z
+    deliver(app)
+    later = "2026-11-27T08:00:01Z"
+    runner = app.test_cli_runner()
+
+    assert runner.invoke(args=["outbox", "retry-failed", "--since", later]).output == (
+        "queued again 0\n")
+    queued = runner.invoke(args=["outbox", "retry-failed", "--since", since])
+    assert queued.output == "queued again 1\n", queued.output
+    refused = runner.invoke(args=["outbox", "retry-failed", "--since", "yesterday"])
+    assert refused.exit_code == 2 and "2024-05-01T12:00:00Z" in refused.output
+
+
 def test_a_queued_message_is_sent_from_the_sender_set_when_it_goes(
         on_demand, stopped_smtp_server, clock):
     """An operator who fixes ENGAGEMENT_MAIL_FROM fixes the messages already waiting too."""

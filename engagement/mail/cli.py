@@ -32,14 +32,27 @@ def deliver(watch: bool) -> None:
         raise SystemExit(1)  # cron mails its owner: everything tried was refused
 
 
+def _moment(context, parameter, text: str | None) -> datetime | None:
+    """An ISO 8601 moment as the service prints them (2024-05-01T12:00:00Z), an offset or
+    none (UTC), or a day (2024-05-01)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a moment such as 2024-05-01T12:00:00Z "
+                                 "or 2024-05-01") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 @outbox_group.command("retry-failed")
-@click.option("--since", type=click.DateTime(), default=None,
-              help="Only messages queued since this UTC moment (2024-05-01 or "
-                   "2024-05-01T12:00:00); all when not given.")
+@click.option("--since", callback=_moment, default=None,
+              help="Only messages queued since this moment (2024-05-01T12:00:00Z, another "
+                   "offset, or UTC when none is given; or a day, 2024-05-01); all when not "
+                   "given.")
 def retry_failed(since: datetime | None) -> None:
     """Queue again the messages refused for good, once what refused them is fixed."""
-    requeued = outbox.retry_failed(
-        now=now(), since=since.replace(tzinfo=UTC) if since is not None else None)
+    requeued = outbox.retry_failed(now=now(), since=since)
     db.session.commit()
     click.echo(f"queued again {requeued}")
 
