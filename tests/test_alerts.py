@@ -16,9 +16,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import sqlalchemy as sa
 
 from engagement import create_app
 from engagement.config import ConfigError
+from engagement.extensions import db
+from engagement.mail import delivery
+from engagement.mail.models import OutboxMessage, OutboxStatus
 from tests.conftest import TEST_SECRET, comment_fields, deliver, make_token
 from tests.live import free_port
 
@@ -358,6 +362,31 @@ def test_retries_go_to_the_webhook_url_set_now(alert_app, stopped_receiver, rece
     assert deliver(fixed) == "sent 1, retrying 0, failed 0"
 
     assert [event["event"] for event in receiver.events()] == ["comment.held"]
+
+
+def test_retries_are_not_sent_once_the_operator_switched_the_webhook_off(
+        alert_app, make_app, smtp_server, stopped_receiver, clock, caplog):
+    """Events queued while the webhook was set are kept as failed, saying why, when it is unset:
+    never sent to the old URL, nor signed with an empty key."""
+    before = alert_app(MODERATION_WEBHOOK_URL=stopped_receiver.url)
+    post(before.test_client(), body="casino")
+    post(before.test_client(), body="casino two")
+    assert deliver(before) == "sent 0, retrying 2, failed 0"
+
+    switched_off = make_app(MAIL_URL=smtp_server.url, MAIL_BACKGROUND=False,
+                            MODERATION_WEBHOOK_URL="", WEBHOOK_SECRET="")
+    stopped_receiver.start()
+    clock.advance(seconds=30)
+    caplog.clear()
+    assert deliver(switched_off) == "sent 0, retrying 0, failed 2"
+
+    assert stopped_receiver.bodies == []
+    (line,) = [record.getMessage() for record in caplog.records
+               if "webhook" in record.getMessage()]
+    assert line.startswith("2 webhook events not sent: the webhook is switched off")
+    with switched_off.app_context():
+        kept = db.session.execute(sa.select(OutboxMessage.status, OutboxMessage.last_error)).all()
+    assert kept == [(OutboxStatus.FAILED, delivery.WEBHOOK_OFF)] * 2
 
 
 def test_a_receiver_error_is_retried_and_a_refusal_is_kept_as_failed(

@@ -130,13 +130,27 @@ def _written(message: outbox.Claimed) -> outbox.Claimed | None:
                                recipient=written["To"], message=written.as_string())
 
 
+# Why events queued while the webhook was set are not sent after an operator unset it.
+WEBHOOK_OFF = ("the webhook is switched off (ENGAGEMENT_MODERATION_WEBHOOK_URL is not set); "
+               "set it and its secret again, then `outbox retry-failed`, to send it")
+
+
 def _post_webhooks(batch: list[outbox.Claimed], stopping: Callable[[], bool]) -> Delivered:
-    """POST each to the webhook URL set now (an operator's fix reaches the retries of events
-    queued before it); to the URL the row kept only when none is set any more."""
-    secret = current_app.config["WEBHOOK_SECRET"] or ""
+    """POST each to the webhook URL set now, signed with the secret set now (an operator's fix
+    reaches the retries of events queued before it). With no URL set any more, none is sent:
+    each is kept as failed, saying why."""
     url = current_app.config["MODERATION_WEBHOOK_URL"]
+    if not url:
+        done = Delivered()
+        for message in batch:
+            outbox.record_failure(message, WEBHOOK_OFF, permanent=True, now=now())
+            done.failed += 1
+        db.session.commit()
+        log.error("%d webhook events not sent: %s", done.failed, WEBHOOK_OFF)
+        return done
+    secret = current_app.config["WEBHOOK_SECRET"]  # set with the URL: the config checks it
     return _deliver_each(batch, stopping, lambda message: post_webhook(
-        url or message.recipient, message.message.encode(), secret))
+        url, message.message.encode(), secret))
 
 
 def _deliver_each(batch: list[outbox.Claimed], stopping: Callable[[], bool],
