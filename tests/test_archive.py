@@ -601,17 +601,21 @@ def test_an_empty_disqus_file_is_said_to_hold_nothing(app, write_file):
     assert result.stdout.startswith("Read 0 articles and 0 comments.")
 
 
-@pytest.mark.parametrize("command, text", [("wordpress", wordpress_site),
-                                           ("disqus", lambda: disqus_site())])
-def test_a_gzipped_export_is_told_to_be_decompressed(app, tmp_path, command, text):
-    path = tmp_path / "export.xml.gz"
+@pytest.mark.parametrize("command, text, kind", [
+    ("wordpress", wordpress_site, "xml"),
+    ("disqus", lambda: disqus_site(), "xml"),
+    ("json", lambda: '{"format": "engagement-export", "version": 1, "articles": []}', "json"),
+])
+def test_a_gzipped_export_is_told_to_be_decompressed(app, tmp_path, command, text, kind):
+    path = tmp_path / f"export.{kind}.gz"
     path.write_bytes(gzip.compress(text().encode("utf-8")))
 
     result = run(app, "import", command, str(path))
 
     assert result.exit_code == 1
-    assert "is gzip-compressed: decompress it first (gunzip" in result.output
-    assert "not well-formed" not in result.output
+    assert (f"is gzip-compressed: decompress it first (gunzip FILE.{kind}.gz) and import "
+            f"the .{kind} it gives." in result.output), result.output
+    assert "not well-formed" not in result.output and "not valid JSON" not in result.output
 
 
 def test_blank_lines_before_the_xml_declaration_are_read_past(app, client, write_file):

@@ -44,6 +44,7 @@ from engagement.archive.services import (
 )
 from engagement.archive.staging import SourceArticle
 from engagement.archive.summary import Summary
+from engagement.archive.xml import gzipped
 from engagement.articles.counters import recount
 from engagement.articles.models import Article
 from engagement.comments.markdown import sanitize_html
@@ -154,7 +155,10 @@ def _exported_comment(comment: Comment, source: dict | None, readers: list
 def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, advance) -> None:
     """Write every article and comment of an export (a file at a time, in the caller's
     transaction); NotAnExport names the first thing that is not as this module writes it."""
+    if hint := gzipped(file.read(2), "json"):
+        raise NotAnExport(hint.removesuffix("."))  # the command adds its own full stop
     file = _Counted(file)
+    file.seek(0)
     try:
         head = next(ijson.kvitems(file, ""), None), next(ijson.items(_rewound(file), "version"),
                                                           None)

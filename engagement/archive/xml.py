@@ -36,6 +36,15 @@ UTF8_BOM = b"\xef\xbb\xbf"
 LINE = "{urn:engagement}line"
 
 
+def gzipped(start: bytes, extension: str) -> str | None:
+    """What to say of a file that begins with `start` if it is gzip-compressed (an export
+    downloaded as FILE.xml.gz or FILE.json.gz): which parser reads it, none says."""
+    if not start.startswith(GZIP_MAGIC):
+        return None
+    return (f"the file is gzip-compressed: decompress it first (gunzip FILE.{extension}.gz) "
+            f"and import the .{extension} it gives.")
+
+
 class UnreadableFile(Exception):
     """The file is not well-formed XML, or declares what we refuse to read; nothing is written."""
 
@@ -80,9 +89,8 @@ class _LineReader:
         if self.started or not chunk:
             return chunk
         self.started = True
-        if chunk.startswith(GZIP_MAGIC):
-            raise UnreadableFile("the file is gzip-compressed: decompress it first (gunzip "
-                                 "FILE.xml.gz) and import the .xml it gives.")
+        if hint := gzipped(chunk, "xml"):
+            raise UnreadableFile(hint)
         # A declaration must be the first thing the parser sees; editors and uploads leave
         # blank lines (after a byte order mark, even) before it.
         while chunk and not chunk.removeprefix(UTF8_BOM).strip(b" \t\r\n"):
