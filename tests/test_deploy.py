@@ -365,6 +365,28 @@ def test_links_tokens_never_reach_nginxs_access_log(stack):
 
 
 @pytest.mark.live
+def test_nginxs_refusals_are_logged_with_the_clients_request_line(stack):
+    """An error page is an internal redirect to a GET of the page's path; the log still says
+    what the client asked for, its token still redacted."""
+    _, site = stack
+    token = secrets.token_urlsafe(32)
+
+    site.call(READER, "POST", "/api/v1/articles/logged/comments", b"x" * 70_000)
+    site.call(READER, "GET", "/admin/?from=log")
+    site.call(READER, "POST", f"/newsletter/unsubscribe/{token}?token={token}", b"x" * 70_000)
+    site.raw(b"NONSENSE\r\n\r\n")
+    time.sleep(0.2)  # nginx writes the line after the answer
+    log = site.log.read_text()
+
+    assert '"POST /api/v1/articles/logged/comments HTTP/1.1" 413' in log, log
+    assert '"GET /admin/ HTTP/1.1" 403' in log, log
+    assert '"POST /newsletter/unsubscribe/[redacted] HTTP/1.1" 413' in log, log
+    assert '"NONSENSE [unreadable]" 400' in log, log
+    assert token not in log, log
+    assert "payload-too-large" not in log and "bad-request" not in log, log  # the pages' paths
+
+
+@pytest.mark.live
 def test_the_widget_is_compressed_and_cached_by_nginx(stack):
     _, site = stack
     answers = [site.call(READER, "GET", "/widget/engagement.js",
