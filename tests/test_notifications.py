@@ -251,6 +251,26 @@ def test_a_batch_whose_replies_are_all_gone_is_not_sent(
     assert status.split() == ["queued", "0", "failed", "0"]
 
 
+@pytest.mark.parametrize("hidden", ["the comment replied to", "the comment above it"])
+def test_a_reply_the_thread_no_longer_shows_is_not_mailed(
+        client, app, smtp_server, moderator, clock, hidden):
+    """A reply shows while every comment above it is approved: one below a comment a
+    moderator rejected meanwhile is not in the email, at any depth."""
+    top = post(client, author_email="tom@example.com", body="Opening words")["comment"]["id"]
+    comment = confirmed(client, app, smtp_server, parent_id=top)
+    reply(client, comment, author="walt@example.com", body="Walt was here")
+    clock.advance(seconds=60)
+    rejected = comment if hidden == "the comment replied to" else top
+    rejecting = client.patch(f"/api/v1/admin/comments/{rejected}", headers=moderator,
+                             json={"status": "rejected"})
+    assert rejecting.status_code == 200
+    assert "Walt was here" not in client.get(COMMENTS).get_data(as_text=True)
+
+    assert after_the_window(app, clock) == "sent 0, retrying 0, failed 0"
+
+    assert len(mail_to(smtp_server)) == 1  # the confirmation only
+
+
 def test_a_held_reply_sends_nothing_until_approved(notify_app, smtp_server, clock):
     app = notify_app(BLOCKED_WORDS=["casino"])
     client = app.test_client()

@@ -112,7 +112,7 @@ def post_comment(
     db.session.flush()
     # A reply below a comment a moderator hid (only the API can place one there) is taken but
     # does not show, and is not counted while it does not.
-    counted = _counted(comment) and _above_shown(comment)
+    counted = _counted(comment) and ancestors_approved(comment)
     bump_article_version(article.id, comments=int(counted),
                          top_level=int(counted and parent_id is None))
     return PostedComment(comment, edit_token, now + policy.edit_window)
@@ -345,8 +345,9 @@ def _shown_in_threads(top_ids: set[int]) -> Counter:
         .group_by(walk.c.article_id)).all()))
 
 
-def _above_shown(comment: Comment) -> bool:
-    """Whether every comment above `comment` is approved (so that a reply to it shows)."""
+def ancestors_approved(comment: Comment) -> bool:
+    """Whether every comment above `comment` is approved: the rule by which a reply shows in
+    its thread (when it is approved itself), whatever its depth."""
     if comment.parent_id is None:
         return True
     above = (sa.select(Comment.parent_id, Comment.status).where(Comment.id == comment.parent_id)

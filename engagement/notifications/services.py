@@ -16,7 +16,7 @@ from engagement.articles.models import Article
 from engagement.clients import IPAddress, home_network, keyed_hash
 from engagement.comments.markdown import plain_text
 from engagement.comments.models import Comment, CommentStatus
-from engagement.comments.services import claim_announcements
+from engagement.comments.services import ancestors_approved, claim_announcements
 from engagement.database import delete_where, insert_if_absent, upsert
 from engagement.extensions import db
 from engagement.link_pages import public_link
@@ -189,13 +189,14 @@ def _batch_key(subscription_id: int) -> str:
 def write_replies(batch: int, batch_key: str, recipient: str, now: datetime, *,
                   policy: NotifyPolicy):
     """A reply batch's email, written when it is due with its replies as they are then (a
-    reply deleted, rejected or erased meanwhile is left out, an edited one is quoted as
-    edited) and a fresh unsubscribe link; None when no reply is left, or the subscription
-    stopped."""
+    reply deleted, rejected or erased meanwhile, or below a comment no longer approved (the
+    thread does not show it), is left out, an edited one is quoted as edited) and a fresh
+    unsubscribe link; None when no reply is left, or the subscription stopped."""
     subscription = db.session.get(ReplySubscription, int(batch_key.partition(":")[2]))
     address = subscription and db.session.get(NotifyAddress, subscription.address_id)
     replies = [comment for comment, _ in outbox.batched_comments(batch)
-               if comment.status is CommentStatus.APPROVED and not comment.deleted]
+               if comment.status is CommentStatus.APPROVED and not comment.deleted
+               and ancestors_approved(comment)]
     db.session.execute(sa.delete(NotifyToken).where(NotifyToken.outbox_id == batch))
     if (not replies or address is None or subscription.stopped_at is not None
             or address.confirmed_at is None):
