@@ -352,6 +352,37 @@ def test_comments_of_another_site_with_the_same_ids_are_imported(app, client, wr
     assert "2 already imported" in again.output
 
 
+@pytest.mark.parametrize("address", [
+    "https://www.news.example", "http://news.example", "https://news.example/",
+    "HTTPS://News.Example", "https://news.example/blog",
+])
+def test_the_same_site_under_another_address_adds_nothing(app, client, write_file, address):
+    run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
+    before, listed = table_counts(app), shape(thread(client, "hello-world"))
+    moved = wordpress_site().replace(
+        "<wp:base_blog_url>https://news.example<", f"<wp:base_blog_url>{address}<")
+
+    again = run(app, "import", "wordpress", write_file("moved.xml", moved))
+
+    assert "Comments imported: 0 (none)." in again.output, again.output
+    assert "10 already imported" in again.output
+    assert table_counts(app) == before
+    assert shape(thread(client, "hello-world")) == listed
+
+
+@pytest.mark.parametrize("address", [
+    "https://www.news.example", "http://news.example/", "HTTPS://WWW.News.Example/"])
+def test_a_site_is_remembered_by_its_host_whatever_its_spelling(app, write_file, address):
+    text = wordpress_site().replace(
+        "<wp:base_blog_url>https://news.example<", f"<wp:base_blog_url>{address}<")
+
+    run(app, "import", "wordpress", write_file("site.xml", text))
+
+    with app.app_context():
+        keys = db.session.scalars(sa.select(ImportedComment.source_id)).all()
+    assert "news.example/?p=10#comment-1" in keys, keys
+
+
 def test_two_posts_of_one_file_may_share_comment_ids(app, client, write_file):
     text = WXR_HEAD.format(v="1.2") + "".join(
         wxr_item(post, f"post-{post}", "Post", [

@@ -33,6 +33,7 @@ NAME_LENGTH = 80
 BATCH = 500  # ids per IN (...) query
 _BLOCK_TAG = re.compile(r"<(p|div|blockquote|pre|ul|ol|table|h[1-6])[\s>]", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n")
+POST, COMMENT = "/?p=", "#comment-"  # a WordPress comment's key: site/?p=post#comment-id
 
 
 @dataclass(frozen=True)
@@ -176,21 +177,44 @@ def _unrepeated(comments: list[SourceComment], summary: Summary) -> list[SourceC
 
 def stored_id(scope: str | None, source_id: str) -> str:
     """The key a source comment is remembered by: `news.example/?p=10#comment-3`."""
-    return source_id if scope is None else f"{scope}#comment-{source_id}"
+    return source_id if scope is None else f"{scope}{COMMENT}{source_id}"
 
 
 def _already_imported(source: str, article_id: str, scope: str | None,
                       source_ids: Iterable[str]) -> dict[str, tuple[str, Placed]]:
-    """{source id: (article id, where it sits)} of the comments a run before imported. A
-    comment remembered by its bare id (as releases before scopes did) is this one when it went
-    to this same article."""
+    """{source id: (article id, where it sits)} of the comments a run before imported. One
+    remembered under another key is this one when it went to this same article: by its bare
+    id (as releases before scopes did), or by the same post and id under another spelling of
+    the site's address (`https://www.news.example`, remembered before addresses were
+    compared without `www.`; or a site that moved)."""
     by_key = {stored_id(scope, source_id): source_id for source_id in source_ids}
     found = _imported_as(source, by_key)
     if scope is not None:
-        earlier = _imported_as(source, {source_id: source_id for source_id in by_key.values()
-                                        if source_id not in found})
-        found.update({source_id: (where, placed) for source_id, (where, placed)
-                      in earlier.items() if where == article_id})
+        missing = {source_id for source_id in by_key.values() if source_id not in found}
+        found.update(_imported_into(source, article_id, scope, missing))
+    return found
+
+
+def _imported_into(source: str, article_id: str, scope: str, source_ids: set[str]
+                   ) -> dict[str, tuple[str, Placed]]:
+    """Those of `source_ids` that the article holds as imported from the scope's post, under
+    whatever site, or by bare id."""
+    if not source_ids:
+        return {}
+    post = scope.rsplit(POST, 1)[-1]
+    found = {}
+    for row in db.session.execute(
+            sa.select(ImportedComment.source_id, Comment.id, Comment.depth, Comment.parent_id,
+                      Comment.thread_id)
+            .join(Comment, Comment.id == ImportedComment.comment_id)
+            .where(ImportedComment.source == source, Comment.article_id == article_id)):
+        key = row[0]
+        if COMMENT in key:
+            site_and_post, key = key.rsplit(COMMENT, 1)
+            if site_and_post.rsplit(POST, 1)[-1] != post:
+                continue
+        if key in source_ids:
+            found[key] = (article_id, Placed(*row[1:]))
     return found
 
 

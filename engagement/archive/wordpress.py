@@ -9,6 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from engagement.archive.services import POST
 from engagement.archive.staging import SourceArticle, SourceComment, Staging
 from engagement.archive.summary import Summary
 from engagement.archive.xml import Record, UnreadableFile, records
@@ -30,10 +31,12 @@ def path_article_id(url: str) -> str | None:
 
 
 def site_of(url: str) -> str:
-    """What names a site in its comments' keys: `https://News.example/blog/` -> `news.example/blog`;
-    a long one by a digest, so that a key fits its column."""
-    parts = urlsplit(url.strip())
-    site = parts.netloc.lower() + parts.path.rstrip("/")
+    """What names a site in its comments' keys, however its address is spelled (scheme, a
+    leading `www.`, case, a trailing slash): `http://www.News.example/blog/` ->
+    `news.example/blog`; a long one by a digest, so that a key fits its column."""
+    url = url.strip().lower()
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    site = parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
     return site if len(site) <= 60 else hashlib.sha256(site.encode()).hexdigest()[:16]
 
 
@@ -69,7 +72,7 @@ def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: 
             closed=closed,
             # Comment ids are a site's (a network's blog's): another site has the same ones.
             scope=f"{site_of(sites.get(SITE_URLS[0]) or sites.get(SITE_URLS[1], ''))}"
-                  f"/?p={post_id}",
+                  f"{POST}{post_id}",
         ))
         for comment in comments:
             _stage_comment(comment, key, staging, summary, timezone)
