@@ -154,9 +154,11 @@ class Site:
 
 
 @contextlib.contextmanager
-def nginx_in_front(directory: Path, upstream: str, ready_status: int = 200) -> Iterator[Site]:
+def nginx_in_front(directory: Path, upstream: str, ready_status: int = 200,
+                   https_port_named: int | None = None) -> Iterator[Site]:
     """nginx running deploy/nginx.conf in front of `upstream`, once /healthz answers through
-    it with `ready_status`."""
+    it with `ready_status`. With `https_port_named`, the file is filled in with that HTTPS port
+    (443, say) and nginx listens on a free one instead."""
     binary = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
     if binary is None:
         required("nginx is required (apt-get install nginx; .ci/run installs it)")
@@ -165,12 +167,16 @@ def nginx_in_front(directory: Path, upstream: str, ready_status: int = 200) -> I
     ipv6 = has_ipv6_loopback()
     https_port, http_port = free_port_for_nginx(ipv6), free_port_for_nginx(ipv6)
     site_conf = directory / "engagement.conf"
-    site_conf.write_text(on_loopback(fill((DEPLOY / "nginx.conf").read_text(), {
+    filled = on_loopback(fill((DEPLOY / "nginx.conf").read_text(), {
         "UPSTREAM": upstream, "SERVER_NAME": "localhost",
-        "HTTP_PORT": str(http_port), "HTTPS_PORT": str(https_port),
+        "HTTP_PORT": str(http_port), "HTTPS_PORT": str(https_port_named or https_port),
         "TLS_CERTIFICATE": str(certificate), "TLS_CERTIFICATE_KEY": str(key),
         "STAFF_NETWORK": f"{STAFF}/32", "CACHE_DIR": str(directory / "cache"),
-    }), ipv6))
+    }), ipv6)
+    if https_port_named:
+        filled = re.sub(rf"(?m)^(\s*listen \S+:){https_port_named}( ssl)", rf"\g<1>{https_port}\2",
+                        filled)
+    site_conf.write_text(filled)
     conf = directory / "nginx.conf"
     conf.write_text(main_conf(directory, site_conf))
     log = directory / "nginx.out"
@@ -229,8 +235,16 @@ def test_plain_http_redirects_to_https(stack):
     _, site = stack
     status, headers, _ = site.call(READER, "GET", "/api/v1/articles/x", tls=False)
     assert status == 301
-    assert headers["Location"] == "https://localhost/api/v1/articles/x"
+    assert headers["Location"] == f"https://localhost:{site.https_port}/api/v1/articles/x"
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.live
+def test_plain_http_redirects_to_https_on_443_without_a_port(tmp_path):
+    down = f"127.0.0.1:{live.free_port()}"
+    with nginx_in_front(tmp_path, down, ready_status=503, https_port_named=443) as site:
+        status, headers, _ = site.call(READER, "GET", "/api/v1/articles/x?page=2", tls=False)
+    assert (status, headers["Location"]) == (301, "https://localhost/api/v1/articles/x?page=2")
 
 
 @pytest.mark.live
@@ -241,7 +255,7 @@ def test_readers_reach_the_site_over_ipv6(stack):
     status, _, body = site.call(LISTEN_IPV6, "GET", "/healthz", host=LISTEN_IPV6)
     assert status == 200, body
     status, headers, _ = site.call(LISTEN_IPV6, "GET", "/healthz", host=LISTEN_IPV6, tls=False)
-    assert (status, headers["Location"]) == (301, "https://localhost/healthz")
+    assert (status, headers["Location"]) == (301, f"https://localhost:{site.https_port}/healthz")
 
 
 def assert_envelope(status: int, headers, body: bytes, code: int, reason: str) -> None:
