@@ -8,14 +8,17 @@ import gzip
 import html
 import json
 import re
+import shutil
 
 import pytest
 import sqlalchemy as sa
 
+from engagement.app import create_app
 from engagement.archive.models import ImportedComment
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
 from engagement.extensions import db
+from tests.conftest import TEST_SECRET
 
 on_both_databases = pytest.mark.parametrize(
     "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -958,6 +961,30 @@ def test_an_export_read_back_into_its_own_database_adds_nothing(
     assert "12 already imported" in result.output
     assert table_counts(app) == before
     assert public_answers(client, ["live", "hello-world"]) == listed
+
+
+@on_both_databases
+def test_an_export_of_another_database_that_read_ours_adds_nothing(
+        app, write_file, post_comment, tmp_path, clock, sqlite_template, database):
+    run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
+    top = post_comment(article="live", body="Posted here.")["comment"]["id"]
+    post_comment(article="live", body="A reply.", parent_id=top)
+    ours, theirs = tmp_path / "a.json", tmp_path / "b.json"
+    run(app, "export", str(ours))
+    shutil.copy(sqlite_template, tmp_path / "b.sqlite3")
+    other = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
+                        "SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False, "CLOCK": clock,
+                        "RATELIMIT_STORAGE_URI": "memory://", "MAIL_BACKGROUND": False})
+    assert "Comments imported: 12" in run(other, "import", "json", str(ours)).output
+    run(other, "export", str(theirs))  # which names ours as read from an engagement export
+    before = table_counts(app)
+
+    result = run(app, "import", "json", str(theirs), "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "Comments imported: 0 (none)." in result.output
+    assert "12 already imported" in result.output
+    assert table_counts(app) == before
 
 
 def test_two_comments_of_one_id_from_other_sources_are_numbered_anew(

@@ -354,20 +354,24 @@ def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Placed]:
 
 
 def _still_here(article_id: str, rows: list[_Fields]) -> dict[tuple[str, str], Placed]:
-    """The comments posted here that this export carries (read back into the database it
-    came from): the comment of its id, in its article, created at its moment, is that one.
-    They have no source to be recognised by, only the ids the export keeps."""
-    ids = {fields.number("id"): fields.moment("created_at") for fields in rows
-           if fields.document.get("source") is None}
+    """The comments posted here that this export carries: read back into the database it came
+    from, or from the export of another database that read ours (which names them by their
+    source, ("engagement", their id here)). The comment of that id, in its article, created at
+    its moment, is that one: posted here, it has no source to be recognised by."""
+    moments = {}
+    for fields in rows:
+        key = _source_key(fields)
+        if key[0] == OWN_SOURCE and key[1].isdigit():
+            moments[int(key[1])] = fields.moment("created_at")
     found = {}
-    chosen = [comment_id for comment_id in ids if 0 < comment_id <= MAX_DB_INT]
+    chosen = [comment_id for comment_id in moments if 0 < comment_id <= MAX_DB_INT]
     for start in range(0, len(chosen), 500):
         for row in db.session.execute(
                 sa.select(Comment.id, Comment.created_at, Comment.depth, Comment.parent_id,
                           Comment.thread_id)
                 .where(Comment.id.in_(chosen[start:start + 500]),
                        Comment.article_id == article_id)):
-            if row.created_at == ids[row.id]:
+            if row.created_at == moments[row.id]:
                 found[(OWN_SOURCE, str(row.id))] = Placed(row.id, row.depth, row.parent_id,
                                                           row.thread_id)
     return found
