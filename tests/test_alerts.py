@@ -200,6 +200,21 @@ def test_a_digest_lists_only_the_comments_still_waiting_when_it_is_sent(
     assert len(smtp_server.received) == 1
 
 
+def test_a_moderator_removed_from_the_list_gets_no_digest_queued_before(
+        alert_app, smtp_server, clock):
+    before = alert_app(MODERATOR_EMAILS=["stays@example.com", "Leaves@example.com"],
+                       MODERATOR_DIGEST_SECONDS=DIGEST)
+    post(before.test_client(), body="Best casino")
+
+    after = alert_app(MODERATOR_EMAILS=["STAYS@example.com"], MODERATOR_DIGEST_SECONDS=DIGEST)
+    clock.advance(seconds=DIGEST)
+    assert deliver(after) == "sent 1, retrying 0, failed 0"
+
+    assert [message["To"] for message in smtp_server.received] == ["stays@example.com"]
+    status = after.test_cli_runner().invoke(args=["outbox", "status"]).output
+    assert status.split() == ["queued", "0", "failed", "0"]
+
+
 @pytest.mark.parametrize("database", DATABASES)
 def test_a_moderator_with_a_long_address_gets_the_digest(
         alert_app, smtp_server, clock, database):
@@ -443,7 +458,8 @@ def test_two_deliverer_processes_send_each_message_once(
                    if not key.startswith("ENGAGEMENT_")}
     environment.update(DATABASE_URL=database_url, ENGAGEMENT_SECRET_KEY=TEST_SECRET,
                        ENGAGEMENT_MAIL_URL=smtp_server.url, ENGAGEMENT_WEBHOOK_SECRET=SECRET,
-                       ENGAGEMENT_MODERATION_WEBHOOK_URL=receiver.url)
+                       ENGAGEMENT_MODERATION_WEBHOOK_URL=receiver.url,
+                       ENGAGEMENT_MODERATOR_EMAILS='["mod@example.com"]')
     command = [sys.executable, "-m", "flask", "--app", "engagement", "outbox", "deliver"]
 
     processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,

@@ -105,7 +105,9 @@ def write_digest(batch: int, batch_key: str, address: str, now: datetime, *,
                  policy: AlertPolicy):
     """The moderator's digest, written when it is due: the comments it lists that still wait
     for a moderator (one approved, rejected or deleted meanwhile is left out), as they read
-    then; None when none waits."""
+    then; None when none waits, or when the address is no longer one of the moderators'."""
+    if address.lower() not in {moderator.lower() for moderator in policy.moderator_emails}:
+        return None
     listed = [(comment, WAITING[comment.status]) for comment, _ in outbox.batched_comments(batch)
               if not comment.deleted and comment.status in WAITING]
     if not listed:
