@@ -4,7 +4,8 @@ gunicorn, and deploy/compose.yaml checked against the Compose specification's JS
 (no Docker engine runs here).
 
 Readers and staff connect from addresses of their own on the loopback network, so nginx's
-allow list tells them apart: staff from 127.0.0.5, readers from 127.0.0.11 and up."""
+allow list tells them apart: staff from 127.0.0.5 (and ::1, nginx's IPv6 staff network),
+readers from 127.0.0.11 and up."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ START_TIMEOUT = 10
 def fill(template: str, values: dict[str, str]) -> str:
     """What the nginx image's entrypoint does: ${NAME} from the environment, nginx's own
     $variables untouched."""
-    names = set(re.findall(r"\$\{([A-Z_]+)\}", template))
+    names = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", template))
     assert names == set(values), f"the template names {sorted(names)}"
     return string.Template(template).safe_substitute(values)
 
@@ -171,7 +172,8 @@ def nginx_in_front(directory: Path, upstream: str, ready_status: int = 200,
         "UPSTREAM": upstream, "SERVER_NAME": "localhost",
         "HTTP_PORT": str(http_port), "HTTPS_PORT": str(https_port_named or https_port),
         "TLS_CERTIFICATE": str(certificate), "TLS_CERTIFICATE_KEY": str(key),
-        "STAFF_NETWORK": f"{STAFF}/32", "CACHE_DIR": str(directory / "cache"),
+        "STAFF_NETWORK": f"{STAFF}/32",
+        "STAFF_NETWORK_V6": f"{LISTEN_IPV6}/128", "CACHE_DIR": str(directory / "cache"),
     }), ipv6)
     if https_port_named:
         filled = re.sub(rf"(?m)^(\s*listen \S+:){https_port_named}( ssl)", rf"\g<1>{https_port}\2",
@@ -256,6 +258,16 @@ def test_readers_reach_the_site_over_ipv6(stack):
     assert status == 200, body
     status, headers, _ = site.call(LISTEN_IPV6, "GET", "/healthz", host=LISTEN_IPV6, tls=False)
     assert (status, headers["Location"]) == (301, f"https://localhost:{site.https_port}/healthz")
+
+
+@pytest.mark.live
+def test_staff_on_ipv6_reach_the_staff_paths(stack):
+    _, site = stack
+    if not site.ipv6:
+        pytest.skip("this machine has no IPv6 address on its loopback interface")
+    status, _, body = site.call(LISTEN_IPV6, "GET", "/metrics", host=LISTEN_IPV6)
+    assert status == 200, body
+    assert site.call(READER, "GET", "/metrics")[0] == 403  # IPv4 readers are still refused
 
 
 def assert_envelope(status: int, headers, body: bytes, code: int, reason: str) -> None:
