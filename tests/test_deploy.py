@@ -174,6 +174,7 @@ def nginx_in_front(directory: Path, upstream: str, ready_status: int = 200,
         "TLS_CERTIFICATE": str(certificate), "TLS_CERTIFICATE_KEY": str(key),
         "STAFF_NETWORK": f"{STAFF}/32",
         "STAFF_NETWORK_V6": f"{LISTEN_IPV6}/128", "CACHE_DIR": str(directory / "cache"),
+        "ACCESS_LOG": "/dev/stdout",  # as in the image
     }), ipv6)
     if https_port_named:
         filled = re.sub(rf"(?m)^(\s*listen \S+:){https_port_named}( ssl)", rf"\g<1>{https_port}\2",
@@ -434,6 +435,41 @@ def test_oversized_bodies_stop_at_nginx_in_json(stack):
                                 b'{"body": "' + b"x" * 70_000 + b'"}')
     assert status == 413
     assert json.loads(body)["reason"] == "payload_too_large"
+
+
+@pytest.mark.live
+def test_nginx_starts_under_systemd_with_the_documented_access_log(tmp_path):
+    """Under systemd nginx's stdout is the journal's socket, which /dev/stdout cannot open; the
+    file docs/deployment.md gives for ACCESS_LOG can be."""
+    binary = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
+    if binary is None:
+        required("nginx is required (apt-get install nginx; .ci/run installs it)")
+    documented = re.search(r"`ACCESS_LOG` is a file, e\.g\. `(/[^`]+)`",
+                           (ROOT / "docs" / "deployment.md").read_text()).group(1)
+    certificate, key = self_signed(tmp_path)
+    ipv6 = has_ipv6_loopback()
+    site_conf = tmp_path / "engagement.conf"
+    site_conf.write_text(on_loopback(fill((DEPLOY / "nginx.conf").read_text(), {
+        "UPSTREAM": "127.0.0.1:9", "SERVER_NAME": "localhost",
+        "HTTP_PORT": str(free_port_for_nginx(ipv6)), "HTTPS_PORT": str(free_port_for_nginx(ipv6)),
+        "TLS_CERTIFICATE": str(certificate), "TLS_CERTIFICATE_KEY": str(key),
+        "STAFF_NETWORK": f"{STAFF}/32", "STAFF_NETWORK_V6": "::1/128",
+        "CACHE_DIR": str(tmp_path / "cache"),
+        "ACCESS_LOG": str(tmp_path / Path(documented).name),  # the same name, kept in tmp_path
+    }), ipv6))
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(main_conf(tmp_path, site_conf))
+    journal, stdout = socket.socketpair()
+    with journal, stdout:
+        checked = subprocess.run([binary, "-t", "-c", str(conf), "-p", str(tmp_path)],
+                                 stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
+                                 text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_compose_logs_nginx_to_the_containers_stdout():
+    nginx = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["nginx"]
+    assert nginx["environment"]["ACCESS_LOG"] == "/dev/stdout"
 
 
 def app_for(server):
