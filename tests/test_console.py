@@ -382,6 +382,27 @@ def test_a_comment_its_author_deleted_is_shown_deleted_with_nothing_to_decide(
     assert history["items"] == []
 
 
+def test_select_all_leaves_out_deleted_comments(page, service, tokens):
+    article = "select-around-deleted"
+    answer = post(service, article, body="Gone soon")
+    api(service, "DELETE", f"/comments/{answer['comment']['id']}",
+        headers={"X-Edit-Token": answer["edit_token"]})
+    waiting = held(service, article, author_email="w@example.com")
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article, status="all")
+    expect(page.locator("#queue-list .item")).to_have_count(2)
+
+    page.get_by_label("Select all shown").check()
+
+    expect(page.locator("#selected-count")).to_have_text("1 selected")
+    expect(queue_item(page, answer["comment"]["id"]).get_by_role("checkbox")).to_be_hidden()
+    expect(page.get_by_label("Select all shown")).to_be_checked()
+    page.get_by_role("button", name="Approve selected").click()
+    expect(page.locator("#toast")).to_contain_text("Approved 1 comment")
+    wait_out_undo(page)
+    assert eventually(lambda: public_ids(service, article) == [waiting])
+
+
 def test_the_authors_other_comments_are_one_click_away(page, service, tokens):
     earlier = post(service, "history-old", author_name="Mia", author_email="mia@example.com",
                    body="An earlier remark")["comment"]["id"]

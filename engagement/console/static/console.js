@@ -593,6 +593,7 @@ function fillStatus(item, comment) {
   item.querySelector(".status").textContent = STATUS_WORDS[status] || status;
   item.querySelector(".status").dataset.status = status;
   item.querySelector(".actions").hidden = comment.deleted;
+  item.querySelector(".select").hidden = comment.deleted;
   item.querySelector(".pinned").hidden = !comment.pinned;
   item.querySelector(".banned").hidden = !comment.author_banned;
   const pin = item.querySelector('[data-action="pin"]');
@@ -831,7 +832,15 @@ function detach(ctx, ids) {
 
 // --- Selection ------------------------------------------------------------------------------
 
+// The queue's comments a decision can apply to: not those deleted (see fillStatus).
+function decidableIds(ctx) {
+  return [...ctx.queue.items].filter(([, entry]) => !entry.comment.deleted).map(([id]) => id);
+}
+
 function select(ctx, id, selected) {
+  if (selected && !decidableIds(ctx).includes(id)) {
+    return;
+  }
   if (selected) {
     ctx.queue.selected.add(id);
   } else {
@@ -846,7 +855,7 @@ function select(ctx, id, selected) {
 }
 
 function selectAll(ctx, selected) {
-  for (const id of ctx.queue.items.keys()) {
+  for (const id of decidableIds(ctx)) {
     select(ctx, id, selected);
   }
 }
@@ -858,8 +867,9 @@ function updateSelection(ctx) {
     button.disabled = count === 0;
   }
   const all = $("select-all");
-  all.checked = count > 0 && count === ctx.queue.items.size;
-  all.indeterminate = count > 0 && count < ctx.queue.items.size;
+  const decidable = decidableIds(ctx).length;
+  all.checked = count > 0 && count === decidable;
+  all.indeterminate = count > 0 && count < decidable;
 }
 
 // --- Keyboard shortcuts ---------------------------------------------------------------------
