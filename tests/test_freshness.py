@@ -441,6 +441,20 @@ def test_the_thread_total_follows_moderation_and_deletion_without_a_recount(stor
     assert story.app.test_cli_runner().invoke(args=["counts", "verify"]).exit_code == 0
 
 
+@pytest.mark.parametrize("database", DATABASES)
+def test_a_placeholder_with_several_visible_replies_is_one_in_the_total(story, database):
+    post(story.client, body="Another reply", parent_id=story.first["comment"]["id"])
+    deleted = story.client.delete(f"/api/v1/comments/{story.first['comment']['id']}",
+                                  headers={"X-Edit-Token": story.first["edit_token"]})
+    assert deleted.status_code == 204
+
+    page = story.client.get(f"{STORY}/comments?limit=100").json
+
+    assert [item["deleted"] for item in page["items"]] == [True, False]
+    assert page["total"] == len(page["items"]) == 2
+    assert story.client.get(f"{STORY}/comments?limit=2").json["next_cursor"] is None
+
+
 def shown_in_thread(client) -> int:
     """Comments a reader sees in the thread (placeholders of deleted ones are not comments)."""
 

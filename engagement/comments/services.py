@@ -515,26 +515,12 @@ def list_comments(
 
 
 def _placeholders_kept(article_id: str) -> sa.Select:
-    """Ids of the article's deleted top-level comments that something visible hangs below: a
-    reply shows only when every comment above it is approved (as _threads nests them), so
-    the walk goes down from each such top through approved replies alone. The walk starts
-    from every deleted top, read through their own index (few, however long the thread),
-    and keeps the approved ones at the end."""
-    shown = (
-        sa.select(Comment.id, Comment.id.label("top_id"), Comment.status.label("top_status"),
-                  Comment.deleted_at)
-        .where(Comment.article_id == article_id, Comment.thread_id.is_(None),
-               Comment.deleted_at.is_not(None))
-        .cte("shown", recursive=True)
-    )
-    reply = sa.orm.aliased(Comment)
-    shown = shown.union_all(
-        sa.select(reply.id, shown.c.top_id, shown.c.top_status, reply.deleted_at)
-        .where(reply.thread_id == shown.c.top_id, reply.parent_id == shown.c.id,
-               reply.status == CommentStatus.APPROVED)
-    )
-    return sa.select(shown.c.top_id).where(shown.c.deleted_at.is_(None),
-                                           shown.c.top_status == CommentStatus.APPROVED)
+    """Ids of the article's deleted top-level comments that something visible hangs below,
+    each once: the walk of what the thread shows (`shown_walk`), started from the deleted tops
+    alone, read through their own index (few, however long the thread)."""
+    walk = shown_walk(sa.and_(Comment.article_id == article_id,
+                              Comment.deleted_at.is_not(None)))
+    return sa.select(walk.c.top_id).where(walk.c.deleted_at.is_(None)).distinct()
 
 
 # Pinned first, then by age, or best first (Wilson lower bound of the votes, ties newest first).
