@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engagement.articles.models import Article, next_version
 from engagement.comments.models import Comment, CommentStatus
-from engagement.comments.services import shown_walk
+from engagement.comments.services import shown_counts
 from engagement.extensions import db
 from engagement.shares.models import ShareTally
 
@@ -34,14 +34,6 @@ def _top_level_counted():
         Comment.deleted_at.is_(None), Comment.thread_id.is_(None)).scalar_subquery()
 
 
-def _comments_shown(tops) -> sa.Subquery:
-    """(article_id, shown): the comments readers see in the threads of the tops selected, as
-    `comment_count` counts them (a reply below a hidden comment is hidden with it)."""
-    walk = shown_walk(tops)
-    return (sa.select(walk.c.article_id, sa.func.count().label("shown"))
-            .where(walk.c.deleted_at.is_(None)).group_by(walk.c.article_id).subquery())
-
-
 def _shares_counted():
     return (
         sa.select(sa.func.coalesce(sa.func.sum(ShareTally.count), 0))
@@ -52,7 +44,7 @@ def _shares_counted():
 
 def counter_differences() -> list[CounterDifference]:
     """Every article whose stored counters differ from a recount, by id."""
-    shown = _comments_shown(sa.true())
+    shown = shown_counts(sa.true())
     comments = sa.func.coalesce(shown.c.shown, 0)
     tops, shares = _top_level_counted(), _shares_counted()
     rows = db.session.execute(
@@ -71,7 +63,7 @@ def recount(article_id: str) -> None:
     The row is locked first: a write that has not committed yet adds its increment after
     this, and one that has committed is in the recount, so none is lost or counted twice."""
     db.session.execute(sa.select(Article.id).where(Article.id == article_id).with_for_update())
-    shown = _comments_shown(Comment.article_id == article_id)
+    shown = shown_counts(Comment.article_id == article_id)
     db.session.execute(
         sa.update(Article)
         .where(Article.id == article_id)

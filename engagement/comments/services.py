@@ -235,7 +235,7 @@ def forget_author(comment: Comment) -> None:
     comment.author_website = None
     comment.client_ip = None
     db.session.flush()
-    _changed(comment, _counted(comment))
+    bump_article_version(comment.article_id)  # the same comments show, under another name
 
 
 def forget_client_addresses(before: datetime) -> int:
@@ -337,12 +337,18 @@ def shown_walk(tops: sa.ColumnElement[bool]) -> sa.CTE:
                reply.status == CommentStatus.APPROVED))
 
 
+def shown_counts(tops: sa.ColumnElement[bool]) -> sa.Subquery:
+    """(article_id, shown): per article, the comments readers see in the threads of the tops
+    selected, deleted ones left out: what `comment_count` counts."""
+    walk = shown_walk(tops)
+    return (sa.select(walk.c.article_id, sa.func.count().label("shown"))
+            .where(walk.c.deleted_at.is_(None)).group_by(walk.c.article_id).subquery())
+
+
 def _shown_in_threads(top_ids: set[int]) -> Counter:
     """{article id: comments readers see} in the threads of these top-level comments."""
-    walk = shown_walk(Comment.id.in_(top_ids))
-    return Counter(dict(db.session.execute(
-        sa.select(walk.c.article_id, sa.func.count()).where(walk.c.deleted_at.is_(None))
-        .group_by(walk.c.article_id)).all()))
+    return Counter(dict(db.session.execute(sa.select(shown_counts(Comment.id.in_(top_ids))))
+                        .all()))
 
 
 def ancestors_approved(comment: Comment) -> bool:
@@ -377,25 +383,14 @@ def claim_announcements(found: list[Comment], now: datetime) -> set[int]:
 
 def pin_comment(comment: Comment, pinned: bool) -> None:
     comment.pinned = pinned
-    _changed(comment, _counted(comment))
+    db.session.flush()
+    bump_article_version(comment.article_id)  # what shows is the same, in another order
 
 
 def _counted(comment: Comment) -> bool:
-    """Whether the comment is in its article's `comment_count`: approved and not deleted."""
+    """Whether the comment is one its article counts, if what is above it shows: approved and
+    not deleted."""
     return comment.status is CommentStatus.APPROVED and comment.deleted_at is None
-
-
-def _changed(comment: Comment, was_counted: bool) -> None:
-    """The comment's article answers changed: a new version, and the count moves by one when
-    the comment entered or left it."""
-    bump_article_version(comment.article_id, **_counter_moves(comment, was_counted))
-
-
-def _counter_moves(comment: Comment, was_counted: bool) -> dict[str, int]:
-    """How the comment's change moves its article's counters: by one when it entered or left
-    them, in `top_level` too for a top-level comment."""
-    change = int(_counted(comment)) - int(was_counted)
-    return {"comments": change, "top_level": change if comment.thread_id is None else 0}
 
 
 def authored_comment(comment_id: int, edit_token: str | None, *, now: datetime,
