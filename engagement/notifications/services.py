@@ -194,14 +194,16 @@ def write_replies(batch: int, batch_key: str, recipient: str, now: datetime, *,
     unsubscribe link; None when no reply is left, or the subscription stopped."""
     subscription = db.session.get(ReplySubscription, int(batch_key.partition(":")[2]))
     address = subscription and db.session.get(NotifyAddress, subscription.address_id)
+    parent = subscription and db.session.get(Comment, subscription.comment_id)
+    # Every reply of the batch answers `parent`: they show while it and all above it are
+    # approved (one walk up for them all).
+    shown = bool(parent) and parent.status is CommentStatus.APPROVED and ancestors_approved(parent)
     replies = [comment for comment, _ in outbox.batched_comments(batch)
-               if comment.status is CommentStatus.APPROVED and not comment.deleted
-               and ancestors_approved(comment)]
+               if shown and comment.status is CommentStatus.APPROVED and not comment.deleted]
     db.session.execute(sa.delete(NotifyToken).where(NotifyToken.outbox_id == batch))
     if (not replies or address is None or subscription.stopped_at is not None
             or address.confirmed_at is None):
         return None
-    parent = db.session.get(Comment, subscription.comment_id)
     article = db.session.get(Article, parent.article_id)
     token = _new_token(NotifyTokenPurpose.UNSUBSCRIBE, address.id, now,
                        subscription_id=subscription.id, outbox_id=batch,
