@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from email.utils import getaddresses, parseaddr
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -311,6 +311,7 @@ def _check(config, log: logging.Logger) -> None:
     if config["VOTES"] not in ("updown", "up", "off"):
         raise ConfigError(f"{ENV_PREFIX}_VOTES must be updown, up or off")
     _check_readable_urls(config)
+    config["CORS_ORIGINS"] = [_origin(entry) for entry in config["CORS_ORIGINS"]]
     for key, problem_of in UNSAFE_SETTINGS:
         problem = problem_of(config[key])
         if problem is None:
@@ -328,21 +329,25 @@ def _check(config, log: logging.Logger) -> None:
                     ENV_PREFIX, ENV_PREFIX, extra={"serving_only": True})
 
 
+def _redis_parts(url: str | None) -> SplitResult | None:
+    """urlsplit of a redis:// or rediss:// URL, else None."""
+    parts = urlsplit(url) if url else None
+    return parts if parts and parts.scheme in ("redis", "rediss") else None
+
+
 def _redis_database(url: str | None) -> None:
     """ValueError for a redis:// URL whose path is not a database number: the client would
     use database 0 in silence (`/x`, `/1O`), maybe the rate limits' own."""
-    if url and urlsplit(url).scheme in ("redis", "rediss"):
-        path = urlsplit(url).path.strip("/")
-        if path and not path.isdigit():
-            raise ValueError(f"{path!r} is not a number")
+    parts = _redis_parts(url)
+    path = parts.path.strip("/") if parts else ""
+    if path and not path.isdigit():
+        raise ValueError(f"{path!r} is not a number")
 
 
 def _redis_server(url: str | None) -> tuple[str, int] | None:
     """(host, port) of a redis:// or rediss:// URL (readable: checked before), else None."""
-    if not url or urlsplit(url).scheme not in ("redis", "rediss"):
-        return None
-    parts = urlsplit(url)
-    return (parts.hostname or "localhost").lower(), parts.port or 6379
+    parts = _redis_parts(url)
+    return ((parts.hostname or "localhost").lower(), parts.port or 6379) if parts else None
 
 
 def _check_mail_addresses(config) -> None:
@@ -350,10 +355,9 @@ def _check_mail_addresses(config) -> None:
     a domain that does not exist, as the default's, is only unsafe: UNSAFE_SETTINGS.)"""
     from email_validator import EmailNotValidError, validate_email
 
-    sender = parseaddr(config["MAIL_FROM"])[1]
-    senders = getaddresses([config["MAIL_FROM"]])
-    if len(senders) != 1 or sender.count("@") != 1 or not all(sender.split("@")) \
-            or " " in sender:
+    senders = [address for _, address in getaddresses([config["MAIL_FROM"]])]
+    local, _, domain = senders[0].partition("@") if len(senders) == 1 else ("", "", "")
+    if not local or not domain or "@" in domain or " " in senders[0]:
         raise ConfigError(f"{ENV_PREFIX}_MAIL_FROM is {config['MAIL_FROM']!r}: give an address "
                           "such as news@news.example or Newsroom <news@news.example>")
     for moderator in config["MODERATOR_EMAILS"]:
@@ -397,7 +401,6 @@ def _check_readable_urls(config) -> None:
     # An unclosed [ of an IPv6 address: every link the service writes would be broken.
     _refuse_unreadable(config, "PUBLIC_BASE_URL", lambda url: urlsplit(url).port, ValueError,
                        "is not an address such as https://comments.news.example")
-    config["CORS_ORIGINS"] = [_origin(entry) for entry in config["CORS_ORIGINS"]]
 
 
 def _origin(entry: str) -> str:
