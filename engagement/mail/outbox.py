@@ -215,10 +215,15 @@ def erase_batches(batch_keys: list[str]) -> None:
             .execution_options(synchronize_session=False))
 
 
+def _of_kind(kind: OutboxKind | None) -> sa.ColumnElement[bool]:
+    """Messages of one kind (a deliverer's lane), or of any."""
+    return OutboxMessage.kind == kind if kind is not None else sa.true()
+
+
 def _claimable(now: datetime, kind: OutboxKind | None = None) -> sa.ColumnElement[bool]:
     return sa.and_(
         OutboxMessage.status == OutboxStatus.QUEUED,
-        OutboxMessage.kind == kind if kind is not None else sa.true(),
+        _of_kind(kind),
         OutboxMessage.next_attempt_at <= now,
         sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at <= now - CLAIM_LEASE),
     )
@@ -333,7 +338,7 @@ def next_attempt_at(kind: OutboxKind | None = None) -> datetime | None:
     the next attempt would make a deliverer wake again and again for a message in the hands of
     another.)"""
     queued = sa.and_(OutboxMessage.status == OutboxStatus.QUEUED,
-                     OutboxMessage.kind == kind if kind is not None else sa.true())
+                     _of_kind(kind))
     free = db.session.scalar(sa.select(sa.func.min(OutboxMessage.next_attempt_at))
                              .where(queued, OutboxMessage.claimed_at.is_(None)))
     held = db.session.scalar(sa.select(sa.func.min(OutboxMessage.claimed_at))
