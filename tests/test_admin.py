@@ -421,6 +421,21 @@ def test_bulk_decisions(held_app, moderator):
     assert public_ids(client) == []
 
 
+def test_the_queue_lists_one_comment_by_its_id(held_app, moderator):
+    client = held_app.test_client()
+    ids = [post(client)["comment"]["id"] for _ in range(3)]
+    client.patch(f"{QUEUE}/{ids[1]}", json={"status": "approved"}, headers=moderator)
+
+    one = client.get(QUEUE, query_string={"id": ids[1], "status": "all"}, headers=moderator)
+    held = client.get(QUEUE, query_string={"id": ids[1]}, headers=moderator)  # pending only
+
+    assert [item["id"] for item in one.json["items"]] == [ids[1]]
+    assert held.json["items"] == []
+    for bad in ("0", "2147483648", "abc"):
+        refused = client.get(QUEUE, query_string={"id": bad}, headers=moderator)
+        assert refused.status_code == 422 and "id" in refused.json["errors"]["query"], bad
+
+
 def test_a_bulk_decision_is_in_each_comments_audit_history(held_app, moderator):
     client = held_app.test_client()
     ids = [post(client)["comment"]["id"] for _ in range(3)]
