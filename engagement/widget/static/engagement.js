@@ -4,7 +4,8 @@
  * widget"). Plain JavaScript, no framework. The service serves it minified and compressed at a
  * versioned URL that the small /widget/engagement.js loader adds; the strings of each language
  * (i18n/<lang>.json) come as a script of their own, the page's language loaded by the loader
- * beside this one.
+ * beside this one. Their keys are short, since every page loads them: en.json reads as their
+ * glossary (t("rq") is "Please fill in this field.").
  *
  * It sets no cookies (every request omits credentials) and keeps in localStorage only the
  * author's edit tokens, drafts, and the name and email of a reader who ticked "remember me".
@@ -46,7 +47,7 @@
     telegram: ["Telegram", "https://t.me/share/url?url={u}&text={t}", "M21 4L3 11l7 2 2 7 3-5 5 4zm-11 9l11-9"],
     copy_link: ["", "", "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1m2 8a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
   };
-  var FIELDS = { author_name: "name", author_email: "email", body: "comment", email: "email", consent: "consent" };
+  var FIELDS = { author_name: "nm", author_email: "em", body: "co", email: "em", consent: "cn" };
   var FLAG_REASONS = ["spam", "abuse", "off_topic", "other"];
 
   var own = document.currentScript;
@@ -245,17 +246,17 @@
   function errorText(t, error) {
     if (!(error instanceof ApiError)) {
       if (window.console) window.console.error(error);
-      return t("broken");
+      return t("br");
     }
-    if (error.status === 0) return t("unreachable");
+    if (error.status === 0) return t("un");
     if (error.status === 429) {
       var wait = error.retryAfter > 0 ? waitText(t, error.retryAfter) : null;
-      return t("too_many", { limit: error.message }) + " " + (wait ? t("try_in", { wait: wait }) : t("try_later"));
+      return t("tm", { limit: error.message }) + " " + (wait ? t("ti", { wait: wait }) : t("tr"));
     }
-    var known = { validation: "invalid", comments_closed: "closed", banned: "banned",
-      edit_window_expired: "edit_over", invalid_token: "edit_refused", not_found: "gone" }[error.reason];
+    var known = { validation: "iv", comments_closed: "cl", banned: "bn",
+      edit_window_expired: "eo", invalid_token: "er", not_found: "gn" }[error.reason];
     if (known) return t(known);
-    return error.status >= 500 ? t("server_error", { status: error.status }) : error.message;
+    return error.status >= 500 ? t("se", { status: error.status }) : error.message;
   }
 
   function waitText(t, seconds) {
@@ -303,7 +304,7 @@
       })));
     }
     if (retry && error instanceof ApiError && error.status === 0) {
-      var again = el("button", { type: "button", class: "engagement-button engagement-retry", text: part.t("retry") });
+      var again = el("button", { type: "button", class: "engagement-button engagement-retry", text: part.t("ry") });
       again.addEventListener("click", function () {
         region.textContent = "";
         retry();
@@ -369,7 +370,7 @@
     spans = spans || document.querySelectorAll(".engagement-count[data-article]");
     spans.forEach(function (span) {
       if (span.getAttribute("data-article") !== slug) return;
-      span.textContent = translator(span.engagementLanguage || "en").n("count", count);
+      span.textContent = translator(span.engagementLanguage || "en").n("c", count);
     });
   }
 
@@ -377,13 +378,13 @@
 
   function fillShares(root) {
     var part = makePart(root);
-    part.list = el("ul", { class: "engagement-share-list", "aria-label": part.t("share_label") });
+    part.list = el("ul", { class: "engagement-share-list", "aria-label": part.t("sl") });
     part.region = statusRegion();
     part.buttons = {};
     root.textContent = "";
     root.appendChild(part.list);
     root.appendChild(part.region);
-    if (!SLUG.test(part.slug)) return showError(part, part.region, new ApiError(-1, null, part.t("bad_slug")));
+    if (!SLUG.test(part.slug)) return showError(part, part.region, new ApiError(-1, null, part.t("bs")));
     article(part.slug).then(function (data) {
       var counts = data.share_counts || {};
       shareNetworks(part, counts).forEach(function (network) {
@@ -424,7 +425,7 @@
   function networkLabel(part, network) {
     var known = NETWORKS[network];
     if (known && known[0]) return known[0];
-    if (known) return part.t(network === "email" ? "email_network" : network);
+    if (known) return part.t(network === "email" ? "ml" : network);
     return network.charAt(0).toUpperCase() + network.slice(1).replace(/_/g, " ");
   }
 
@@ -452,7 +453,7 @@
       var count = counts[network] || 0;
       var button = part.buttons[network];
       button.querySelector(".engagement-share-count").textContent = count ? new Intl.NumberFormat(part.t.lang).format(count) : "";
-      button.querySelector(".engagement-sr").textContent = count ? " " + part.t.n("shares", count) : "";
+      button.querySelector(".engagement-sr").textContent = count ? " " + part.t.n("s", count) : "";
     });
   }
 
@@ -492,11 +493,11 @@
 
   function copyLink(part, url) {
     function fallback() {
-      notice(part.region, part.t("copy_this", { url: url }));
+      notice(part.region, part.t("ct", { url: url }));
     }
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(url).then(function () {
-        notice(part.region, part.t("copied"), "success");
+        notice(part.region, part.t("cd"), "success");
       }, fallback);
     } else {
       fallback();
@@ -517,10 +518,10 @@
           ? el("a", { href: item.url, text: item.title || item.id })
           : el("span", { text: item.title || item.id });
         root.appendChild(el("li", { class: "engagement-trending-item" }, [
-          link, " ", el("span", { class: "engagement-trending-count", text: part.t.n("count", item.comments) }),
+          link, " ", el("span", { class: "engagement-trending-count", text: part.t.n("c", item.comments) }),
         ]));
       });
-      if (!root.children.length) root.appendChild(el("li", { class: "engagement-muted", text: part.t("nothing_hot") }));
+      if (!root.children.length) root.appendChild(el("li", { class: "engagement-muted", text: part.t("ho") }));
     }, function () {
       failedToLoad(function () {
         fillTrending(root);
@@ -561,9 +562,9 @@
     inputs.forEach(function (input) {
       var value = input.type === "checkbox" ? input.checked : input.value.trim();
       var message = null;
-      if (input.required && !value) message = t(input.type === "checkbox" ? "need_consent" : "required");
-      else if (input.type === "email" && value && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) message = t("bad_email");
-      else if (input.maxLength > 0 && input.value.length > input.maxLength) message = t("too_long", { max: input.maxLength });
+      if (input.required && !value) message = t(input.type === "checkbox" ? "nc" : "rq");
+      else if (input.type === "email" && value && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) message = t("be");
+      else if (input.maxLength > 0 && input.value.length > input.maxLength) message = t("tl", { max: input.maxLength });
       setFieldError(input, message);
       if (message && !first) first = input;
     });
@@ -632,8 +633,8 @@
     var email = el("input", { name: "email", type: "email", autocomplete: "email", required: true, class: "engagement-input" });
     var consent = el("input", { name: "consent", type: "checkbox", required: true, class: "engagement-checkbox" });
     var form = makeForm(part, {
-      class: "engagement-newsletter-form", title: attribute(part, "data-heading", t("stay")) || null, label: t("newsletter"),
-      children: [field(email, [t("email")]), field(consent, [t("consent")])], submit: "subscribe",
+      class: "engagement-newsletter-form", title: attribute(part, "data-heading", t("st")) || null, label: t("nl"),
+      children: [field(email, [t("em")]), field(consent, [t("cn")])], submit: "sb",
       send: function () {
         return api("POST", "/newsletter/subscriptions", {
           email: email.value.trim(), name: null, source: root.getAttribute("data-source") || null, consent: consent.checked, lang: t.lang,
@@ -641,7 +642,7 @@
       },
       done: function () {
         form.replaceWith(form.region);
-        notice(form.region, t("inbox"), "success", true);
+        notice(form.region, t("ib"), "success", true);
       },
     });
     root.textContent = "";
@@ -657,20 +658,20 @@
     var heading = attribute(part, "data-heading", null);
     var order = attribute(part, "data-order", "oldest");
     thread.order = ORDERS.indexOf(order) === -1 ? "oldest" : order;
-    thread.title = heading === "" ? null : el("h2", { class: "engagement-comments-title", tabindex: "-1", text: heading || t("comments") });
+    thread.title = heading === "" ? null : el("h2", { class: "engagement-comments-title", tabindex: "-1", text: heading || t("cm") });
     thread.fixedTitle = heading !== null;
     thread.region = statusRegion();
     thread.list = el("ol", { class: "engagement-thread" });
-    thread.more = button(part, "load_more", "engagement-more", function () {
+    thread.more = button(part, "mo", "engagement-more", function () {
       loadPage(thread, true);
     });
     thread.formSlot = el("div", { class: "engagement-form-slot" });
     thread.author = load("identity") || { name: "", email: "" };
     root.textContent = "";
-    root.appendChild(el("section", { class: "engagement-comments-inner", "aria-label": heading || t("comments") }, [
+    root.appendChild(el("section", { class: "engagement-comments-inner", "aria-label": heading || t("cm") }, [
       thread.title, sortControl(thread), thread.region, thread.list, thread.more, thread.formSlot,
     ]));
-    if (!SLUG.test(thread.slug)) return showError(thread, thread.region, new ApiError(-1, null, t("bad_slug")));
+    if (!SLUG.test(thread.slug)) return showError(thread, thread.region, new ApiError(-1, null, t("bs")));
     startThread(thread);
   }
 
@@ -684,7 +685,7 @@
       thread.cursor = null;
       loadPage(thread, false);
     });
-    var wrapper = field(select, [thread.t("sort")]);
+    var wrapper = field(select, [thread.t("so")]);
     wrapper.classList.add("engagement-sort");
     return wrapper;
   }
@@ -694,7 +695,7 @@
   function startThread(thread) {
     thread.root.setAttribute("aria-busy", "true");
     thread.more.hidden = true;
-    notice(thread.region, thread.t("loading"));
+    notice(thread.region, thread.t("ld"));
     // The reader's own votes; none (and no vote buttons) where the service takes no votes.
     var votes = api("GET", "/articles/" + encodeURIComponent(thread.slug) + "/votes").catch(function () {
       return null;
@@ -765,12 +766,12 @@
 
   function setCount(thread, count) {
     thread.count = Math.max(0, count);
-    if (thread.title && !thread.fixedTitle) thread.title.textContent = thread.t.n("count", thread.count);
+    if (thread.title && !thread.fixedTitle) thread.title.textContent = thread.t.n("c", thread.count);
     showCommentCount(thread.slug, thread.count);
   }
 
   function closedNotice(thread) {
-    return el("p", { class: "engagement-closed", text: thread.t("closed") });
+    return el("p", { class: "engagement-closed", text: thread.t("cl") });
   }
 
   /** Comments closed while the reader was writing: the forms with text stay, with the reason,
@@ -812,10 +813,10 @@
     main.textContent = "";
     if (comment.deleted) {
       main.classList.add("engagement-comment-deleted");
-      main.appendChild(el("p", { class: "engagement-muted", text: t("deleted") }));
+      main.appendChild(el("p", { class: "engagement-muted", text: t("de") }));
       return null;
     }
-    var name = comment.author_name || t("anonymous");
+    var name = comment.author_name || t("an");
     var body = el("div", { class: "engagement-body", dir: "auto" });
     body.innerHTML = comment.body_html; // sanitised by the service against an allow-list
     var ui = {
@@ -829,13 +830,13 @@
     main.appendChild(ui.slot); // under the avatar too: forms get the comment's whole width
     if (thread.votes) voteButtons(ui);
     if (thread.open) {
-      ui.actions.appendChild(button(thread, "reply", "engagement-action engagement-reply-button", function (event) {
+      ui.actions.appendChild(button(thread, "re", "engagement-action engagement-reply-button", function (event) {
         openSlot(ui, commentForm(thread, ui), event.currentTarget);
-      }, t("reply_to", { name: name })));
+      }, t("rt", { name: name })));
     }
-    ui.actions.appendChild(button(thread, "flag", "engagement-action engagement-flag-button", function (event) {
+    ui.actions.appendChild(button(thread, "fl", "engagement-action engagement-flag-button", function (event) {
       openSlot(ui, flagForm(ui), event.currentTarget);
-    }, t("flag_of", { name: name })));
+    }, t("fo", { name: name })));
     var entry = editToken(comment.id);
     if (entry) addAuthorButtons(ui, entry);
     return ui;
@@ -848,11 +849,11 @@
       : el("span", { class: "engagement-author", text: name });
     return el("div", { class: "engagement-comment-header" }, [ // a div: themes style "header"
       el("bdi", {}, [author]),
-      comment.pinned ? el("span", { class: "engagement-pinned-badge", text: thread.t("pinned") }) : null,
+      comment.pinned ? el("span", { class: "engagement-pinned-badge", text: thread.t("pn") }) : null,
       el("a", { class: "engagement-permalink", href: "#engagement-comment-" + comment.id }, [
         relativeTime(thread.t, comment.created_at),
       ]),
-      comment.edited_at ? el("span", { class: "engagement-muted", text: thread.t("edited") }) : null,
+      comment.edited_at ? el("span", { class: "engagement-muted", text: thread.t("ed") }) : null,
     ]);
   }
 
@@ -885,7 +886,7 @@
    * withdraws it. */
   function voteButtons(ui) {
     var id = ui.comment.id;
-    var buttons = [[1, "upvotes", "vote_up", "M12 19V5m-6 6l6-6 6 6"], [-1, "downvotes", "vote_down", "M12 5v14m-6-6l6 6 6-6"]];
+    var buttons = [[1, "upvotes", "vu", "M12 19V5m-6 6l6-6 6 6"], [-1, "downvotes", "vd", "M12 5v14m-6-6l6 6 6-6"]];
     buttons.forEach(function (kind) {
       // On a closed article the counts stay, and the buttons say they cannot be pressed.
       var node = kind[4] = el("button", { type: "button", class: "engagement-button engagement-action engagement-vote", disabled: !ui.thread.open });
@@ -945,7 +946,7 @@
   }
 
   function cancelButton(ui) {
-    return button(ui.thread, "cancel", "engagement-cancel", function () {
+    return button(ui.thread, "ca", "engagement-cancel", function () {
       closeSlot(ui, true);
     });
   }
@@ -1003,7 +1004,7 @@
       else forget(draftKey);
       if (!preview.hidden) showPreview(t, preview, body.value);
     });
-    var previewToggle = button(thread, "preview", "engagement-cancel", function () {
+    var previewToggle = button(thread, "pv", "engagement-cancel", function () {
       preview.hidden = !preview.hidden;
       previewToggle.setAttribute("aria-pressed", String(!preview.hidden));
       showPreview(t, preview, body.value);
@@ -1011,14 +1012,14 @@
     previewToggle.setAttribute("aria-pressed", "false");
     var form = makeForm(thread, {
       class: "engagement-form" + (parentUi ? " engagement-reply-form" : ""),
-      title: parentUi ? t("reply_to", { name: parentUi.name }) : t("leave"),
+      title: parentUi ? t("rt", { name: parentUi.name }) : t("lv"),
       children: [
-        el("div", { class: "engagement-form-row" }, [field(name, [t("name")]), field(email, [t("email"), " ", el("span", { class: "engagement-hint", text: t("never_shown") })])]),
-        field(body, [t(parentUi ? "your_reply" : "comment")], t("markdown")), preview,
-        field(notify, [t("notify")], t("notify_hint")), field(remember, [t("remember")]),
+        el("div", { class: "engagement-form-row" }, [field(name, [t("nm")]), field(email, [t("em"), " ", el("span", { class: "engagement-hint", text: t("ns") })])]),
+        field(body, [t(parentUi ? "yr" : "co")], t("md")), preview,
+        field(notify, [t("nt")], t("nh")), field(remember, [t("rm")]),
         el("div", { class: "engagement-hp", hidden: true, "aria-hidden": "true" }, [honeypot]),
       ],
-      submit: parentUi ? "post_reply" : "post",
+      submit: parentUi ? "pr" : "po",
       extra: [previewToggle, parentUi ? cancelButton(parentUi) : null],
       send: function () {
         thread.author = { name: name.value.trim(), email: email.value.trim() };
@@ -1052,14 +1053,14 @@
 
   function showPreview(t, preview, source) {
     preview.textContent = "";
-    renderMarkdown(preview, source, t("preview_empty"));
+    renderMarkdown(preview, source, t("pe"));
   }
 
   /** The new comment in its place, focused; a held one is a notice. */
   function posted(thread, data, parentUi, formRegion) {
     if (parentUi) closeSlot(parentUi);
     var region = parentUi ? parentUi.region : formRegion;
-    if (data.status !== "approved") return notice(region, thread.t("pending"), "pending", true);
+    if (data.status !== "approved") return notice(region, thread.t("pd"), "pending", true);
     var item = renderComment(thread, data.comment);
     if (parentUi) {
       parentUi.main.parentNode.querySelector(".engagement-replies").appendChild(item);
@@ -1069,7 +1070,7 @@
       thread.list.appendChild(item);
     }
     setCount(thread, thread.count + 1);
-    notice(region, thread.t(parentUi ? "reply_published" : "published"), "success");
+    notice(region, thread.t(parentUi ? "rp" : "pu"), "success");
     highlight(item, true);
   }
 
@@ -1097,12 +1098,12 @@
   function addAuthorButtons(ui, entry) {
     var t = ui.thread.t;
     var flag = ui.actions.querySelector(".engagement-flag-button");
-    ui.actions.insertBefore(button(ui.thread, "edit", "engagement-action engagement-edit-button", function (event) {
+    ui.actions.insertBefore(button(ui.thread, "e", "engagement-action engagement-edit-button", function (event) {
       openSlot(ui, editForm(ui), event.currentTarget);
-    }, t("edit_yours")), flag);
-    ui.actions.insertBefore(button(ui.thread, "delete", "engagement-action engagement-delete-button", function (event) {
+    }, t("ey")), flag);
+    ui.actions.insertBefore(button(ui.thread, "d", "engagement-action engagement-delete-button", function (event) {
       openSlot(ui, deleteConfirm(ui), event.currentTarget);
-    }, t("delete_yours")), flag);
+    }, t("dy")), flag);
     var left = Date.parse(entry.expires_at) - Date.now();
     // The buttons go when the window closes (timers cap at about 24.8 days; windows are shorter).
     if (left < 2147483647) {
@@ -1141,7 +1142,7 @@
     var textarea = el("textarea", { name: "body", rows: 4, required: true, class: "engagement-input", dir: "auto" });
     textarea.value = typeof entry.body === "string" ? entry.body : ui.body.textContent.trim();
     return authorForm(ui, {
-      class: "engagement-edit-form", children: [field(textarea, [t("edit_yours")])], submit: "save", extra: [cancelButton(ui)],
+      class: "engagement-edit-form", children: [field(textarea, [t("ey")])], submit: "sv", extra: [cancelButton(ui)],
       send: function (token) {
         return api("PATCH", "/comments/" + ui.comment.id, { body: textarea.value }, { "X-Edit-Token": token.token });
       },
@@ -1150,7 +1151,7 @@
         save("edit:" + ui.comment.id, token);
         var fresh = fillMain(ui.thread, ui.main, data.comment);
         var held = data.status && data.status !== "approved";
-        notice(fresh.region, t(held ? "edit_pending" : "saved"), held ? "pending" : "success", true);
+        notice(fresh.region, t(held ? "ep" : "sd"), held ? "pending" : "success", true);
       },
     });
   }
@@ -1158,9 +1159,9 @@
   function deleteConfirm(ui) {
     var t = ui.thread.t;
     return authorForm(ui, {
-      class: "engagement-delete-confirm", label: t("delete_yours"), children: [el("p", { text: t("delete_question") })],
-      submit: "delete", submitClass: "engagement-danger",
-      extra: [button(ui.thread, "keep", "engagement-cancel", function () {
+      class: "engagement-delete-confirm", label: t("dy"), children: [el("p", { text: t("dq") })],
+      submit: "d", submitClass: "engagement-danger",
+      extra: [button(ui.thread, "kp", "engagement-cancel", function () {
         closeSlot(ui, true);
       })],
       send: function (token) {
@@ -1172,7 +1173,7 @@
         if (item.querySelector(".engagement-replies > .engagement-comment")) fillMain(ui.thread, ui.main, { deleted: true });
         else item.remove();
         setCount(ui.thread, ui.thread.count - 1);
-        notice(ui.thread.region, t("deleted_yours"), "success", true);
+        notice(ui.thread.region, t("dd"), "success", true);
       },
     });
   }
@@ -1199,20 +1200,20 @@
   function flagForm(ui) {
     var t = ui.thread.t;
     var select = el("select", { name: "reason", class: "engagement-input" }, FLAG_REASONS.map(function (reason) {
-      return el("option", { value: reason, text: t("flag_" + reason) });
+      return el("option", { value: reason, text: t("f_" + reason) });
     }));
     return makeForm(ui.thread, {
-      class: "engagement-flag-form", children: [field(select, [t("flag_question")])], submit: "report", extra: [cancelButton(ui)],
+      class: "engagement-flag-form", children: [field(select, [t("fq")])], submit: "rr", extra: [cancelButton(ui)],
       send: function () {
         return api("POST", "/comments/" + ui.comment.id + "/flags", { reason: select.value, note: null });
       },
       done: function () {
         closeSlot(ui);
         var flag = ui.actions.querySelector(".engagement-flag-button");
-        flag.textContent = t("reported");
+        flag.textContent = t("rd");
         flag.removeAttribute("aria-label");
         flag.disabled = true;
-        notice(ui.region, t("flag_thanks"), "success", true);
+        notice(ui.region, t("ft"), "success", true);
       },
     });
   }

@@ -38,8 +38,8 @@
         var message = document.createElement("p");
         var again = document.createElement("button");
         message.setAttribute("role", "alert");
-        message.textContent = words.unreachable || "The comments could not be loaded.";
-        again.textContent = words.retry || "Try again";
+        message.textContent = words.un || "The comments could not be loaded.";
+        again.textContent = words.ry || "Try again";
         again.onclick = load;
         areas[i].textContent = "";
         areas[i].append(message, again);
