@@ -658,6 +658,33 @@ def test_the_flag_button_names_the_comment_and_answers(site, service, page):
     expect(comment.get_by_role("button", name="Reported")).to_be_disabled()
 
 
+def test_a_reply_to_a_comment_removed_meanwhile_says_so_in_the_readers_language(
+        site, service, service_dir, page):
+    parent = seed_comment(service, "parent-gone", author_name="Ada", body="Soon gone")
+    page.goto(site.page("parent-gone.html", service.base,
+                        '<div class="engagement-comments" data-article="parent-gone"></div>',
+                        lang="fr"))
+    comment = thread_item(page, parent["comment"]["id"])
+    comment.get_by_role("button", name="Répondre à Ada").click()
+    reply = comment.locator(".engagement-reply-form")
+    reply.get_by_label("Nom", exact=True).fill("Léa")
+    reply.get_by_label(re.compile("^E-mail")).fill("lea@example.com")
+    reply.locator("textarea").fill("Une réponse soignée")
+    with app_on(service_dir) as app:
+        token = make_token(app, name="remover")
+    status, answer = api(service, "PATCH", f"/admin/comments/{parent['comment']['id']}",
+                         {"status": "rejected"}, headers={"Authorization": f"Bearer {token}"})
+    assert status == 200, answer
+
+    reply.get_by_role("button", name="Publier la réponse").click()
+
+    alert = reply.get_by_role("alert")
+    expect(alert).to_have_text("Le commentaire auquel vous répondez n’est plus là.")
+    expect(alert).to_be_focused()
+    expect(reply.locator("textarea")).to_have_value("Une réponse soignée")
+    expect(reply.get_by_role("button", name="Publier la réponse")).to_be_disabled()
+
+
 def test_a_closed_article_says_comments_are_closed(site, service, service_dir, page):
     comment_id = seed_comment(service, "closed", body="Before the close")["comment"]["id"]
     close_comments(service, service_dir, "closed")

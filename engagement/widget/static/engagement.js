@@ -1042,8 +1042,13 @@
         posted(thread, data, parentUi, form.region);
       },
       failed: function (error) {
-        if (error.reason !== "comments_closed") return false;
-        closeComments(thread);
+        if (error.fields.parent_id) {
+          // The comment replied to went meanwhile: the reply keeps its text, and says why in
+          // the reader's language (the service's field message is English).
+          form.querySelector(".engagement-submit").disabled = true;
+          error = new ApiError(-1, null, t("rg"));
+        } else if (error.reason === "comments_closed") closeComments(thread);
+        else return false;
         showError(thread, form.region, error).focus();
         return true;
       },
