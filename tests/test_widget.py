@@ -518,6 +518,28 @@ def test_readers_vote_see_their_own_votes_and_sort_by_best(site, service, page):
     expect(down).to_have_accessible_name("Vote down the comment by Grace 1")
 
 
+def test_a_vote_the_service_does_not_count_says_so(site, service, page):
+    comment_id = seed_comment(service, "capped", author_name="Ada", body="Popular")["comment"]["id"]
+    # Three other readers of this address (by their user agents) voted already.
+    for agent in ("Reader one", "Reader two", "Reader three"):
+        status, answer = api(service, "PUT", f"/comments/{comment_id}/vote", {"value": 1},
+                             headers={"User-Agent": agent})
+        assert status == 200 and answer["value"] == 1, answer
+    page.goto(comments_page(site, service, "capped"))
+    comment = thread_item(page, comment_id)
+    up = comment.get_by_role("button", name="Vote up the comment by Ada")
+    expect(up).to_have_accessible_name("Vote up the comment by Ada 3")
+
+    up.click()
+
+    said = comment.locator(".engagement-status .engagement-notice")
+    expect(said).to_have_text("Sorry, your vote could not be counted: other readers have "
+                              "already voted from your connection.")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(up).to_have_accessible_name("Vote up the comment by Ada 3")
+    expect(up).to_be_focused()
+
+
 def test_a_held_comment_shows_the_pending_notice(site, service, page):
     page.goto(comments_page(site, service, "held"))
     form = page.locator(".engagement-form-slot .engagement-form")

@@ -891,12 +891,16 @@
       // On a closed article the counts stay, and the buttons say they cannot be pressed.
       var node = kind[4] = el("button", { type: "button", class: "engagement-button engagement-action engagement-vote", disabled: !ui.thread.open });
       node.addEventListener("click", function () {
+        var value = ui.thread.votes[id] === kind[0] ? 0 : kind[0];
         busy(node, true);
-        api("PUT", "/comments/" + id + "/vote", { value: ui.thread.votes[id] === kind[0] ? 0 : kind[0] }).then(function (data) {
+        ui.region.textContent = "";
+        api("PUT", "/comments/" + id + "/vote", { value: value }).then(function (data) {
           ui.thread.votes[id] = data.value;
           ui.comment.upvotes = data.upvotes;
           ui.comment.downvotes = data.downvotes;
           show();
+          // One connection votes as a few readers at most: past them a vote counts nothing.
+          if (value && !data.value) notice(ui.region, ui.thread.t("vl"));
         }, function (error) {
           // A service that takes only up votes refuses a down vote: the down buttons go.
           if (error.reason !== "validation" || kind[0] > 0) return showError(ui.thread, ui.region, error);
