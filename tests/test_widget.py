@@ -632,7 +632,7 @@ def test_the_edit_window_closing_while_the_author_types_keeps_the_text(site, ser
     expect(comment.locator(".engagement-actions button").first).to_be_focused()
 
 
-def test_a_held_edit_says_it_awaits_review(site, service, page):
+def test_a_held_edit_says_it_awaits_review_and_leaves_the_counts(site, service, page):
     page.goto(comments_page(site, service, "held-edit"))
     form = page.locator(".engagement-form-slot .engagement-form")
     post_from_form(form, body="An innocent remark")
@@ -647,6 +647,9 @@ def test_a_held_edit_says_it_awaits_review(site, service, page):
     expect(held).to_have_text("Your edit is awaiting review and will appear once a moderator "
                               "approves it.")
     expect(held).to_be_focused()
+    # Held, the comment no longer shows to others: the counts no longer count it.
+    expect(page.locator(".engagement-comments-title")).to_have_text("No Comments")
+    expect(page.locator(".engagement-count")).to_have_text("No Comments")
 
 
 def test_an_expired_token_shows_no_author_buttons(site, service, page):
@@ -678,6 +681,29 @@ def test_the_flag_button_names_the_comment_and_answers(site, service, page):
     expect(thanks).to_have_text("Thank you. A moderator will look at this comment.")
     expect(thanks).to_be_focused()
     expect(comment.get_by_role("button", name="Reported")).to_be_disabled()
+
+
+def test_a_flag_that_hides_the_comment_takes_it_out_of_the_counts(site, tmp_path, browser):
+    settings = service_settings(site, ENGAGEMENT_FLAG_THRESHOLD="1")
+    with gunicorn(tmp_path, settings) as touchy:
+        seed_comment(touchy, "hidden-by-flag", author_name="Mallory", body="Buy cheap watches")
+        seed_comment(touchy, "hidden-by-flag", author_name="Ada", body="A fair point")
+        reader = browser.new_context()
+        try:
+            page = reader.new_page()
+            page.goto(comments_page(site, touchy, "hidden-by-flag"))
+            expect(page.locator(".engagement-count")).to_have_text("2 Comments")
+            comment = page.locator(".engagement-thread > .engagement-comment").first
+
+            comment.get_by_role("button", name="Flag the comment by Mallory").click()
+            comment.locator(".engagement-flag-form").get_by_role("button", name="Report").click()
+
+            expect(comment.locator(".engagement-notice")).to_be_focused()
+            # This flag hid the comment: the counts say what the thread now shows to others.
+            expect(page.locator(".engagement-comments-title")).to_have_text("1 Comment")
+            expect(page.locator(".engagement-count")).to_have_text("1 Comment")
+        finally:
+            reader.close()
 
 
 def test_a_reply_to_a_comment_removed_meanwhile_says_so_in_the_readers_language(

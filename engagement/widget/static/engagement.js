@@ -770,6 +770,16 @@
     showCommentCount(thread.slug, thread.count);
   }
 
+  /** The count as the service has it now, after a write that may have hidden comments (a held
+   * edit, a flag), their replies with them. */
+  function recount(thread) {
+    api("GET", "/articles/" + encodeURIComponent(thread.slug)).then(function (data) {
+      setCount(thread, data.comment_count);
+    }, function () {
+      /* unreachable: the count waits for the next write */
+    });
+  }
+
   function closedNotice(thread) {
     return el("p", { class: "engagement-closed", text: thread.t("cl") });
   }
@@ -1161,6 +1171,7 @@
         var fresh = fillMain(ui.thread, ui.main, data.comment);
         var held = data.status && data.status !== "approved";
         notice(fresh.region, t(held ? "ep" : "sd"), held ? "pending" : "success", true);
+        if (held) recount(ui.thread);
       },
     });
   }
@@ -1223,6 +1234,7 @@
         flag.removeAttribute("aria-label");
         flag.disabled = true;
         notice(ui.region, t("ft"), "success", true);
+        recount(ui.thread); // the flag may have hidden the comment
       },
     });
   }
