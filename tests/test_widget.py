@@ -1033,6 +1033,19 @@ def test_a_permalink_loads_pages_until_it_finds_the_comment(site, service, page)
         re.compile("engagement-highlight"))
 
 
+def test_a_permalink_to_a_missing_comment_says_so(site, service, page):
+    for n in range(21):
+        seed_comment(service, "lost-link", body=f"Number {n}")
+
+    page.goto(comments_page(site, service, "lost-link") + "#engagement-comment-999999")
+
+    said = page.locator(".engagement-comments-inner > .engagement-status .engagement-notice")
+    expect(said).to_have_text("The comment this link points to is not here any more.")
+    expect(said).to_be_focused()
+    # Every page was looked through first.
+    assert page.locator(".engagement-thread > .engagement-comment").count() == 21
+
+
 # --- When the service cannot be reached ----------------------------------------------------
 
 

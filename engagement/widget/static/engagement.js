@@ -974,7 +974,11 @@
     (function look() {
       var item = document.getElementById("engagement-comment-" + match[1]);
       if (item && thread.root.contains(item)) return highlight(item);
-      if (!thread.cursor || pages++ >= PERMALINK_PAGES) return;
+      if (!thread.cursor || pages++ >= PERMALINK_PAGES) {
+        // Every page looked through, and no thread of the page has it: deleted, or never was.
+        if (!item) notice(thread.region, thread.t("lg"), null, true);
+        return;
+      }
       loadPage(thread, false).then(function (page) {
         if (page) look();
       });
