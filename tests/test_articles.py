@@ -233,6 +233,19 @@ def test_counts_do_not_record_unseen_articles(client, app):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 0
 
 
+@pytest.mark.parametrize("settings", [{"ARTICLES_AUTO_CREATE": False},
+                                      {"ARTICLE_ID_PATTERN": r"story-[0-9]+"}])
+def test_counts_say_closed_for_an_unseen_article_no_comment_could_record(make_app, settings):
+    client = make_app(**settings).test_client()
+
+    answer = client.get("/api/v1/counts?ids=not-a-story").json["counts"]["not-a-story"]
+
+    # Its page would answer 404 to a comment: no listing should offer one.
+    assert answer == {"comments": 0, "shares": 0, "comments_open": False}
+    assert client.post("/api/v1/articles/not-a-story/comments", json={
+        "author_name": "Ada", "author_email": "ada@example.com", "body": "Hi"}).status_code == 404
+
+
 def test_counts_use_a_bounded_number_of_queries(client, app, post_comment):
     for index in range(5):
         post_comment(f"article-{index}")

@@ -85,7 +85,7 @@ class Counts(MethodView):
         known = services.articles_by_id(set(asked.values()))
         counts = {}
         for spelling, article_id in asked.items():
-            article = known.get(article_id) or services.unseen_article(article_id, moment)
+            article = known.get(article_id) or services.unseen_article(article_id, policy, moment)
             counts[spelling] = {
                 "comments": article.comment_count,
                 "shares": article.share_count,

@@ -64,7 +64,7 @@ def _unseen_readable(article_id: str, policy: ArticlePolicy, now: datetime) -> A
     """An article never seen, where auto-create would record it; NotFound otherwise."""
     if not policy.may_create(article_id):
         raise NotFound("No such article.")
-    return unseen_article(article_id, now)
+    return unseen_article(article_id, policy, now)
 
 
 # What a public answer depends on besides its content: the version, and whether comments are
@@ -108,7 +108,8 @@ def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
         policy, now, article_ids=article_ids)}
     for article_id in article_ids:
         if article_id not in states:
-            states[article_id] = _unseen_state(unseen_article(article_id, now), policy, now)
+            states[article_id] = _unseen_state(unseen_article(article_id, policy, now), policy,
+                                               now)
     return states
 
 
@@ -190,11 +191,13 @@ def article_known(article_id: str, policy: ArticlePolicy) -> bool:
     return policy.may_create(article_id) or db.session.get(Article, article_id) is not None
 
 
-def unseen_article(article_id: str, now: datetime) -> Article:
+def unseen_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
     """What an article never seen looks like, without recording it: version 0, which no
-    recorded article has, so its validator changes when it is first recorded."""
+    recorded article has, so its validator changes when it is first recorded. Its comments are
+    closed where no comment could record it (auto-create off, or an id the pattern refuses)."""
     return Article(id=article_id, first_seen_at=now, version=0, share_version=0,
-                   comment_count=0, top_level_count=0, share_count=0)
+                   comment_count=0, top_level_count=0, share_count=0,
+                   comments_open_by_moderator=None if policy.may_create(article_id) else False)
 
 
 def articles_by_id(article_ids: Iterable[str]) -> dict[str, Article]:
