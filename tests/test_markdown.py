@@ -102,6 +102,13 @@ def test_raw_html_and_unsafe_links_are_neutralised(client, source, escaped):
     ("```\n<b>raw</b>\n```", "<pre><code>&lt;b&gt;raw&lt;/b&gt;\n</code></pre>"),
     ("# Shouting", "Shouting"),
     ("~~gone~~", "<p><s>gone</s></p>"),
+    # Images load from nowhere: each is a link to it, by its alt text or else its address.
+    ("![the chart](https://example.com/c.png)",
+     f'<p><a href="https://example.com/c.png" rel="{LINK_REL}">the chart</a></p>'),
+    ("![](https://example.com/c.png)", f'<p><a href="https://example.com/c.png" rel="{LINK_REL}">'
+                                       "https://example.com/c.png</a></p>"),
+    ("[![logo](https://example.com/l.png)](https://example.com)",
+     f'<p><a href="https://example.com" rel="{LINK_REL}">logo</a></p>'),
 ])
 def test_markdown_renders_to_the_expected_html(source, expected):
     assert render_markdown(source) == expected

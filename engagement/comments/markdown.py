@@ -23,9 +23,23 @@ LINK_REL = "nofollow ugc noopener"
 
 @cache
 def _renderer() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
+    renderer = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
         ["linkify", "strikethrough"]
     )
+    renderer.add_render_rule("image", _image_as_link)
+    return renderer
+
+
+def _image_as_link(self, tokens, index, options, env) -> str:
+    """An image is not shown (it would load from a third party as each reader opens the
+    page): it becomes a link to it, named by its alt text, else by its address; inside a
+    link, just that name."""
+    token = tokens[index]
+    source = str(token.attrGet("src") or "")
+    name = html.escape(self.renderInlineAsText(token.children or [], options, env) or source)
+    opened = sum(1 if earlier.type == "link_open" else -1 for earlier in tokens[:index]
+                 if earlier.type in ("link_open", "link_close"))
+    return name if opened else f'<a href="{html.escape(source)}">{name}</a>'
 
 
 @cache
