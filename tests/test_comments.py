@@ -103,6 +103,25 @@ def test_honeypot_is_answered_like_a_held_comment_and_stored_as_spam(client, app
     assert comment.held_for == ["honeypot"]
 
 
+def test_a_honeypot_comment_is_edited_and_deleted_like_a_held_one(client, app):
+    caught = client.post(COMMENTS, json=comment_fields(website_url="http://buy.example")).json
+    held = client.post(COMMENTS, json=comment_fields(body="held", author_email="a@b.example"))
+    with app.app_context():  # a comment moderation holds, for what its author is told
+        db.session.get(Comment, held.json["comment"]["id"]).status = CommentStatus.PENDING
+        db.session.commit()
+    answers = {}
+    for name, posted in (("caught", caught), ("held", held.json)):
+        path, token = f"/api/v1/comments/{posted['comment']['id']}", posted["edit_token"]
+        edited = client.patch(path, json={"body": "Cheap pills"}, headers={"X-Edit-Token": token})
+        answers[name] = (edited.status_code, edited.json["status"],
+                         client.delete(path, headers={"X-Edit-Token": token}).status_code)
+
+    assert answers["caught"] == answers["held"] == (200, "pending", 204)
+    assert listing(client)["items"] == []
+    with app.app_context():
+        assert db.session.get(Comment, caught["comment"]["id"]).status is CommentStatus.SPAM
+
+
 @pytest.mark.parametrize("honeypot", ["", None])
 def test_empty_honeypot_is_a_reader(client, honeypot):
     response = client.post(COMMENTS, json=comment_fields(website_url=honeypot))

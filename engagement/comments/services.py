@@ -406,11 +406,19 @@ def authored_comment(comment_id: int, edit_token: str | None, *, now: datetime,
             # exist: a 403 would confirm that a held or removed comment is there.
             raise NotFound("No such comment.")
         raise InvalidToken("The edit token does not match this comment.")
-    if comment.status in (CommentStatus.REJECTED, CommentStatus.SPAM):
+    if comment.status in (CommentStatus.REJECTED, CommentStatus.SPAM) and not caught_by_honeypot(
+            comment):
         raise Forbidden("A moderator removed this comment: it can no longer be changed.")
     if now >= comment.created_at + policy.edit_window:
         raise EditWindowExpired()
     return comment
+
+
+def caught_by_honeypot(comment: Comment) -> bool:
+    """Spam that only the hidden field caught: its author, a bot, is answered as the author of
+    a held comment in everything (its edits are kept, still as spam), so that nothing tells it
+    about the trap."""
+    return comment.status is CommentStatus.SPAM and "honeypot" in comment.held_for
 
 
 def published_comment(comment_id: int) -> Comment:
