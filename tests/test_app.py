@@ -418,6 +418,41 @@ def test_openapi_document_describes_the_endpoints(client):
     assert {"code", "status", "message", "reason", "errors"} <= set(error["properties"])
 
 
+def documented(spec: dict, path: str, method: str) -> set[int]:
+    return {int(status) for status in spec["paths"][path][method]["responses"]
+            if status != "default"}
+
+
+def test_openapi_documents_each_status_the_service_answers(make_app):
+    client = make_app(ARTICLES_AUTO_CREATE=False, LIMIT_READS="3/minute").test_client()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    shares, trending = "/api/v1/articles/{article_id}/shares", "/api/v1/trending"
+    comments = "/api/v1/articles/{article_id}/comments"
+    unknown = client.post("/api/v1/articles/nowhere/comments", json=comment_fields())
+    unshared = client.post("/api/v1/articles/nowhere/shares", json={"network": "x"})
+    etag = client.get(trending).headers["ETag"]
+    unchanged = client.get(trending, headers={"If-None-Match": etag})
+    limited = client.get(trending)  # the fourth read (the document was the first)
+    seen = [(comments, "post", unknown.status_code), (shares, "post", unshared.status_code),
+            (trending, "get", unchanged.status_code), (trending, "get", limited.status_code)]
+
+    assert [status for *_, status in seen] == [404, 404, 304, 429]
+    for path, method, status in seen:
+        assert status in documented(spec, path, method), (path, method, status)
+    # Every operation is rate-limited, every public GET answers If-None-Match, every admin
+    # operation needs its token.
+    for path, item in spec["paths"].items():
+        for method in set(item) & {"get", "post", "put", "patch", "delete"}:
+            statuses = documented(spec, path, method)
+            assert 429 in statuses, (path, method)
+            if path.startswith("/api/v1/admin/"):
+                assert 401 in statuses, (path, method)
+            elif method == "get":
+                assert 304 in statuses, (path, method)
+    assert 403 in documented(spec, "/api/v1/comments/{comment_id}/flags", "post")  # banned
+    assert 410 in documented(spec, "/api/v1/newsletter/unsubscribe", "post")  # expired link
+
+
 def test_openapi_never_documents_private_fields_in_answers(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     schemas = spec["components"]["schemas"]

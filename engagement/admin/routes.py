@@ -6,7 +6,6 @@ from flask_smorest import Blueprint
 
 from engagement.admin.auth import current_admin, protect
 from engagement.admin.schemas import HolderOut
-from engagement.errors import ErrorSchema
 
 blp = Blueprint(
     "admin", __name__, url_prefix="/api/v1/admin",
@@ -18,7 +17,6 @@ protect(blp)
 @blp.route("/me")
 class Holder(MethodView):
     @blp.response(200, HolderOut)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing, unknown or revoked token")
     def get(self):
         """The holder of the token: its name and role"""
         return current_admin()

@@ -34,7 +34,6 @@ def _answers(articles) -> list[dict]:
 class AdminArticles(MethodView):
     @blp.arguments(AdminArticleArgs, location="query")
     @blp.response(200, AdminArticlePageOut)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or unknown token")
     def get(self, args):
         """Articles, most recently first seen first, with their comment state and count
 

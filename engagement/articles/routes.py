@@ -12,7 +12,13 @@ from flask_smorest import Blueprint
 from engagement import limits
 from engagement.answers import versioned
 from engagement.articles import services
-from engagement.articles.schemas import ArticleOut, CountsArgs, CountsOut, asked_ids
+from engagement.articles.schemas import (
+    UNKNOWN_ARTICLE,
+    ArticleOut,
+    CountsArgs,
+    CountsOut,
+    asked_ids,
+)
 from engagement.clock import now
 from engagement.errors import ErrorSchema
 from engagement.shares.services import share_counts
@@ -47,8 +53,7 @@ class ArticleById(MethodView):
     @limits.reads
     @versioned(ArticleOut, article_validator)
     @blp.response(200, ArticleOut)
-    @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
-    @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
+    @blp.alt_response(404, schema=ErrorSchema, description=UNKNOWN_ARTICLE)
     def get(self, article_id):
         """One article: whether comments are open, and its counts
 
@@ -75,7 +80,6 @@ class Counts(MethodView):
     @versioned(CountsOut, counts_validator, query=CountsArgs)
     @blp.arguments(CountsArgs, location="query")
     @blp.response(200, CountsOut)
-    @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
     def get(self, args):
         """Counts for a listing page: comments, shares and open state of up to 100 articles
 

@@ -6,6 +6,8 @@ from engagement.fields import Timestamp
 from engagement.http import article_id_from
 
 MAX_COUNT_IDS = 100
+# The 404 of an article no read or write may record.
+UNKNOWN_ARTICLE = "Unknown article: auto-create off, or an id ENGAGEMENT_ARTICLE_ID_PATTERN refuses"
 
 
 class ArticleOut(ma.Schema):

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from engagement import limits
 from engagement.alerts import services as alerts
 from engagement.answers import versioned
+from engagement.articles.schemas import UNKNOWN_ARTICLE
 from engagement.articles.services import ArticlePolicy, thread_version
 from engagement.clients import client_address
 from engagement.clock import now
@@ -48,8 +49,7 @@ class Comments(MethodView):
     @versioned(CommentPageOut, thread_validator, query=CommentListArgs)
     @blp.arguments(CommentListArgs, location="query")
     @blp.response(200, CommentPageOut)
-    @blp.alt_response(304, description="The `ETag` sent in `If-None-Match` is still current")
-    @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
+    @blp.alt_response(404, schema=ErrorSchema, description=UNKNOWN_ARTICLE)
     def get(self, args, article_id):
         """List an article's approved comments, threaded
 
@@ -66,6 +66,7 @@ class Comments(MethodView):
     @blp.arguments(CommentIn)
     @blp.response(201, CommentCreatedOut)
     @blp.alt_response(403, schema=ErrorSchema, description="comments_closed or banned")
+    @blp.alt_response(404, schema=ErrorSchema, description=UNKNOWN_ARTICLE)
     def post(self, fields, article_id):
         """Post a comment, or a reply with `parent_id`
 

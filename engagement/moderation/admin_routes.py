@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from engagement.admin.auth import current_admin, protect
 from engagement.admin.services import audit_page
 from engagement.clock import now
-from engagement.errors import ErrorSchema
 from engagement.moderation import services
 from engagement.moderation.admin_schemas import (
     AdminCommentOut,
@@ -39,7 +38,6 @@ def _retention() -> int:
 class ModerationQueue(MethodView):
     @blp.arguments(QueueArgs, location="query")
     @blp.response(200, AdminCommentPageOut)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or unknown token")
     def get(self, args):
         """The moderation queue: comments by status (pending by default), newest first
 

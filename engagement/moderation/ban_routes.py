@@ -23,7 +23,6 @@ protect(blp)
 class Bans(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, BanPageOut)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or unknown token")
     def get(self, args):
         """Every ban, newest first, expired ones too (`active` false)"""
         return services.ban_page(args["limit"], args["cursor"], now=now())

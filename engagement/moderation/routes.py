@@ -21,6 +21,7 @@ class CommentFlags(MethodView):
     @limits.flags
     @blp.arguments(FlagIn)
     @blp.response(202, FlaggedOut)
+    @blp.alt_response(403, schema=ErrorSchema, description="banned")
     @blp.alt_response(404, schema=ErrorSchema, description="No published comment")
     def post(self, fields, comment_id):
         """Flag a comment for the moderators

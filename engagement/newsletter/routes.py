@@ -86,6 +86,7 @@ class Unsubscription(MethodView):
     @blp.arguments(TokenIn)
     @blp.response(200, UnsubscribedOut)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown token")
+    @blp.alt_response(410, schema=ErrorSchema, description="Expired token")
     def post(self, fields):
         """Unsubscribe with the token of an emailed unsubscribe link"""
         services.unsubscribe(fields["token"], now=now())

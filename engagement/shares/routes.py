@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engagement import limits
+from engagement.articles.schemas import UNKNOWN_ARTICLE
 from engagement.articles.services import ArticlePolicy, article_known
 from engagement.clients import client_address, client_fingerprint
 from engagement.clock import now
@@ -28,7 +29,7 @@ class Shares(MethodView):
     @limits.reads
     @blp.response(200, description=SHARE_COUNTS_DESCRIPTION)
     @blp.doc(responses={"200": {"content": {"application/json": {"schema": SHARE_COUNTS_SCHEMA}}}})
-    @blp.alt_response(404, schema=ErrorSchema, description="Unknown article, auto-create off")
+    @blp.alt_response(404, schema=ErrorSchema, description=UNKNOWN_ARTICLE)
     def get(self, article_id):
         """An article's share counts per network"""
         if not article_known(article_id, ArticlePolicy.from_config(current_app.config)):
@@ -39,6 +40,7 @@ class Shares(MethodView):
     @idempotent
     @blp.arguments(ShareIn)
     @blp.response(200, ShareRecordedOut)
+    @blp.alt_response(404, schema=ErrorSchema, description=UNKNOWN_ARTICLE)
     def post(self, fields, article_id):
         """Record a share (once per reader, article and network in the de-duplication window)"""
         answer = services.record_share(
