@@ -11,7 +11,10 @@ back-off and takes over when it answers.
 
 A write spends its quota only when it was not refused for its form (400, 413, 415, 422), by
 the limit itself (429) or by the service's trouble (5xx), and was not an Idempotency-Key
-replay: a client whose writes fail during an outage still has its quota when it retries."""
+replay: a client whose writes fail during an outage still has its quota when it retries. So a
+write reserves its quota when it is checked, in one step of the store (requests in flight
+cannot all pass the check), and is settled once answered: the reservation is given back, to
+the store that took it, when the answer says it should have cost nothing."""
 
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ import math
 import os
 import time
 
-from flask import Flask, current_app
-from limits import parse_many
+from flask import Flask, current_app, g
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 from engagement.extensions import limiter
 
@@ -67,7 +72,17 @@ def limit_store_down() -> bool:
 
 
 def _write_limit(name: str, scope: str):
-    return limiter.shared_limit(_setting(name), scope=scope, deduct_when=spends_quota)
+    """A write's limit, whose quota is taken when the request is checked (see _settle_writes)."""
+    setting = _setting(name)
+
+    def reserving() -> str:
+        # flask-limiter reads the limit right before it takes the quota, from the store in use
+        # at that moment: note that store, which the settlement goes back to even if the
+        # limiter switches stores (Redis lost, or found again) while the request runs.
+        g.setdefault("write_reservations", {})[scope] = (limiter.limiter, time.time())
+        return setting()
+
+    return limiter.shared_limit(reserving, scope=scope)
 
 
 comments = _write_limit("COMMENTS", "comments")
@@ -116,6 +131,61 @@ def register_limits(app: Flask) -> None:
     # so this one runs after flask-limiter has written its headers.
     app.after_request(_retry_after_where_it_means_something)
     limiter.init_app(app)
+    # And this one before: X-RateLimit-Remaining counts what the write was settled at.
+    app.after_request(_settle_writes)
+
+
+def _settle_writes(response):
+    """Give back the quota a write reserved when it was checked, if its answer says it should
+    have cost nothing (spends_quota). A 429 gives back what the request's other limits took
+    (each limit of "5/minute;30/hour" is taken in turn until one is full), not the full one."""
+    reserved = g.pop("write_reservations", {})
+    if not reserved or spends_quota(response):
+        return response
+    for taken in limiter.current_limits:
+        store = reserved.get(taken.request_args[-1])  # the limit's scope
+        if store is None or taken.breached:
+            continue
+        strategy, reserved_at = store
+        # Past its window, the entry has gone by itself; the newest left is another's.
+        if time.time() - reserved_at < taken.limit.get_expiry():
+            give_back(strategy, taken.limit, taken.key)
+    return response
+
+
+def give_back(strategy: RateLimiter, item: RateLimitItem, key: str) -> None:
+    """Take one entry out of `item`'s moving window at `key` in the store `strategy` counts in.
+    The store's own layout says how: one function per kind below. Another strategy or store,
+    or one that does not answer, keeps the entry: the write is counted, as if it had passed."""
+    if not isinstance(strategy, MovingWindowRateLimiter):
+        return
+    storage = strategy.storage
+    try:
+        if isinstance(storage, MemoryStorage):
+            _give_back_in_memory(storage, key)
+        elif isinstance(storage, RedisStorage):  # redis+cluster:// and redis+sentinel:// too
+            _give_back_in_redis(storage, key)
+    except Exception:  # the store is down: the entry stays, like any write it counted
+        log.warning("rate-limit store unreachable while giving back %s", item)
+
+
+# Both give back the newest entry, which is this request's own or a later one of the same
+# client: the count is exact, and the window may open again a request's duration sooner.
+
+def _give_back_in_memory(storage: MemoryStorage, key: str) -> None:
+    # limits' MemoryStorage (memory://, and flask-limiter's fallback while Redis is down) keeps
+    # a moving window as `events[key]`, its entries newest first (acquire_entry inserts at the
+    # front), changed under `locks[key]`.
+    with storage.locks[key]:
+        if events := storage.events.get(key):
+            del events[0]
+
+
+def _give_back_in_redis(storage: RedisStorage, key: str) -> None:
+    # limits' RedisStorage and its cluster and sentinel kinds keep a moving window as a list at
+    # `prefixed_key(key)` of the entries' timestamps, newest first (acquire_moving_window.lua
+    # pushes on the left); LPOP takes the newest in one step.
+    storage.get_connection().lpop(storage.prefixed_key(key))
 
 
 def _retry_after_where_it_means_something(response):

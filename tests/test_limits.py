@@ -1,16 +1,29 @@
-"""Rate limits per client address: counted in memory or in Redis, shared by workers, and
-surviving a Redis outage (writes per process, reads unlimited, /readyz degraded)."""
+"""Rate limits per client address: counted in memory or in Redis, shared by workers, taken
+when a write is checked (a parallel burst gets exactly the limit) and given back when it is
+refused, and surviving a Redis outage (writes per process, reads unlimited, /readyz degraded)."""
 
 import itertools
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
+import threading
 import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+from limits import parse
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
+from engagement.comments import services
+from engagement.errors import Unavailable
+from engagement.extensions import limiter
+from engagement.limits import give_back
 from tests.conftest import comment_fields
 from tests.live import free_port, gunicorn, request
 
@@ -180,6 +193,67 @@ def test_gunicorn_workers_share_their_counts_through_redis(own_redis, tmp_path):
     assert codes == [201] * 5 + [429] * 7
 
 
+def burst(base: str, bodies: list[bytes]) -> list[int]:
+    """POST each body to the comments of one article, all at once: one thread each, released
+    together, as a page that fires its writes in parallel does; the answers' statuses."""
+    barrier = threading.Barrier(len(bodies))
+
+    def send(body):
+        barrier.wait(timeout=60)
+        return request(f"{base}{COMMENTS}", body, {"Content-Type": "application/json"})[0]
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+def stored_comments(directory) -> int:
+    """Comments in the live server's database, whatever their state."""
+    with sqlite3.connect(directory / "engagement.sqlite3") as database:
+        return database.execute("SELECT count(*) FROM comments").fetchone()[0]
+
+
+VALID = json.dumps(comment_fields()).encode()
+INVALID = json.dumps(comment_fields(body="")).encode()
+
+
+@pytest.mark.live
+def test_a_parallel_burst_gets_exactly_the_limit_in_one_process(tmp_path):
+    # One worker with threads to spare, counting in its memory: the quota is taken when each
+    # request is checked, not once its answer is out, so requests in flight cannot all pass.
+    settings = {"ENGAGEMENT_LIMIT_COMMENTS": "5/minute"}
+    with gunicorn(tmp_path, settings, workers=1, threads=8) as server:
+        codes = burst(server.base, [VALID] * 40)
+
+    assert Counter(codes) == {201: 5, 429: 35}
+    assert stored_comments(tmp_path) == 5
+
+
+@pytest.mark.live
+def test_a_parallel_burst_gets_exactly_the_limit_across_workers(own_redis, tmp_path):
+    settings = {"ENGAGEMENT_LIMIT_COMMENTS": "3/minute",
+                "ENGAGEMENT_RATELIMIT_STORAGE_URI": own_redis.url}
+    with gunicorn(tmp_path, settings, workers=2, threads=4) as server:
+        codes = burst(server.base, [VALID] * 20)
+
+    assert Counter(codes) == {201: 3, 429: 17}
+    assert stored_comments(tmp_path) == 3
+
+
+@pytest.mark.live
+def test_a_burst_of_invalid_writes_leaves_the_whole_quota(own_redis, tmp_path):
+    # Each invalid write holds a share of the quota while it is checked, so some of a burst
+    # may be told 429 rather than 422; all of it is given back once they are answered.
+    settings = {"ENGAGEMENT_LIMIT_COMMENTS": "3/minute",
+                "ENGAGEMENT_RATELIMIT_STORAGE_URI": own_redis.url}
+    with gunicorn(tmp_path, settings, workers=2, threads=4) as server:
+        refused = burst(server.base, [INVALID] * 20)
+        codes = burst(server.base, [VALID] * 20)
+
+    assert 422 in refused and set(refused) <= {422, 429}
+    assert Counter(codes) == {201: 3, 429: 17}
+    assert stored_comments(tmp_path) == 3
+
+
 @pytest.mark.live
 def test_while_redis_is_down_each_worker_counts_its_share_of_the_limit(
         make_app, own_redis, monkeypatch):
@@ -203,6 +277,16 @@ def test_refused_writes_do_not_spend_the_quota(make_app):
     assert [post(client).status_code for _ in range(3)] == [201, 201, 429]
 
 
+def test_a_write_refused_by_one_limit_gives_back_what_the_others_took(make_app):
+    client = make_app(LIMIT_COMMENTS="5/minute;2/hour").test_client()
+
+    answers = [post(client) for _ in range(8)]
+
+    assert [answer.status_code for answer in answers] == [201, 201] + [429] * 6
+    # Each was refused by the hour's limit: the minute's did not fill up with refused writes.
+    assert {answer.headers["X-RateLimit-Limit"] for answer in answers[2:]} == {"2"}
+
+
 def test_an_idempotent_replay_does_not_spend_the_quota(make_app):
     client = make_app(LIMIT_COMMENTS="2/minute").test_client()
 
@@ -212,6 +296,53 @@ def test_an_idempotent_replay_does_not_spend_the_quota(make_app):
     assert (first.status_code, replay.status_code) == (201, 201)
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert [post(client).status_code for _ in range(2)] == [201, 429]
+
+
+@pytest.mark.live
+def test_a_refused_write_is_given_back_to_the_store_that_took_it(make_app, own_redis,
+                                                                monkeypatch):
+    client = make_app(LIMIT_COMMENTS="2/minute",
+                      RATELIMIT_STORAGE_URI=own_redis.url).test_client()
+    assert post(client).status_code == 201
+
+    def failing_while_the_limiter_changes_stores(*args, **kwargs):
+        # As another request does when its command to Redis fails: the limiter counts in
+        # memory from now on, but this request's quota was taken in Redis.
+        limiter._storage_dead = True
+        raise Unavailable()
+
+    monkeypatch.setattr(services, "post_comment", failing_while_the_limiter_changes_stores)
+    assert post(client).status_code == 503
+    monkeypatch.undo()
+    limiter._storage_dead = False  # Redis answers again
+
+    assert [post(client).status_code for _ in range(2)] == [201, 429]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStorage()
+    return storage_from_string(request.getfixturevalue("redis_url"))
+
+
+def test_a_given_back_entry_frees_one_place_in_the_window(store):
+    strategy, item = MovingWindowRateLimiter(store), parse("3/minute")
+    client = ("test", str(uuid.uuid4()))
+    assert [strategy.hit(item, *client) for _ in range(4)] == [True, True, True, False]
+
+    give_back(strategy, item, item.key_for(*client))
+
+    assert strategy.get_window_stats(item, *client).remaining == 1
+    assert [strategy.hit(item, *client) for _ in range(2)] == [True, False]
+
+
+def test_giving_back_to_a_store_that_does_not_answer_does_nothing():
+    store = storage_from_string(f"redis://127.0.0.1:{free_port()}/0",
+                                socket_connect_timeout=0.2, socket_timeout=0.2)
+    item = parse("3/minute")
+
+    give_back(MovingWindowRateLimiter(store), item, item.key_for("test", "client"))
 
 
 def test_readyz_says_ok_with_redis_up(make_app, redis_url):
