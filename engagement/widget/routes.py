@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 
 import rcssmin
-import rjsmin
 import zopfli.gzip
 from calmjs.parse import es5
 from calmjs.parse.unparsers.es5 import minify_print
@@ -28,6 +27,8 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, ur
 bp = Blueprint("widget", __name__, url_prefix="/widget")
 
 YEAR = 365 * 24 * 3600
+# calmjs.parse's minifier: local names shortened, semicolons dropped where they may be.
+MINIFY = {"obfuscate": True, "obfuscate_globals": False, "drop_semi": True}
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,17 @@ def _languages() -> list[str]:
 
 
 def _minify_script(source: str, cache_dir: Path) -> str:
-    """The widget's script with its local names shortened (calmjs.parse, an ES5 parser: the
-    widget is written in ES5 syntax). That takes seconds of CPU, so the result is kept in the
-    instance folder, by the source's hash, for every process; where that folder cannot be
-    written, each process makes its own."""
-    key = hashlib.sha256(source.encode()).hexdigest()[:16]
+    """A script of the widget (the loader or the widget itself) minified by calmjs.parse, an
+    ES5 parser: the widget is written in ES5 syntax. That takes seconds of CPU, so the result
+    is kept in the instance folder, by the hash of the source and the options, for every
+    process; where that folder cannot be written, each process makes its own."""
+    key = hashlib.sha256(f"{MINIFY}{source}".encode()).hexdigest()[:16]
     cached = cache_dir / f"widget-{key}.min.js"
     try:
         return cached.read_text("utf-8")
     except OSError:
         pass
-    minified = minify_print(es5(source), obfuscate=True, obfuscate_globals=False)
+    minified = minify_print(es5(source), **MINIFY)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -111,7 +112,7 @@ def _build(cache_dir: Path) -> Bundle:
     for path in sorted(assets):
         digest.update(path.encode() + b"\0" + assets[path].body)
     version = digest.hexdigest()[:16]
-    loader = rjsmin.jsmin(_source("loader.js")).replace(
+    loader = _minify_script(_source("loader.js"), cache_dir).replace(
         "__VERSION__", version).replace("__LANGUAGES__", _compact(_languages()))
     return Bundle(version, assets, _asset(loader, "application/javascript"))
 

@@ -13,6 +13,11 @@
   var lang = (tag.getAttribute("data-lang") || document.documentElement.lang || "en").toLowerCase().split(/[-_]/)[0];
   if (__LANGUAGES__.indexOf(lang) < 0) lang = "en";
 
+  function strings() {
+    return (window.EngagementTranslations || {})[lang];
+  }
+
+  /** Adds a versioned script; resolves with whether it failed to load. */
   function add(path) {
     var script = document.createElement("script");
     script.src = new URL("v/__VERSION__/" + path, tag.src).href;
@@ -29,21 +34,19 @@
   }
 
   function load() {
-    var words = (window.EngagementTranslations || {})[lang] ? 0 : add("i18n/" + lang + ".js");
-    Promise.all([add("engagement.js"), words]).then(function (failed) {
-      if (!failed[0]) return; // the widget runs
-      words = (window.EngagementTranslations || {})[lang] || {};
-      var areas = document.querySelectorAll(".engagement-comments");
-      for (var i = 0; i < areas.length; i++) {
+    Promise.all([strings() || add("i18n/" + lang + ".js"), add("engagement.js")]).then(function (failed) {
+      if (!failed[1]) return; // the widget runs
+      var words = strings() || {};
+      document.querySelectorAll(".engagement-comments").forEach(function (area) {
         var message = document.createElement("p");
         var again = document.createElement("button");
         message.setAttribute("role", "alert");
         message.textContent = words.un || "The comments could not be loaded.";
         again.textContent = words.ry || "Try again";
         again.onclick = load;
-        areas[i].textContent = "";
-        areas[i].append(message, again);
-      }
+        area.textContent = "";
+        area.append(message, again);
+      });
     });
   }
 
