@@ -266,6 +266,10 @@ def _check(config, log: logging.Logger) -> None:
                 "in-memory rate limits are per process: set "
                 f"{ENV_PREFIX}_RATELIMIT_STORAGE_URI to redis://... for {workers} workers"
             )
+    if config.get("RATELIMIT_STRATEGY", "moving-window") != "moving-window":
+        # limits.py gives a refused write's place back in a moving window's entries.
+        raise ConfigError(f"{ENV_PREFIX}_RATELIMIT_STRATEGY must be moving-window (the only "
+                          "one whose places refused writes can give back)")
     for key in ("TRUSTED_PROXIES", "METRICS_ALLOW"):
         try:
             config[key] = [ipaddress.ip_network(entry, strict=False) for entry in config[key]]

@@ -245,6 +245,12 @@ def test_safe_combinations_start(monkeypatch, configure, workers, settings):
     assert app.config["ENV"] == settings["ENV"]
 
 
+@pytest.mark.parametrize("strategy", ["fixed-window", "sliding-window-counter"])
+def test_a_rate_limit_strategy_that_cannot_give_places_back_refuses_to_start(configure, strategy):
+    with pytest.raises(ConfigError, match="RATELIMIT_STRATEGY must be moving-window"):
+        configure(RATELIMIT_STRATEGY=strategy)
+
+
 def test_production_refuses_a_sender_at_a_domain_that_does_not_exist(configure):
     settings = {**SAFE_MAIL_AND_BASE, "MAIL_FROM": "engagement@localhost"}  # the default
     with pytest.raises(ConfigError, match="^ENGAGEMENT_MAIL_FROM .*domain that does not exist"):
