@@ -33,18 +33,19 @@
   // their own change at once instead of a copy cached for max-age.
   var REVALIDATE_AFTER_WRITE_MS = 10 * 60 * 1000;
 
-  // Share pages; {u} is the URL and {t} the title, both encoded.
+  // Name, share page ({u} is the URL and {t} the title, both encoded), icon, and the icon's
+  // colour where the network has one of its own.
   var NETWORKS = {
-    facebook: ["Facebook", "https://www.facebook.com/sharer/sharer.php?u={u}", "M15 3h-2a4 4 0 0 0-4 4v14M6 11h8"],
+    facebook: ["Facebook", "https://www.facebook.com/sharer/sharer.php?u={u}", "M15 3h-2a4 4 0 0 0-4 4v14M6 11h8", "#1877f2"],
     x: ["X", "https://x.com/intent/post?url={u}&text={t}", "M4 4l16 16M20 4L4 20"],
     pinterest: ["Pinterest", "https://www.pinterest.com/pin/create/button/?url={u}&description={t}",
-      "M8 21l4-12M9 15c5 2 9-1 8-6S10 3 7 8"],
-    linkedin: ["LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?url={u}", "M5 10v10M5 5v1M10 20V10m0 5a4 4 0 0 1 8 0v5"],
-    tumblr: ["Tumblr", "https://www.tumblr.com/widgets/share/tool?canonicalUrl={u}&title={t}", "M10 3v14a3 3 0 0 0 3 3h3M7 9h9"],
+      "M8 21l4-12M9 15c5 2 9-1 8-6S10 3 7 8", "#e60023"],
+    linkedin: ["LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?url={u}", "M5 10v10M5 5v1M10 20V10m0 5a4 4 0 0 1 8 0v5", "#0a66c2"],
+    tumblr: ["Tumblr", "https://www.tumblr.com/widgets/share/tool?canonicalUrl={u}&title={t}", "M10 3v14a3 3 0 0 0 3 3h3M7 9h9", "#5a7391"],
     email: ["", "mailto:?subject={t}&body={u}", "M3 6h18v12H3zm0 0l9 7 9-7"],
-    whatsapp: ["WhatsApp", "https://wa.me/?text={t}%20{u}", "M4 20l1.5-4.5a8 8 0 1 1 3 3z"],
-    reddit: ["Reddit", "https://www.reddit.com/submit?url={u}&title={t}", "M12 8V3l5 1M4 14a8 5 0 0 0 16 0a8 5 0 0 0-16 0M9 13v1m6-1v1"],
-    telegram: ["Telegram", "https://t.me/share/url?url={u}&text={t}", "M21 4L3 11l7 2 2 7 3-5 5 4zm-11 9l11-9"],
+    whatsapp: ["WhatsApp", "https://wa.me/?text={t}%20{u}", "M4 20l1.5-4.5a8 8 0 1 1 3 3z", "#25a244"],
+    reddit: ["Reddit", "https://www.reddit.com/submit?url={u}&title={t}", "M12 8V3l5 1M4 14a8 5 0 0 0 16 0a8 5 0 0 0-16 0M9 13v1m6-1v1", "#ff4500"],
+    telegram: ["Telegram", "https://t.me/share/url?url={u}&text={t}", "M21 4L3 11l7 2 2 7 3-5 5 4zm-11 9l11-9", "#229ed9"],
     copy_link: ["", "", "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1m2 8a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
   };
   var FIELDS = { author_name: "nm", author_email: "em", body: "co", email: "em", consent: "cn" };
@@ -90,13 +91,14 @@
     return "engagement-" + name + "-" + app.uid;
   }
 
-  function icon(path) {
+  function icon(path, colour) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
     var line = document.createElementNS(ns, "path");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("class", "engagement-icon");
+    if (colour) svg.style.color = colour;
     line.setAttribute("d", path);
     svg.append(line);
     return svg;
@@ -434,12 +436,11 @@
     var button = el("button", {
       type: "button", class: "engagement-button engagement-share-button", "data-network": network,
     }, [
-      icon(known[2]),
+      icon(known[2], known[3]),
       el("span", { class: "engagement-share-name", text: networkLabel(part, network) }),
       el("span", { class: "engagement-share-count", "aria-hidden": "true" }),
       el("span", { class: "engagement-sr" }),
     ]);
-    button.classList.add("engagement-share-" + network.replace(/[^a-z0-9_-]/gi, ""));
     button.addEventListener("click", function () {
       share(part, network);
     });
@@ -1035,7 +1036,7 @@
         el("div", { class: "engagement-form-row" }, [field(name, [t("nm")]), field(email, [t("em"), " ", el("span", { class: "engagement-hint", text: t("ns") })])]),
         field(body, [t(parentUi ? "yr" : "co")], t("md")), preview,
         field(notify, [t("nt")], t("nh")), field(remember, [t("rm")]),
-        el("div", { class: "engagement-hp", hidden: true, "aria-hidden": "true" }, [honeypot]),
+        el("div", { hidden: true, "aria-hidden": "true" }, [honeypot]),
       ],
       submit: parentUi ? "pr" : "po",
       extra: [previewToggle, parentUi ? cancelButton(parentUi) : null],
