@@ -423,6 +423,21 @@ def test_author_edits_within_the_window(client, clock, post_comment):
     assert listing(client)["items"][0]["body_html"] == "<p>fixed <strong>now</strong></p>"
 
 
+def test_an_edit_answers_the_comment_as_the_thread_shows_it_replies_included(client,
+                                                                           post_comment):
+    top = post_comment(body="first")
+    middle = post_comment(body="a reply", parent_id=top["comment"]["id"])
+    post_comment(body="a reply to the reply", parent_id=middle["comment"]["id"])
+
+    for posted in (top, middle):
+        answer = edit(client, posted, "edited").json["comment"]
+
+        listed = listing(client)["items"][0]
+        shown = listed if posted is top else listed["replies"][0]
+        assert answer == shown  # replies and all: a client may put it in the thread as it is
+    assert [reply["body_html"] for reply in answer["replies"]] == ["<p>a reply to the reply</p>"]
+
+
 def test_edit_after_the_window_is_refused(client, clock, post_comment):
     posted = post_comment(body="typo")
     clock.advance(minutes=15)

@@ -118,7 +118,7 @@ class CommentById(MethodView):
             alerts.moderation_event(alerts.HELD, comment, now=moment,
                                     policy=alerts.AlertPolicy.from_config(current_app.config))
         answer = {
-            "comment": services.public_comment(comment),
+            "comment": services.thread_below(comment),
             "status": services.public_status(comment),
         }
         db.session.commit()

@@ -540,12 +540,29 @@ def _threads(top_level: list[Comment], replies: list[Comment]) -> list[RowView]:
     """Nest replies under their parents. A reply whose parent is not visible is hidden with it;
     a deleted comment stays as a placeholder only while something visible hangs below it."""
     nodes = {comment.id: public_comment(comment) for comment in top_level}
+    _nest(nodes, replies)
+    return [node for node in (nodes[c.id] for c in top_level) if _prune(node)]
+
+
+def thread_below(comment: Comment) -> RowView:
+    """A comment as its thread shows it, with its visible replies nested (an edit's answer)."""
+    node = public_comment(comment)
+    if comment.status is CommentStatus.APPROVED:
+        _nest({comment.id: node}, db.session.scalars(
+            sa.select(Comment).options(_THREAD_COLUMNS)
+            .where(Comment.thread_id == (comment.thread_id or comment.id),
+                   Comment.id > comment.id, _visible)
+            .order_by(Comment.id)))
+        node.replies = [child for child in node.replies if _prune(child)]
+    return node
+
+
+def _nest(nodes: dict[int, RowView], replies: Iterable[Comment]) -> None:
     for comment in replies:  # by id, so a parent always comes before its replies
         parent = nodes.get(comment.parent_id)
         if parent is not None:
             nodes[comment.id] = public_comment(comment)
             parent.replies.append(nodes[comment.id])
-    return [node for node in (nodes[c.id] for c in top_level) if _prune(node)]
 
 
 def _prune(node: RowView) -> bool:
