@@ -77,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     # admin API or an import). Unset: any slug is recorded, and only titled articles trend.
     "ARTICLE_ID_PATTERN": None,
     # Comments close this many days after publication (or first sight); 0 never closes them.
+    # At most 36500 (a century).
     "COMMENTS_CLOSE_AFTER_DAYS": 0,
     # --- Comments ---------------------------------------------------------------------------
     "COMMENT_MAX_LENGTH": 10000,
@@ -167,6 +168,11 @@ FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 # Keys that may be set although they have no ENGAGEMENT default: Flask's and the libraries' own.
 FOREIGN_KEYS_ALLOWED = ("TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS", "SQLALCHEMY_", "OPENAPI_",
                         "API_", "RATELIMIT_", "CLOCK", "DATABASE_URL")
+
+
+# A century: longer closes nothing a site still shows, and today less the setting must stay a
+# date the database and Python hold (year 1 is some 740,000 days back; 999,999,999 days is not).
+MAX_CLOSE_AFTER_DAYS = 36500
 
 
 class ConfigError(RuntimeError):
@@ -287,6 +293,9 @@ def _check(config, log: logging.Logger) -> None:
                 "UNCONFIRMED_SIGNUP_DAYS", "FAILED_MAIL_RETENTION_DAYS", "AUDIT_RETENTION_DAYS"):
         if config[key] < 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
+    if config["COMMENTS_CLOSE_AFTER_DAYS"] > MAX_CLOSE_AFTER_DAYS:  # now less it: still a date
+        raise ConfigError(f"{ENV_PREFIX}_COMMENTS_CLOSE_AFTER_DAYS must be at most "
+                          f"{MAX_CLOSE_AFTER_DAYS} (a century; 0 never closes comments)")
     if config["ARTICLE_ID_PATTERN"]:
         try:
             re.compile(config["ARTICLE_ID_PATTERN"])

@@ -404,3 +404,22 @@ def test_openapi_documents_the_article_tools(client):
     put = paths["/api/v1/admin/articles/{article_id}"]["put"]
     assert {"200", "201"} <= set(put["responses"])
     assert "patch" in paths["/api/v1/admin/articles/{article_id}"]
+
+
+@pytest.mark.parametrize("published_at", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+@pytest.mark.parametrize("days", [30, 36500])  # the most the setting takes
+def test_dates_at_the_ends_of_the_calendar_never_break_reads_or_writes(make_app, moderator,
+                                                                        published_at, days):
+    # published_at plus COMMENTS_CLOSE_AFTER_DAYS is past year 9999: no datetime holds it.
+    client = make_app(COMMENTS_CLOSE_AFTER_DAYS=days).test_client()
+    assert client.put(ARTICLE, json={"published_at": published_at},
+                      headers=moderator).status_code == 201
+    open_now = published_at.startswith("9999")  # published in the future: not yet 30 days old
+
+    assert client.get(PUBLIC).json["comments_open"] is open_now
+    counts = client.get("/api/v1/counts?ids=an-article,art-1")
+    assert counts.status_code == 200
+    assert counts.json["counts"]["an-article"]["comments_open"] is open_now
+    assert may_comment(client) is open_now
+    assert [item["comments_open"] for item in listed(client, moderator)["items"]] == [open_now]
+    assert listed(client, moderator, f"comments_open={str(open_now).lower()}")["total"] == 1

@@ -308,6 +308,8 @@ def test_invalid_trusted_proxies_from_the_environment_refuse_to_start(monkeypatc
         ("CACHE_MAX_AGE", -1),
         ("CACHE_MAX_AGE", False),
         ("COMMENTS_CLOSE_AFTER_DAYS", -1),
+        ("COMMENTS_CLOSE_AFTER_DAYS", 36501),
+        ("COMMENTS_CLOSE_AFTER_DAYS", 999999999),  # today less it is no date: every read 500
         ("MODERATION_MODE", "sometimes"),
         ("SHARE_NETWORKS", {"facebook": True}),
         ("CORS_ORIGINS", [1, 2]),

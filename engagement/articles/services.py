@@ -214,7 +214,8 @@ def comments_are_open(article: Article, policy: ArticlePolicy, now: datetime) ->
         return False
     if policy.close_after_days:
         born = article.published_at or article.first_seen_at or now
-        if now >= born + timedelta(days=policy.close_after_days):
+        # Age against the setting, never born + days: a date near year 9999 has no such sum.
+        if now - born >= timedelta(days=policy.close_after_days):
             return False
     return True
 
