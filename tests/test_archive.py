@@ -1052,6 +1052,9 @@ def test_an_export_of_one_article(app, client, post_comment, tmp_path):
      '{"id": 1, "status": "approved", "author_name": "A", "author_email": "a@x", "body": "x",'
      ' "body_html": "x", "pinned": false, "created_at": "yesterday"}]}]}',
      "article 1, comment 1: created_at is not an ISO 8601 time"),
+    ('{"format": "engagement-export", "version": 1, "articles": [{"id": "ok", '
+     '"published_at": "9999-12-31T23:59:59-01:00"}]}',  # past year 9999 in UTC
+     "article 1: published_at is not a time of the years 1 to 9999 in UTC"),
     ('{"format": "engagement-export", "version": 1, "articles": [{"id": "ok"}, ',
      "not valid JSON"),
     ('{"format": "engagement-export", "version": 1, "articles": [\n{"id": "ok"},\n{"id": "o',
@@ -1064,3 +1067,24 @@ def test_a_bad_export_is_refused_and_writes_nothing(app, write_file, text, messa
     assert message in result.output
     assert "Nothing was written." in result.output
     assert table_counts(app) == (0, 0, 0)
+
+
+def test_times_that_utc_cannot_hold_are_read_as_no_time(app, write_file):
+    # Year 9999 late at night west of UTC is a moment past 9999-12-31 in UTC.
+    disqus = (DISQUS_HEAD + disqus_thread(77, "far", "https://news.example/far/", "Far")
+              .replace("2019-05-01T09:00:00Z", "9999-12-31T23:59:59-01:00")
+              + disqus_post(501, 77, "<p>Then.</p>", "9999-12-31T23:30:00-05:00")
+              + disqus_post(502, 77, "<p>Now.</p>", "2019-05-01T12:00:00Z") + "</disqus>\n")
+    wordpress = WXR_HEAD.format(v="1.2") + wxr_item(10, "far", "Far", [
+        wxr_comment(11, "Then.", date_gmt="0000-00-00 00:00:00", date="9999-12-31 23:30:00"),
+        wxr_comment(12, "Now.", date_gmt="2019-05-01 12:00:00"),
+    ]) + WXR_TAIL
+
+    from_disqus = run(app, "import", "disqus", write_file("disqus.xml", disqus))
+    from_wordpress = run(app, "import", "wordpress", write_file("site.xml", wordpress),
+                         "--timezone", "America/New_York")
+
+    for result in (from_disqus, from_wordpress):
+        assert result.exit_code == 0, result.output
+        assert "Comments imported: 1" in result.output
+        assert "no date" in result.output

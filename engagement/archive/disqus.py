@@ -78,8 +78,9 @@ def _stage_post(post: Record, staging: Staging, summary: Summary) -> None:
 
 
 def _moment(text: str) -> datetime | None:
+    """The time in UTC; None without one, or past what UTC holds (year 9999 at -01:00)."""
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)

@@ -458,7 +458,10 @@ class _Fields:
             raise self._refuse(name, "an ISO 8601 time") from None
         if moment.tzinfo is None:
             raise self._refuse(name, "a time with its offset")
-        return moment.astimezone(UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # year 9999 at -01:00: no UTC time holds it
+            raise self._refuse(name, "a time of the years 1 to 9999 in UTC") from None
 
     def mapping(self, name: str) -> dict:
         value = self.document.get(name) or {}

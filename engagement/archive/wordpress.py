@@ -135,7 +135,10 @@ def _moment(record: Record, name: str, timezone: tzinfo, summary: Summary) -> da
         parsed = _parse(local)
         if parsed is not None:
             summary.local_times += 1
-            return parsed.replace(tzinfo=timezone).astimezone(UTC)
+            try:
+                return parsed.replace(tzinfo=timezone).astimezone(UTC)
+            except OverflowError:  # 9999-12-31 late in a zone west of UTC: no UTC time
+                return None
     return None
 
 
