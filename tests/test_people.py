@@ -216,3 +216,31 @@ def test_erase_takes_the_webhook_events_that_show_the_comments(make_app):
     assert traces(app) == []
     # Grace's own held comment is still news for the webhook, and only it.
     assert deliver(app) == "sent 0, retrying 1, failed 0"
+
+
+def test_erase_takes_the_flags_it_removes_off_the_comments_counts(make_app):
+    """A flag from the erased person's address goes, and so does its place in the comment's
+    count: fewer real flags than the threshold never hide a comment."""
+    app = make_app(MAIL_BACKGROUND=False, FLAG_THRESHOLD=3)
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    posted = [client.post("/api/v1/articles/story/comments", environ_base=environ,
+                          json=comment_fields(author_email=email)).json["comment"]["id"]
+              for environ, email in ((ADA, EMAIL), (GRACE, "grace@example.com"))]
+
+    def flag(comment_id, address):
+        return client.post(f"/api/v1/comments/{comment_id}/flags", json={"reason": "spam"},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    def seen_by_moderators(comment_id):
+        item, = client.get(f"/api/v1/admin/comments?status=all&id={comment_id}",
+                           headers=admin).json["items"]
+        return item["status"], item["flag_count"], len(item["flags"])
+
+    assert flag(posted[1], ADA["REMOTE_ADDR"]) == 202
+    erased = client.delete(f"/api/v1/admin/people?email={EMAIL}", headers=admin)
+    assert erased.json["flags"] == 1
+    assert seen_by_moderators(posted[1]) == ("approved", 0, 0)
+
+    assert [flag(posted[1], address) for address in ("192.0.2.1", "192.0.2.2")] == [202, 202]
+    assert seen_by_moderators(posted[1]) == ("approved", 2, 2)

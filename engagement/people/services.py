@@ -10,6 +10,7 @@ decisions about an address and are kept (a ban that erasure lifted would be a wa
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -89,9 +90,7 @@ def erase_person(email: str, *, with_comments: bool, actor: str, now: datetime) 
     comments = _comments(email)
     # Before the comments are erased: the events show them as they were.
     events = [event.id for event in webhook_events_about([comment.id for comment in comments])]
-    flags = db.session.execute(
-        sa.delete(Flag).where(Flag.client_hash.in_(_flag_hashes(comments)))
-        .execution_options(synchronize_session=False)).rowcount
+    flags = _erase_flags(_flag_hashes(comments))
     for comment in comments:
         if with_comments and not comment.deleted:
             erase_comment(comment, now)
@@ -109,6 +108,24 @@ def erase_person(email: str, *, with_comments: bool, actor: str, now: datetime) 
     audit(actor, "people.erase", "person", {**erased, "with_comments": with_comments}, now=now)
     db.session.flush()
     return erased
+
+
+def _erase_flags(client_hashes: set[str]) -> int:
+    """Delete the flags made from these addresses and take each off its comment's flag_count,
+    which count_flag keeps in the row and the threshold reads; the number deleted."""
+    flagged = Counter(db.session.scalars(
+        sa.delete(Flag).where(Flag.client_hash.in_(client_hashes)).returning(Flag.comment_id)
+        .execution_options(synchronize_session=False)).all())
+    by_number: dict[int, list[int]] = {}
+    for comment_id, number in flagged.items():
+        by_number.setdefault(number, []).append(comment_id)
+    for number, comment_ids in by_number.items():  # one UPDATE per number of flags taken
+        db.session.execute(
+            sa.update(Comment).where(Comment.id.in_(comment_ids))
+            .values(flag_count=sa.case((Comment.flag_count > number,
+                                        Comment.flag_count - number), else_=0))
+            .execution_options(synchronize_session=False))
+    return flagged.total()
 
 
 def _times(record: Any) -> Any:
