@@ -9,6 +9,8 @@ import html
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -1044,6 +1046,11 @@ def test_an_export_of_one_article(app, client, post_comment, tmp_path):
     assert not (tmp_path / "none.json").exists()
 
 
+def deep_export(depth: int) -> str:
+    return f'{{"format": "engagement-export", "version": 1, "articles": {"[" * depth}' \
+           f'{"]" * depth}}}'
+
+
 @pytest.mark.parametrize("text, message", [
     ('{"format": "something-else", "version": 1, "articles": []}', "not an export of"),
     ('{"format": "engagement-export", "version": 1, "articles": [{"id": "a b"}]}',
@@ -1059,6 +1066,10 @@ def test_an_export_of_one_article(app, client, post_comment, tmp_path):
      "not valid JSON"),
     ('{"format": "engagement-export", "version": 1, "articles": [\n{"id": "ok"},\n{"id": "o',
      "not valid JSON: the file ends at line 3, column 10 before its JSON does (cut short?)"),
+    (deep_export(1_000),
+     "not an export of this service: it nests more than 16 deep (an export nests 8) at line 1"),
+    ('{"format": "engagement-export", "version": 1, "articles": [\n{"id": "ok", "x": '
+     + "[" * 20, "it nests more than 16 deep (an export nests 8) between lines 1 and 2"),
 ])
 def test_a_bad_export_is_refused_and_writes_nothing(app, write_file, text, message):
     result = run(app, "import", "json", write_file("bad.json", text))
@@ -1066,6 +1077,7 @@ def test_a_bad_export_is_refused_and_writes_nothing(app, write_file, text, messa
     assert result.exit_code == 1
     assert message in result.output
     assert "Nothing was written." in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert table_counts(app) == (0, 0, 0)
 
 
@@ -1088,3 +1100,38 @@ def test_times_that_utc_cannot_hold_are_read_as_no_time(app, write_file):
         assert result.exit_code == 0, result.output
         assert "Comments imported: 1" in result.output
         assert "no date" in result.output
+
+
+# Measured in a process of its own: peak memory is a process's, and a regression must not
+# take the test runner's. The address space is capped so that one cannot take the machine.
+PEAK_OF_AN_IMPORT = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
+from engagement import create_app
+app = create_app({"TESTING": True, "DATABASE_URL": sys.argv[1], "SECRET_KEY": sys.argv[3],
+                  "AUTO_MIGRATE": False, "RATELIMIT_STORAGE_URI": "memory://"})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = app.test_cli_runner().invoke(args=["import", "json", sys.argv[2]])
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"output": result.output, "exit_code": result.exit_code, "grown_kb": grown}))
+"""
+
+
+@pytest.mark.live
+def test_a_deeply_nested_file_is_refused_before_it_takes_memory(
+        write_file, sqlite_template, tmp_path):
+    # 20 KB of brackets: read to its end, 240 MB more (a 200 KB one took 22 GB).
+    path = write_file("deep.json", deep_export(10_000))
+    shutil.copy(sqlite_template, tmp_path / "deep.sqlite3")
+
+    child = subprocess.run(
+        [sys.executable, "-c", PEAK_OF_AN_IMPORT, f"sqlite:///{tmp_path / 'deep.sqlite3'}",
+         path, TEST_SECRET], capture_output=True, text=True, timeout=120)
+
+    assert child.returncode == 0, child.stderr
+    result = json.loads(child.stdout)
+    assert result["exit_code"] == 1
+    assert result["grown_kb"] < 20 * 1024
+    assert result["output"] == (f"Error: {path}: not an export of this service: it nests more "
+                                f"than 16 deep (an export nests 8) at line 1. Nothing was "
+                                f"written.\n")

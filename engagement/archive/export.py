@@ -57,6 +57,9 @@ from engagement.votes.models import Vote
 from engagement.votes.services import wilson_lower_bound
 
 FORMAT, VERSION = "engagement-export", 1
+# An export nests 8 deep (its object, articles, an article, comments, a comment, its votes,
+# their readers, a reader); a file that nests twice that is something else.
+EXPORT_NESTING, MAX_NESTING = 8, 16
 OWN_SOURCE = "engagement"
 
 
@@ -160,12 +163,12 @@ def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, adv
     file = _Counted(file)
     file.seek(0)
     try:
-        head = next(ijson.kvitems(file, ""), None), next(ijson.items(_rewound(file), "version"),
-                                                          None)
+        head = (next(ijson.kvitems(_events(file), ""), None),
+                next(ijson.items(_events(file), "version"), None))
         if head[0] != ("format", FORMAT) or head[1] != VERSION:
             raise NotAnExport(f'not an export of this service (format "{FORMAT}", version '
                               f"{VERSION})")
-        for number, document in enumerate(ijson.items(_rewound(file), "articles.item"), 1):
+        for number, document in enumerate(ijson.items(_events(file), "articles.item"), 1):
             summary.source_articles += 1
             _import_article(document, f"article {number}", summary, settings)
             advance(1)
@@ -174,10 +177,31 @@ def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, adv
             raise NotAnExport(f"not valid JSON: the file ends at line {file.line}, column "
                               f"{file.column} before its JSON does (cut short?)") from None
         reason = str(error).split("\n")[0]
-        raise NotAnExport(f"not valid JSON ({reason}) between lines {file.chunk_line} and "
-                          f"{file.line}") from None
+        raise NotAnExport(f"not valid JSON ({reason}) {file.place()}") from None
     except ijson.JSONError as error:
         raise NotAnExport(f"not valid JSON: {error}") from None
+
+
+def _events(file: _Counted) -> Iterator[tuple[str, str, Any]]:
+    """The file's parsing events from its start, refusing nesting deeper than an export's
+    before the parser goes further: each event carries its path, so a file of a few hundred
+    kilobytes of `[` would take gigabytes (the square of its depth) to reach its end."""
+    file.seek(0)
+    return ijson.parse(_shallow(ijson.basic_parse(file), file))
+
+
+def _shallow(events: Iterator[tuple[str, Any]], file: _Counted) -> Iterator[tuple[str, Any]]:
+    depth = 0
+    for event, value in events:
+        if event == "start_map" or event == "start_array":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise NotAnExport(
+                    f"not an export of this service: it nests more than {MAX_NESTING} deep "
+                    f"(an export nests {EXPORT_NESTING}) {file.place()}")
+        elif event == "end_map" or event == "end_array":
+            depth -= 1
+        yield event, value
 
 
 class _Counted:
@@ -196,14 +220,15 @@ class _Counted:
         self.column = (self.column if len(lines) == 1 else 1) + len(tail)
         return chunk
 
+    def place(self) -> str:
+        """Where the parser stopped: within the last chunk it read."""
+        if self.chunk_line == self.line:
+            return f"at line {self.line}"
+        return f"between lines {self.chunk_line} and {self.line}"
+
     def seek(self, offset: int) -> None:
         self.file.seek(offset)
         self.line, self.column, self.chunk_line, self.at_end = 1, 1, 1, False
-
-
-def _rewound(file: _Counted) -> _Counted:
-    file.seek(0)
-    return file
 
 
 def _import_article(document: Any, where: str, summary: Summary,
