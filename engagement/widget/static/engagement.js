@@ -21,7 +21,7 @@
 
   // Article ids: unreserved URL characters and percent-encoded bytes (or the letters they
   // encode); encodeURIComponent puts them in a URL, the service checks the rest.
-  var SLUG = /^(?:[A-Za-z0-9]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f]){0,199}$/;
+  var SLUG = /^(?![._~-])(?:[\w.~-]|%[\dA-F]{2}|[^\x00-\x7f]){1,200}$/i;
   var LANGUAGES = ["en", "fr", "de", "es", "ar", "so"];
   var RTL = ["ar"];
   var ORDERS = ["oldest", "newest", "best"];
@@ -33,21 +33,22 @@
   // their own change at once instead of a copy cached for max-age.
   var REVALIDATE_AFTER_WRITE_MS = 10 * 60 * 1000;
 
-  // Name, share page ({u} is the URL and {t} the title, both encoded), icon, and the icon's
-  // colour where the network has one of its own.
+  // Share page ({u} is the URL and {t} the title, both encoded), icon, the icon's colour where
+  // the network has one of its own, and the name where it is not the key capitalised (or is
+  // translated: TRANSLATED).
   var NETWORKS = {
-    facebook: ["Facebook", "https://www.facebook.com/sharer/sharer.php?u={u}", "M15 3h-2a4 4 0 0 0-4 4v14M6 11h8", "#1877f2"],
-    x: ["X", "https://x.com/intent/post?url={u}&text={t}", "M4 4l16 16M20 4L4 20"],
-    pinterest: ["Pinterest", "https://www.pinterest.com/pin/create/button/?url={u}&description={t}",
-      "M8 21l4-12M9 15c5 2 9-1 8-6S10 3 7 8", "#e60023"],
-    linkedin: ["LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?url={u}", "M5 10v10M5 5v1M10 20V10m0 5a4 4 0 0 1 8 0v5", "#0a66c2"],
-    tumblr: ["Tumblr", "https://www.tumblr.com/widgets/share/tool?canonicalUrl={u}&title={t}", "M10 3v14a3 3 0 0 0 3 3h3M7 9h9", "#5a7391"],
-    email: ["", "mailto:?subject={t}&body={u}", "M3 6h18v12H3zm0 0l9 7 9-7"],
-    whatsapp: ["WhatsApp", "https://wa.me/?text={t}%20{u}", "M4 20l1.5-4.5a8 8 0 1 1 3 3z", "#25a244"],
-    reddit: ["Reddit", "https://www.reddit.com/submit?url={u}&title={t}", "M12 8V3l5 1M4 14a8 5 0 0 0 16 0a8 5 0 0 0-16 0M9 13v1m6-1v1", "#ff4500"],
-    telegram: ["Telegram", "https://t.me/share/url?url={u}&text={t}", "M21 4L3 11l7 2 2 7 3-5 5 4zm-11 9l11-9", "#229ed9"],
-    copy_link: ["", "", "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1m2 8a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
+    facebook: ["https://www.facebook.com/sharer/sharer.php?u={u}", "M15 3h-2a4 4 0 0 0-4 4v14M6 11h8", "#1877f2"],
+    x: ["https://x.com/intent/post?url={u}&text={t}", "M4 4l16 16M20 4L4 20"],
+    pinterest: ["https://www.pinterest.com/pin/create/button/?url={u}&description={t}", "M8 21l4-12M9 15c5 2 9-1 8-6S10 3 7 8", "#e60023"],
+    linkedin: ["https://www.linkedin.com/sharing/share-offsite/?url={u}", "M5 10v10M5 5v1M10 20V10m0 5a4 4 0 0 1 8 0v5", "#0a66c2", "LinkedIn"],
+    tumblr: ["https://www.tumblr.com/widgets/share/tool?canonicalUrl={u}&title={t}", "M10 3v14a3 3 0 0 0 3 3h3M7 9h9", "#5a7391"],
+    email: ["mailto:?subject={t}&body={u}", "M3 6h18v12H3zm0 0l9 7 9-7"],
+    whatsapp: ["https://wa.me/?text={t}%20{u}", "M4 20l1.5-4.5a8 8 0 1 1 3 3z", "#25a244", "WhatsApp"],
+    reddit: ["https://www.reddit.com/submit?url={u}&title={t}", "M12 8V3l5 1M4 14a8 5 0 0 0 16 0a8 5 0 0 0-16 0M9 13v1m6-1v1", "#ff4500"],
+    telegram: ["https://t.me/share/url?url={u}&text={t}", "M21 4L3 11l7 2 2 7 3-5 5 4zm-11 9l11-9", "#229ed9"],
+    copy_link: ["", "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1m2 8a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
   };
+  var TRANSLATED = { email: "ml", copy_link: "copy_link" }; // network: key of its name
   var FIELDS = { author_name: "nm", author_email: "em", body: "co", email: "em", consent: "cn" };
   var FLAG_REASONS = ["spam", "abuse", "off_topic", "other"];
 
@@ -87,8 +88,7 @@
   }
 
   function nextId(name) {
-    app.uid += 1;
-    return "engagement-" + name + "-" + app.uid;
+    return "engagement-" + name + "-" + ++app.uid;
   }
 
   function icon(path, colour) {
@@ -147,7 +147,7 @@
       var src = app.assets + "i18n/" + lang + ".js";
       var tag = document.querySelector('script[src="' + src + '"]');
       app.languages[lang] = new Promise(function (resolve) {
-        if (!tag) document.head.appendChild(tag = el("script", { src: src, async: true }));
+        if (!tag) document.head.append(tag = el("script", { src: src, async: true }));
         tag.addEventListener("load", resolve);
         tag.addEventListener("error", resolve);
       }).then(function () {
@@ -162,16 +162,17 @@
   function translator(lang) {
     var strings = stringsOf(lang) || stringsOf("en") || {};
     var rules = new Intl.PluralRules(lang);
-    var numbers = new Intl.NumberFormat(lang);
+
     function t(key, vars) {
       return (strings[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
         return vars && name in vars ? vars[name] : all;
       });
     }
     t.lang = lang;
+    t.number = new Intl.NumberFormat(lang).format;
     t.n = function (key, n) {
       var form = key + "_" + (n === 0 && strings[key + "_zero"] ? "zero" : rules.select(n));
-      return t(form in strings ? form : key + "_other", { n: numbers.format(n) });
+      return t(form in strings ? form : key + "_other", { n: t.number(n) });
     };
     return t;
   }
@@ -247,7 +248,7 @@
   /** An error in the reader's words and language. */
   function errorText(t, error) {
     if (!(error instanceof ApiError)) {
-      if (window.console) window.console.error(error);
+      console.error(error);
       return t("br");
     }
     if (error.status === 0) return t("un");
@@ -286,34 +287,30 @@
 
   /** A notice in a region; focused when the action that caused it took focus away. */
   function notice(region, text, kind, focus) {
-    region.textContent = "";
     var box = el("p", { class: "engagement-notice engagement-" + (kind || "info"), tabindex: "-1", text: text });
-    region.appendChild(box);
+    region.replaceChildren(box);
     if (focus) box.focus();
     return box;
   }
 
   /** An error in a region, with a retry button when the service could not be reached. */
   function showError(part, region, error, retry) {
-    region.textContent = "";
     var box = el("div", { class: "engagement-error", role: "alert", tabindex: "-1" }, [
       el("p", { class: "engagement-error-message", text: errorText(part.t, error) }),
     ]);
     var fields = Object.keys(error.fields || {});
     if (fields.length) {
-      box.appendChild(el("ul", { class: "engagement-error-fields" }, fields.map(function (name) {
+      box.append(el("ul", { class: "engagement-error-fields" }, fields.map(function (name) {
         return el("li", { text: (FIELDS[name] ? part.t(FIELDS[name]) : name.replace(/_/g, " ")) + ": " + error.fields[name] });
       })));
     }
     if (retry && error instanceof ApiError && error.status === 0) {
-      var again = el("button", { type: "button", class: "engagement-button engagement-retry", text: part.t("ry") });
-      again.addEventListener("click", function () {
+      box.append(button(part, "ry", "engagement-retry", function () {
         region.textContent = "";
         retry();
-      });
-      box.appendChild(again);
+      }));
     }
-    region.appendChild(box);
+    region.replaceChildren(box);
     return box;
   }
 
@@ -383,9 +380,7 @@
     part.list = el("ul", { class: "engagement-share-list", "aria-label": part.t("sl") });
     part.region = statusRegion();
     part.buttons = {};
-    root.textContent = "";
-    root.appendChild(part.list);
-    root.appendChild(part.region);
+    root.replaceChildren(part.list, part.region);
     if (!SLUG.test(part.slug)) return showError(part, part.region, new ApiError(-1, null, part.t("bs")));
     article(part.slug).then(function (data) {
       var counts = data.share_counts || {};
@@ -412,40 +407,33 @@
       return name in counts && name !== "total";
     });
     if (wanted.length) return wanted;
-    var known = Object.keys(NETWORKS);
-    function rank(name) {
-      var at = known.indexOf(name);
-      return at === -1 ? known.length : at;
-    }
-    return Object.keys(counts).filter(function (name) {
-      return name !== "total";
-    }).sort(function (a, b) {
-      return rank(a) - rank(b) || (a < b ? -1 : 1);
-    });
+    return Object.keys(NETWORKS).filter(function (name) {
+      return name in counts;
+    }).concat(Object.keys(counts).filter(function (name) {
+      return !(name in NETWORKS) && name !== "total";
+    }).sort());
   }
 
   function networkLabel(part, network) {
-    var known = NETWORKS[network];
-    if (known && known[0]) return known[0];
-    if (known) return part.t(network === "email" ? "ml" : network);
-    return network.charAt(0).toUpperCase() + network.slice(1).replace(/_/g, " ");
+    if (TRANSLATED[network]) return part.t(TRANSLATED[network]);
+    return (NETWORKS[network] || [])[3] || network.charAt(0).toUpperCase() + network.slice(1).replace(/_/g, " ");
   }
 
   function addShareButton(part, network) {
-    var known = NETWORKS[network] || ["", "", "M12 3v12m-5-5l5-5 5 5M5 15v5h14v-5"];
+    var known = NETWORKS[network] || ["", "M12 3v12m-5-5l5-5 5 5M5 15v5h14v-5"];
     var button = el("button", {
       type: "button", class: "engagement-button engagement-share-button", "data-network": network,
+      click: function () {
+        share(part, network);
+      },
     }, [
-      icon(known[2], known[3]),
+      icon(known[1], known[2]),
       el("span", { class: "engagement-share-name", text: networkLabel(part, network) }),
       el("span", { class: "engagement-share-count", "aria-hidden": "true" }),
       el("span", { class: "engagement-sr" }),
     ]);
-    button.addEventListener("click", function () {
-      share(part, network);
-    });
     part.buttons[network] = button;
-    part.list.appendChild(el("li", {}, [button]));
+    part.list.append(el("li", {}, [button]));
   }
 
   /** Counts on the buttons; a network nobody shared on shows no number. */
@@ -453,7 +441,7 @@
     Object.keys(part.buttons).forEach(function (network) {
       var count = counts[network] || 0;
       var button = part.buttons[network];
-      button.querySelector(".engagement-share-count").textContent = count ? new Intl.NumberFormat(part.t.lang).format(count) : "";
+      button.querySelector(".engagement-share-count").textContent = count ? part.t.number(count) : "";
       button.querySelector(".engagement-sr").textContent = count ? " " + part.t.n("s", count) : "";
     });
   }
@@ -470,7 +458,7 @@
   function share(part, network) {
     var url = part.root.getAttribute("data-url") || canonicalUrl();
     var title = part.root.getAttribute("data-title") || document.title;
-    var href = (NETWORKS[network] || [])[1];
+    var href = (NETWORKS[network] || [])[0];
     part.region.textContent = "";
     // Opened within the click, before any wait, so that popup blockers let it through.
     if (network === "copy_link") copyLink(part, url);
@@ -518,11 +506,11 @@
         var link = item.url && /^https?:\/\//i.test(item.url)
           ? el("a", { href: item.url, text: item.title || item.id })
           : el("span", { text: item.title || item.id });
-        root.appendChild(el("li", { class: "engagement-trending-item" }, [
+        root.append(el("li", { class: "engagement-trending-item" }, [
           link, " ", el("span", { class: "engagement-trending-count", text: part.t.n("c", item.comments) }),
         ]));
       });
-      if (!root.children.length) root.appendChild(el("li", { class: "engagement-muted", text: part.t("ho") }));
+      if (!root.children.length) root.append(el("li", { class: "engagement-muted", text: part.t("ho") }));
     }, function () {
       failedToLoad(function () {
         fillTrending(root);
@@ -587,9 +575,7 @@
   }
 
   function button(part, key, className, onClick, label) {
-    var node = el("button", { type: "button", class: "engagement-button " + className, text: part.t(key), "aria-label": label });
-    if (onClick) node.addEventListener("click", onClick);
-    return node;
+    return el("button", { type: "button", class: "engagement-button " + className, text: part.t(key), "aria-label": label, click: onClick });
   }
 
   /** A form: an optional title, its children, a submit button (and `extra` buttons) and a
@@ -600,7 +586,13 @@
     var submit = el("button", { type: "submit", class: "engagement-button " + (options.submitClass || "engagement-submit"), text: part.t(options.submit) });
     var titleId = options.title ? nextId("title") : null;
     var region = statusRegion();
-    var form = el("form", { class: options.class, novalidate: true, "aria-labelledby": titleId, "aria-label": titleId ? null : options.label },
+    var form = el("form", {
+      class: options.class, novalidate: true, "aria-labelledby": titleId, "aria-label": titleId ? null : options.label,
+      submit: function (event) {
+        event.preventDefault();
+        send();
+      },
+    },
       [titleId ? el("p", { class: "engagement-form-title", id: titleId, text: options.title }) : null].concat(options.children, [
         el("div", { class: "engagement-form-actions" }, [submit].concat(options.extra || [])),
         region,
@@ -619,10 +611,6 @@
         if (!showFieldErrors(part.t, form, error)) showError(part, form.region, error, send).focus();
       });
     }
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      send();
-    });
     return form;
   }
 
@@ -646,8 +634,7 @@
         notice(form.region, t("ib"), "success", true);
       },
     });
-    root.textContent = "";
-    root.appendChild(el("div", { class: "engagement-box" }, [form]));
+    root.replaceChildren(el("div", { class: "engagement-box" }, [form]));
   }
 
   // --- Comments: the thread ------------------------------------------------------------------
@@ -668,8 +655,7 @@
     });
     thread.formSlot = el("div", { class: "engagement-form-slot" });
     thread.author = load("identity") || { name: "", email: "" };
-    root.textContent = "";
-    root.appendChild(el("section", { class: "engagement-comments-inner", "aria-label": heading || t("cm") }, [
+    root.replaceChildren(el("section", { class: "engagement-comments-inner", "aria-label": heading || t("cm") }, [
       thread.title, sortControl(thread), thread.region, thread.list, thread.more, thread.formSlot,
     ]));
     if (!SLUG.test(thread.slug)) return showError(thread, thread.region, new ApiError(-1, null, t("bs")));
@@ -677,15 +663,17 @@
   }
 
   function sortControl(thread) {
-    var select = el("select", { class: "engagement-input", name: "order" }, ORDERS.map(function (order) {
+    var select = el("select", {
+      class: "engagement-input", name: "order",
+      change: function () {
+        thread.order = select.value;
+        thread.list.textContent = "";
+        thread.cursor = null;
+        loadPage(thread, false);
+      },
+    }, ORDERS.map(function (order) {
       return el("option", { value: order, text: thread.t(order), selected: order === thread.order });
     }));
-    select.addEventListener("change", function () {
-      thread.order = select.value;
-      thread.list.textContent = "";
-      thread.cursor = null;
-      loadPage(thread, false);
-    });
     var wrapper = field(select, [thread.t("so")]);
     wrapper.classList.add("engagement-sort");
     return wrapper;
@@ -707,8 +695,7 @@
       thread.votes = answers[2] && answers[2].votes;
       setCount(thread, answers[0].comment_count || 0);
       addPage(thread, answers[1]);
-      thread.formSlot.textContent = "";
-      thread.formSlot.appendChild(thread.open ? commentForm(thread, null) : closedNotice(thread));
+      thread.formSlot.replaceChildren(thread.open ? commentForm(thread, null) : closedNotice(thread));
       if (thread.retried && thread.title) thread.title.focus(); // the retry button is gone
       goToPermalink(thread);
     }, function (error) {
@@ -717,10 +704,8 @@
           thread.retried = true;
           startThread(thread);
         });
-        showError(thread, thread.region, error, retryAll);
-      } else {
-        showError(thread, thread.region, error);
       }
+      showError(thread, thread.region, error, retryAll); // a retry only when unreachable
     }).then(function () {
       thread.root.removeAttribute("aria-busy");
     });
@@ -757,7 +742,7 @@
     (page.items || []).forEach(function (comment) {
       if (document.getElementById("engagement-comment-" + comment.id)) return;
       var item = renderComment(thread, comment);
-      thread.list.appendChild(item);
+      thread.list.append(item);
       first = first || item;
     });
     thread.cursor = page.next_cursor || null;
@@ -797,7 +782,7 @@
       if (!text.value.trim()) return form.remove();
       form.querySelector(".engagement-submit").disabled = true;
     });
-    thread.formSlot.insertBefore(closedNotice(thread), thread.formSlot.firstChild);
+    thread.formSlot.prepend(closedNotice(thread));
   }
 
   // --- One comment ---------------------------------------------------------------------------
@@ -809,11 +794,10 @@
     });
     var main = el("article", { class: "engagement-comment-main", tabindex: "-1" });
     var replies = el("ol", { class: "engagement-replies" });
-    item.appendChild(main);
-    item.appendChild(replies);
+    item.append(main, replies);
     fillMain(thread, main, comment);
     (comment.replies || []).forEach(function (reply) {
-      replies.appendChild(renderComment(thread, reply));
+      replies.append(renderComment(thread, reply));
     });
     return item;
   }
@@ -821,10 +805,9 @@
   /** A comment's header, body and actions; `ui` is what its forms need to know. */
   function fillMain(thread, main, comment) {
     var t = thread.t;
-    main.textContent = "";
     if (comment.deleted) {
       main.classList.add("engagement-comment-deleted");
-      main.appendChild(el("p", { class: "engagement-muted", text: t("de") }));
+      main.replaceChildren(el("p", { class: "engagement-muted", text: t("de") }));
       return null;
     }
     var name = comment.author_name || t("an");
@@ -834,18 +817,16 @@
       thread: thread, comment: comment, name: name, main: main, body: body,
       actions: el("div", { class: "engagement-actions" }), slot: el("div", { class: "engagement-slot" }), region: statusRegion(),
     };
-    main.appendChild(avatar(comment, name));
-    main.appendChild(el("div", { class: "engagement-comment-content" }, [
+    main.replaceChildren(avatar(comment, name), el("div", { class: "engagement-comment-content" }, [
       commentHeader(thread, comment, name), body, ui.actions, ui.region,
-    ]));
-    main.appendChild(ui.slot); // under the avatar too: forms get the comment's whole width
+    ]), ui.slot); // the slot under the avatar too: forms get the comment's whole width
     if (thread.votes) voteButtons(ui);
     if (thread.open) {
-      ui.actions.appendChild(button(thread, "re", "engagement-action engagement-reply-button", function (event) {
+      ui.actions.append(button(thread, "re", "engagement-action engagement-reply-button", function (event) {
         openSlot(ui, commentForm(thread, ui), event.currentTarget);
       }, t("rt", { name: name })));
     }
-    ui.actions.appendChild(button(thread, "fl", "engagement-action engagement-flag-button", function (event) {
+    ui.actions.append(button(thread, "fl", "engagement-action engagement-flag-button", function (event) {
       openSlot(ui, flagForm(ui), event.currentTarget);
     }, t("fo", { name: name })));
     var entry = editToken(comment.id);
@@ -896,44 +877,42 @@
   /** Up and down votes with their counts, the reader's own pressed; pressing it again
    * withdraws it. */
   function voteButtons(ui) {
-    var id = ui.comment.id;
+    var thread = ui.thread, comment = ui.comment;
     var buttons = [[1, "upvotes", "vu", "M12 19V5m-6 6l6-6 6 6"], [-1, "downvotes", "vd", "M12 5v14m-6-6l6 6 6-6"]];
     buttons.forEach(function (kind) {
       // On a closed article the counts stay, and the buttons say they cannot be pressed.
-      var node = kind[4] = el("button", { type: "button", class: "engagement-button engagement-action engagement-vote", disabled: !ui.thread.open });
-      node.addEventListener("click", function () {
-        var value = ui.thread.votes[id] === kind[0] ? 0 : kind[0];
-        busy(node, true);
-        ui.region.textContent = "";
-        api("PUT", "/comments/" + id + "/vote", { value: value }).then(function (data) {
-          ui.thread.votes[id] = data.value;
-          ui.comment.upvotes = data.upvotes;
-          ui.comment.downvotes = data.downvotes;
-          show();
-          // One connection votes as a few readers at most: past them a vote counts nothing.
-          if (value && !data.value) notice(ui.region, ui.thread.t("vl"));
-        }, function (error) {
-          // A service that takes only up votes refuses a down vote: the down buttons go.
-          if (error.reason !== "validation" || kind[0] > 0) return showError(ui.thread, ui.region, error);
-          ui.thread.upOnly = true;
-          ui.thread.list.querySelectorAll(".engagement-vote-down").forEach(function (down) {
-            down.remove();
+      var node = kind[4] = el("button", {
+        type: "button", class: "engagement-button engagement-action engagement-vote" + (kind[0] < 0 ? " engagement-vote-down" : ""),
+        disabled: !thread.open,
+        click: function () {
+          var value = thread.votes[comment.id] === kind[0] ? 0 : kind[0];
+          busy(node, true);
+          ui.region.textContent = "";
+          api("PUT", "/comments/" + comment.id + "/vote", { value: value }).then(function (data) {
+            thread.votes[comment.id] = data.value;
+            comment.upvotes = data.upvotes;
+            comment.downvotes = data.downvotes;
+            show();
+            // One connection votes as a few readers at most: past them a vote counts nothing.
+            if (value && !data.value) notice(ui.region, thread.t("vl"));
+          }, function (error) {
+            // A service that takes only up votes refuses a down vote: the down buttons go.
+            if (error.reason !== "validation" || kind[0] > 0) return showError(thread, ui.region, error);
+            thread.upOnly = true;
+            thread.list.querySelectorAll(".engagement-vote-down").forEach(function (node) {
+      node.remove();
+    });
+          }).then(function () {
+            busy(node, false);
           });
-        }).then(function () {
-          busy(node, false);
-        });
+        },
       });
-      if (kind[0] < 0) node.classList.add("engagement-vote-down");
-      if (kind[0] > 0 || !ui.thread.upOnly) ui.actions.appendChild(node);
+      if (kind[0] > 0 || !thread.upOnly) ui.actions.append(node);
     });
     function show() {
       buttons.forEach(function (kind) {
-        var count = new Intl.NumberFormat(ui.thread.t.lang).format(ui.comment[kind[1]] || 0);
-        kind[4].textContent = "";
-        kind[4].appendChild(el("span", { class: "engagement-sr", text: ui.thread.t(kind[2], { name: ui.name }) + " " }));
-        kind[4].appendChild(icon(kind[3]));
-        kind[4].appendChild(document.createTextNode(count));
-        kind[4].setAttribute("aria-pressed", String(ui.thread.votes[id] === kind[0]));
+        kind[4].replaceChildren(el("span", { class: "engagement-sr", text: thread.t(kind[2], { name: ui.name }) + " " }), icon(kind[3]), thread.t.number(comment[kind[1]] || 0));
+        kind[4].setAttribute("aria-pressed", String(thread.votes[comment.id] === kind[0]));
       });
     }
     show();
@@ -946,7 +925,7 @@
     });
     ui.region.textContent = "";
     ui.opener = opener;
-    ui.slot.appendChild(content);
+    ui.slot.append(content);
     // The first field to fill in: the text once the name and email are known.
     var empty = Array.prototype.filter.call(content.querySelectorAll("[required]"), function (input) {
       return !input.value;
@@ -1087,11 +1066,11 @@
     if (data.status !== "approved") return notice(region, thread.t("pd"), "pending", true);
     var item = renderComment(thread, data.comment);
     if (parentUi) {
-      parentUi.main.parentNode.querySelector(".engagement-replies").appendChild(item);
+      parentUi.main.parentNode.querySelector(".engagement-replies").append(item);
     } else if (thread.order === "newest") {
       thread.list.insertBefore(item, thread.list.querySelector(":scope > .engagement-comment:not(.engagement-comment-pinned)"));
     } else {
-      thread.list.appendChild(item);
+      thread.list.append(item);
     }
     setCount(thread, thread.count + 1);
     notice(region, thread.t(parentUi ? "rp" : "pu"), "success");
@@ -1247,12 +1226,12 @@
   // --- Preview: the common Markdown, built as elements (never as HTML) ---------------------
 
   function renderMarkdown(target, source, empty) {
-    if (!source.trim()) return target.appendChild(el("p", { class: "engagement-muted", text: empty }));
+    if (!source.trim()) return target.append(el("p", { class: "engagement-muted", text: empty }));
     var blocks = source.replace(/\r\n?/g, "\n").split(/\n```[^\n]*\n?|^```[^\n]*\n?/);
     blocks.forEach(function (block, index) {
-      if (index % 2) return target.appendChild(el("pre", {}, [el("code", { text: block.replace(/\n$/, "") })]));
+      if (index % 2) return target.append(el("pre", {}, [el("code", { text: block.replace(/\n$/, "") })]));
       block.split(/\n{2,}/).forEach(function (paragraph) {
-        if (paragraph.trim()) target.appendChild(markdownBlock(paragraph));
+        if (paragraph.trim()) target.append(markdownBlock(paragraph));
       });
     });
   }
@@ -1276,14 +1255,14 @@
     var pattern = /(\*\*|__)(.+?)\1|(\*|_)(.+?)\3|`([^`]+)`|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/;
     var match;
     while ((match = pattern.exec(text))) {
-      if (match.index) node.appendChild(document.createTextNode(text.slice(0, match.index)));
-      if (match[2]) node.appendChild(inline(el("strong"), match[2]));
-      else if (match[4]) node.appendChild(inline(el("em"), match[4]));
-      else if (match[5]) node.appendChild(el("code", { text: match[5] }));
-      else node.appendChild(el("a", { href: match[7], rel: "nofollow ugc noopener", text: match[6] }));
+      if (match.index) node.append(text.slice(0, match.index));
+      if (match[2]) node.append(inline(el("strong"), match[2]));
+      else if (match[4]) node.append(inline(el("em"), match[4]));
+      else if (match[5]) node.append(el("code", { text: match[5] }));
+      else node.append(el("a", { href: match[7], rel: "nofollow ugc noopener", text: match[6] }));
       text = text.slice(match.index + match[0].length);
     }
-    if (text) node.appendChild(document.createTextNode(text));
+    if (text) node.append(text);
     return node;
   }
 
@@ -1292,7 +1271,7 @@
   function loadStylesheet() {
     var href = app.assets + "engagement.css";
     if (document.querySelector('link[href="' + href + '"]')) return;
-    document.head.appendChild(el("link", { rel: "stylesheet", href: href }));
+    document.head.append(el("link", { rel: "stylesheet", href: href }));
   }
 
   /** Fill every placeholder not filled yet (call again after adding placeholders); parts that
