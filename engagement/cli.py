@@ -1,16 +1,19 @@
 """The `engagement` command for operators: the application's command line (`db`, `tokens`,
-`outbox`, `jobs`, ...) without `--app`, quiet unless asked (`-v`), and a bad setting said in
-one line that names it instead of a traceback. `flask --app engagement ...` works the same."""
+`outbox`, `jobs`, ...) without `--app`, quiet unless asked (`-v`), and a bad setting or a
+database that fails said in one line instead of a traceback. `flask --app engagement ...` runs
+the same commands (with Flask's tracebacks)."""
 
 from __future__ import annotations
 
 import logging
+import os
 
 import click
+import sqlalchemy as sa
 from flask.cli import FlaskGroup
 
 from engagement.app import create_app
-from engagement.config import ConfigError
+from engagement.config import ConfigError, database_url
 
 
 class ServingOnly(logging.Filter):
@@ -39,13 +42,64 @@ def load_app():
         raise click.ClickException(str(error)) from None
 
 
+def database_problem(error: sa.exc.DBAPIError) -> str:
+    """One line for an operator: what is wrong with the database, where (DATABASE_URL without
+    its password), and the driver's first line."""
+    url = _shown_url()
+    where = f"DATABASE_URL {url}" if url else "the embedded SQLite file"
+    if _not_migrated(error.orig):
+        return f"the database ({where}) is not migrated: run `engagement db upgrade`"
+    said = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    password = _password()
+    if password:
+        said = said.replace(password, "***")
+    if error.statement is None:  # failed while connecting: no statement was sent
+        return f"the database does not answer ({where}): {said}"
+    return f"the database refused the command ({where}): {said}"
+
+
+def _shown_url() -> str | None:
+    text = os.environ.get("DATABASE_URL")
+    if not text:
+        return None
+    try:
+        return sa.make_url(database_url(text)).render_as_string(hide_password=True)
+    except (ConfigError, sa.exc.ArgumentError, ValueError):
+        return "(unreadable)"
+
+
+def _password() -> str | None:
+    try:
+        return sa.make_url(database_url(os.environ.get("DATABASE_URL") or "")).password
+    except (ConfigError, sa.exc.ArgumentError, ValueError):
+        return None
+
+
+def _not_migrated(orig: BaseException) -> bool:
+    """A table or column the code reads is missing: SQLite's "no such table/column", or
+    PostgreSQL's undefined_table (42P01) and undefined_column (42703)."""
+    if getattr(orig, "sqlstate", None) in ("42P01", "42703"):
+        return True
+    return str(orig).startswith(("no such table", "no such column"))
+
+
+class EngagementGroup(FlaskGroup):
+    """FlaskGroup whose commands, every one, say a database that fails in one line (exit 1)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sa.exc.DBAPIError as error:
+            raise click.ClickException(database_problem(error)) from None
+
+
 verbose_option = click.Option(
     ["-v", "--verbose"], is_flag=True, expose_value=False, is_eager=True,
     callback=lambda context, option, verbose: verbose and configure_logging(verbose=True),
     help="Also print what the commands log (migrations, jobs).",
 )
 
-cli = FlaskGroup(
+cli = EngagementGroup(
     name="engagement",
     help="Operate the engagement service (settings come from ENGAGEMENT_* and DATABASE_URL).",
     create_app=load_app,

@@ -149,3 +149,74 @@ def test_replicas_upgrading_at_once_migrate_once():
         with server.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+# Every command that reads or writes the database, with arguments it would accept.
+DATABASE_COMMANDS = [
+    ("tokens", "list"), ("tokens", "create", "--name", "alice", "--role", "moderator"),
+    ("people", "export", "ada@example.com"), ("people", "erase", "ada@example.com"),
+    ("import", "json", "{export}"), ("export", "{export}"), ("db", "upgrade"),
+    ("outbox", "status"), ("counts", "verify"),
+]
+NOBODY_LISTENS = "postgresql+psycopg://postgres:hunter2@127.0.0.1:5999/none"
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=" ".join)
+@pytest.mark.live
+def test_a_database_that_does_not_answer_is_one_line(command, tmp_path):
+    export = tmp_path / "export.json"
+    export.write_text('{"format": "engagement-export", "version": 1, "articles": [{"id": "a"}]}')
+    result = engagement(*(part.format(export=export) for part in command),
+                        DATABASE_URL=NOBODY_LISTENS, ENGAGEMENT_SECRET_KEY=TEST_SECRET)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: the database does not answer (DATABASE_URL "
+        "postgresql+psycopg://postgres:***@127.0.0.1:5999/none): connection failed: connection "
+        'to server at "127.0.0.1", port 5999 failed: Connection refused']
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def unmigrated_postgres():
+    url = sa.make_url(postgres_url_from_env())
+    name = f"{url.database}_unmigrated_{uuid.uuid4().hex[:8]}"
+    server = postgres_server(url)
+    try:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.mark.parametrize("database", [
+    "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("command", [("tokens", "list"), ("counts", "verify")], ids=" ".join)
+@pytest.mark.live
+def test_a_database_never_migrated_says_to_migrate_it(request, tmp_path, database, command):
+    url = (f"sqlite:///{tmp_path / 'empty.sqlite3'}" if database == "sqlite"
+           else request.getfixturevalue("unmigrated_postgres"))
+    result = engagement(*command, DATABASE_URL=url, ENGAGEMENT_SECRET_KEY=TEST_SECRET)
+
+    assert result.returncode == 1
+    shown = sa.make_url(url).render_as_string(hide_password=True)
+    assert result.stderr.strip().splitlines() == [
+        f"Error: the database (DATABASE_URL {shown}) is not migrated: run `engagement db "
+        "upgrade`"]
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("sqlite:////nowhere/engagement/e.sqlite3", "unable to open database file"),
+    ("postgresql://[bad", "failed to resolve host '[bad'"),
+])
+@pytest.mark.live
+def test_a_database_that_cannot_be_reached_is_one_line(url, problem):
+    result = engagement("tokens", "list", DATABASE_URL=url, ENGAGEMENT_SECRET_KEY=TEST_SECRET)
+
+    assert result.returncode == 1
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith("Error: the database does not answer (DATABASE_URL ")
+    assert problem in line
