@@ -965,18 +965,27 @@ def test_an_export_read_back_into_its_own_database_adds_nothing(
     assert public_answers(client, ["live", "hello-world"]) == listed
 
 
+@pytest.fixture
+def other_database(tmp_path, clock, sqlite_template):
+    """Another instance of the service, with a database of its own (SQLite)."""
+    def make(name="b"):
+        shutil.copy(sqlite_template, tmp_path / f"{name}.sqlite3")
+        return create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False,
+                           "DATABASE_URL": f"sqlite:///{tmp_path / f'{name}.sqlite3'}",
+                           "CLOCK": clock, "RATELIMIT_STORAGE_URI": "memory://",
+                           "MAIL_BACKGROUND": False})
+    return make
+
+
 @on_both_databases
 def test_an_export_of_another_database_that_read_ours_adds_nothing(
-        app, write_file, post_comment, tmp_path, clock, sqlite_template, database):
+        app, write_file, post_comment, tmp_path, other_database, database):
     run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
     top = post_comment(article="live", body="Posted here.")["comment"]["id"]
     post_comment(article="live", body="A reply.", parent_id=top)
     ours, theirs = tmp_path / "a.json", tmp_path / "b.json"
     run(app, "export", str(ours))
-    shutil.copy(sqlite_template, tmp_path / "b.sqlite3")
-    other = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
-                        "SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False, "CLOCK": clock,
-                        "RATELIMIT_STORAGE_URI": "memory://", "MAIL_BACKGROUND": False})
+    other = other_database()
     assert "Comments imported: 12" in run(other, "import", "json", str(ours)).output
     run(other, "export", str(theirs))  # which names ours as read from an engagement export
     before = table_counts(app)
@@ -987,6 +996,66 @@ def test_an_export_of_another_database_that_read_ours_adds_nothing(
     assert "Comments imported: 0 (none)." in result.output
     assert "12 already imported" in result.output
     assert table_counts(app) == before
+
+
+def post_to(app, article, body, **fields):
+    answer = app.test_client().post(f"/api/v1/articles/{article}/comments",
+                                    json={"author_name": "Bea", "author_email": "bea@b.example",
+                                          "body": body, **fields})
+    assert answer.status_code == 201, answer.json
+    return answer.json["comment"]["id"]
+
+
+@on_both_databases
+def test_exports_of_two_databases_numbering_alike_are_both_imported(
+        app, client, post_comment, tmp_path, other_database, database):
+    top = post_comment(article="site-a-article", body="Of site A.")["comment"]["id"]
+    post_comment(article="site-a-article", body="A's reply.", parent_id=top)
+    site_a, site_b = tmp_path / "a.json", tmp_path / "b.json"
+    run(app, "export", str(site_a))
+    other = other_database()
+    first = post_to(other, "site-b-article", "Of site B.")
+    assert post_to(other, "site-b-article", "B's reply.", parent_id=first) == 2 == top + 1
+    run(other, "export", str(site_b))
+    empty_database(app)
+    assert "Comments imported: 2" in run(app, "import", "json", str(site_a)).output
+
+    result = run(app, "import", "json", str(site_b))
+
+    assert result.exit_code == 0, result.output
+    assert "Comments imported: 2 (2 approved)." in result.output
+    (listed,) = thread(client, "site-b-article")
+    assert (listed["body_html"], [reply["body_html"] for reply in listed["replies"]]) == (
+        "<p>Of site B.</p>", ["<p>B's reply.</p>"])
+    # Either file again, here or into a third database, adds nothing.
+    third = other_database("c")
+    for target in (app, third, third):
+        for path in (site_a, site_b):
+            again = run(target, "import", "json", str(path))
+            assert again.exit_code == 0, again.output
+    for target in (app, third):
+        assert "Comments imported: 0 (none)." in run(target, "import", "json",
+                                                     str(site_b)).output
+        assert table_counts(target) == (2, 4, 4)
+
+
+def test_an_export_written_before_origins_reads_back_once(
+        app, post_comment, tmp_path, other_database):
+    top = post_comment(article="old-site", body="From before.")["comment"]["id"]
+    post_comment(article="old-site", body="A reply.", parent_id=top)
+    current, older = tmp_path / "now.json", tmp_path / "before.json"
+    run(app, "export", str(current))
+    document = json.loads(current.read_text(encoding="utf-8"))
+    del document["origin"]  # as releases before origins wrote it
+    older.write_text(json.dumps(document), encoding="utf-8")
+    other = other_database()
+
+    assert "Comments imported: 2" in run(other, "import", "json", str(older)).output
+
+    assert "Comments imported: 0 (none)." in run(other, "import", "json", str(older)).output
+    # The same database's export with its origin names the comments the older one read.
+    assert "Comments imported: 0 (none)." in run(other, "import", "json", str(current)).output
+    assert table_counts(other) == (1, 2, 2)
 
 
 def test_two_comments_of_one_id_from_other_sources_are_numbered_anew(

@@ -19,7 +19,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from engagement.archive import services
 from engagement.archive.disqus import read_disqus
-from engagement.archive.export import NotAnExport, read_export, write_export
+from engagement.archive.export import NotAnExport, own_origin, read_export, write_export
 from engagement.archive.staging import Staging
 from engagement.archive.summary import Summary
 from engagement.archive.wordpress import ARTICLE_ID_RULES, read_wordpress
@@ -99,7 +99,9 @@ def export_command(file, article):
             raise click.BadParameter(f"{article!r} is not an article id.", param_hint="--article")
         if db.session.get(Article, article_id) is None:  # before the file is opened
             raise click.BadParameter(f"there is no article {article!r}.", param_hint="--article")
-    written = write_export(file, article_id=article_id, now=now())
+    origin = own_origin(create=True)
+    db.session.commit()  # it names this database from its first export on, file or not
+    written = write_export(file, article_id=article_id, now=now(), origin=origin)
     db.session.rollback()
     click.echo(f"Wrote {written} articles to {file.name}.")
 

@@ -3,7 +3,8 @@
 The file is one JSON object (format "engagement-export", version 1), written and read an
 article at a time so that neither side holds more than one article's comments:
 
-    {"format": "engagement-export", "version": 1, "exported_at": "2026-12-01T12:00:00Z",
+    {"format": "engagement-export", "version": 1, "origin": "3f0c9a1e5b7d2468",
+     "exported_at": "2026-12-01T12:00:00Z",
      "articles": [{"id", "title", "url", "published_at", "first_seen_at",
                    "comments_open": true|false|null (a moderator's choice; null: the rules),
                    "comments_close_at", "share_counts": {"<network>": n, ...},
@@ -19,27 +20,38 @@ an `id` of the same file. Read back where those ids are free (an empty database)
 keep them, and so readers' links to them (`#engagement-comment-<id>`) still lead there. The
 file holds authors' emails and addresses: keep it as safe as the database. A reader's vote is
 kept as the keyed hash that recognises them: it recognises them again only under the same
-ENGAGEMENT_SECRET_KEY. Reading it back gives every comment the source it had (a comment that
-came from WordPress stays known by its WordPress id), or ("engagement", its id in the file)."""
+ENGAGEMENT_SECRET_KEY.
+
+`origin` names the database that wrote the file (a random id, kept in it: ExportOrigin), and
+comes before `articles`. Reading it back gives every comment the source it had (a comment
+that came from WordPress stays known by its WordPress id), or ("engagement",
+"<origin>#comment-<its id in the file>"): every database numbers its comments from 1, so
+exports of two are told apart, while one read twice, or into another database, adds nothing.
+An export written before origins (none) names them ("engagement", "<id>"), as it did; such a
+comment is also recognised by the origin's key in its article."""
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import ijson
 import sqlalchemy as sa
 
-from engagement.archive.models import ImportedComment
+from engagement.archive.models import ExportOrigin, ImportedComment
 from engagement.archive.services import (
+    COMMENT,
     NO_EDIT_TOKEN,
     ImportSettings,
     Placed,
     avatar_of,
     place_under,
     record_article,
+    stored_id,
     website_of,
 )
 from engagement.archive.staging import SourceArticle
@@ -61,6 +73,8 @@ FORMAT, VERSION = "engagement-export", 1
 # their readers, a reader); a file that nests twice that is something else.
 EXPORT_NESTING, MAX_NESTING = 8, 16
 OWN_SOURCE = "engagement"
+ORIGIN = re.compile(r"[0-9A-Za-z._-]{1,40}")
+SCALARS = frozenset({"null", "boolean", "number", "string"})
 
 
 class NotAnExport(Exception):
@@ -74,9 +88,16 @@ def _when(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def write_export(out: IO[str], *, article_id: str | None, now: datetime) -> int:
+def own_origin(*, create: bool = False) -> str | None:
+    """What names this database in its exports; made by the first (`create`), flushed."""
+    if create:
+        insert_if_absent(db.session, ExportOrigin, {"id": 1, "origin": secrets.token_hex(8)})
+    return db.session.scalar(sa.select(ExportOrigin.origin).where(ExportOrigin.id == 1))
+
+
+def write_export(out: IO[str], *, article_id: str | None, now: datetime, origin: str) -> int:
     """Write the export; the number of articles written."""
-    out.write(f'{{"format": "{FORMAT}", "version": {VERSION}, '
+    out.write(f'{{"format": "{FORMAT}", "version": {VERSION}, "origin": {json.dumps(origin)}, '
               f'"exported_at": {json.dumps(_when(now))}, "articles": [')
     written = 0
     for article in _articles(article_id):
@@ -163,14 +184,17 @@ def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, adv
     file = _Counted(file)
     file.seek(0)
     try:
-        head = (next(ijson.kvitems(_events(file), ""), None),
-                next(ijson.items(_events(file), "version"), None))
-        if head[0] != ("format", FORMAT) or head[1] != VERSION:
+        head = _head(file)
+        if head.get("format") != FORMAT or head.get("version") != VERSION:
             raise NotAnExport(f'not an export of this service (format "{FORMAT}", version '
                               f"{VERSION})")
+        origin = head.get("origin")
+        if origin is not None and not (isinstance(origin, str) and ORIGIN.fullmatch(origin)):
+            raise NotAnExport("its origin is not 1-40 of A-Z a-z 0-9 . _ -")
+        origins = Origins(origin, own_origin())
         for number, document in enumerate(ijson.items(_events(file), "articles.item"), 1):
             summary.source_articles += 1
-            _import_article(document, f"article {number}", summary, settings)
+            _import_article(document, f"article {number}", summary, settings, origins)
             advance(1)
     except ijson.IncompleteJSONError as error:
         if file.at_end:
@@ -180,6 +204,24 @@ def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, adv
         raise NotAnExport(f"not valid JSON ({reason}) {file.place()}") from None
     except ijson.JSONError as error:
         raise NotAnExport(f"not valid JSON: {error}") from None
+
+
+class Origins(NamedTuple):
+    file: str | None  # the database that wrote the file; None in one written before origins
+    ours: str | None  # this database's, if it ever exported
+
+
+def _head(file: _Counted) -> dict[str, Any]:
+    """The export's own values: those before its articles, where this module writes them."""
+    head: dict[str, Any] = {}
+    for number, (prefix, event, value) in enumerate(_events(file)):
+        if number == 0 and event != "start_map":
+            break
+        if prefix == "" and event == "map_key" and value == "articles":
+            break
+        if event in SCALARS and "." not in prefix:
+            head[prefix] = value
+    return head
 
 
 def _events(file: _Counted) -> Iterator[tuple[str, str, Any]]:
@@ -231,8 +273,8 @@ class _Counted:
         self.line, self.column, self.chunk_line, self.at_end = 1, 1, 1, False
 
 
-def _import_article(document: Any, where: str, summary: Summary,
-                    settings: ImportSettings) -> None:
+def _import_article(document: Any, where: str, summary: Summary, settings: ImportSettings,
+                    origins: Origins) -> None:
     fields = _Fields(document, where)
     article_id = fields.article_id("id")
     comments_open = fields.flag("comments_open", allow_none=True)
@@ -262,18 +304,18 @@ def _import_article(document: Any, where: str, summary: Summary,
     if not isinstance(comments, list):
         raise NotAnExport(f"{where}: comments is not a list")
     summary.source_comments += len(comments)
-    _import_comments(article_id, comments, where, summary, settings)
+    _import_comments(article_id, comments, where, summary, settings, origins)
     recount(article_id)  # its counters and version, as the imported rows make them
 
 
 def _import_comments(article_id: str, comments: list, where: str, summary: Summary,
-                     settings: ImportSettings) -> None:
+                     settings: ImportSettings, origins: Origins) -> None:
     rows = [_Fields(comment, f"{where}, comment {n}") for n, comment in enumerate(comments, 1)]
-    keys = [_source_key(fields) for fields in rows]
+    keys = [_source_key(fields, origins.file) for fields in rows]
     existing = _existing(keys)
-    existing.update(_still_here(article_id, [fields for fields, key in zip(rows, keys,
-                                                                         strict=True)
-                                             if key not in existing]))
+    existing.update(_remembered_bare(article_id, [key for key in keys if key not in existing]))
+    existing.update(_still_here(article_id, [(fields, key) for fields, key in zip(
+        rows, keys, strict=True) if key not in existing], origins.ours))
     seen: set[tuple[str, str]] = set()
     kept = []
     for fields, key in zip(rows, keys, strict=True):
@@ -354,10 +396,10 @@ def _import_votes(article_id: str, comment_id: int, fields: _Fields) -> None:
         db.session.execute(sa.insert(Vote), rows)
 
 
-def _source_key(fields: _Fields) -> tuple[str, str]:
+def _source_key(fields: _Fields, origin: str | None) -> tuple[str, str]:
     source = fields.document.get("source")
     if source is None:
-        return OWN_SOURCE, str(fields.number("id"))
+        return OWN_SOURCE, stored_id(origin, str(fields.number("id")))
     if (not isinstance(source, dict) or not isinstance(source.get("name"), str)
             or not isinstance(source.get("id"), str)):
         raise NotAnExport(f"{fields.where}: source is not {{\"name\", \"id\"}}")
@@ -378,18 +420,42 @@ def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Placed]:
     return found
 
 
-def _still_here(article_id: str, rows: list[_Fields]) -> dict[tuple[str, str], Placed]:
+def _remembered_bare(article_id: str, keys: list[tuple[str, str]]
+                     ) -> dict[tuple[str, str], Placed]:
+    """Those of `keys` ("engagement", "<origin>#comment-<id>") whose comment this article
+    holds by its bare id, as imports of exports written before origins remembered it (the
+    WordPress importer recognises comments remembered before sites the same way)."""
+    by_bare: dict[str, list[tuple[str, str]]] = {}
+    for key in keys:
+        if key[0] == OWN_SOURCE and COMMENT in key[1]:
+            by_bare.setdefault(key[1].rsplit(COMMENT, 1)[1], []).append(key)
+    found, bare = {}, list(by_bare)
+    for start in range(0, len(bare), 500):
+        for row in db.session.execute(
+                sa.select(ImportedComment.source_id, Comment.id, Comment.depth,
+                          Comment.parent_id, Comment.thread_id)
+                .join(Comment, Comment.id == ImportedComment.comment_id)
+                .where(ImportedComment.source == OWN_SOURCE,
+                       ImportedComment.source_id.in_(bare[start:start + 500]),
+                       Comment.article_id == article_id)):
+            found.update({key: Placed(*row[1:]) for key in by_bare[row[0]]})
+    return found
+
+
+def _still_here(article_id: str, rows: list[tuple[_Fields, tuple[str, str]]],
+                ours: str | None) -> dict[tuple[str, str], Placed]:
     """The comments posted here that this export carries: read back into the database it came
-    from, or from the export of another database that read ours (which names them by their
-    source, ("engagement", their id here)). The comment of that id, in its article, created at
+    from, or from the export of another database that read ours (which names them by the
+    source it gave them, ("engagement", "<our origin>#comment-<their id here>"), or their bare
+    id in files written before origins). The comment of that id, in its article, created at
     its moment, is that one: posted here, it has no source to be recognised by."""
-    moments = {}
-    for fields in rows:
-        key = _source_key(fields)
-        if key[0] == OWN_SOURCE and key[1].isdigit():
-            moments[int(key[1])] = fields.moment("created_at")
+    moments, keys = {}, {}
+    for fields, key in rows:
+        comment_id = _own_id(key, ours)
+        if comment_id is not None and 0 < comment_id <= MAX_DB_INT:
+            moments[comment_id], keys[comment_id] = fields.moment("created_at"), key
     found = {}
-    chosen = [comment_id for comment_id in moments if 0 < comment_id <= MAX_DB_INT]
+    chosen = list(moments)
     for start in range(0, len(chosen), 500):
         for row in db.session.execute(
                 sa.select(Comment.id, Comment.created_at, Comment.depth, Comment.parent_id,
@@ -397,9 +463,18 @@ def _still_here(article_id: str, rows: list[_Fields]) -> dict[tuple[str, str], P
                 .where(Comment.id.in_(chosen[start:start + 500]),
                        Comment.article_id == article_id)):
             if row.created_at == moments[row.id]:
-                found[(OWN_SOURCE, str(row.id))] = Placed(row.id, row.depth, row.parent_id,
-                                                          row.thread_id)
+                found[keys[row.id]] = Placed(row.id, row.depth, row.parent_id, row.thread_id)
     return found
+
+
+def _own_id(key: tuple[str, str], ours: str | None) -> int | None:
+    """The id here of a comment the key may name as posted here: by our origin, or bare."""
+    if key[0] != OWN_SOURCE:
+        return None
+    text = key[1]
+    if ours is not None and text.startswith(f"{ours}{COMMENT}"):
+        text = text.removeprefix(f"{ours}{COMMENT}")
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _comment_row(article_id: str, fields: _Fields, parent: Placed | None,

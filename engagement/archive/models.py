@@ -22,3 +22,15 @@ class ImportedComment(db.Model):
     comment_id: Mapped[int] = mapped_column(
         sa.ForeignKey("comments.id", ondelete="CASCADE"), unique=True
     )
+
+
+class ExportOrigin(db.Model):
+    """What names this database in its exports: a random id its first export makes, so that
+    a database reading exports of several tells their comments apart (each numbers its own
+    from 1), while reading one twice, or into another database, still adds nothing."""
+
+    __tablename__ = "export_origin"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    origin: Mapped[str] = mapped_column(sa.String(32))
