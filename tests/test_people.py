@@ -179,6 +179,22 @@ def test_a_blank_address_is_refused_on_the_command_line(app, client, command, em
         assert db.session.scalar(sa.select(Comment.author_name)) == "No Email"
 
 
+@pytest.mark.parametrize("command", ["erase", "export"])
+@pytest.mark.parametrize("email", ["not-an-address", "a@b@c"])
+def test_what_is_not_an_address_is_refused_on_the_command_line(app, story, command, email):
+    # The admin API answers these 422; an empty export or a count of zeros said "no data".
+    result = app.test_cli_runner().invoke(args=["people", command, email])
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: EMAIL {email!r} is not an email address: give the address whose data to "
+        f"{command}."]
+
+
+def test_the_command_line_reads_the_address_as_the_api_does(app, story):
+    assert len(json.loads(cli(app, "export", f"  {EMAIL.upper()} "))["comments"]) == 2
+
+
 def test_an_author_deleting_their_comment_takes_their_address_with_it(app, client):
     posted = client.post("/api/v1/articles/story/comments", environ_base=ADA,
                          json=comment_fields(author_name="Ada Lovelace", author_email=EMAIL))

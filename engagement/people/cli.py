@@ -6,25 +6,32 @@ from __future__ import annotations
 import json
 
 import click
+import marshmallow as ma
 from flask.cli import AppGroup
 
 from engagement.clock import now
 from engagement.extensions import db
+from engagement.people.schemas import PersonArgs
 from engagement.people.services import erase_person, export_person
 
 people = AppGroup("people", help="A person's data: export it, or erase it.")
 
 
-class BlankAddress(click.ClickException):
+class BadAddress(click.ClickException):
     exit_code = 2  # a usage error, said in one line
 
 
 def _address(email: str, doing: str) -> str:
-    """EMAIL as given, unless blank: imported comments may have no email, and a blank
-    address would be theirs (the HTTP endpoints refuse it with 422)."""
+    """EMAIL read as the HTTP endpoints read it (PersonArgs), which refuse what is not an
+    address with 422: never blank, since imported comments may have no email and a blank
+    address would be theirs."""
     if not email.strip():
-        raise BlankAddress(f"EMAIL is blank: give the address whose data to {doing}.")
-    return email
+        raise BadAddress(f"EMAIL is blank: give the address whose data to {doing}.")
+    try:
+        return PersonArgs().load({"email": email.strip()})["email"]
+    except ma.ValidationError:
+        raise BadAddress(f"EMAIL {email!r} is not an email address: give the address whose "
+                         f"data to {doing}.") from None
 
 
 @people.command("export")
