@@ -62,7 +62,9 @@
     languages: {}, // lang -> Promise of the language loaded (or English)
     articles: {}, // slug -> Promise of the article
     shares: {}, // slug -> {counts, rows: [function]}
-    failed: [], // parts that could not reach the service: [function refill]
+    // Parts that could not reach the service stay empty and wait for a retry (the comments
+    // area's button, or Engagement.refresh()): [function refill].
+    failed: [],
     threads: [],
     keys: {}, // a write's request -> its Idempotency-Key, kept while its answer is lost
     uid: 0,
@@ -210,10 +212,11 @@
    * its answer was lost, so that the service writes it once. */
   function api(method, path, body, headers) {
     var init = { method: method, credentials: "omit", headers: headers || {} };
-    var attempt = method + path + JSON.stringify(body);
-    if (body !== undefined) {
+    var json = JSON.stringify(body);
+    var attempt = method + path + json;
+    if (body) {
       init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
+      init.body = json;
       init.headers["Idempotency-Key"] = app.keys[attempt] = app.keys[attempt] || Date.now() + Math.random().toString(36);
     }
     if (method === "GET" && Date.now() - load("last-write") < REVALIDATE_AFTER_WRITE_MS) init.cache = "no-cache";
@@ -323,15 +326,8 @@
     if (!on && button.hadFocus && document.activeElement === document.body) button.focus();
   }
 
-  /** A part that could not reach the service stays empty and waits for a retry (the comments
-   * area's button, or Engagement.refresh()). */
-  function failedToLoad(refill) {
-    app.failed.push(refill);
-  }
-
   function retryAll() {
-    var refills = app.failed.splice(0);
-    refills.forEach(function (refill) {
+    app.failed.splice(0).forEach(function (refill) {
       refill();
     });
   }
@@ -358,7 +354,7 @@
       });
     }, function () {
       // Counts stay empty: never an error sentence inside a byline or a teaser.
-      failedToLoad(function () {
+      app.failed.push(function () {
         fetchCounts(slugs, bySlug);
       });
     });
@@ -366,8 +362,7 @@
 
   /** The article's count spans (all on the page, or those given) say the count. */
   function showCommentCount(slug, count, spans) {
-    spans = spans || document.querySelectorAll(".engagement-count[data-article]");
-    spans.forEach(function (span) {
+    (spans || document.querySelectorAll(".engagement-count[data-article]")).forEach(function (span) {
       if (span.getAttribute("data-article") !== slug) return;
       span.textContent = translator(span.engagementLanguage || "en").n("c", count);
     });
@@ -393,7 +388,7 @@
       });
       setShareCounts(part, store.counts);
     }, function () {
-      failedToLoad(function () {
+      app.failed.push(function () {
         fillShares(root);
       });
     });
@@ -512,7 +507,7 @@
       });
       if (!root.children.length) root.append(el("li", { class: "engagement-muted", text: part.t("ho") }));
     }, function () {
-      failedToLoad(function () {
+      app.failed.push(function () {
         fillTrending(root);
       });
     });
@@ -520,9 +515,10 @@
 
   // --- Forms: fields with their errors, drafts, validation ---------------------------------
 
-  /** A labelled field; its hint and error (when any) are tied to the input. */
+  /** A labelled field, the input styled; its hint and error (when any) are tied to the input. */
   function field(input, label, hint) {
     var id = input.id || (input.id = nextId("field"));
+    input.classList.add(input.type === "checkbox" ? "engagement-checkbox" : "engagement-input");
     var error = el("p", { class: "engagement-field-error", id: id + "-error", hidden: true });
     var hintNode = hint ? el("p", { class: "engagement-hint", id: id + "-hint", text: hint }) : null;
     input.setAttribute("aria-describedby", (hint ? id + "-hint " : "") + error.id);
@@ -619,8 +615,8 @@
   function fillNewsletter(root) {
     var part = makePart(root);
     var t = part.t;
-    var email = el("input", { name: "email", type: "email", autocomplete: "email", required: true, class: "engagement-input" });
-    var consent = el("input", { name: "consent", type: "checkbox", required: true, class: "engagement-checkbox" });
+    var email = el("input", { name: "email", type: "email", autocomplete: "email", required: true });
+    var consent = el("input", { name: "consent", type: "checkbox", required: true });
     var form = makeForm(part, {
       class: "engagement-newsletter-form", title: attribute(part, "data-heading", t("st")) || null, label: t("nl"),
       children: [field(email, [t("em")]), field(consent, [t("cn")])], submit: "sb",
@@ -640,17 +636,17 @@
   // --- Comments: the thread ------------------------------------------------------------------
 
   function fillComments(root) {
-    var part = makePart(root);
-    var t = part.t;
-    var thread = app.threads[app.threads.push(part) - 1];
-    var heading = attribute(part, "data-heading", null);
-    var order = attribute(part, "data-order", "oldest");
+    var thread = makePart(root);
+    var t = thread.t;
+    var heading = attribute(thread, "data-heading", null);
+    var order = attribute(thread, "data-order", "oldest");
+    app.threads.push(thread);
     thread.order = ORDERS.indexOf(order) === -1 ? "oldest" : order;
     thread.title = heading === "" ? null : el("h2", { class: "engagement-comments-title", tabindex: "-1", text: heading || t("cm") });
     thread.fixedTitle = heading !== null;
     thread.region = statusRegion();
     thread.list = el("ol", { class: "engagement-thread" });
-    thread.more = button(part, "mo", "engagement-more", function () {
+    thread.more = button(thread, "mo", "engagement-more", function () {
       loadPage(thread, true);
     });
     thread.formSlot = el("div", { class: "engagement-form-slot" });
@@ -664,7 +660,7 @@
 
   function sortControl(thread) {
     var select = el("select", {
-      class: "engagement-input", name: "order",
+      name: "order",
       change: function () {
         thread.order = select.value;
         thread.list.textContent = "";
@@ -986,11 +982,11 @@
     var t = thread.t;
     var parentId = parentUi ? parentUi.comment.id : null;
     var draftKey = "draft:" + thread.slug + ":" + (parentId || 0);
-    var name = el("input", { name: "author_name", autocomplete: "name", maxlength: 80, required: true, class: "engagement-input" });
-    var email = el("input", { name: "author_email", type: "email", autocomplete: "email", required: true, class: "engagement-input" });
-    var body = el("textarea", { name: "body", rows: parentUi ? 3 : 5, required: true, class: "engagement-input", dir: "auto" });
-    var notify = el("input", { name: "notify_replies", type: "checkbox", class: "engagement-checkbox" });
-    var remember = el("input", { name: "remember", type: "checkbox", class: "engagement-checkbox", checked: Boolean(load("identity")) });
+    var name = el("input", { name: "author_name", autocomplete: "name", maxlength: 80, required: true });
+    var email = el("input", { name: "author_email", type: "email", autocomplete: "email", required: true });
+    var body = el("textarea", { name: "body", rows: parentUi ? 3 : 5, required: true, dir: "auto" });
+    var notify = el("input", { name: "notify_replies", type: "checkbox" });
+    var remember = el("input", { name: "remember", type: "checkbox", checked: Boolean(load("identity")) });
     var honeypot = el("input", { name: "website_url", tabindex: "-1", autocomplete: "off" });
     var preview = el("div", { class: "engagement-preview engagement-body", dir: "auto", hidden: true });
     name.value = thread.author.name;
@@ -1100,13 +1096,11 @@
 
   function addAuthorButtons(ui, entry) {
     var t = ui.thread.t;
-    var flag = ui.actions.querySelector(".engagement-flag-button");
-    ui.actions.insertBefore(button(ui.thread, "e", "engagement-action engagement-edit-button", function (event) {
+    ui.actions.querySelector(".engagement-flag-button").before(button(ui.thread, "e", "engagement-action engagement-edit-button", function (event) {
       openSlot(ui, editForm(ui), event.currentTarget);
-    }, t("ey")), flag);
-    ui.actions.insertBefore(button(ui.thread, "d", "engagement-action engagement-delete-button", function (event) {
+    }, t("ey")), button(ui.thread, "d", "engagement-action engagement-delete-button", function (event) {
       openSlot(ui, deleteConfirm(ui), event.currentTarget);
-    }, t("dy")), flag);
+    }, t("dy")));
     var left = Date.parse(entry.expires_at) - Date.now();
     // The buttons go when the window closes (timers cap at about 24.8 days; windows are shorter).
     if (left < 2147483647) {
@@ -1142,7 +1136,7 @@
   function editForm(ui) {
     var t = ui.thread.t;
     var entry = editToken(ui.comment.id) || {};
-    var textarea = el("textarea", { name: "body", rows: 4, required: true, class: "engagement-input", dir: "auto" });
+    var textarea = el("textarea", { name: "body", rows: 4, required: true, dir: "auto" });
     textarea.value = typeof entry.body === "string" ? entry.body : ui.body.textContent.trim();
     return authorForm(ui, {
       class: "engagement-edit-form", children: [field(textarea, [t("ey")])], submit: "sv", extra: [cancelButton(ui)],
@@ -1203,7 +1197,7 @@
 
   function flagForm(ui) {
     var t = ui.thread.t;
-    var select = el("select", { name: "reason", class: "engagement-input" }, FLAG_REASONS.map(function (reason) {
+    var select = el("select", { name: "reason" }, FLAG_REASONS.map(function (reason) {
       return el("option", { value: reason, text: t("f_" + reason) });
     }));
     return makeForm(ui.thread, {
@@ -1270,8 +1264,7 @@
 
   function loadStylesheet() {
     var href = app.assets + "engagement.css";
-    if (document.querySelector('link[href="' + href + '"]')) return;
-    document.head.append(el("link", { rel: "stylesheet", href: href }));
+    if (!document.querySelector('link[href="' + href + '"]')) document.head.append(el("link", { rel: "stylesheet", href: href }));
   }
 
   /** Fill every placeholder not filled yet (call again after adding placeholders); parts that
