@@ -1120,6 +1120,16 @@ def deep_export(depth: int) -> str:
            f'{"]" * depth}}}'
 
 
+def one_comment_export(article=None, **comment) -> str:
+    """An export of one article with one comment, with these fields changed."""
+    return json.dumps({"format": "engagement-export", "version": 1, "articles": [{
+        "id": "ok", **(article or {}), "comments": [{
+            "id": 1, "status": "pending", "author_name": "A", "author_email": "a@x",
+            "body": "x", "body_html": "x", "pinned": False,
+            "created_at": "2026-11-01T10:00:00Z", "held_for": ["mode"],
+            "client_ip": "192.0.2.1", **comment}]}]}, indent=1)
+
+
 @pytest.mark.parametrize("text, message", [
     ('{"format": "something-else", "version": 1, "articles": []}', "not an export of"),
     ('{"format": "engagement-export", "version": 1, "articles": [{"id": "a b"}]}',
@@ -1135,6 +1145,17 @@ def deep_export(depth: int) -> str:
      "not valid JSON"),
     ('{"format": "engagement-export", "version": 1, "articles": [\n{"id": "ok"},\n{"id": "o',
      "not valid JSON: the file ends at line 3, column 10 before its JSON does (cut short?)"),
+    (one_comment_export(held_for=["bogus"]), "article 1, comment 1: held_for is not a list "
+     "of mode, first_time, links, blocked_word, flags, honeypot, edited"),
+    (one_comment_export(client_ip="not-an-ip"),
+     "article 1, comment 1: client_ip is not an IP address"),
+    (one_comment_export({"share_counts": {"x": 1, "myspace": 3}}),
+     "article 1: share_counts names 'myspace', not a network this site counts (facebook, x, "
+     "pinterest,"),
+    (one_comment_export({"share_counts": {"x": 2**31}}),
+     "article 1: share count of 'x' is not a count (0 to 2147483647)"),
+    (one_comment_export(votes={"up": 2**31, "down": 0}),
+     "article 1, comment 1, votes: up is not a count (0 to 2147483647)"),
     (deep_export(1_000),
      "not an export of this service: it nests more than 16 deep (an export nests 8) at line 1"),
     ('{"format": "engagement-export", "version": 1, "articles": [\n{"id": "ok", "x": '

@@ -125,7 +125,7 @@ def _settings(source: str, article_map: dict[str, str]) -> services.ImportSettin
     return services.ImportSettings(
         source=source, max_depth=config["MAX_REPLY_DEPTH"],
         keep_addresses_after=services.keep_addresses_after(moment, config["IP_RETENTION_DAYS"]),
-        article_map=article_map, now=moment,
+        article_map=article_map, now=moment, share_networks=tuple(config["SHARE_NETWORKS"]),
     )
 
 

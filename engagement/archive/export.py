@@ -32,6 +32,7 @@ comment is also recognised by the origin's key in its article."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import secrets
@@ -64,7 +65,9 @@ from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent
 from engagement.extensions import db
 from engagement.http import MAX_DB_INT, article_id_from
+from engagement.moderation.admin_schemas import HOLD_REASONS
 from engagement.shares.models import ShareTally
+from engagement.shares.services import known_network
 from engagement.votes.models import Vote
 from engagement.votes.services import wilson_lower_bound
 
@@ -296,10 +299,16 @@ def _import_article(document: Any, where: str, summary: Summary, settings: Impor
             key=article_id, line=0, article_id=article_id, map_keys=[], **values,
             closed=comments_open is False), summary, settings.now)
     for network, count in fields.mapping("share_counts").items():
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise NotAnExport(f"{where}: share count of {network!r} is not a count")
+        known = known_network(network, settings.share_networks)
+        if known is None:  # /counts would say its shares, and share_counts.total leave them out
+            raise NotAnExport(f"{where}: share_counts names {network!r}, not a network this "
+                              f"site counts ({', '.join(settings.share_networks)}): add it to "
+                              f"ENGAGEMENT_SHARE_NETWORKS, or take it out of the file")
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_DB_INT:
+            raise NotAnExport(f"{where}: share count of {network!r} is not a count (0 to "
+                              f"{MAX_DB_INT})")
         insert_if_absent(db.session, ShareTally,
-                         {"article_id": article_id, "network": str(network)[:32], "count": count})
+                         {"article_id": article_id, "network": known, "count": count})
     comments = document.get("comments") or []
     if not isinstance(comments, list):
         raise NotAnExport(f"{where}: comments is not a list")
@@ -485,11 +494,11 @@ def _comment_row(article_id: str, fields: _Fields, parent: Placed | None,
     parent_id, thread_id, depth = place_under(parent, settings.max_depth)
     email = fields.text("author_email", 320).lower()
     created_at = fields.moment("created_at")
-    address = fields.text("client_ip", 45, allow_none=True)
+    address = fields.address("client_ip")
     return {
         "article_id": article_id, "parent_id": parent_id, "thread_id": thread_id,
         "depth": depth, "status": CommentStatus(status),
-        "held_for": [str(reason) for reason in fields.document.get("held_for") or []],
+        "held_for": fields.choices("held_for", HOLD_REASONS),
         "author_name": fields.text("author_name", 80),
         "author_email": email,
         "author_website": website_of(fields.text("author_website", 2000, allow_none=True)),
@@ -536,9 +545,24 @@ class _Fields:
 
     def count(self, name: str) -> int:
         value = self.number(name)
-        if value < 0:
-            raise self._refuse(name, "a count")
+        if not 0 <= value <= MAX_DB_INT:
+            raise self._refuse(name, f"a count (0 to {MAX_DB_INT})")
         return value
+
+    def choices(self, name: str, allowed: list[str]) -> list[str]:
+        value = self.document.get(name) or []
+        if not isinstance(value, list) or not all(choice in allowed for choice in value):
+            raise self._refuse(name, f"a list of {', '.join(allowed)}")
+        return list(value)
+
+    def address(self, name: str) -> str | None:
+        value = self.text(name, 45, allow_none=True)
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise self._refuse(name, "an IP address") from None
 
     def flag(self, name: str, *, allow_none: bool = False) -> bool | None:
         value = self.document.get(name)

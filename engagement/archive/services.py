@@ -43,6 +43,7 @@ class ImportSettings:
     keep_addresses_after: datetime  # addresses of comments older than this are not kept
     article_map: dict[str, str]
     now: datetime
+    share_networks: tuple[str, ...] = ()  # those an export's share counts may name
 
 
 class Placed(NamedTuple):
