@@ -575,6 +575,33 @@ def test_every_change_is_audited_with_its_actor(app, client):
     assert entries["items"][0]["at"] == "2026-11-27T08:00:00Z"
 
 
+def test_a_change_that_changes_nothing_is_not_audited(app, client):
+    headers = {"Authorization": f"Bearer {make_token(app, 'alice')}"}
+    comment_id = post(client)["comment"]["id"]
+    assert client.patch(f"{QUEUE}/{comment_id}", json={"status": "spam", "pinned": False},
+                        headers=headers).status_code == 200
+    again = [
+        client.patch(f"{QUEUE}/{comment_id}", json={"status": "spam"}, headers=headers),
+        client.patch(f"{QUEUE}/{comment_id}", json={"status": "spam", "pinned": False},
+                     headers=headers),
+        client.patch(SETTINGS, json={}, headers=headers),
+        client.patch(SETTINGS, json={"max_links": 2, "moderation_mode": "none"},
+                     headers=headers),  # what they are
+        client.patch(SETTINGS, json={"max_links": 5, "moderation_mode": "none"},
+                     headers=headers),
+        client.delete(f"{QUEUE}/{comment_id}", headers=headers),
+        client.delete(f"{QUEUE}/{comment_id}", headers=headers),
+    ]
+
+    assert [answer.status_code for answer in again] == [200, 200, 200, 200, 200, 204, 204]
+    entries = client.get("/api/v1/admin/audit?actor=alice", headers=headers).json["items"]
+    assert [(e["action"], e["details"]) for e in entries] == [
+        ("comment.delete", {}),
+        ("settings.update", {"max_links": 5}),
+        ("comment.moderate", {"status": "spam"}),
+    ]
+
+
 def test_admin_answers_send_exactly_the_fields_the_openapi_document_lists(held_app, moderator):
     client = held_app.test_client()
     top = post(client)["comment"]["id"]

@@ -150,6 +150,20 @@ def test_the_admin_api_exports_and_erases_for_the_admin_role_only(app, client, s
     assert [entry["action"] for entry in audit if EMAIL in json.dumps(entry)] == ["ban.create"]
 
 
+def test_exports_are_audited_with_counts_never_the_data(app, client, story):
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+    assert client.get(f"/api/v1/admin/people?email={EMAIL}", headers=admin).status_code == 200
+    cli(app, "export", EMAIL)
+
+    audit = client.get("/api/v1/admin/audit?action=people", headers=admin).json["items"]
+    counts = {"comments": 2, "flags": 1, "newsletter": 1, "queued_mail": 2,
+              "reply_notifications": 1}
+    assert [(entry["actor"], entry["action"], entry["target"], entry["details"])
+            for entry in audit] == [("command line", "people.export", "person", counts),
+                                    ("root", "people.export", "person", counts)]
+    assert EMAIL not in json.dumps(audit) and "Numbers first" not in json.dumps(audit)
+
+
 @pytest.mark.parametrize("email", ["", "not-an-address", "a@b@c"])
 def test_a_bad_address_is_a_validation_error(app, client, email):
     admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}

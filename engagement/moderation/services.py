@@ -217,16 +217,19 @@ DECISIONS = {
 def decide(comment_id: int, *, status: str | None, pinned: bool | None, actor: str,
            now: datetime, ip_retention_days: int, notify: NotifyPolicy) -> dict:
     """A moderator's decision on one comment (approving clears its flags and announces it),
-    audited."""
+    audited with what it changed: a decision the comment already had is not a change."""
     comment = comments.comment_by_id(comment_id)
     changes = {}
     if status is not None:
+        before = _decided(comment)
         _apply([comment], status, now, notify)
-        changes["status"] = status
-    if pinned is not None:
+        if _decided(comment) != before:
+            changes["status"] = status
+    if pinned is not None and pinned != comment.pinned:
         comments.pin_comment(comment, pinned)
         changes["pinned"] = pinned
-    audit(actor, "comment.moderate", f"comment:{comment_id}", changes, now=now)
+    if changes:
+        audit(actor, "comment.moderate", f"comment:{comment_id}", changes, now=now)
     db.session.flush()
     (answer,) = admin_comments([comment], now=now, ip_retention_days=ip_retention_days)
     return answer
@@ -241,8 +244,18 @@ def _apply(found: list[Comment], status: str, now: datetime, notify: NotifyPolic
         notifications.comments_published(found, now=now, policy=notify)
 
 
+def _decided(comment: Comment) -> tuple:
+    """What a moderator's decision sets: approving a comment approved with flags clears them."""
+    return (comment.status, list(comment.held_for), comment.flag_count,
+            comment.approved_by_moderator)
+
+
 def remove(comment_id: int, *, actor: str, now: datetime) -> None:
-    comments.erase_comment(comments.comment_by_id(comment_id), now)
+    """Delete a comment; audited once (deleting it again changes nothing)."""
+    comment = comments.comment_by_id(comment_id)
+    if comment.deleted:
+        return
+    comments.erase_comment(comment, now)
     audit(actor, "comment.delete", f"comment:{comment_id}", now=now)
 
 
@@ -276,9 +289,13 @@ def update_settings(changes: dict[str, Any], config, *, actor: str,
                 "flag_threshold": rules.flag_threshold}
     sent = {key: list(value) if key == "blocked_words" else value
             for key, value in changes.items()}
+    if not sent:
+        return rules
     upsert(db.session, ModerationSettings, {"id": 1, **starting, **sent, "updated_at": now},
            update={**sent, "updated_at": now})
-    audit(actor, "settings.update", "settings", changes, now=now)
+    changed = {key: value for key, value in sent.items() if starting[key] != value}
+    if changed:  # audited with what changed: a setting sent as it was is not a change
+        audit(actor, "settings.update", "settings", changed, now=now)
     db.session.flush()
     return moderation_rules(config)  # which reads the row again, as the upsert left it
 

@@ -22,8 +22,9 @@ class Person(MethodView):
     @blp.response(200)
     @blp.alt_response(403, schema=ErrorSchema, description="Not the admin role")
     def get(self, args):
-        """Every record of an email address: comments, flags, subscription, queued mail"""
-        return export_person(args["email"])
+        """Every record of an email address: comments, flags, subscription, queued mail (audited
+        with counts, without the address)"""
+        return export_person(args["email"], actor=current_admin().name, now=now())
 
     @blp.arguments(EraseArgs, location="query")
     @blp.response(200, ErasedOut)

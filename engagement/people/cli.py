@@ -37,8 +37,10 @@ def _address(email: str, doing: str) -> str:
 @people.command("export")
 @click.argument("email")
 def export(email: str) -> None:
-    """Print every record of EMAIL as JSON."""
-    click.echo(json.dumps(export_person(_address(email, "export")), indent=2, ensure_ascii=False))
+    """Print every record of EMAIL as JSON (written to the audit log without the address)."""
+    person = export_person(_address(email, "export"), actor="command line", now=now())
+    db.session.commit()
+    click.echo(json.dumps(person, indent=2, ensure_ascii=False))
 
 
 @people.command("erase")

@@ -47,8 +47,9 @@ def _subscriber(email: str) -> Subscriber | None:
     return db.session.scalar(sa.select(Subscriber).where(_same_address(Subscriber.email, email)))
 
 
-def export_person(email: str) -> dict[str, Any]:
-    """Every record of the address, as plain JSON values."""
+def export_person(email: str, *, actor: str, now: datetime) -> dict[str, Any]:
+    """Every record of the address, as plain JSON values. The audit entry counts what was
+    exported, as the erasure's does, and never names the address."""
     comments = _comments(email)
     flags = db.session.scalars(
         sa.select(Flag).where(Flag.client_hash.in_(_flag_hashes(comments)))).all()
@@ -57,6 +58,12 @@ def export_person(email: str) -> dict[str, Any]:
         sa.select(OutboxMessage).where(_same_address(OutboxMessage.recipient, email))
         .order_by(OutboxMessage.id)).all(),
         *webhook_events_about([comment.id for comment in comments])]
+    replies = address_record(email)
+    audit(actor, "people.export", "person", {
+        "comments": len(comments), "flags": len(flags), "newsletter": int(subscriber is not None),
+        "queued_mail": len(queued), "reply_notifications": int(replies is not None),
+    }, now=now)
+    db.session.flush()
     return {
         "email": email,
         "comments": [{
@@ -77,7 +84,7 @@ def export_person(email: str) -> dict[str, Any]:
             "user_agent": subscriber.user_agent,
             "client_hash": subscriber.client_hash,  # of the address, keyed: never the address
         },
-        "reply_notifications": _times(address_record(email)),
+        "reply_notifications": _times(replies),
         "queued_mail": [{"created_at": _time(message.created_at), "kind": message.kind.value,
                          "status": message.status.value} for message in queued],
     }
