@@ -230,9 +230,10 @@ def close_comments(service, service_dir: Path, article: str) -> None:
 WIDGET_SOURCE = Path(__file__).resolve().parent.parent / "engagement" / "widget" / "static"
 # Bytes, gzipped, of everything a page loads: loader, script, stylesheet and the largest
 # language's strings. Issue 9 asked for 12 KB; with every reader feature of docs/api.md it is
-# 14,676 bytes (minified with local names shortened, Zopfli's gzip: terser would save another 2%),
-# and this keeps it from growing.
-BUDGET = 14_700
+# 14,089 bytes (loader 557, script 9,969, stylesheet 1,895, Arabic's strings 1,668; minified with
+# local names shortened, Zopfli's gzip), and this keeps it from growing. The loader carries the
+# version hash, so any change to the files moves its size by a few bytes either way.
+BUDGET = 14_090
 
 
 def versioned_paths(client) -> dict[str, str]:

@@ -849,17 +849,16 @@
   function relativeTime(t, iso) {
     var when = new Date(iso);
     if (isNaN(when.getTime())) return el("time", {});
-    var seconds = (when.getTime() - Date.now()) / 1000;
-    var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
-    var text = null;
-    var relative = new Intl.RelativeTimeFormat(t.lang, { numeric: "auto" });
-    units.some(function (unit) {
-      if (Math.abs(seconds) < unit[1]) return false;
-      text = relative.format(Math.round(seconds / unit[1]), unit[0]);
-      return true;
+    var seconds = (when - Date.now()) / 1000;
+    // The largest unit the time is at least one of; under a minute, "now".
+    var unit = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]].find(function (unit) {
+      return Math.abs(seconds) >= unit[1];
+    }) || ["second", Infinity];
+    return el("time", {
+      class: "engagement-date", datetime: iso,
+      title: new Intl.DateTimeFormat(t.lang, { dateStyle: "long", timeStyle: "short" }).format(when),
+      text: new Intl.RelativeTimeFormat(t.lang, { numeric: "auto" }).format(Math.round(seconds / unit[1]), unit[0]),
     });
-    var exact = new Intl.DateTimeFormat(t.lang, { dateStyle: "long", timeStyle: "short" }).format(when);
-    return el("time", { class: "engagement-date", datetime: iso, title: exact, text: text || relative.format(0, "second") });
   }
 
   function avatar(comment, name) {
