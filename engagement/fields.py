@@ -32,6 +32,13 @@ def _invisible(text: str) -> bool:
         unicodedata.category(char) == "Cf" for char in text)
 
 
+def without_invisible(text: str) -> str:
+    """`text` without the characters a name may not hold (for names that come from elsewhere,
+    an import's, where refusing would lose the comment)."""
+    return "".join(char for char in _INVISIBLE.sub("", text)
+                   if unicodedata.category(char) != "Cf")
+
+
 class Text(ma.fields.String):
     """A string without NUL, lone surrogates or control characters; tab and newline too are
     refused in a `single_line` field (a name)."""

@@ -279,6 +279,38 @@ def test_the_summary_counts_and_names_problems_by_line(app, write_file):
     assert f"line {line}: comment 11: its parent 999 is not in the file" in result.output
 
 
+def test_names_and_empty_comments_obey_the_rules_of_posted_ones(app, client, write_file):
+    long_name = "Bartholomew " * 8  # 96 characters
+    text = WXR_HEAD.format(v="1.2") + wxr_item(70, "rules", "Rules", [
+        wxr_comment(71, "Posted with a reversed name.", author="Ada\u202e\u200bnoitcurtsnI",
+                    date_gmt="2019-05-01 08:00:00"),
+        wxr_comment(72, "", date_gmt="2019-05-01 09:00:00", author="Blank"),
+        wxr_comment(73, "A reply to the empty one.", parent=72, date_gmt="2019-05-01 10:00:00",
+                    author=long_name),
+        wxr_comment(74, "  <p> </p>\n ", date_gmt="2019-05-01 11:00:00", author="\u202e"),
+    ]) + WXR_TAIL
+
+    result = run(app, "import", "wordpress", write_file("rules.xml", text))
+
+    assert result.exit_code == 0, result.output
+    assert "Comments imported: 4 (2 approved, 2 deleted)." in result.output
+    for problem in ("comment 71: invisible or direction-changing characters taken out of its "
+                    "author's name, 'AdanoitcurtsnI'",
+                    "comment 72: its content is empty; imported as deleted",
+                    f"comment 73: its author's name cut to 80 characters, "
+                    f"{long_name[:80].rstrip()!r}",
+                    "comment 74: its content is empty; imported as deleted"):
+        assert problem in result.output
+    listed = thread(client, "rules")
+    assert [(item["author_name"], item["body_html"], [reply["author_name"]
+                                                      for reply in item["replies"]])
+            for item in listed] == [
+        ("AdanoitcurtsnI", "<p>Posted with a reversed name.</p>", []),
+        (None, "", [long_name[:80].rstrip()]),  # a placeholder for its reply
+    ]
+    assert "\u202e" not in json.dumps(thread(client, "rules"), ensure_ascii=False)
+
+
 @on_both_databases
 def test_importing_the_same_file_again_adds_nothing(app, client, write_file, database):
     path = write_file("site.xml", wordpress_site())

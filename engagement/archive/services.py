@@ -25,7 +25,7 @@ from engagement.comments.markdown import sanitize_html
 from engagement.comments.models import Comment, CommentStatus
 from engagement.database import insert_if_absent
 from engagement.extensions import db
-from engagement.fields import WebUrl
+from engagement.fields import WebUrl, without_invisible
 
 # No token hashes to this (hashes are hex): nobody edits an imported comment with a token.
 NO_EDIT_TOKEN = "-" * 64
@@ -33,6 +33,7 @@ NAME_LENGTH = 80
 BATCH = 500  # ids per IN (...) query
 _BLOCK_TAG = re.compile(r"<(p|div|blockquote|pre|ul|ol|table|h[1-6])[\s>]", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n")
+_EMPTY_HTML = re.compile(r"</?(p|br|div)\b[^>]*>|&nbsp;|\s", re.IGNORECASE)  # nothing to read
 POST, COMMENT = "/?p=", "#comment-"  # a WordPress comment's key: site/?p=post#comment-id
 
 
@@ -235,7 +236,8 @@ def _imported_as(source: str, by_key: dict[str, str]) -> dict[str, tuple[str, Pl
 
 def _insert(article_id: str, scope: str | None, generation: list[SourceComment],
             known: dict[str, Placed], summary: Summary, settings: ImportSettings) -> None:
-    rows = [_comment_row(article_id, comment, known, settings) for comment in generation]
+    rows = [_comment_row(article_id, comment, known, settings, summary)
+            for comment in generation]
     # Core, not the ORM's bulk path: a hundred thousand rows are plain values here.
     connection = db.session.connection()
     ids = connection.execute(
@@ -250,14 +252,20 @@ def _insert(article_id: str, scope: str | None, generation: list[SourceComment],
     for comment, row, comment_id in zip(generation, rows, ids, strict=True):
         known[comment.source_id] = Placed(comment_id, row["depth"], row["parent_id"],
                                           row["thread_id"])
-        summary.imported[comment.status] += 1
+        summary.imported["deleted" if row["deleted_at"] else comment.status] += 1
 
 
 def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Placed],
-                 settings: ImportSettings) -> dict:
+                 settings: ImportSettings, summary: Summary) -> dict:
     parent = known[comment.parent_id] if comment.parent_id is not None else None
     parent_id, thread_id, depth = place_under(parent, settings.max_depth)
     deleted = comment.status == "deleted"
+    body_html = "" if deleted else comment_html(comment.body)
+    if not deleted and not _EMPTY_HTML.sub("", body_html):
+        # As a comment its author deleted: a placeholder while it has replies, else unseen.
+        summary.problem(comment.line, f"comment {comment.source_id}: its content is empty; "
+                                      f"imported as deleted")
+        deleted = True
     email = comment.author_email.strip().lower()[:320]
     keep_address = comment.created_at > settings.keep_addresses_after
     return {
@@ -267,12 +275,12 @@ def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Place
         "depth": depth,
         "status": CommentStatus.APPROVED if deleted else CommentStatus(comment.status),
         "held_for": [],
-        "author_name": " ".join(comment.author_name.split())[:NAME_LENGTH] or "Anonymous",
+        "author_name": _author_name(comment, summary),
         "author_email": email,
         "author_website": website_of(comment.author_website),
         "avatar": avatar_of(email),
         "body": "" if deleted else comment.body,
-        "body_html": "" if deleted else comment_html(comment.body),
+        "body_html": body_html,
         "pinned": False,
         "flag_count": 0,
         "created_at": comment.created_at,
@@ -281,6 +289,23 @@ def _comment_row(article_id: str, comment: SourceComment, known: dict[str, Place
         "edit_token_hash": NO_EDIT_TOKEN,
         "client_ip": _address(comment.client_ip) if keep_address else None,
     }
+
+
+def _author_name(comment: SourceComment, summary: Summary) -> str:
+    """The name by the rule of a posted comment's (one line of at most 80 characters, without
+    the invisible or direction-changing characters posting refuses), changed where it must
+    be, which the summary tells."""
+    name = " ".join(comment.author_name.split())
+    if without_invisible(name) != name:
+        name = " ".join(without_invisible(name).split())
+        summary.problem(comment.line, f"comment {comment.source_id}: invisible or "
+                                      f"direction-changing characters taken out of its "
+                                      f"author's name, {name!r}")
+    if len(name) > NAME_LENGTH:
+        name = name[:NAME_LENGTH].rstrip()
+        summary.problem(comment.line, f"comment {comment.source_id}: its author's name cut to "
+                                      f"{NAME_LENGTH} characters, {name!r}")
+    return name or "Anonymous"
 
 
 def place_under(parent: Placed | None, max_depth: int) -> tuple[int | None, int | None, int]:
