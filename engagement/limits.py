@@ -98,7 +98,8 @@ admin = limiter.shared_limit(_setting("ADMIN"), scope="admin")
 def spend(limit: str, scope: str, key: str) -> int | None:
     """Count one event against a limit outside a view's decorator (a failed sign-in, a mail
     to one mailbox): None while allowed, else the seconds until it is allowed again. Limits
-    off, or a store that does not answer, allow it, as the decorators do."""
+    off, or a store that does not answer, allow it, as the decorators do. A 429 that the
+    request answers then describes this limit in its headers (_describe_refusal)."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return None
     strategy = limiter.limiter
@@ -106,6 +107,7 @@ def spend(limit: str, scope: str, key: str) -> int | None:
         for item in parse_many(limit):
             if not strategy.hit(item, scope, key):
                 reset_at, _ = strategy.get_window_stats(item, scope, key)
+                g.refused_by = (item, reset_at)
                 return max(1, int(reset_at - time.time()) + 1)
     except Exception:  # the store is down: fail open, like the decorators
         log.warning("rate-limit store unreachable while counting %s", scope)
@@ -197,7 +199,20 @@ def _retry_after_where_it_means_something(response):
         response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
     elif response.status_code != 429:
         response.headers.pop("Retry-After", None)
+    elif refused := g.pop("refused_by", None):
+        _describe_refusal(response, *refused)
     return response
+
+
+def _describe_refusal(response, item: RateLimitItem, reset_at: float) -> None:
+    """A 429 refused by a limit counted with `spend` (failed sign-ins) says that limit, full,
+    in the headers flask-limiter wrote for the request's own limit (the admin calls')."""
+    headers = response.headers
+    if current_app.config["RATELIMIT_HEADERS_ENABLED"]:
+        headers["X-RateLimit-Limit"] = str(item.amount)
+        headers["X-RateLimit-Remaining"] = "0"
+        headers["X-RateLimit-Reset"] = str(int(reset_at))
+    headers["Retry-After"] = str(max(1, int(reset_at - time.time()) + 1))
 
 
 def limit_store_status() -> str:

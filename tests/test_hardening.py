@@ -334,6 +334,22 @@ def test_bad_tokens_never_lock_out_a_valid_one(make_app):
     assert client.get("/api/v1/admin/comments", headers=valid).status_code == 200
 
 
+def test_a_sign_in_refused_for_its_failures_describes_that_limit(make_app):
+    # Not the admin calls' limit (1200/minute, 1196 remaining), which did not refuse it.
+    client = make_app(LIMIT_AUTH_FAILURES="3/minute", LIMIT_ADMIN="1200/minute").test_client()
+    for n in range(3):
+        client.get("/api/v1/admin/comments", headers={"Authorization": f"Bearer guess-{n}"})
+
+    refused = client.get("/api/v1/admin/comments", headers={"Authorization": "Bearer guess"})
+
+    assert refused.status_code == 429
+    assert refused.headers.getlist("X-RateLimit-Limit") == ["3"]
+    assert refused.headers.getlist("X-RateLimit-Remaining") == ["0"]
+    wait = int(refused.headers["Retry-After"])
+    assert 1 <= wait <= 61
+    assert abs(int(refused.headers["X-RateLimit-Reset"]) - (time.time() + wait)) <= 2
+
+
 # --- 8. Share counts and What's Hot forged --------------------------------------------------
 
 FORGED = "FREE-BITCOIN-at-evil.example-click-now"
