@@ -115,13 +115,34 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            if connection.dialect.name == "postgresql":
-                # Replicas that start together migrate one at a time: the others wait here,
-                # then find the schema current. Released when the transaction ends.
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": MIGRATION_LOCK_KEY})
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A table a batch migration rebuilds is dropped and made again: with foreign keys
+            # on, the drop would cascade to the rows that reference it. Off for the migration
+            # (set outside its transaction, where SQLite takes the pragma), then checked and on
+            # again: the connection goes back to the pool.
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Replicas that start together migrate one at a time: the others wait
+                    # here, then find the schema current. Released when the transaction ends.
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": MIGRATION_LOCK_KEY})
+                context.run_migrations()
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"a migration left rows whose references are gone: {broken}")
+
+
+def _sqlite_foreign_keys(connection, *, on: bool):
+    connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
 
 
 if context.is_offline_mode():

@@ -188,7 +188,8 @@ def _empty_sqlite(path: str, template: str) -> None:
         return
     connection = sqlite3.connect(path)
     try:
-        connection.executescript(f"BEGIN; {_deletes()} COMMIT;")
+        # sqlite_sequence: where tables that never reuse an id keep their last one.
+        connection.executescript(f"BEGIN; {_deletes()} DELETE FROM sqlite_sequence; COMMIT;")
     finally:
         connection.close()
 

@@ -235,6 +235,18 @@ def test_deleting_a_ban_lifts_it(client, moderator):
     assert again.json["reason"] == "not_found"
 
 
+def test_a_lifted_bans_id_is_never_given_to_another(client, moderator):
+    lifted = ban(client, moderator, "ip", "203.0.113.7")
+    client.delete(f"{BANS}/{lifted['id']}", headers=moderator)
+
+    newer = ban(client, moderator, "email", "troll@example.com")
+
+    # A moderator's screen still showing the lifted ban must not lift the newer one with it.
+    assert newer["id"] != lifted["id"]
+    assert client.delete(f"{BANS}/{lifted['id']}", headers=moderator).status_code == 404
+    assert refused(comment_from(client, author_email="troll@example.com"))
+
+
 def test_banning_again_replaces_the_ban_in_force_so_one_lift_lifts_it(client, moderator, clock):
     ban(client, moderator, "email", "ada@example.com", expires_at="2026-11-28T08:00:00Z")
     clock.advance(days=2)  # that one has expired: it stays in the list, as history

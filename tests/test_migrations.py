@@ -133,3 +133,32 @@ def test_unsubscribe_links_made_before_they_expired_expire_a_year_after_they_wer
                 "SELECT purpose, expires_at FROM newsletter_tokens")).all())
         db.engine.dispose()
     assert expiry == {"unsubscribe": "2026-03-01 12:00:00.000000", "confirm": None}
+
+
+def test_tables_rebuilt_by_an_upgrade_keep_the_rows_that_reference_them(tmp_path):
+    """Making SQLite stop reusing ids rebuilds the subscribers' table, which tokens and mail
+    reference with ON DELETE CASCADE: the upgrade must not take them with it, and leaves the
+    pooled connections enforcing foreign keys again."""
+    from flask_migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False})
+    made = "2026-11-01 12:00:00.000000"
+    with app.app_context():
+        upgrade(revision="9a3d5f7b1c24")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO newsletter_subscribers (id, email, status, created_at, updated_at,"
+                " consent_version, signed_up_at, signups) VALUES (1, 'ada@example.com',"
+                " 'confirmed', :made, :made, '1', :made, 1)"), {"made": made})
+            connection.execute(sa.text(
+                "INSERT INTO newsletter_tokens (token_hash, subscriber_id, purpose, created_at)"
+                " VALUES (:token, 1, 'unsubscribe', :made)"), {"token": "a" * 64, "made": made})
+        upgrade()
+        with db.engine.begin() as connection:
+            kept = connection.scalar(sa.text("SELECT count(*) FROM newsletter_tokens"))
+            connection.execute(sa.text("DELETE FROM newsletter_subscribers"))
+            cascaded = connection.scalar(sa.text("SELECT count(*) FROM newsletter_tokens"))
+        db.engine.dispose()
+    assert (kept, cascaded) == (1, 0)
+    assert schema_differences(url) == []

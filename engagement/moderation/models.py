@@ -56,7 +56,9 @@ class Ban(db.Model):
     """A moderator's ban on an author email or a client network; none once `expires_at` passed."""
 
     __tablename__ = "bans"
-    __table_args__ = (sa.Index("ix_bans_kind_value", "kind", "value"),)
+    # SQLite would give a deleted ban's id to the next one (a stale "Lift ban" lifts it).
+    __table_args__ = (sa.Index("ix_bans_kind_value", "kind", "value"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[BanKind] = enum_column(BanKind, "ban_kind", length=8)

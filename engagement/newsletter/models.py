@@ -29,6 +29,7 @@ class Subscriber(db.Model):
     replaces it (with the consent that link was sent for)."""
 
     __tablename__ = "newsletter_subscribers"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted subscriber's id is not reused
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)  # normalised
