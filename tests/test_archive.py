@@ -1147,6 +1147,38 @@ def test_an_export_of_one_article(app, client, post_comment, tmp_path):
     assert not (tmp_path / "none.json").exists()
 
 
+ACCENTED = json.dumps({"format": "engagement-export", "version": 1, "articles": [
+    {"id": "cafe", "title": "Café crème"}]}, ensure_ascii=False, indent=1)
+
+
+def test_an_export_saved_with_a_byte_order_mark_is_read(app, client, tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + ACCENTED.encode("utf-8"))  # as Windows editors save
+
+    result = run(app, "import", "json", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/articles/cafe").json["title"] == "Café crème"
+
+
+@pytest.mark.parametrize("encoding, message", [
+    ("utf-16", "not UTF-8 JSON: it is UTF-16 (or UTF-32); save it as UTF-8 and import that."),
+    ("utf-16-le", "not UTF-8 JSON: it is UTF-16 (or UTF-32)"),
+    ("latin-1", "not UTF-8 JSON: bytes that are not UTF-8 at line 7 (saved as Latin-1 or "
+                "Windows-1252?); save it as UTF-8 and import that."),
+])
+def test_an_export_in_another_encoding_is_refused_in_one_line(app, tmp_path, encoding, message):
+    path = tmp_path / "other.json"
+    path.write_bytes(ACCENTED.encode(encoding))
+
+    result = run(app, "import", "json", str(path))
+
+    assert result.exit_code == 1
+    assert message in result.output and "Nothing was written." in result.output
+    assert len(result.output.splitlines()) == 1
+    assert table_counts(app) == (0, 0, 0)
+
+
 def deep_export(depth: int) -> str:
     return f'{{"format": "engagement-export", "version": 1, "articles": {"[" * depth}' \
            f'{"]" * depth}}}'

@@ -57,7 +57,7 @@ from engagement.archive.services import (
 )
 from engagement.archive.staging import SourceArticle
 from engagement.archive.summary import Summary
-from engagement.archive.xml import gzipped
+from engagement.archive.xml import UTF8_BOM, gzipped
 from engagement.articles.counters import recount
 from engagement.articles.models import Article
 from engagement.comments.markdown import sanitize_html
@@ -182,9 +182,14 @@ def _exported_comment(comment: Comment, source: dict | None, readers: list
 def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, advance) -> None:
     """Write every article and comment of an export (a file at a time, in the caller's
     transaction); NotAnExport names the first thing that is not as this module writes it."""
-    if hint := gzipped(file.read(2), "json"):
+    start = file.read(4)
+    if hint := gzipped(start, "json"):
         raise NotAnExport(hint.removesuffix("."))  # the command adds its own full stop
-    file = _Counted(file)
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in start:
+        raise NotAnExport("not UTF-8 JSON: it is UTF-16 (or UTF-32); save it as UTF-8 and "
+                          "import that")
+    # A byte order mark, which editors on Windows add, is read past: JSON forbids it.
+    file = _Counted(file, skip=len(UTF8_BOM) if start.startswith(UTF8_BOM) else 0)
     file.seek(0)
     try:
         head = _head(file)
@@ -203,10 +208,22 @@ def read_export(file: IO[bytes], summary: Summary, settings: ImportSettings, adv
         if file.at_end:
             raise NotAnExport(f"not valid JSON: the file ends at line {file.line}, column "
                               f"{file.column} before its JSON does (cut short?)") from None
-        reason = str(error).split("\n")[0]
-        raise NotAnExport(f"not valid JSON ({reason}) {file.place()}") from None
+        raise _not_json(error, file) from None
     except ijson.JSONError as error:
-        raise NotAnExport(f"not valid JSON: {error}") from None
+        raise _not_json(error, file) from None
+
+
+def _not_json(error: ijson.JSONError, file: _Counted) -> NotAnExport:
+    """The parser's reason in one line (it gives bytes, with the text at fault on more)."""
+    reason = error.args[0] if error.args else ""
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+    reason = str(reason).split("\n")[0].strip()
+    if "invalid bytes in UTF8" in reason:
+        return NotAnExport(f"not UTF-8 JSON: bytes that are not UTF-8 {file.not_utf8()} "
+                           f"(saved as Latin-1 or Windows-1252?); save it as UTF-8 and import "
+                           f"that")
+    return NotAnExport(f"not valid JSON ({reason}) {file.place()}")
 
 
 class Origins(NamedTuple):
@@ -252,13 +269,14 @@ def _shallow(events: Iterator[tuple[str, Any]], file: _Counted) -> Iterator[tupl
 class _Counted:
     """A file that knows the lines it has given: where the parser was when it stopped."""
 
-    def __init__(self, file: IO[bytes]):
-        self.file = file
+    def __init__(self, file: IO[bytes], *, skip: int = 0):
+        self.file, self.skip = file, skip  # bytes before the JSON (a byte order mark)
+        self.chunk = b""
         self.line, self.column, self.chunk_line, self.at_end = 1, 1, 1, False
 
     def read(self, size: int = -1) -> bytes:
         chunk = self.file.read(size)
-        self.chunk_line, self.at_end = self.line, not chunk
+        self.chunk, self.chunk_line, self.at_end = chunk, self.line, not chunk
         lines = chunk.split(b"\n")
         self.line += len(lines) - 1
         tail = lines[-1].decode("utf-8", "replace")
@@ -271,8 +289,18 @@ class _Counted:
             return f"at line {self.line}"
         return f"between lines {self.chunk_line} and {self.line}"
 
+    def not_utf8(self) -> str:
+        """Where the last chunk read has bytes that are not UTF-8: its first such line."""
+        lines = self.chunk.split(b"\n")
+        for number, line in enumerate(lines[:-1]):  # the last may end inside a character
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"at line {self.chunk_line + number}"
+        return self.place()
+
     def seek(self, offset: int) -> None:
-        self.file.seek(offset)
+        self.file.seek(self.skip + offset)
         self.line, self.column, self.chunk_line, self.at_end = 1, 1, 1, False
 
 
