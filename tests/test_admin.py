@@ -396,6 +396,13 @@ def test_deciding_on_a_missing_comment_is_404(client, moderator):
     assert client.delete(f"{QUEUE}/999", headers=moderator).status_code == 404
 
 
+def test_openapi_documents_the_404_of_a_missing_comment(client):
+    operations = client.get("/api/v1/openapi.json").json["paths"][f"{QUEUE}/{{comment_id}}"]
+
+    for method in ("patch", "delete"):
+        assert operations[method]["responses"]["404"]["description"] == "No such comment"
+
+
 def test_a_moderator_deletes(client, moderator):
     top = post(client)["comment"]["id"]
     reply = post(client, parent_id=top)["comment"]["id"]

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from engagement.admin.auth import current_admin, protect
 from engagement.admin.services import audit_page
 from engagement.clock import now
+from engagement.errors import ErrorSchema
 from engagement.moderation import services
 from engagement.moderation.admin_schemas import (
     AdminCommentOut,
@@ -57,6 +58,7 @@ class ModerationQueue(MethodView):
 class ModeratedComment(MethodView):
     @blp.arguments(DecisionIn)
     @blp.response(200, AdminCommentOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
     def patch(self, fields, comment_id):
         """Approve, reject or mark as spam, and pin or unpin (approving clears the flags)"""
         answer = services.decide(
@@ -67,6 +69,7 @@ class ModeratedComment(MethodView):
         return answer
 
     @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such comment")
     def delete(self, comment_id):
         """Delete a comment (a placeholder stays while it has visible replies)"""
         services.remove(comment_id, actor=current_admin().name, now=now())
