@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import io
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from engagement.app import create_app
+from engagement.archive.cli import progress
 from engagement.archive.models import ImportedComment
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
@@ -196,8 +198,8 @@ def test_a_wordpress_site_reads_as_it_did(app, client, write_file, database):
                  "--timezone", "Europe/Paris")
 
     assert result.exit_code == 0, result.output
-    # Progress goes to standard error: standard output is the summary alone, for scripts.
-    assert "Reading: 100%" in result.stderr and "%" not in result.stdout
+    # No progress where nobody watches (a pipe, a log): standard output is the summary alone.
+    assert result.stderr == "" and "%" not in result.stdout
     assert result.stdout.strip().startswith("Read ")
     assert shape(thread(client, "hello-world")) == [
         ("Ada", "2019-05-01T12:00:00Z", [
@@ -264,6 +266,21 @@ def test_moderators_find_a_non_latin_article_however_they_spell_it(
                         query_string={"status": "all", "article": spelling})
 
     assert [item["author_name"] for item in answer.json["items"]] == ["سلمى"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_only(monkeypatch):
+    for stream, shown in ((io.StringIO(), ""), (Terminal(), "Reading")):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with progress("Reading", 1000) as advance:
+            for _ in range(10):
+                advance(100)
+        assert (stream.getvalue() and "Reading") == shown
+    assert "100%" in stream.getvalue()
 
 
 def test_the_summary_counts_and_names_problems_by_line(app, write_file):
