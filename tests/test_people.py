@@ -205,6 +205,26 @@ def test_what_is_not_an_address_is_refused_on_the_command_line(app, story, comma
         f"{command}."]
 
 
+def test_an_imported_address_that_would_not_be_taken_today_is_still_found(app, client):
+    # Archives keep what their site took: an intranet's WordPress had no dotted domains.
+    with app.app_context():
+        db.session.add(Article(id="story", first_seen_at=datetime.now(UTC)))
+        db.session.add(Comment(article_id="story", author_name="Jo", author_email="jo@intranet",
+                               status=CommentStatus.APPROVED, avatar="-", body="Hi",
+                               body_html="<p>Hi</p>", edit_token_hash="-" * 64,
+                               created_at=datetime.now(UTC)))
+        db.session.commit()
+    admin = {"Authorization": f"Bearer {make_token(app, 'root', 'admin')}"}
+
+    exported = client.get("/api/v1/admin/people?email=Jo@Intranet", headers=admin)
+    erased = cli(app, "erase", "jo@intranet")
+
+    assert exported.status_code == 200 and len(exported.json["comments"]) == 1
+    assert erased.startswith("comments: 1,")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Comment.author_email)) == ""
+
+
 def test_the_command_line_reads_the_address_as_the_api_does(app, story):
     assert len(json.loads(cli(app, "export", f"  {EMAIL.upper()} "))["comments"]) == 2
 

@@ -1,12 +1,32 @@
 """The people's-data API's input and answers."""
 
+import re
+
 import marshmallow as ma
 
 from engagement.fields import Email
 
+# An address as an archive may have kept it: one @ between two parts without spaces.
+_STORED_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+class StoredEmail(Email):
+    """The address of someone whose data is asked for: a valid address, or one that an import
+    stored as the archive had it (a WordPress site on an intranet kept `jo@intranet`), which
+    a request for their data must still find."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ma.ValidationError:
+            text = str(value).strip()
+            if len(text) <= 320 and _STORED_ADDRESS.fullmatch(text):
+                return text
+            raise
+
 
 class PersonArgs(ma.Schema):
-    email = Email(required=True, metadata={"description": "The person's email address"})
+    email = StoredEmail(required=True, metadata={"description": "The person's email address"})
 
 
 class EraseArgs(PersonArgs):
