@@ -170,8 +170,9 @@ FOREIGN_KEYS_ALLOWED = ("TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS", "SQLALCHEMY_
                         "API_", "RATELIMIT_", "CLOCK", "DATABASE_URL")
 
 
-# A century: longer closes nothing a site still shows, and today less the setting must stay a
-# date the database and Python hold (year 1 is some 740,000 days back; 999,999,999 days is not).
+# A century: longer closes, keeps or waits for nothing a site still has, and today plus or less
+# a setting must stay a date the database and Python hold (year 1 is some 740,000 days back;
+# 999,999,999 days is not). Every *_DAYS and *_SECONDS setting is held to it.
 MAX_CLOSE_AFTER_DAYS = 36500
 
 
@@ -296,6 +297,11 @@ def _check(config, log: logging.Logger) -> None:
     if config["COMMENTS_CLOSE_AFTER_DAYS"] > MAX_CLOSE_AFTER_DAYS:  # now less it: still a date
         raise ConfigError(f"{ENV_PREFIX}_COMMENTS_CLOSE_AFTER_DAYS must be at most "
                           f"{MAX_CLOSE_AFTER_DAYS} (a century; 0 never closes comments)")
+    for key in DEFAULTS:
+        unit = {"_DAYS": 1, "_SECONDS": 86400}.get(key[key.rfind("_"):])
+        if unit and config[key] > MAX_CLOSE_AFTER_DAYS * unit:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be at most {MAX_CLOSE_AFTER_DAYS * unit} "
+                              "(a century)")
     if config["ARTICLE_ID_PATTERN"]:
         try:
             re.compile(config["ARTICLE_ID_PATTERN"])

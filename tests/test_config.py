@@ -327,6 +327,16 @@ def test_invalid_values_refuse_to_start(configure, key, value):
         configure(**{key: value})
 
 
+@pytest.mark.parametrize("key", [key for key in DEFAULTS if key.endswith(("_DAYS", "_SECONDS"))])
+def test_a_duration_past_a_century_refuses_to_start(configure, key):
+    # Today plus or less it would be no date: the first signup, job or read using it was a 500.
+    century = 36500 * (1 if key.endswith("_DAYS") else 86400)
+    configure(**{key: century})
+
+    with pytest.raises(ConfigError, match=f"{key} must be at most {century}"):
+        configure(**{key: century + 1})
+
+
 @pytest.mark.parametrize(("key", "value", "named"), [
     ("DATABASE_URL", "mysql://u:hunter2@db/engagement", "DATABASE_URL"),
     ("DATABASE_URL", "oracle://x", "DATABASE_URL"),
