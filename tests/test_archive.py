@@ -344,6 +344,26 @@ def test_importing_the_same_file_again_adds_nothing(app, client, write_file, dat
     assert shape(thread(client, "hello-world")) == listed
 
 
+@on_both_databases
+@pytest.mark.parametrize("rule", ["post-id", "path"])
+def test_importing_again_with_other_article_ids_adds_no_article(
+        app, client, write_file, rule, database):
+    path = write_file("site.xml", wordpress_site())
+    run(app, "import", "wordpress", path)
+    before, listed = table_counts(app), shape(thread(client, "hello-world"))
+
+    again = run(app, "import", "wordpress", path, "--article-id", rule)
+
+    assert again.exit_code == 0, again.output
+    assert "Articles: 0 created, 0 updated." in again.output
+    assert "Comments imported: 0 (none)." in again.output
+    assert table_counts(app) == before
+    assert shape(thread(client, "hello-world")) == listed
+    new_id = {"post-id": "10", "path": "2019%2f05%2fhello-world"}[rule]
+    assert (f"https://news.example/2019/05/hello-world/: imported before as article "
+            f"hello-world, which keeps it (this run's ids make it {new_id})") in again.output
+
+
 def test_a_comment_id_repeated_in_a_post_is_named_and_imported_once(app, write_file):
     text = WXR_HEAD.format(v="1.2") + wxr_item(60, "twice", "Twice", [
         wxr_comment(61, "The first of the id.", date_gmt="2019-05-01 08:00:00"),

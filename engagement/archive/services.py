@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,14 @@ def _write_article(source: SourceArticle, comments: list[SourceComment], summary
     article_id = mapped or source.article_id
     if mapped is None and source.note and (comments or source.closed):
         summary.problem(source.line, source.note)
+    before = _imported_before(source, comments, settings.source)
+    if before is not None and before != article_id:
+        # Another --article-id (or --map) than the first run's: the article that run made
+        # keeps the post, rather than an empty twin of it under the new id.
+        summary.problem(source.line, f"{source.url or source.key}: imported before as article "
+                                     f"{before}, which keeps it (this run's ids make it "
+                                     f"{article_id or 'none'})")
+        article_id = before
     if article_id is None:
         summary.problem(source.line, f"no article id for {source.url or source.key}: give "
                                      f"it one with --map (or another --article-id)")
@@ -86,6 +95,22 @@ def _write_article(source: SourceArticle, comments: list[SourceComment], summary
     record_article(article_id, source, summary, settings.now)
     _write_comments(article_id, source.scope, comments, summary, settings)
     recount(article_id)  # its counters and version, as the imported rows make them
+
+
+def _imported_before(source: SourceArticle, comments: list[SourceComment], name: str
+                     ) -> str | None:
+    """The article a run before made of this post or thread: where its comments went, or for
+    one without comments (closed), the article another --article-id makes of it, if that
+    article has its link."""
+    if not comments:
+        return next((article_id for article_id in source.other_ids
+                     if source.url and db.session.scalar(
+                         sa.select(Article.url).where(Article.id == article_id)) == source.url),
+                    None)
+    keys = {stored_id(source.scope, comment.source_id): comment.source_id
+            for comment in comments}
+    found = Counter(article_id for article_id, _ in _imported_as(name, keys).values())
+    return found.most_common(1)[0][0] if found else None
 
 
 def record_article(article_id: str, source: SourceArticle, summary: Summary,

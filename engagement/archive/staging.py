@@ -13,7 +13,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 
@@ -32,6 +32,8 @@ class SourceArticle:
     scope: str | None = None
     # A problem with the rule's id, told unless --map names the article.
     note: str | None = None
+    # The ids other rules give it (--article-id): a run before may have made one of them.
+    other_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -49,8 +51,8 @@ class SourceComment:
     body: str  # HTML as the source stores it
 
 
-_ARTICLE_COLUMNS = [field.name for field in fields(SourceArticle)]
-_COMMENT_COLUMNS = [field.name for field in fields(SourceComment)]
+_ARTICLE_COLUMNS = [column.name for column in fields(SourceArticle)]
+_COMMENT_COLUMNS = [column.name for column in fields(SourceComment)]
 
 
 def _to_row(record, columns: list[str]) -> tuple:
@@ -124,6 +126,7 @@ class Staging:
                 continue
             seen.add(article.key)
             article.map_keys = json.loads(article.map_keys)
+            article.other_ids = json.loads(article.other_ids)
             article.published_at = _when(article.published_at)
             article.closed = bool(article.closed)
             yield article

@@ -73,6 +73,7 @@ def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: 
             # Comment ids are a site's (a network's blog's): another site has the same ones.
             scope=f"{site_of(sites.get(SITE_URLS[0]) or sites.get(SITE_URLS[1], ''))}"
                   f"{POST}{post_id}",
+            other_ids=[value for name, value in candidates.items() if name != rule and value],
         ))
         for comment in comments:
             _stage_comment(comment, key, staging, summary, timezone)
