@@ -628,6 +628,23 @@ def test_change_a_setting_and_find_it_in_the_audit_log(page, service, tokens):
     expect(page.locator("#audit-summary")).to_have_text("Nothing to show.")
 
 
+def test_the_audit_log_names_people_s_data_and_failed_sign_ins_in_words(page, service,
+                                                                        tokens):
+    post(service, "people-story", author_email="erase.me@example.com")
+    status, _ = admin_api(service, tokens, "DELETE", "/people?email=erase.me@example.com")
+    assert status == 200
+    assert api(service, "GET", "/admin/me", headers={"Authorization": "Bearer wrong"})[0] == 401
+
+    sign_in(page, service, tokens["admin"])
+    page.get_by_role("link", name="Audit log").click()
+    filters = page.get_by_role("search", name="Filter the audit log")
+    for option, words in (("People's data", "erased a person's data"),
+                          ("Failed sign-ins", "(unknown) failed to sign in")):
+        filters.get_by_label("Action").select_option(label=option)
+        filters.get_by_role("button", name="Show").click()
+        expect(page.locator("#audit-list .item").first).to_contain_text(words)
+
+
 def test_an_api_error_is_shown_in_words_beside_its_field(page, service, tokens):
     sign_in(page, service, tokens["moderator"])
     page.get_by_role("link", name="Settings").click()

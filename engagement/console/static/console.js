@@ -46,6 +46,9 @@ const ACTION_WORDS = {
   "article.create": "set up", "article.update": "changed", "ban.create": "banned",
   "ban.delete": "lifted the ban", "settings.update": "changed the settings",
   "newsletter.export": "downloaded the subscribers", "newsletter.erase": "erased a subscriber",
+  "people.export": "exported a person's data", "people.erase": "erased a person's data",
+  "token.create": "made a token", "token.revoke": "revoked a token",
+  "auth.failure": "failed to sign in",
 };
 
 // --- Start ----------------------------------------------------------------------------------
