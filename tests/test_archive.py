@@ -999,6 +999,31 @@ def test_an_export_read_back_into_an_empty_database_answers_the_same(
     assert "Comments imported: 0 (none)." in again.output
 
 
+def test_an_erased_author_s_comments_read_back_as_they_were(app, client, post_comment,
+                                                              tmp_path):
+    top = post_comment(article="erased", author_email="gone@example.com",
+                       body="Mine.")["comment"]["id"]
+    post_comment(article="erased", body="A reply.", parent_id=top)
+    erased = run(app, "people", "erase", "gone@example.com")
+    assert erased.exit_code == 0, erased.output
+    before = public_answers(client, ["erased"])
+    assert before["erased"]["oldest"][0]["avatar"] == ""
+    path, older = tmp_path / "erased.json", tmp_path / "older.json"
+    run(app, "export", str(path))
+    empty_database(app)
+
+    assert run(app, "import", "json", str(path)).exit_code == 0
+
+    assert public_answers(client, ["erased"]) == before
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for comment in document["articles"][0]["comments"]:
+        del comment["avatar"]  # as releases before avatars wrote it
+    older.write_text(json.dumps(document), encoding="utf-8")
+    empty_database(app)
+    assert run(app, "import", "json", str(older)).exit_code == 0
+    assert public_answers(client, ["erased"]) == before
+
+
 def test_an_export_read_where_its_ids_are_taken_numbers_comments_anew(
         app, client, post_comment, tmp_path):
     top = post_comment(article="moved")["comment"]["id"]
@@ -1248,6 +1273,8 @@ def one_comment_export(article=None, **comment) -> str:
      "not valid JSON: the file ends at line 3, column 10 before its JSON does (cut short?)"),
     (one_comment_export(held_for=["bogus"]), "article 1, comment 1: held_for is not a list "
      "of mode, first_time, links, blocked_word, flags, honeypot, edited"),
+    (one_comment_export(avatar="<img src=x>"),
+     "article 1, comment 1: avatar is not a hexadecimal key"),
     (one_comment_export(client_ip="not-an-ip"),
      "article 1, comment 1: client_ip is not an IP address"),
     (one_comment_export({"share_counts": {"x": 1, "myspace": 3}}),

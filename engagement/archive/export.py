@@ -9,7 +9,7 @@ article at a time so that neither side holds more than one article's comments:
                    "comments_open": true|false|null (a moderator's choice; null: the rules),
                    "comments_close_at", "share_counts": {"<network>": n, ...},
                    "comments": [{"id", "parent_id", "status", "held_for", "author_name",
-                                 "author_email", "author_website", "body", "body_html",
+                                 "author_email", "author_website", "avatar", "body", "body_html",
                                  "pinned", "created_at", "edited_at", "deleted_at",
                                  "client_ip", "source": {"name", "id"} | null,
                                  "votes": {"up", "down", "readers": [{"client_hash",
@@ -77,6 +77,7 @@ FORMAT, VERSION = "engagement-export", 1
 EXPORT_NESTING, MAX_NESTING = 8, 16
 OWN_SOURCE = "engagement"
 ORIGIN = re.compile(r"[0-9A-Za-z._-]{1,40}")
+AVATAR = re.compile(r"[0-9a-f]{0,64}")
 SCALARS = frozenset({"null", "boolean", "number", "string"})
 
 
@@ -164,6 +165,7 @@ def _exported_comment(comment: Comment, source: dict | None, readers: list
         "author_name": comment.author_name,
         "author_email": comment.author_email,
         "author_website": comment.author_website,
+        "avatar": comment.avatar,
         "body": comment.body,
         "body_html": comment.body_html,
         "pinned": comment.pinned,
@@ -530,7 +532,7 @@ def _comment_row(article_id: str, fields: _Fields, parent: Placed | None,
         "author_name": fields.text("author_name", 80),
         "author_email": email,
         "author_website": website_of(fields.text("author_website", 2000, allow_none=True)),
-        "avatar": avatar_of(email),
+        "avatar": _avatar(fields, email),
         "body": fields.text("body", None),
         "body_html": sanitize_html(fields.text("body_html", None)),
         "pinned": fields.flag("pinned"),
@@ -541,6 +543,18 @@ def _comment_row(article_id: str, fields: _Fields, parent: Placed | None,
         "edit_token_hash": NO_EDIT_TOKEN,
         "client_ip": address if created_at > settings.keep_addresses_after else None,
     }
+
+
+def _avatar(fields: _Fields, email: str) -> str:
+    """The exported identicon key (a keyed hash: the same picture under the same secret key),
+    or "" for none (an erased author's); from an export written before it carried them, one
+    made of the email, none without."""
+    if "avatar" not in fields.document:
+        return avatar_of(email) if email else ""
+    avatar = fields.text("avatar", 64)
+    if not AVATAR.fullmatch(avatar):
+        raise NotAnExport(f"{fields.where}: avatar is not a hexadecimal key")
+    return avatar
 
 
 class _Fields:
