@@ -107,6 +107,20 @@ def test_embedded_default_creates_its_schema_on_first_start(tmp_path):
     assert schema_differences(url) == []
 
 
+def subscriber_with_links(connection, made: str, links: dict[str, str]) -> None:
+    """Subscriber 1, confirmed, and its links (token hash: purpose), as rows of an older
+    schema: written in SQL, since today's models may not fit it."""
+    connection.execute(sa.text(
+        "INSERT INTO newsletter_subscribers (id, email, status, created_at, updated_at,"
+        " consent_version, signed_up_at, signups) VALUES (1, 'ada@example.com',"
+        " 'confirmed', :made, :made, '1', :made, 1)"), {"made": made})
+    for token, purpose in links.items():
+        connection.execute(sa.text(
+            "INSERT INTO newsletter_tokens (token_hash, subscriber_id, purpose, created_at)"
+            " VALUES (:token, 1, :purpose, :made)"),
+            {"token": token, "purpose": purpose, "made": made})
+
+
 def test_unsubscribe_links_made_before_they_expired_expire_a_year_after_they_were_made(tmp_path):
     """Links from before ENGAGEMENT_UNSUBSCRIBE_TOKEN_TTL_DAYS had no expiry: the upgrade gives
     them the default lifetime from their creation, and leaves confirmation links alone."""
@@ -118,15 +132,7 @@ def test_unsubscribe_links_made_before_they_expired_expire_a_year_after_they_wer
     with app.app_context():
         upgrade(revision="5c2d8e4f1a67")
         with db.engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO newsletter_subscribers (id, email, status, created_at, updated_at,"
-                " consent_version, signed_up_at, signups) VALUES (1, 'ada@example.com',"
-                " 'confirmed', :made, :made, '1', :made, 1)"), {"made": made})
-            for token, purpose in (("a" * 64, "unsubscribe"), ("b" * 64, "confirm")):
-                connection.execute(sa.text(
-                    "INSERT INTO newsletter_tokens (token_hash, subscriber_id, purpose,"
-                    " created_at) VALUES (:token, 1, :purpose, :made)"),
-                    {"token": token, "purpose": purpose, "made": made})
+            subscriber_with_links(connection, made, {"a" * 64: "unsubscribe", "b" * 64: "confirm"})
         upgrade()
         with db.engine.connect() as connection:
             expiry = dict(connection.execute(sa.text(
@@ -147,13 +153,7 @@ def test_tables_rebuilt_by_an_upgrade_keep_the_rows_that_reference_them(tmp_path
     with app.app_context():
         upgrade(revision="9a3d5f7b1c24")
         with db.engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO newsletter_subscribers (id, email, status, created_at, updated_at,"
-                " consent_version, signed_up_at, signups) VALUES (1, 'ada@example.com',"
-                " 'confirmed', :made, :made, '1', :made, 1)"), {"made": made})
-            connection.execute(sa.text(
-                "INSERT INTO newsletter_tokens (token_hash, subscriber_id, purpose, created_at)"
-                " VALUES (:token, 1, 'unsubscribe', :made)"), {"token": "a" * 64, "made": made})
+            subscriber_with_links(connection, made, {"a" * 64: "unsubscribe"})
         upgrade()
         with db.engine.begin() as connection:
             kept = connection.scalar(sa.text("SELECT count(*) FROM newsletter_tokens"))
