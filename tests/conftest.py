@@ -96,6 +96,22 @@ def postgres_server(url: sa.URL) -> sa.Engine:
     return sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
+@contextlib.contextmanager
+def scratch_postgres_database(label: str) -> Iterator[str]:
+    """The URL of an empty database of its own beside the test database, dropped after."""
+    url = sa.make_url(postgres_url_from_env())
+    name = f"{url.database}_{label}_{uuid.uuid4().hex[:8]}"
+    server = postgres_server(url)
+    try:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A database of its own on the PostgreSQL server, for this test run only (so runs in

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 
 from engagement import create_app
 from engagement.extensions import db
-from tests.conftest import TEST_SECRET, postgres_server, postgres_url_from_env
+from tests.conftest import TEST_SECRET, scratch_postgres_database
 
 COMMAND = Path(sys.executable).with_name("engagement")
 
@@ -127,13 +126,7 @@ def test_the_embedded_start_keeps_no_connection_after_migrating(tmp_path):
 @pytest.mark.postgres
 @pytest.mark.live
 def test_replicas_upgrading_at_once_migrate_once():
-    url = sa.make_url(postgres_url_from_env())
-    name = f"{url.database}_replicas_{uuid.uuid4().hex[:8]}"
-    server = postgres_server(url)
-    try:
-        with server.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        target = url.set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres_database("replicas") as target:
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(
                 lambda _: engagement("db", "upgrade", DATABASE_URL=target,
@@ -145,10 +138,6 @@ def test_replicas_upgrading_at_once_migrate_once():
             versions = connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar()
         engine.dispose()
         assert versions == 1
-    finally:
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 # Every command that reads or writes the database, with arguments it would accept.
@@ -179,17 +168,8 @@ def test_a_database_that_does_not_answer_is_one_line(command, tmp_path):
 
 @pytest.fixture
 def unmigrated_postgres():
-    url = sa.make_url(postgres_url_from_env())
-    name = f"{url.database}_unmigrated_{uuid.uuid4().hex[:8]}"
-    server = postgres_server(url)
-    try:
-        with server.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with scratch_postgres_database("unmigrated") as url:
+        yield url
 
 
 @pytest.mark.parametrize("database", [

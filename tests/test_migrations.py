@@ -6,7 +6,6 @@ import os
 import pkgutil
 import subprocess
 import sys
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from alembic.migration import MigrationContext
 import engagement
 from engagement import create_app
 from engagement.extensions import db
-from tests.conftest import TEST_SECRET, postgres_server, postgres_url_from_env
+from tests.conftest import TEST_SECRET, scratch_postgres_database
 
 
 def import_every_model() -> None:
@@ -58,16 +57,9 @@ def test_upgrade_on_an_empty_sqlite_file_builds_the_declared_schema(tmp_path):
 
 
 @pytest.fixture
-def empty_postgres_database(postgres_url):
-    server_url = sa.make_url(postgres_url_from_env())
-    name = f"engagement_empty_{uuid.uuid4().hex[:8]}"
-    server = postgres_server(server_url)
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield server_url.set(database=name).render_as_string(hide_password=False)
-    with server.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
+def empty_postgres_database(postgres_url):  # skipped, like the tests using it, without one
+    with scratch_postgres_database("empty") as url:
+        yield url
 
 
 @pytest.mark.postgres
