@@ -1,7 +1,8 @@
 """The small HTML pages that emailed links open (newsletter and reply notifications): the
 publication's name, a title, a sentence, and at most one button that POSTs a form back to the
 same address. Opening a link only shows the page, so mail scanners and link previews that
-fetch it change nothing."""
+fetch it change nothing. A page speaks the language its link carries (`lang`, as the email was
+written in it), one of those the emails ship; English for any other, or none."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from urllib.parse import urlencode
 from flask import current_app, render_template_string, request
 
 from engagement.errors import TokenExpired, UnknownToken
+from engagement.notifications.texts import direction, language
 
 PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{{ lang }}" dir="{{ dir }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -43,12 +45,14 @@ button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem;
 """
 
 
-def link_page(title: str, text: str, button: str | None = None, *, status: int = 200,
-              fields: Mapping[str, str] | None = None):
-    """A page for an emailed link, under the publication's name (`ENGAGEMENT_SITE_NAME`), so a
-    reader knows whose list it is; `fields` go back with the button's POST."""
-    html = render_template_string(PAGE, site=current_app.config["SITE_NAME"], title=title,
-                                  text=text, button=button, fields=fields or {})
+def link_page(title: str, text: str, button: str | None = None, *, lang: str = "en",
+              status: int = 200, fields: Mapping[str, str] | None = None):
+    """A page for an emailed link, in `lang`, under the publication's name
+    (`ENGAGEMENT_SITE_NAME`), so a reader knows whose list it is; `fields` go back with the
+    button's POST."""
+    html = render_template_string(PAGE, lang=language(lang), dir=direction(lang),
+                                  site=current_app.config["SITE_NAME"], title=title, text=text,
+                                  button=button, fields=fields or {})
     response = current_app.make_response((html, status))
     # The address holds a token: no cache keeps it, no Referer carries it away, and no other
     # site frames the button.
@@ -73,16 +77,26 @@ def link_token() -> str:
     return (request.form.get("token") or request.args.get("token") or "").strip()[:200]
 
 
-class LinkPages:
-    """One feature's link pages, from its texts: kind -> (title, sentence, button or None).
-    Every feature has the kinds "unknown" and "expired"."""
+def link_language() -> str:
+    """The language an emailed link carries, or its button posts back: a shipped one, whatever
+    was sent; English for a link written before links carried one."""
+    return language((request.form.get("lang") or request.args.get("lang") or "")[:35])
 
-    def __init__(self, texts: Mapping[str, tuple[str, str, str | None]]):
+
+class LinkPages:
+    """One feature's link pages, from its texts: language -> kind -> (title, sentence, button
+    or None), in every shipped language. Every feature has the kinds "unknown" and "expired"."""
+
+    def __init__(self, texts: Mapping[str, Mapping[str, tuple[str, str, str | None]]]):
         self.texts = texts
 
     def page(self, kind: str, status: int = 200, fields: Mapping[str, str] | None = None):
-        title, text, button = self.texts[kind]
-        return link_page(title, text, button, status=status, fields=fields)
+        """The `kind` page in the link's language; its button posts that language back."""
+        lang = link_language()
+        title, text, button = self.texts[lang][kind]
+        if button:
+            fields = {**(fields or {}), "lang": lang}
+        return link_page(title, text, button, lang=lang, status=status, fields=fields)
 
     def refusal(self, use: Callable[[], object], expired: str = "expired"):
         """Run `use` (a look at the link's token, or its use): None when it works, else the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html as markup
 import io
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -520,6 +521,29 @@ def test_a_token_in_a_page_is_escaped(client):
 
     assert response.status_code == 404
     assert "<script>" not in response.get_data(as_text=True)
+
+
+# --- The pages speak the email's language ---------------------------------------------------
+
+def page_of(response) -> tuple[str, str, str]:
+    """A link page's language, direction and text (markup and the publication's name aside)."""
+    html = response.get_data(as_text=True)
+    found = re.search(r'<html lang="([^"]*)" dir="([^"]*)">', html)
+    assert found, html
+    body = html[html.index("</h1>"):]
+    return found.group(1), found.group(2), markup.unescape(re.sub(r"<[^>]*>", " ", body))
+
+
+def test_the_pages_ship_in_every_language_of_the_emails(client):
+    english = newsletter_texts.PAGE_TEXTS["en"]
+    for lang, pages in newsletter_texts.PAGE_TEXTS.items():
+        assert set(pages) == set(english), lang
+        assert {kind for kind, words in pages.items() if words[2]} == {
+            kind for kind, words in english.items() if words[2]}, lang  # the same buttons
+        shown = page_of(client.get(f"/newsletter/confirm?token=unknown&lang={lang}"))
+        assert shown[0] == lang and pages["unknown"][0] in shown[2]
+        assert shown[1] == ("rtl" if lang == "ar" else "ltr")
+    assert set(newsletter_texts.PAGE_TEXTS) == set(LANGUAGES)
 
 
 # --- Unsubscribing --------------------------------------------------------------------------

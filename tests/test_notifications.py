@@ -13,7 +13,9 @@ import sqlalchemy as sa
 
 from engagement.extensions import db
 from engagement.notifications.models import NotifyToken
+from engagement.notifications.texts import LANGUAGES, PAGE_TEXTS
 from tests.conftest import comment_fields, database_log, deliver, make_token, race
+from tests.test_newsletter import page_of
 
 BASE = "https://news.example.com/engagement"
 ARTICLE = "/api/v1/articles/an-article"
@@ -576,6 +578,17 @@ def test_french_emails_put_a_space_before_their_colons(client, app, smtp_server,
         links = [line for line in text.splitlines() if "http" in line and not
                  line.startswith("http")]
         assert links and all(" : http" in line for line in links), text
+
+
+def test_the_pages_ship_in_every_language_of_the_emails(client):
+    for lang, pages in PAGE_TEXTS.items():
+        assert set(pages) == set(PAGE_TEXTS["en"]), lang
+        assert {kind for kind, words in pages.items() if words[2]} == {
+            kind for kind, words in PAGE_TEXTS["en"].items() if words[2]}, lang
+        shown = page_of(client.get(f"/notifications/unsubscribe?token=unknown&lang={lang}"))
+        assert shown[0] == lang and pages["unknown"][0] in shown[2]
+        assert shown[1] == ("rtl" if lang == "ar" else "ltr")
+    assert set(PAGE_TEXTS) == set(LANGUAGES)
 
 
 @pytest.mark.postgres

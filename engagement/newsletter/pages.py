@@ -4,6 +4,7 @@ Opening a link (GET) only shows a page with a button, so mail scanners and link 
 that fetch it change nothing; the button POSTs a form to the same address. The unsubscribe
 address also takes the one-click POST of RFC 8058 (`List-Unsubscribe=One-Click`) that mail
 programs send from the List-Unsubscribe header. These are not JSON API paths: they take forms.
+Every link carries the language its email was written in (`lang`), and its pages speak it.
 """
 
 from __future__ import annotations
@@ -16,30 +17,13 @@ from engagement.extensions import db
 from engagement.link_pages import LinkPages, link_token
 from engagement.newsletter import services
 from engagement.newsletter.models import SubscriberStatus, TokenPurpose
+from engagement.newsletter.texts import PAGE_TEXTS
 
 bp = Blueprint("newsletter_pages", __name__, url_prefix="/newsletter")
 # The links' pages count as reads: a token cannot be guessed faster than a page is read.
 limits.reads(bp)
-
-TEXTS = {
-    "confirm": ("Confirm your subscription",
-                "Press the button to start receiving our newsletter.", "Confirm"),
-    "confirmed": ("You are subscribed", "Thank you: your subscription is confirmed.", None),
-    "unsubscribe": ("Unsubscribe", "Press the button to stop receiving our newsletter.",
-                    "Unsubscribe"),
-    "unsubscribed": ("You are unsubscribed",
-                     "You will not receive our newsletter any more.", None),
-    "unknown": ("This link does not work",
-                "The link is not valid, or it was used already.", None),
-    "expired": ("This link has expired",
-                "Sign up again, and we will send you a new confirmation link.", None),
-    "unsubscribe_expired": ("This link has expired",
-                            "This unsubscribe link is too old: use the link in a more "
-                            "recent email from us.", None),
-}
-
-
-PAGES = LinkPages(TEXTS)
+# Each page speaks the language its link carries: the confirmation email's.
+PAGES = LinkPages(PAGE_TEXTS)
 
 
 @bp.get("/confirm")

@@ -3,7 +3,8 @@
 
 Opening a link (GET) only shows a page with a button; the button POSTs a form to the same
 address. The unsubscribe address also takes the one-click POST of RFC 8058 that mail programs
-send from the List-Unsubscribe header. The pages say the same whoever the address is."""
+send from the List-Unsubscribe header. The pages say the same whoever the address is, in the
+language their link carries (`lang`: its email's)."""
 
 from __future__ import annotations
 
@@ -16,37 +17,13 @@ from engagement.extensions import db
 from engagement.link_pages import LinkPages, link_token
 from engagement.notifications import services
 from engagement.notifications.models import NotifyTokenPurpose
+from engagement.notifications.texts import PAGE_TEXTS
 
 bp = Blueprint("notification_pages", __name__, url_prefix="/notifications")
 # The links' pages count as reads: a token cannot be guessed faster than a page is read.
 limits.reads(bp)
 
-TEXTS = {
-    "confirm": ("Confirm reply emails",
-                "Press the button to get an email when someone replies to your comments.",
-                "Confirm"),
-    "confirmed": ("Reply emails confirmed",
-                  "Thank you: you will get an email when someone replies.", None),
-    "unsubscribe": ("Stop emails about this conversation",
-                    "Press the button to stop emails about replies in this conversation.",
-                    "Stop these emails"),
-    "unsubscribe_all": ("Stop all reply emails",
-                        "Press the button to stop every reply email to this address.",
-                        "Stop all reply emails"),
-    "unsubscribed": ("Emails stopped",
-                     "You will not get emails about this conversation any more.", None),
-    "unsubscribed_all": ("All reply emails stopped",
-                         "You will not get reply emails any more. To get them again, tick "
-                         "the box with your next comment and confirm.", None),
-    "unknown": ("This link does not work",
-                "The link is not valid, or it was used already.", None),
-    "expired": ("This link has expired",
-                "Ask for reply emails again with your next comment to get a new link.", None),
-    "unsubscribe_expired": ("This link has expired",
-                            "This unsubscribe link is too old: use the link in a more "
-                            "recent reply email.", None),
-}
-PAGES = LinkPages(TEXTS)
+PAGES = LinkPages(PAGE_TEXTS)
 
 
 def _everything() -> bool:
