@@ -10,7 +10,7 @@ import hashlib
 import html as markup
 import io
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -64,7 +64,7 @@ def text_of(message) -> str:
 
 def confirm_path(message) -> str:
     """The confirmation link of an email, as a path on the service."""
-    found = re.search(re.escape(BASE) + r"(/newsletter/confirm\?token=[\w-]+)\s",
+    found = re.search(re.escape(BASE) + r"(/newsletter/confirm\?token=[\w-]+&lang=\w+)\s",
                       text_of(message))
     assert found, text_of(message)
     return found.group(1)
@@ -72,8 +72,9 @@ def confirm_path(message) -> str:
 
 def unsubscribe_path(message) -> str:
     """The List-Unsubscribe link of an email, as a path on the service."""
-    found = re.fullmatch("<" + re.escape(BASE) + r"(/newsletter/unsubscribe\?token=[\w-]+)>",
-                         message["List-Unsubscribe"])
+    found = re.fullmatch(
+        "<" + re.escape(BASE) + r"(/newsletter/unsubscribe\?token=[\w-]+&lang=\w+)>",
+        message["List-Unsubscribe"])
     assert found, message["List-Unsubscribe"]
     return found.group(1)
 
@@ -534,6 +535,63 @@ def page_of(response) -> tuple[str, str, str]:
     return found.group(1), found.group(2), markup.unescape(re.sub(r"<[^>]*>", " ", body))
 
 
+def press(client, path: str):
+    """Open an emailed link and press its page's button, as a browser would: the form posts
+    its hidden fields to the page's own address."""
+    page = client.get(path).get_data(as_text=True)
+    assert '<form method="post">' in page, page
+    fields = {markup.unescape(name): markup.unescape(value) for name, value in
+              re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)}
+    return client.post(path, data=fields, content_type=FORM)
+
+
+def without_language(path: str) -> str:
+    """An emailed link as those written before links carried their language."""
+    assert re.search(r"&lang=\w+$", path), path
+    return re.sub(r"&lang=\w+$", "", path)
+
+
+def with_language(path: str, lang: str) -> str:
+    return f"{without_language(path)}&{urlencode({'lang': lang})}"
+
+
+@pytest.mark.parametrize(("lang", "page_lang", "direction", "words"), [
+    ("fr", "fr", "ltr", {
+        "confirm": ("Confirmez votre abonnement", "Confirmer"),
+        "confirmed": "Merci : votre abonnement est confirmé.",
+        "unsubscribe": ("Appuyez sur le bouton pour ne plus recevoir", "Me désabonner"),
+        "unsubscribed": "Vous ne recevrez plus notre lettre d’information."}),
+    ("ar-EG", "ar", "rtl", {
+        "confirm": ("أكّد اشتراكك", "تأكيد"),
+        "confirmed": "شكرًا لك: تم تأكيد اشتراكك.",
+        "unsubscribe": ("اضغط الزر لإيقاف تلقي نشرتنا الإخبارية.", "إلغاء الاشتراك"),
+        "unsubscribed": "لن تصلك نشرتنا الإخبارية بعد الآن."}),
+])
+def test_the_emailed_links_open_pages_in_the_emails_language(
+        client, app, smtp_server, admin, lang, page_lang, direction, words):
+    message = signed_up(client, app, smtp_server, lang=lang)
+    assert f"&lang={page_lang}" in confirm_path(message)
+    assert f"&lang={page_lang}" in unsubscribe_path(message)  # List-Unsubscribe too
+
+    title, button = words["confirm"]
+    shown = page_of(client.get(confirm_path(message)))
+    assert shown[:2] == (page_lang, direction) and title in shown[2] and button in shown[2]
+    assert "Confirm your subscription" not in shown[2]
+    done = press(client, confirm_path(message))
+    assert done.status_code == 200
+    assert page_of(done)[:2] == (page_lang, direction) and words["confirmed"] in page_of(done)[2]
+    assert subscriber(client, admin)["status"] == "confirmed"
+    again = page_of(client.get(confirm_path(message)))  # opened again: subscribed, still
+    assert again[:2] == (page_lang, direction) and words["confirmed"] in again[2]
+
+    text, button = words["unsubscribe"]
+    shown = page_of(client.get(unsubscribe_path(message)))
+    assert shown[:2] == (page_lang, direction) and text in shown[2] and button in shown[2]
+    done = press(client, unsubscribe_path(message))
+    assert page_of(done)[:2] == (page_lang, direction) and words["unsubscribed"] in page_of(done)[2]
+    assert subscriber(client, admin)["status"] == "unsubscribed"
+
+
 def test_the_pages_ship_in_every_language_of_the_emails(client):
     english = newsletter_texts.PAGE_TEXTS["en"]
     for lang, pages in newsletter_texts.PAGE_TEXTS.items():
@@ -544,6 +602,78 @@ def test_the_pages_ship_in_every_language_of_the_emails(client):
         assert shown[0] == lang and pages["unknown"][0] in shown[2]
         assert shown[1] == ("rtl" if lang == "ar" else "ltr")
     assert set(newsletter_texts.PAGE_TEXTS) == set(LANGUAGES)
+
+
+@pytest.mark.parametrize(("lang", "page_lang"), [
+    ("xx", "en"), ("", "en"), ("EN", "en"), ("<script>alert(1)</script>", "en"),
+    ('fr" onmouseover="alert(1)', "en"), ("ar-<script>", "ar"), ("de_AT", "de"),
+    ("fr" * 200, "en"),
+])
+def test_a_link_with_another_language_gets_a_shipped_one_and_nothing_else(
+        client, app, smtp_server, admin, lang, page_lang):
+    message = signed_up(client, app, smtp_server, lang="fr")
+    link = with_language(confirm_path(message), lang)
+
+    for answer in (client.get(link), press(client, link)):
+        assert answer.status_code == 200
+        assert page_of(answer)[0] == page_lang
+        html = answer.get_data(as_text=True)
+        assert "<script>" not in html and "onmouseover" not in html
+        assert 'name="lang" value' not in html or f'name="lang" value="{page_lang}"' in html
+    assert subscriber(client, admin)["status"] == "confirmed"
+
+
+def test_a_link_written_before_links_carried_a_language_works_in_english(
+        client, app, smtp_server, admin):
+    message = signed_up(client, app, smtp_server, lang="fr")
+    confirm, unsubscribe = without_language(confirm_path(message)), without_language(
+        unsubscribe_path(message))
+
+    shown = page_of(client.get(confirm))
+    assert shown[:2] == ("en", "ltr") and "Confirm your subscription" in shown[2]
+    assert "your subscription is confirmed" in page_of(press(client, confirm))[2]
+    assert subscriber(client, admin)["status"] == "confirmed"
+    assert "Press the button to stop" in page_of(client.get(unsubscribe))[2]
+    one_click = client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"},
+                            content_type=FORM)
+    assert one_click.status_code == 200
+    assert page_of(one_click)[:2] == ("en", "ltr")
+    assert "You will not receive our newsletter" in page_of(one_click)[2]
+    assert subscriber(client, admin)["status"] == "unsubscribed"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_expired_and_unknown_links_say_so_in_the_links_language(
+        client, app, smtp_server, clock, method):
+    message = signed_up(client, app, smtp_server, lang="fr")
+
+    clock.advance(seconds=172800)
+    expired = client.open(confirm_path(message), method=method, content_type=FORM)
+    assert expired.status_code == 410
+    assert page_of(expired)[:2] == ("fr", "ltr") and "Ce lien a expiré" in page_of(expired)[2]
+    clock.advance(days=366)
+    old = client.open(unsubscribe_path(message), method=method, content_type=FORM)
+    assert old.status_code == 410
+    assert "Ce lien de désabonnement est trop ancien" in page_of(old)[2]
+    for path in ("/newsletter/confirm", "/newsletter/unsubscribe"):
+        unknown = client.open(f"{path}?token=nonsense&lang=ar", method=method,
+                              content_type=FORM)
+        assert unknown.status_code == 404
+        assert page_of(unknown)[:2] == ("ar", "rtl")
+        assert "هذا الرابط لا يعمل" in page_of(unknown)[2]
+
+
+def test_a_confirmed_url_is_left_as_it_is_set_whatever_the_language(
+        newsletter_app, smtp_server, clock):
+    app = newsletter_app(NEWSLETTER_CONFIRMED_URL="https://news.example.com/thanks")
+    client = app.test_client()
+    link = confirm_path(signed_up(client, app, smtp_server, lang="ar"))
+
+    response = press(client, link)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "https://news.example.com/thanks"
+    clock.advance(seconds=172800)  # a page, not the site's, still speaks the link's language
+    assert page_of(client.post(link, content_type=FORM))[:2] == ("ar", "rtl")
 
 
 # --- Unsubscribing --------------------------------------------------------------------------

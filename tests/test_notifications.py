@@ -15,7 +15,7 @@ from engagement.extensions import db
 from engagement.notifications.models import NotifyToken
 from engagement.notifications.texts import LANGUAGES, PAGE_TEXTS
 from tests.conftest import comment_fields, database_log, deliver, make_token, race
-from tests.test_newsletter import page_of
+from tests.test_newsletter import page_of, press, with_language, without_language
 
 BASE = "https://news.example.com/engagement"
 ARTICLE = "/api/v1/articles/an-article"
@@ -78,7 +78,8 @@ def path_of(url: str) -> str:
 def link(message, kind: str, everything=False) -> str:
     """The path of an emailed link (confirm or unsubscribe) on the service."""
     scope = r"&scope=all" if everything else ""
-    found = re.search(re.escape(BASE) + rf"/notifications/{kind}\?token=[\w-]+{scope}(?=\s|$)",
+    found = re.search(re.escape(BASE) + rf"/notifications/{kind}\?token=[\w-]+{scope}&lang=\w+"
+                      r"(?=\s|$)",
                       text_of(message))
     assert found, text_of(message)
     return path_of(found.group(0))
@@ -580,6 +581,55 @@ def test_french_emails_put_a_space_before_their_colons(client, app, smtp_server,
         assert links and all(" : http" in line for line in links), text
 
 
+@pytest.mark.parametrize(("lang", "page_lang", "direction", "words"), [
+    ("fr", "fr", "ltr", {
+        "confirm": ("Confirmez les notifications de réponse", "Confirmer"),
+        "confirmed": "Merci : vous recevrez un message quand on vous répondra.",
+        "unsubscribe": ("Ne plus recevoir de messages sur cette conversation",
+                        "Arrêter ces messages"),
+        "unsubscribe_all": ("Arrêter toutes les notifications de réponse",
+                            "Arrêter toutes les notifications"),
+        "unsubscribed": "Vous ne recevrez plus de messages sur cette conversation.",
+        "unsubscribed_all": "Vous ne recevrez plus de notifications de réponse."}),
+    ("ar", "ar", "rtl", {
+        "confirm": ("تأكيد إشعارات الردود", "تأكيد"),
+        "confirmed": "شكرًا لك: ستصلك رسالة عندما يرد أحد.",
+        "unsubscribe": ("إيقاف الرسائل عن هذه المحادثة", "إيقاف هذه الرسائل"),
+        "unsubscribe_all": ("اضغط الزر لإيقاف كل رسائل الردود إلى هذا العنوان.",
+                            "إيقاف كل رسائل الردود"),
+        "unsubscribed": "لن تصلك رسائل عن هذه المحادثة بعد الآن.",
+        "unsubscribed_all": "لن تصلك رسائل الردود بعد الآن."}),
+])
+def test_the_emails_links_open_pages_in_the_emails_language(
+        client, app, smtp_server, moderator, clock, lang, page_lang, direction, words):
+    comment = post(client, notify_replies=True, lang=lang)["comment"]["id"]
+    deliver(app)
+    (confirmation,) = mail_to(smtp_server)
+    assert one_click_path(confirmation).endswith(f"&scope=all&lang={page_lang}")
+
+    title, button = words["confirm"]
+    shown = page_of(client.get(link(confirmation, "confirm")))
+    assert shown[:2] == (page_lang, direction) and title in shown[2] and button in shown[2]
+    assert "Confirm reply emails" not in shown[2]
+    done = press(client, link(confirmation, "confirm"))
+    assert done.status_code == 200
+    assert page_of(done)[:2] == (page_lang, direction) and words["confirmed"] in page_of(done)[2]
+    reply(client, comment)
+    after_the_window(app, clock)
+    notice = mail_to(smtp_server)[-1]  # a confirmed address hears of replies
+    assert one_click_path(notice) == link(notice, "unsubscribe")
+
+    for kind, everything in (("unsubscribe", False), ("unsubscribe_all", True)):
+        path = link(notice, "unsubscribe", everything=everything)
+        title, button = words[kind]
+        shown = page_of(client.get(path))
+        assert shown[:2] == (page_lang, direction) and title in shown[2] and button in shown[2]
+        done = press(client, path)
+        assert done.status_code == 200
+        assert page_of(done)[:2] == (page_lang, direction)
+        assert words[kind.replace("unsubscribe", "unsubscribed")] in page_of(done)[2]
+
+
 def test_the_pages_ship_in_every_language_of_the_emails(client):
     for lang, pages in PAGE_TEXTS.items():
         assert set(pages) == set(PAGE_TEXTS["en"]), lang
@@ -589,6 +639,68 @@ def test_the_pages_ship_in_every_language_of_the_emails(client):
         assert shown[0] == lang and pages["unknown"][0] in shown[2]
         assert shown[1] == ("rtl" if lang == "ar" else "ltr")
     assert set(PAGE_TEXTS) == set(LANGUAGES)
+
+
+@pytest.mark.parametrize(("lang", "page_lang"), [
+    ("xx", "en"), ("", "en"), ("<script>alert(1)</script>", "en"),
+    ('ar" dir="ltr', "en"), ("so-<b>", "so"),
+])
+def test_a_link_with_another_language_gets_a_shipped_one_and_nothing_else(
+        client, app, smtp_server, lang, page_lang):
+    post(client, notify_replies=True, lang="ar")
+    deliver(app)
+    path = with_language(link(mail_to(smtp_server)[0], "confirm"), lang)
+
+    for answer in (client.get(path), press(client, path)):
+        assert answer.status_code == 200
+        assert page_of(answer)[:2] == (page_lang, "ltr")
+        html = answer.get_data(as_text=True)
+        assert "<script>" not in html and "<b>" not in html and 'dir="ltr"' in html
+        assert html.count("dir=") == 1
+    assert page_of(client.get(path))[2].count(PAGE_TEXTS[page_lang]["unknown"][0]) == 1
+
+
+def test_a_link_written_before_links_carried_a_language_works_in_english(
+        client, app, smtp_server, moderator, clock):
+    comment = post(client, notify_replies=True, lang="fr")["comment"]["id"]
+    deliver(app)
+    confirm = without_language(link(mail_to(smtp_server)[0], "confirm"))
+
+    shown = page_of(client.get(confirm))
+    assert shown[:2] == ("en", "ltr") and "Confirm reply emails" in shown[2]
+    assert "Thank you: you will get an email" in page_of(press(client, confirm))[2]
+    reply(client, comment)
+    after_the_window(app, clock)
+    stop_all = without_language(link(mail_to(smtp_server)[-1], "unsubscribe", everything=True))
+    assert "Stop all reply emails" in page_of(client.get(stop_all))[2]
+    one_click = client.post(stop_all, data={"List-Unsubscribe": "One-Click"}, content_type=FORM)
+    assert one_click.status_code == 200
+    assert page_of(one_click)[:2] == ("en", "ltr")
+    assert "You will not get reply emails any more." in page_of(one_click)[2]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_expired_and_unknown_links_say_so_in_the_links_language(
+        client, app, smtp_server, moderator, clock, method):
+    comment = confirmed(client, app, smtp_server, lang="fr")
+    post(client, notify_replies=True, lang="fr", author_email="cy@example.com")
+    reply(client, comment)
+    after_the_window(app, clock)
+    stop = link(mail_to(smtp_server)[-1], "unsubscribe")
+    confirm = link(mail_to(smtp_server, "cy@example.com")[0], "confirm")
+
+    clock.advance(days=2)
+    expired = client.open(confirm, method=method, data={}, content_type=FORM)
+    assert expired.status_code == 410
+    assert page_of(expired)[:2] == ("fr", "ltr") and "Ce lien a expiré" in page_of(expired)[2]
+    clock.advance(days=366)
+    old = client.open(stop, method=method, data={}, content_type=FORM)
+    assert old.status_code == 410 and "trop ancien" in page_of(old)[2]
+    for path in ("/notifications/confirm", "/notifications/unsubscribe"):
+        unknown = client.open(f"{path}?token=nonsense&lang=ar", method=method, data={},
+                              content_type=FORM)
+        assert unknown.status_code == 404
+        assert page_of(unknown)[:2] == ("ar", "rtl") and "هذا الرابط لا يعمل" in page_of(unknown)[2]
 
 
 @pytest.mark.postgres

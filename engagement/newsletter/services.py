@@ -25,7 +25,7 @@ from engagement.newsletter.models import (
     TokenPurpose,
 )
 from engagement.newsletter.texts import texts
-from engagement.notifications.texts import html_document
+from engagement.notifications.texts import html_document, language
 from engagement.pagination import newest_first
 from engagement.tokens import hash_token, link_token, new_token
 
@@ -53,8 +53,9 @@ class NewsletterPolicy:
             unsubscribe_ttl=timedelta(days=config["UNSUBSCRIBE_TOKEN_TTL_DAYS"]),
         )
 
-    def link(self, path: str, token: str) -> str:
-        return public_link(self.public_base_url, path, token=token)
+    def link(self, path: str, token: str, lang: str | None) -> str:
+        """A link of an email in `lang`: its page speaks the email's language."""
+        return public_link(self.public_base_url, path, token=token, lang=language(lang))
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,8 @@ def _confirmation_email(email: str, lang: str | None, confirm_token: str,
     """The confirmation email, in the reader's language, under the publication's name, as
     text and HTML."""
     words, site = texts(lang), policy.site_name
-    confirm_url = policy.link(CONFIRM_PATH, confirm_token)
-    unsubscribe_url = policy.link(UNSUBSCRIBE_PATH, unsubscribe_token)
+    confirm_url = policy.link(CONFIRM_PATH, confirm_token, lang)
+    unsubscribe_url = policy.link(UNSUBSCRIBE_PATH, unsubscribe_token, lang)
     hello, intro = words["hello"], words["intro"].format(site=site)
     note = words["note"].format(hours=int(policy.confirm_ttl.total_seconds() // 3600) or 1)
     text = (f"{hello}\n\n{intro}\n\n{confirm_url}\n\n{note}\n\n"
@@ -145,15 +146,17 @@ def _confirmation_email(email: str, lang: str | None, confirm_token: str,
            f'<p>{html.escape(words["unsubscribe"])} '
            f'<a href="{html.escape(unsubscribe_url)}">{html.escape(unsubscribe_url)}</a></p>'])
     return subscriber_email(email, words["subject"].format(site=site), text,
-                            html=html_document(body, lang),
+                            html=html_document(body, lang), lang=lang,
                             unsubscribe_token=unsubscribe_token, policy=policy, now=now)
 
 
 def subscriber_email(recipient: str, subject: str, body: str, *, unsubscribe_token: str,
-                     policy: NewsletterPolicy, now: datetime, html: str | None = None):
-    """An email to a subscriber: every one carries a one-click unsubscribe (RFC 8058)."""
+                     lang: str | None, policy: NewsletterPolicy, now: datetime,
+                     html: str | None = None):
+    """An email to a subscriber, in `lang`: every one carries a one-click unsubscribe
+    (RFC 8058)."""
     return outbox.compose(recipient, subject, body, now=now, html=html, headers={
-        "List-Unsubscribe": f"<{policy.link(UNSUBSCRIBE_PATH, unsubscribe_token)}>",
+        "List-Unsubscribe": f"<{policy.link(UNSUBSCRIBE_PATH, unsubscribe_token, lang)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     })
 

@@ -54,8 +54,10 @@ class NotifyPolicy:
             unsubscribe_ttl=timedelta(days=config["UNSUBSCRIBE_TOKEN_TTL_DAYS"]),
         )
 
-    def link(self, path: str, token: str, **more: str) -> str:
-        return public_link(self.public_base_url, path, token=token, **more)
+    def link(self, path: str, token: str, lang: str | None, **more: str) -> str:
+        """A link of an email in `lang`: its page speaks the email's language."""
+        return public_link(self.public_base_url, path, token=token, **more,
+                           lang=language(lang))
 
 
 # --- Asking ---------------------------------------------------------------------------------
@@ -112,8 +114,8 @@ def _confirmation_email(address: NotifyAddress, confirm_token: str, stop_token: 
     words = texts(address.lang)
     site = policy.site_name
     hours = int(policy.confirm_ttl.total_seconds() // 3600) or 1
-    confirm_url = policy.link(CONFIRM_PATH, confirm_token)
-    stop_url = policy.link(UNSUBSCRIBE_PATH, stop_token, scope="all")
+    confirm_url = policy.link(CONFIRM_PATH, confirm_token, address.lang)
+    stop_url = policy.link(UNSUBSCRIBE_PATH, stop_token, address.lang, scope="all")
     intro = words["confirm_intro"].format(site=site)
     note = words["confirm_note"].format(hours=hours)
     stop = words["stop_all"].format(site=site)
@@ -215,8 +217,8 @@ def _replies_email(address: NotifyAddress, article: Article, replies: list[Comme
                    token: str, policy: NotifyPolicy, now: datetime):
     words = texts(address.lang)
     site, title = policy.site_name, article.title or article.id
-    thread_url = policy.link(UNSUBSCRIBE_PATH, token)
-    all_url = policy.link(UNSUBSCRIBE_PATH, token, scope="all")
+    thread_url = policy.link(UNSUBSCRIBE_PATH, token, address.lang)
+    all_url = policy.link(UNSUBSCRIBE_PATH, token, address.lang, scope="all")
     intro = words["replies_intro"].format(title=title)
     text_parts, html_parts = [intro, ""], [f"<p>{html.escape(intro)}</p>"]
     for reply in replies:
