@@ -183,7 +183,7 @@ def test_three_replies_in_the_window_make_one_email_listing_them(
 
     (notice,) = mail_to(smtp_server)[1:]
     text, page = text_of(notice), html_of(notice)
-    assert "The Daily Example" in notice["Subject"] and "Rain in Spain" in notice["Subject"]
+    assert notice["Subject"] == "The Daily Example: new replies to your comment on “Rain in Spain”"
     assert "Rain in Spain" in text
     assert "First reply & more" in text  # the plain text of the sanitised HTML
     assert "<strong>reply</strong>" in page and "Rain in Spain" in page
@@ -198,6 +198,9 @@ def test_three_replies_in_the_window_make_one_email_listing_them(
     after_the_window(app, clock)
     (later,) = mail_to(smtp_server)[2:]
     assert "A fourth, later" in text_of(later) and "Second reply" not in text_of(later)
+    # One reply is "a new reply", in every language the emails speak.
+    assert later["Subject"] == "The Daily Example: a new reply to your comment on “Rain in Spain”"
+    assert text_of(later).startswith("A new reply to your comment on “Rain in Spain”:")
 
 
 def test_a_batch_email_tells_the_replies_as_they_are_when_it_is_sent(

@@ -219,7 +219,8 @@ def _replies_email(address: NotifyAddress, article: Article, replies: list[Comme
     site, title = policy.site_name, article.title or article.id
     thread_url = policy.link(UNSUBSCRIBE_PATH, token, address.lang)
     all_url = policy.link(UNSUBSCRIBE_PATH, token, address.lang, scope="all")
-    intro = words["replies_intro"].format(title=title)
+    news = "reply" if len(replies) == 1 else "replies"  # "reply_intro" or "replies_intro"
+    intro = words[f"{news}_intro"].format(title=title)
     text_parts, html_parts = [intro, ""], [f"<p>{html.escape(intro)}</p>"]
     for reply in replies:
         by = words["reply_by"].format(name=reply.author_name)
@@ -239,7 +240,7 @@ def _replies_email(address: NotifyAddress, article: Article, replies: list[Comme
         f'<hr>\n<p><a href="{html.escape(thread_url)}">{html.escape(words["unsubscribe"])}</a>'
         f' · <a href="{html.escape(all_url)}">{html.escape(stop_all)}</a></p>')
     return outbox.compose(
-        address.email, words["replies_subject"].format(site=site, title=title),
+        address.email, words[f"{news}_subject"].format(site=site, title=title),
         "\n".join(text_parts) + "\n", now=now,
         html=html_document("\n".join(html_parts), address.lang),
         headers=_unsubscribe_headers(thread_url))

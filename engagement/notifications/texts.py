@@ -14,6 +14,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "the button on the page:",
         "confirm_note": "The link works for {hours} hours. If you did not ask for this, ignore "
                         "this email: nothing will be sent to you.",
+        "reply_subject": "{site}: a new reply to your comment on “{title}”",
+        "reply_intro": "A new reply to your comment on “{title}”:",
         "replies_subject": "{site}: new replies to your comment on “{title}”",
         "replies_intro": "New replies to your comment on “{title}”:",
         "reply_by": "{name} wrote:",
@@ -30,6 +32,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "lien et appuyez sur le bouton de la page :",
         "confirm_note": "Le lien est valable {hours} heures. Si vous n’avez rien demandé, "
                         "ignorez ce message : vous ne recevrez rien.",
+        "reply_subject": "{site} : nouvelle réponse à votre commentaire sur « {title} »",
+        "reply_intro": "Nouvelle réponse à votre commentaire sur « {title} » :",
         "replies_subject": "{site} : nouvelles réponses à votre commentaire sur « {title} »",
         "replies_intro": "Nouvelles réponses à votre commentaire sur « {title} » :",
         "reply_by": "{name} a écrit :",
@@ -46,6 +50,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "Bestätigen öffnen Sie diesen Link und drücken Sie den Knopf:",
         "confirm_note": "Der Link gilt {hours} Stunden. Wenn Sie das nicht waren, ignorieren "
                         "Sie diese E-Mail: Sie erhalten nichts.",
+        "reply_subject": "{site}: neue Antwort auf Ihren Kommentar zu „{title}“",
+        "reply_intro": "Neue Antwort auf Ihren Kommentar zu „{title}“:",
         "replies_subject": "{site}: neue Antworten auf Ihren Kommentar zu „{title}“",
         "replies_intro": "Neue Antworten auf Ihren Kommentar zu „{title}“:",
         "reply_by": "{name} schrieb:",
@@ -62,6 +68,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "enlace y pulsa el botón de la página:",
         "confirm_note": "El enlace funciona durante {hours} horas. Si no lo pediste, ignora "
                         "este correo: no recibirás nada.",
+        "reply_subject": "{site}: nueva respuesta a tu comentario en «{title}»",
+        "reply_intro": "Nueva respuesta a tu comentario en «{title}»:",
         "replies_subject": "{site}: nuevas respuestas a tu comentario en «{title}»",
         "replies_intro": "Nuevas respuestas a tu comentario en «{title}»:",
         "reply_by": "{name} escribió:",
@@ -77,6 +85,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "أحد على تعليق. للتأكيد افتح هذا الرابط واضغط الزر في الصفحة:",
         "confirm_note": "يعمل الرابط لمدة {hours} ساعة. إذا لم تطلب ذلك فتجاهل هذه الرسالة: "
                         "لن يُرسل إليك شيء.",
+        "reply_subject": "{site}: رد جديد على تعليقك على «{title}»",
+        "reply_intro": "رد جديد على تعليقك على «{title}»:",
         "replies_subject": "{site}: ردود جديدة على تعليقك على «{title}»",
         "replies_intro": "ردود جديدة على تعليقك على «{title}»:",
         "reply_by": "كتب {name}:",
@@ -93,6 +103,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "xaqiijiso, fur xiriirkan oo riix badhanka bogga:",
         "confirm_note": "Xiriirku wuxuu shaqeynayaa {hours} saacadood. Haddii aadan codsan, "
                         "iska dhaaf fariintan: waxba laguuma soo diri doono.",
+        "reply_subject": "{site}: jawaab cusub oo ku saabsan faalladaada “{title}”",
+        "reply_intro": "Jawaab cusub oo ku saabsan faalladaada “{title}”:",
         "replies_subject": "{site}: jawaabo cusub oo ku saabsan faalladaada “{title}”",
         "replies_intro": "Jawaabo cusub oo ku saabsan faalladaada “{title}”:",
         "reply_by": "{name} ayaa qoray:",
