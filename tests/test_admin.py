@@ -378,6 +378,16 @@ def test_pinning_puts_a_comment_first(client, moderator):
     assert public_ids(client) == [first, second]
 
 
+def test_a_pinned_reply_comes_first_among_the_replies_to_its_comment(client, moderator):
+    top = post(client)["comment"]["id"]
+    older, newer = (post(client, parent_id=top)["comment"]["id"] for _ in range(2))
+
+    client.patch(f"{QUEUE}/{newer}", json={"pinned": True}, headers=moderator)
+
+    (thread,) = client.get("/api/v1/articles/an-article/comments").json["items"]
+    assert [reply["id"] for reply in thread["replies"]] == [newer, older]
+
+
 @pytest.mark.parametrize("body", [{}, {"status": "pending"}, {"status": "flagged"},
                                   {"status": "approve"}, {"pinned": "yes"}, {"pinned": 1},
                                   {"status": "approved", "extra": True}])

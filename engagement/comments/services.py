@@ -566,7 +566,9 @@ def _nest(nodes: dict[int, RowView], replies: Iterable[Comment]) -> None:
 
 
 def _prune(node: RowView) -> bool:
-    node.replies = [child for child in node.replies if _prune(child)]
+    """Whether the node stays listed; its replies pruned too, a pinned one first among them."""
+    node.replies = sorted((child for child in node.replies if _prune(child)),
+                          key=lambda child: not child.pinned)
     return not node.deleted or bool(node.replies)
 
 
