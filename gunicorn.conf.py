@@ -4,7 +4,22 @@ nginx, which buffers slow clients and whole requests; these settings keep it ans
 gunicorn meets clients directly too. Command-line options and GUNICORN_CMD_ARGS override them;
 WEB_CONCURRENCY sets the number of worker processes (gunicorn's default: 1)."""
 
+import os
+import tempfile
+
 wsgi_app = "wsgi:app"
+
+# /metrics adds up every worker's counters from files in PROMETHEUS_MULTIPROC_DIR; without
+# one, each scrape would see the one worker that answered it. prometheus_client reads the
+# variable when it is imported, which --preload does in this process before any hook runs
+# and before the final worker count is known: so it is set here, for one worker too (whose
+# counters then outlive its replacement). Unless the operator set one, gunicorn makes a fresh
+# directory of its own, which a reload (SIGHUP reads this file again) and a USR2 successor
+# keep, and the last master to stop removes. Either is emptied of old files at a start.
+METRICS_DIRECTORY_MADE = "GUNICORN_ENGAGEMENT_METRICS_DIR"  # which directory is gunicorn's own
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="engagement-metrics-")
+    os.environ[METRICS_DIRECTORY_MADE] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 # Threads per process, and a worker that gives a thread only to a request whose head has
 # arrived whole (engagement/serving.py): slow clients cost sockets, not threads.
@@ -36,13 +51,32 @@ def worker_exit(server, worker):
     stop_background_delivery()
 
 
+def child_exit(server, worker):
+    """A worker is gone: its gauges leave the sum (prometheus_client's recipe); its counters
+    stay in it, so that a replaced worker does not make the totals go back."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The directory gunicorn made for the metrics goes with the last master that used it (not
+    with one that a USR2 successor replaces)."""
+    import shutil
+
+    directory = os.environ.get(METRICS_DIRECTORY_MADE)
+    if directory and directory == os.environ.get("PROMETHEUS_MULTIPROC_DIR") \
+            and server.reexec_pid == 0:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def on_starting(server):
     """Tell the workers how many they are: while the rate-limit store is down, each process
     counts its share of every limit (engagement/limits.py). Then check the settings once, here,
     before listening: a bad one stops the start with one line naming it."""
-    import os
-
-    from engagement.serving import check_settings
+    from engagement.serving import check_settings, empty_metrics_directory
 
     os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
+    if server.master_pid == 0:  # a start, not a USR2 successor sharing the running workers' files
+        empty_metrics_directory(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     check_settings(server.cfg.address)

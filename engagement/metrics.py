@@ -1,8 +1,8 @@
 """GET /metrics: Prometheus text for the operators' scraper — requests by endpoint and status,
 their latency, and the rate-limit refusals.
 
-Counters live in the process. Under several gunicorn workers, set PROMETHEUS_MULTIPROC_DIR
-(an empty directory, the same for all workers) and prometheus_client adds the workers up."""
+Counters live in the process, or, with PROMETHEUS_MULTIPROC_DIR set, in files there that
+prometheus_client adds up across processes: gunicorn.conf.py sets it for gunicorn's workers."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ import socket
 import time
 from functools import partial
 from http import HTTPStatus
+from pathlib import Path
 from selectors import EVENT_READ
 
 from gunicorn import http
@@ -288,3 +289,11 @@ class RedactingLogger(Logger):
 def _redact_record(record: logging.LogRecord) -> bool:
     record.msg, record.args = redact(record.getMessage()), ()
     return True
+
+
+def empty_metrics_directory(directory: str) -> None:
+    """Remove the metrics files a previous run left in PROMETHEUS_MULTIPROC_DIR, as
+    prometheus_client requires: their counts would be added to this run's, and a new worker
+    given an old one's pid would write into its file. Only its own files (*.db) go."""
+    for path in Path(directory).glob("*.db"):
+        path.unlink(missing_ok=True)

@@ -1,6 +1,9 @@
 """GET /metrics: what an operator's Prometheus scrapes."""
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.live import get, gunicorn
 
 
 def samples(client):
@@ -67,3 +70,33 @@ def test_the_content_type_names_each_parameter_once(client):
     assert content_type.startswith("text/plain;")
     assert sorted(parameters) == sorted(set(parameters)), content_type
     assert "charset" in parameters
+
+
+def healthz_total(text: str) -> float:
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples
+               if sample.name == "engagement_http_requests_total"
+               and sample.labels["endpoint"] == "health.healthz")
+
+
+@pytest.mark.live  # gunicorn
+def test_every_scrape_of_two_workers_counts_the_requests_of_both(tmp_path):
+    """Each scrape is answered by one worker: without a directory shared by the workers it
+    reported that worker's counts alone, and Prometheus read each change of worker as a
+    counter reset. The directory is gunicorn's own, and goes when gunicorn stops."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    with gunicorn(tmp_path, {"TMPDIR": str(temporary)}, workers=2) as server:
+        for _ in range(40):
+            assert get(f"{server.base}/healthz")[0] == 200
+        scrapes = []
+        for _ in range(6):
+            status, body = get(f"{server.base}/metrics")
+            assert status == 200
+            scrapes.append(healthz_total(body.decode()))
+        made = list(temporary.glob("engagement-metrics-*"))
+
+    assert len(set(scrapes)) == 1, scrapes
+    assert scrapes[0] >= 40
+    assert len(made) == 1
+    assert not made[0].exists()
