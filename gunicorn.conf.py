@@ -30,7 +30,8 @@ threads = 4
 timeout = 30
 # On SIGTERM or SIGHUP, requests under way get this long to finish.
 graceful_timeout = 20
-# An idle kept-alive connection is closed after this many seconds.
+# An idle kept-alive connection is closed after this many seconds. nginx closes its idle
+# connections to gunicorn sooner (deploy/nginx.conf, the upstream's keepalive_timeout).
 keepalive = 5
 
 # Request heads: the request line, the number of headers and each header's size.

@@ -9,6 +9,7 @@ readers from 127.0.0.11 and up."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import gzip
 import http.client
@@ -470,6 +471,34 @@ def test_nginx_starts_under_systemd_with_the_documented_access_log(tmp_path):
 def test_compose_logs_nginx_to_the_containers_stdout():
     nginx = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["nginx"]
     assert nginx["environment"]["ACCESS_LOG"] == "/dev/stdout"
+
+
+def seconds(nginx_time: str) -> float:
+    """An nginx time ("4s", "500ms", "1m", "60") in seconds."""
+    number, unit = re.fullmatch(r"(\d+)(ms|s|m|h)?", nginx_time).groups()
+    return int(number) * {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600}[unit]
+
+
+def gunicorn_setting(name: str):
+    """A setting of gunicorn.conf.py, read without running it (it sets the environment)."""
+    tree = ast.parse((ROOT / "gunicorn.conf.py").read_text())
+    for node in tree.body:
+        targets = [getattr(target, "id", None) for target in getattr(node, "targets", [])]
+        if targets == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"gunicorn.conf.py sets no {name}")
+
+
+def test_nginx_closes_idle_upstream_connections_before_gunicorn_does():
+    """nginx reused a connection gunicorn was closing (its default idle time is 60 s,
+    gunicorn's keepalive 5 s) and does not resend a POST: a comment now and then was a 503."""
+    upstream = re.search(r"(?ms)^upstream engagement \{(.*?)^\}",
+                         (DEPLOY / "nginx.conf").read_text())[1]
+    idle = re.search(r"(?m)^\s*keepalive_timeout\s+(\S+);", upstream)
+
+    assert re.search(r"(?m)^\s*keepalive\s+\d+;", upstream), "no kept-alive connections"
+    assert idle, "the upstream keeps idle connections 60 s, nginx's default"
+    assert seconds(idle[1]) < gunicorn_setting("keepalive")
 
 
 def app_for(server):
