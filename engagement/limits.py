@@ -22,6 +22,8 @@ import logging
 import math
 import os
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 from limits import RateLimitItem, parse_many
@@ -112,6 +114,51 @@ def spend(limit: str, scope: str, key: str) -> int | None:
     except Exception:  # the store is down: fail open, like the decorators
         log.warning("rate-limit store unreachable while counting %s", scope)
     return None
+
+
+# A throttle looks this many windows ahead for room (a week of an hourly limit) before it
+# gives up on an event.
+THROTTLE_HORIZON_WINDOWS = 168
+
+
+@dataclass(frozen=True)
+class Slot:
+    """When a throttled event may happen, and whether it is the first that its window pushed
+    to a later one (so that the throttling is told once per key and window)."""
+
+    at: datetime
+    throttling_began: bool = False
+
+
+def reserve(limit: str, scope: str, key: str, *, now: datetime) -> Slot | None:
+    """Count one event against a limit that delays instead of refusing (the confirmation
+    emails to one mail domain): its place is in the window of `now` (windows fixed to the
+    clock: each hour of "200/hour") or, that one full, in the first later window with room,
+    whose start the Slot names. None past THROTTLE_HORIZON_WINDOWS full windows. Limits off,
+    or a store that does not answer, let it happen now, as `spend` does."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return Slot(now)
+    storage = limiter.limiter.storage
+    at, began = now, False
+    try:
+        for item in parse_many(limit):
+            period = item.get_expiry()
+            window = int(at.timestamp()) // period
+            for ahead in range(THROTTLE_HORIZON_WINDOWS):
+                # A window's count lives until that window is over, whatever the clocks say.
+                counted = storage.incr(item.key_for(scope, key, str(window + ahead)),
+                                       (ahead + 2) * period)
+                if counted <= item.amount:
+                    break
+                began = began or (ahead == 0 and counted == item.amount + 1)
+            else:
+                return None
+            if ahead:
+                at = max(at, datetime.fromtimestamp((window + ahead) * period, UTC))
+    except Exception:  # the store is down: fail open, like the decorators
+        log.warning("rate-limit store unreachable while counting %s", scope)
+        return Slot(now)
+    return Slot(at, began)
 
 
 def register_limits(app: Flask) -> None:

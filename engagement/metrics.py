@@ -1,5 +1,6 @@
 """GET /metrics: Prometheus text for the operators' scraper — requests by endpoint and status,
-their latency, and the rate-limit refusals.
+their latency, the rate-limit refusals, and the confirmation emails a mail domain's
+throttle delays.
 
 Counters live in the process, or, with PROMETHEUS_MULTIPROC_DIR set, in files there that
 prometheus_client adds up across processes: gunicorn.conf.py sets it for gunicorn's workers."""
@@ -39,6 +40,12 @@ LATENCY = Histogram(
     "engagement_http_request_duration_seconds", "Time to answer an HTTP request",
     ["method", "endpoint"], registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+# No domain label: the domains readers type are not a closed set (the log names the domain).
+CONFIRMATIONS_DELAYED = Counter(
+    "engagement_newsletter_confirmations_delayed_total",
+    "Newsletter confirmation emails queued for later by ENGAGEMENT_LIMIT_MAIL_DOMAIN",
+    registry=REGISTRY,
 )
 
 

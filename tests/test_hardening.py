@@ -960,7 +960,8 @@ def test_tags_and_dots_do_not_make_new_mailboxes(newsletter_app, smtp_server):  
     assert len(smtp_server.received) == 3
 
 
-def test_one_recipient_domain_is_throttled_too(newsletter_app, smtp_server):  # noqa: F811
+def test_one_recipient_domain_is_throttled_too(newsletter_app, smtp_server,  # noqa: F811
+                                               clock):
     app = newsletter_app(LIMIT_MAIL_DOMAIN="5/hour")
     client = app.test_client()
 
@@ -970,6 +971,9 @@ def test_one_recipient_domain_is_throttled_too(newsletter_app, smtp_server):  # 
     deliver(app)
 
     assert len(smtp_server.received) == 5
+    clock.advance(hours=1)
+    deliver(app)
+    assert len(smtp_server.received) == 8  # the rest, an hour later
 
 
 # --- 4. Blocked words read as readers read them ---------------------------------------------

@@ -428,3 +428,18 @@ def test_an_outage_falls_back_and_recovery_follows(make_app, own_redis):
         statuses.add(client.get(COMMENTS).status_code)
         time.sleep(0.25)
     assert 429 in statuses  # reads are limited again once the store is back
+
+
+def test_the_mail_limits_keep_no_address_in_redis(make_app, redis_url):
+    client = make_app(RATELIMIT_STORAGE_URI=redis_url, MAIL_BACKGROUND=False).test_client()
+    store = redis.Redis.from_url(redis_url)
+    before = set(store.keys("*mail*"))
+    local, domain = f"reader-{uuid.uuid4().hex[:8]}", f"{uuid.uuid4().hex[:8]}.example"
+
+    answer = client.post("/api/v1/newsletter/subscriptions",
+                         json={"email": f"{local}@{domain}", "consent": True})
+
+    assert answer.status_code == 202
+    written = {key.decode() for key in set(store.keys("*mail*")) - before}
+    assert {key.split("/")[1] for key in written} == {"mailbox", "mail-domain"}
+    assert not [key for key in written if local in key or domain in key or "@" in key]

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from engagement.admin.models import AuditEntry
 from engagement.extensions import db
 from engagement.mail.models import OutboxMessage
+from engagement.metrics import REGISTRY
 from engagement.newsletter import texts as newsletter_texts
 from engagement.newsletter.admin_schemas import csv_cell
 from engagement.newsletter.models import Subscriber, SubscriberToken
@@ -280,6 +281,61 @@ def test_signups_of_one_address_racing_each_other_send_one_email(app, smtp_serve
     assert len(smtp_server.received) == 1
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Subscriber)) == 1
+
+
+# --- A big night: one mail domain's throttle ------------------------------------------------
+
+def delayed_confirmations() -> float:
+    return REGISTRY.get_sample_value("engagement_newsletter_confirmations_delayed_total") or 0
+
+
+def test_a_burst_past_a_domains_limit_gets_every_confirmation_later(
+        newsletter_app, smtp_server, clock, caplog):
+    app = newsletter_app(LIMIT_MAIL_DOMAIN="3/hour", CONFIRM_TOKEN_TTL_SECONDS=3600)
+    client = app.test_client()
+    readers = [f"reader{n}@mail.example" for n in range(8)]
+    delayed_before = delayed_confirmations()
+
+    with caplog.at_level("INFO", logger="engagement"):
+        for n, address in enumerate(readers):
+            answer = client.post(SUBSCRIBE, json={"email": address, "consent": True},
+                                 environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+            assert answer.status_code == 202
+    assert deliver(app) == "sent 3, retrying 0, failed 0"
+    clock.advance(minutes=59)
+    assert deliver(app) == "sent 0, retrying 0, failed 0"
+    clock.advance(minutes=1)
+    assert deliver(app) == "sent 3, retrying 0, failed 0"
+    clock.advance(hours=1)
+    assert deliver(app) == "sent 2, retrying 0, failed 0"
+
+    assert sorted(message["To"] for message in smtp_server.received) == sorted(readers)
+    warned = [record for record in caplog.records
+              if record.levelname == "WARNING" and "mail.example" in record.getMessage()]
+    assert len(warned) == 1 and "ENGAGEMENT_LIMIT_MAIL_DOMAIN" in warned[0].getMessage()
+    assert delayed_confirmations() - delayed_before == 5
+    # The last one left two hours after its signup: its link works for its whole hour.
+    last = smtp_server.received[-1]
+    clock.advance(minutes=59)
+    assert client.post(CONFIRM, json={"token": token_of(confirm_path(last))}).json == {
+        "status": "confirmed"}
+
+
+def test_one_mailbox_signed_up_again_and_again_is_told_at_info(newsletter_app, smtp_server,
+                                                                caplog):
+    app = newsletter_app(LIMIT_MAILBOX="2/hour")
+    client = app.test_client()
+
+    with caplog.at_level("INFO", logger="engagement"):
+        for n in range(3):
+            client.post(SUBSCRIBE, json={"email": f"victim+{n}@mail.example", "consent": True},
+                        environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+    deliver(app)
+
+    assert len(smtp_server.received) == 2
+    (told,) = [record for record in caplog.records if "ENGAGEMENT_LIMIT_MAILBOX" in
+               record.getMessage()]
+    assert told.levelname == "INFO" and "victim" not in told.getMessage()
 
 
 # --- Bad input ------------------------------------------------------------------------------

@@ -87,10 +87,11 @@ def envelope_sender(sender: str) -> str:
 
 
 def enqueue(message: EmailMessage, *, now: datetime, subscriber_id: int | None = None,
-            when: bool = True) -> bool:
+            when: bool = True, due: datetime | None = None) -> bool:
     """Put a message in the outbox, in the caller's transaction; it is delivered after the
-    commit. With `when` false the same statement runs and inserts nothing, so that callers can
-    keep the work they do the same whether they send or not. True when it was queued."""
+    commit, or at `due` when that is later (a throttled one). With `when` false the same
+    statement runs and inserts nothing, so that callers can keep the work they do the same
+    whether they send or not. True when it was queued."""
     values = {
         "subscriber_id": subscriber_id,
         "sender": envelope_sender(message["From"]),
@@ -99,7 +100,7 @@ def enqueue(message: EmailMessage, *, now: datetime, subscriber_id: int | None =
         "status": OutboxStatus.QUEUED,
         "created_at": now,
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": max(now, due or now),
     }
     table = OutboxMessage.__table__
     row = sa.select(*(sa.literal(value, table.c[name].type) for name, value in values.items()))

@@ -71,7 +71,7 @@ class Signup:
 
 
 def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
-              may_mail: bool = True) -> None:
+              may_mail: bool = True, send_at: datetime | None = None) -> None:
     """Sign an address up, for double opt-in: it is pending until the emailed link confirms it.
 
     A new address gets a consent record; a known one keeps its own (a stranger's signup must
@@ -79,7 +79,10 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
     confirmed address gets no email. A confirmation email is queued at most once per address in
     `resend_after`. Every address takes the same statements in the same order, sending or
     not, so that neither the answer nor its timing says which kind of address it was.
+    A confirmation email held back to `send_at` (a throttled mail domain) leaves then, its
+    links valid for their whole lifetimes from then.
     """
+    send_at = max(now, send_at or now)
     email = signup.email.lower()  # one subscriber per address, however it is written
     confirm_token, unsubscribe_token = new_token(), new_token()
     message = _confirmation_email(email, signup.lang, confirm_token, unsubscribe_token,
@@ -117,14 +120,14 @@ def subscribe(signup: Signup, *, now: datetime, policy: NewsletterPolicy,
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     for token, purpose, expires_at in (
-        (confirm_token, TokenPurpose.CONFIRM, now + policy.confirm_ttl),
-        (unsubscribe_token, TokenPurpose.UNSUBSCRIBE, now + policy.unsubscribe_ttl),
+        (confirm_token, TokenPurpose.CONFIRM, send_at + policy.confirm_ttl),
+        (unsubscribe_token, TokenPurpose.UNSUBSCRIBE, send_at + policy.unsubscribe_ttl),
     ):
         _insert_when(send, SubscriberToken, {
             "token_hash": hash_token(token), "subscriber_id": subscriber_id,
             "purpose": purpose, "created_at": now, "expires_at": expires_at, **consent,
         })
-    outbox.enqueue(message, now=now, subscriber_id=subscriber_id, when=send)
+    outbox.enqueue(message, now=now, subscriber_id=subscriber_id, when=send, due=send_at)
     db.session.flush()
 
 
