@@ -14,8 +14,8 @@ wsgi_app = "wsgi:app"
 # variable when it is imported, which --preload does in this process before any hook runs
 # and before the final worker count is known: so it is set here, for one worker too (whose
 # counters then outlive its replacement). Unless the operator set one, gunicorn makes a fresh
-# directory of its own, which a reload (SIGHUP reads this file again) and a USR2 successor
-# keep, and the last master to stop removes. Either is emptied of old files at a start.
+# directory of its own, which a reload keeps (SIGHUP reads this file again) and its master
+# removes when it stops. Either is emptied of old files at a start.
 METRICS_DIRECTORY_MADE = "GUNICORN_ENGAGEMENT_METRICS_DIR"  # which directory is gunicorn's own
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="engagement-metrics-")
@@ -39,6 +39,10 @@ limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
 
+# No control socket (gunicornc): it is one path for every gunicorn of the user
+# (~/.gunicorn/gunicorn.ctl), which a USR2 successor takes over and the old master then deletes.
+control_socket_disable = True
+
 accesslog = "-"
 # The access log never holds the tokens of emailed links (engagement/serving.py).
 logger_class = "engagement.serving.RedactingLogger"
@@ -61,13 +65,14 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    """The directory gunicorn made for the metrics goes with the last master that used it (not
-    with one that a USR2 successor replaces)."""
+    """The directory gunicorn made for the metrics goes with the last master that used it."""
     import shutil
 
     directory = os.environ.get(METRICS_DIRECTORY_MADE)
-    if directory and directory == os.environ.get("PROMETHEUS_MULTIPROC_DIR") \
-            and server.reexec_pid == 0:
+    # A USR2 successor starts from the environment this master started with: it uses this
+    # directory only if that environment named it (after a SIGHUP).
+    shared = server.reexec_pid != 0 and server.cfg.env_orig.get(METRICS_DIRECTORY_MADE)
+    if directory and directory == os.environ.get("PROMETHEUS_MULTIPROC_DIR") and not shared:
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import time
@@ -174,3 +175,29 @@ def test_stalled_uploads_are_answered_at_their_deadline_and_free_their_threads(t
     assert after_status == 200 and after < 1.0, f"/healthz then took {after:.2f} s"
     for answer in answers:
         assert answer_reason(answer) == (400, "malformed_request"), answer
+
+
+def test_gunicorn_opens_no_control_socket(tmp_path):
+    """gunicorn 27's control socket is one path for every gunicorn of the user: during a USR2
+    restart both masters bind it, and the old one deletes it on its way out."""
+    port = free_port()
+    command = [part for part in gunicorn_command(port, app="bench.hello:app")
+               if part != "--no-control-socket"]
+    (tmp_path / "run").mkdir()
+    environment = {**os.environ, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            with contextlib.suppress(OSError):
+                if get(f"http://127.0.0.1:{port}/")[0] == 200:
+                    break
+            assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+            time.sleep(0.1)
+        time.sleep(0.5)  # gunicorn opens it once its workers are up
+        assert not list(tmp_path.rglob("gunicorn.ctl"))
+    finally:
+        stop(process)
