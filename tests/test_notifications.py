@@ -136,6 +136,28 @@ def test_the_first_ask_sends_a_confirmation_whose_page_confirms_with_a_button(
     assert "Now you hear of it." in text_of(notice)
 
 
+def test_a_used_confirmation_link_says_confirmed_until_stop_all(
+        client, app, smtp_server, moderator, clock):
+    post(client, notify_replies=True)
+    deliver(app)
+    path = link(mail_to(smtp_server)[0], "confirm")
+    assert client.post(path, data={}, content_type=FORM).status_code == 200
+    clock.advance(hours=1)
+
+    for method in ("GET", "POST"):  # opened again, pressed again
+        page = client.open(path, method=method, data={}, content_type=FORM)
+        assert page.status_code == 200, method
+        assert b"Reply emails confirmed" in page.data and b"<button" not in page.data
+
+    first = post(client, notify_replies=True, body="Another")["comment"]["id"]
+    reply(client, first)
+    after_the_window(app, clock)
+    stop_all = link(mail_to(smtp_server)[-1], "unsubscribe", everything=True)
+    client.post(stop_all, data={}, content_type=FORM)
+    # Stopped: the old link cannot start the reply emails again.
+    assert client.post(path, data={}, content_type=FORM).status_code == 404
+
+
 def test_a_confirmed_address_is_never_asked_again(client, app, smtp_server, moderator, clock):
     confirmed(client, app, smtp_server)
     second = post(client, notify_replies=True, body="Another thought")["comment"]["id"]
@@ -660,7 +682,7 @@ def test_a_link_with_another_language_gets_a_shipped_one_and_nothing_else(
         html = answer.get_data(as_text=True)
         assert "<script>" not in html and "<b>" not in html and 'dir="ltr"' in html
         assert html.count("dir=") == 1
-    assert page_of(client.get(path))[2].count(PAGE_TEXTS[page_lang]["unknown"][0]) == 1
+    assert page_of(client.get(path))[2].count(PAGE_TEXTS[page_lang]["confirmed"][0]) == 1
 
 
 def test_a_link_written_before_links_carried_a_language_works_in_english(

@@ -33,10 +33,14 @@ def _everything() -> bool:
 @bp.get("/confirm")
 def confirm_page():
     """The emailed confirmation link: a button, nothing confirmed yet."""
-    token = link_token()
-    return PAGES.offer(
-        lambda: services.token_state(token, NotifyTokenPurpose.CONFIRM, now=now()),
-        "confirm", {"token": token})
+    token, confirmed = link_token(), []
+    refusal = PAGES.refusal(lambda: confirmed.append(
+        services.token_state(token, NotifyTokenPurpose.CONFIRM, now=now())))
+    if refusal:
+        return refusal
+    if confirmed == [True]:  # pressed already
+        return PAGES.page("confirmed")
+    return PAGES.page("confirm", fields={"token": token})
 
 
 @bp.post("/confirm")

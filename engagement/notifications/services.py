@@ -253,24 +253,26 @@ def _token(token: str, purpose: NotifyTokenPurpose, now: datetime) -> NotifyToke
         "This link has expired: ask for reply emails again to get a new one."))
 
 
-def token_state(token: str, purpose: NotifyTokenPurpose, *, now: datetime) -> None:
-    """Whether a link's token would work, changing nothing: raises as using it would."""
-    _token(token, purpose, now)
+def token_state(token: str, purpose: NotifyTokenPurpose, *, now: datetime) -> bool:
+    """Whether a link's token would work, changing nothing: raises as using it would, else
+    whether its address is confirmed."""
+    found = _token(token, purpose, now)
+    return db.session.get(NotifyAddress, found.address_id).confirmed_at is not None
 
 
 def confirm_address(token: str, *, client: IPAddress | None, now: datetime) -> None:
     """The confirmation button: the address's subscriptions start, now and for later asks, and
-    the address counts as verified from the client's home network. Every confirmation link of
-    the address is used up."""
+    the address counts as verified from the client's home network. The address's confirmation
+    links keep working (confirming nothing more, and moving the verified network nowhere)
+    until they expire or the address stops every reply email, so that a reader pressing twice
+    is told they are confirmed."""
     found = _token(token, NotifyTokenPurpose.CONFIRM, now)
     address = db.session.get(NotifyAddress, found.address_id)
     if address.confirmed_at is None:
         address.confirmed_at = now
         address.stopped_at = None
-    if client is not None:
-        address.verified_network = _network_key(client)
-    db.session.execute(sa.delete(NotifyToken).where(
-        NotifyToken.address_id == address.id, NotifyToken.purpose == NotifyTokenPurpose.CONFIRM))
+        if client is not None:
+            address.verified_network = _network_key(client)
     db.session.flush()
 
 
