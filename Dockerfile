@@ -3,8 +3,9 @@
 #   docker build -t engagement .
 #   docker run -p 8000:8000 -e ENGAGEMENT_SECRET_KEY=... -e DATABASE_URL=postgresql+psycopg://... engagement
 # Each start runs `engagement db upgrade` first. Without DATABASE_URL the service
-# keeps a SQLite file in /app/instance (mount a volume there to keep it). WEB_CONCURRENCY and
-# GUNICORN_CMD_ARGS tune gunicorn; production refuses several workers while limits are in memory.
+# keeps a SQLite file in /app/instance (mount a volume there to keep it). WEB_CONCURRENCY (the
+# workers: gunicorn's default is 1) and GUNICORN_CMD_ARGS tune gunicorn; production refuses
+# several workers while limits are in memory. PROMETHEUS_MULTIPROC_DIR: gunicorn.conf.py makes one.
 # An exact tag: a rebuild gets the same Python and Debian until this line changes.
 FROM python:3.11.11-slim-bookworm
 

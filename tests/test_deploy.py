@@ -540,7 +540,22 @@ def test_compose_names_only_real_settings_and_env_example_gives_each_variable():
         assert "healthcheck" in compose["services"][service]
 
 
-def test_compose_app_listens_on_every_interface_of_its_container(monkeypatch):
+def test_compose_runs_several_workers_that_deploy_env_can_change():
+    """gunicorn alone runs one worker on any host: the stack ran one."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    app = compose["services"]["app"]["environment"]
+    example = dict(line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+
+    assert app["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-2}"
+    assert int(example["WEB_CONCURRENCY"]) > 1
+    assert app["ENGAGEMENT_ENV"] == "production"  # the shared settings are still there
+    settings = (ROOT / "docs" / "operations.md").read_text()
+    assert "| `WEB_CONCURRENCY` |" in settings
+    assert "| `PROMETHEUS_MULTIPROC_DIR` |" in settings
+
+
+def test_compose_app_listens_on_every_interface_of_its_container(monkeypatch, tmp_path):
     """nginx reaches the app as app:8000 on the compose network; gunicorn's default bind,
     127.0.0.1:8000, would refuse it while the in-container health check still passed. The
     settings are read as gunicorn reads them for the service's command and environment."""
@@ -553,6 +568,8 @@ def test_compose_app_listens_on_every_interface_of_its_container(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     for name, value in app["environment"].items():
         monkeypatch.setenv(name, str(value))
+    # Reading gunicorn.conf.py names a metrics directory in the environment: this test's own.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setattr(sys, "argv", app["command"])
 
     settings = WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg
