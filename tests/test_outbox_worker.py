@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -33,7 +34,9 @@ MESSAGES = 50
 class Worker:
     """`outbox deliver --watch` in a subprocess, its output in a file."""
 
-    def __init__(self, database_url: str, mail_url: str, log_path, **settings: str):
+    def __init__(self, database_url: str, mail_url: str, log_path,
+                 program: tuple[str, ...] = (sys.executable, "-m", "flask", "--app", "engagement"),
+                 **settings: str):
         environment = {key: value for key, value in os.environ.items()
                        if not key.startswith("ENGAGEMENT_")}
         environment.update(DATABASE_URL=database_url, ENGAGEMENT_SECRET_KEY=TEST_SECRET,
@@ -42,8 +45,8 @@ class Worker:
         self.log_path = log_path
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "engagement", "outbox", "deliver",
-                 "--watch"], cwd=ROOT, env=environment, stdin=subprocess.DEVNULL,
+                [*program, "outbox", "deliver", "--watch"], cwd=ROOT, env=environment,
+                stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def signal(self, signum: int) -> None:
@@ -194,3 +197,33 @@ def test_web_processes_deliver_mail_themselves_only_on_the_embedded_default(
     assert production.config["MAIL_BACKGROUND"] is False
     embedded = create_app({"SECRET_KEY": TEST_SECRET, "AUTO_MIGRATE": False})
     assert embedded.config["MAIL_BACKGROUND"] is True
+
+
+def test_the_worker_says_each_round_once_and_when_delivery_resumes(
+        make_app, database_url, smtp_server, tmp_path):
+    """As operators run it (`engagement`, quiet but for warnings), the worker's log says what
+    it does: a line per round, not per message, one warning for a round the server is down,
+    and when delivery resumes."""
+    app = make_app(MAIL_URL=smtp_server.url, MAIL_BACKGROUND=False)
+    smtp_server.stop()
+    for index in range(3):
+        subscribe(app.test_client(), f"reader{index}@example.com")
+    worker = Worker(database_url, smtp_server.url, tmp_path / "worker.log",
+                    program=(str(Path(sys.executable).parent / "engagement"),))
+    try:
+        assert wait_for(lambda: "retrying 3" in worker.output(), timeout=30), worker.output()
+        smtp_server.start()
+        subscribe(app.test_client(), "reader3@example.com")  # due now; the others in 30 s
+        smtp_server.wait_for(1, timeout=30)
+        assert wait_for(lambda: "sent 1" in worker.output(), timeout=10), worker.output()
+    finally:
+        assert worker.stop() == 0, worker.output()
+
+    lines = worker.output().splitlines()
+    assert sum("outbox worker: started" in line for line in lines) == 1
+    assert sum("not delivered" in line for line in lines) == 1  # the round's, not each one's
+    assert sum("mail: sent 0, retrying 3, failed 0" in line for line in lines) == 1
+    (resumed,) = [at for at, line in enumerate(lines) if line.startswith("INFO ")
+                  and line.endswith("outbox worker: mail delivery resumed")]
+    assert "mail: sent 1, retrying 0, failed 0" in lines[resumed + 1]
+    assert not [line for line in lines if line.endswith(" delivered")]

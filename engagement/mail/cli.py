@@ -2,6 +2,7 @@
 process of its own (production runs `deliver --watch` as a worker; see worker.py), or once
 from cron; what waits; and failed messages queued again once what refused them is fixed."""
 
+import logging
 from datetime import UTC, datetime
 
 import click
@@ -24,6 +25,9 @@ def deliver(watch: bool) -> None:
     """Deliver the messages that are due now (retries included)."""
     server = current_app.extensions[EXTENSION].server
     if watch:
+        # A worker's log is how an operator sees it work: its rounds and starts are INFO, which
+        # the quiet `engagement` command would drop.
+        logging.getLogger("engagement.mail").setLevel(logging.INFO)
         watch_outbox(server)
         return
     done = deliver_outbox(server)

@@ -106,8 +106,8 @@ def _send(batch: list[outbox.Claimed], server: MailServer,
                 message.sender, message.recipient, message.message))
     except DeliveryError as error:  # no connection: nothing of the batch went out
         done = Delivered()
-        for message in batch:
-            _failed(message, error, done)
+        for position, message in enumerate(batch):  # the reason said once, with the first
+            _failed(message, error, done, said=position == 0)
         return done
 
 
@@ -172,21 +172,25 @@ def _deliver_each(batch: list[outbox.Claimed], stopping: Callable[[], bool],
             _failed(message, error, done)
             if error.broken or error.refuses_all:
                 why = "the connection broke" if error.broken else "the server refuses all"
-                for untried in batch[position + 1:]:
-                    _failed(untried, DeliveryError(f"not tried: {why}"), done)
+                for untried in batch[position + 1:]:  # said once, by the message tried
+                    _failed(untried, DeliveryError(f"not tried: {why}"), done, said=False)
                 break
             continue
         outbox.record_sent(message)
         db.session.commit()
         done.sent += 1
-        log.info("%s %s delivered", message.kind, message.id)
+        log.debug("%s %s delivered", message.kind, message.id)  # rounds are counted (worker.py)
     return done
 
 
-def _failed(message: outbox.Claimed, error: DeliveryError, done: Delivered) -> None:
+def _failed(message: outbox.Claimed, error: DeliveryError, done: Delivered, *,
+            said: bool = True) -> None:
     outbox.record_failure(message, str(error), permanent=error.permanent, now=now())
     db.session.commit()
-    if error.permanent:
+    if not said:
+        done.retrying += 1
+        log.debug("%s %s %s", message.kind, message.id, error)
+    elif error.permanent:
         done.failed += 1
         log.error("%s %s refused for good: %s", message.kind, message.id, error)
     elif error.refuses_all:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engagement.clock import now
 from engagement.extensions import db
 from engagement.mail import outbox
-from engagement.mail.delivery import deliver_outbox
+from engagement.mail.delivery import Delivered, deliver_outbox
 from engagement.mail.models import OutboxKind
 from engagement.mail.transport import MailServer
 
@@ -122,6 +122,19 @@ def watch(server: MailServer) -> None:
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
+def _say_round(kind: OutboxKind, done: Delivered, troubled: bool) -> bool:
+    """One line for a round that tried something (the messages' own lines are DEBUG, but for
+    the failure that stopped a round), and one when delivery resumes after a round that sent
+    nothing; whether this round sent nothing."""
+    if not (done.sent or done.retrying or done.failed):
+        return troubled
+    if troubled and done.sent:
+        log.info("outbox worker: %s delivery resumed", kind.value)
+    log.info("outbox worker: %s: sent %d, retrying %d, failed %d", kind.value, done.sent,
+             done.retrying, done.failed)
+    return not done.sent
+
+
 def _watch_in_context(app: Flask, server: MailServer, stop: StopSignal) -> None:
     with app.app_context():
         try:
@@ -134,9 +147,12 @@ def _watch_lane(kind: OutboxKind, server: MailServer, stop: Callable[[], bool]) 
     """Deliver the messages of one kind as they come, until a stop signal."""
     listener = Listener(db.engine) if db.engine.dialect.name == "postgresql" else None
     idle_nap = POLLING_FIRST_NAP
+    troubled = False  # the last round that tried anything sent nothing
     while not stop():
         try:
-            sent = deliver_outbox(server, stopping=stop, kinds=(kind,)).sent
+            done = deliver_outbox(server, stopping=stop, kinds=(kind,))
+            sent = done.sent
+            troubled = _say_round(kind, done, troubled)
             due = outbox.next_attempt_at(kind)
             db.session.rollback()
         except SQLAlchemyError as error:
