@@ -32,8 +32,8 @@ class Service(Flask):
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Service("engagement", instance_relative_config=True)
+    register_logging()  # first: the settings' warnings are log lines like any other
     config.load_config(app, overrides)
-    register_logging(app)
     register_extensions(app)
     register_metrics(app)
     register_http_conventions(app)
@@ -49,11 +49,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def register_logging(app: Flask) -> None:
+# When and which process, as gunicorn's own lines say them: workers interleave in one log.
+LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+
+
+def register_logging() -> None:
     if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
 
 def register_extensions(app: Flask) -> None:

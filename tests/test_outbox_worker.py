@@ -6,6 +6,7 @@ idle without asking the database again and again."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from tests.test_mail import subscribe
 pytestmark = pytest.mark.live  # `outbox deliver --watch` in processes of its own
 
 MESSAGES = 50
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"  # a log line's time
 
 
 class Worker:
@@ -220,10 +222,12 @@ def test_the_worker_says_each_round_once_and_when_delivery_resumes(
         assert worker.stop() == 0, worker.output()
 
     lines = worker.output().splitlines()
+    stamped = re.compile(rf"{STAMP} \[{worker.process.pid}\] [A-Z]+ ")  # when, which process
+    assert all(stamped.match(line) for line in lines), lines
     assert sum("outbox worker: started" in line for line in lines) == 1
     assert sum("not delivered" in line for line in lines) == 1  # the round's, not each one's
     assert sum("mail: sent 0, retrying 3, failed 0" in line for line in lines) == 1
-    (resumed,) = [at for at, line in enumerate(lines) if line.startswith("INFO ")
+    (resumed,) = [at for at, line in enumerate(lines) if " INFO " in line
                   and line.endswith("outbox worker: mail delivery resumed")]
     assert "mail: sent 1, retrying 0, failed 0" in lines[resumed + 1]
     assert not [line for line in lines if line.endswith(" delivered")]

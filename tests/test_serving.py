@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -201,3 +202,17 @@ def test_gunicorn_opens_no_control_socket(tmp_path):
         assert not list(tmp_path.rglob("gunicorn.ctl"))
     finally:
         stop(process)
+
+
+def test_the_service_s_log_lines_say_when_and_which_worker(tmp_path):
+    # Two workers write one log: each of the service's lines (here, the settings' warnings
+    # each worker gives) says its time and process, as gunicorn's own lines do.
+    with gunicorn(tmp_path, {"ENGAGEMENT_MAIL_URL": "console://"}, workers=2) as server:
+        assert get(f"{server.base}/healthz")[0] == 200
+        lines = [line for line in server.output().splitlines()
+                 if re.search(r"(INFO|WARNING|ERROR) engagement\.", line)]
+
+    assert lines, server.output()
+    stamped = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[(\d+)\] WARNING engagement\.")
+    assert all(stamped.match(line) for line in lines), lines
+    assert len({stamped.match(line).group(1) for line in lines}) == 2  # one set per worker

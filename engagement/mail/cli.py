@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from engagement.app import LOG_FORMAT
 from engagement.clock import now
 from engagement.extensions import db
 from engagement.mail import outbox
@@ -25,9 +26,11 @@ def deliver(watch: bool) -> None:
     """Deliver the messages that are due now (retries included)."""
     server = current_app.extensions[EXTENSION].server
     if watch:
-        # A worker's log is how an operator sees it work: its rounds and starts are INFO, which
-        # the quiet `engagement` command would drop.
+        # A worker's log is how an operator sees it work, for days: its rounds and starts are
+        # INFO, which the quiet `engagement` command would drop, and its lines say when.
         logging.getLogger("engagement.mail").setLevel(logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(LOG_FORMAT))
         watch_outbox(server)
         return
     done = deliver_outbox(server)
