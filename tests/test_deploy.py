@@ -344,12 +344,16 @@ def test_nginxs_other_answers_of_its_own_are_the_envelope(stack):
 def test_a_service_that_is_down_is_a_503_envelope(tmp_path):
     down = f"127.0.0.1:{live.free_port()}"  # nothing listens there
     with nginx_in_front(tmp_path, down, ready_status=503) as site:
-        status, headers, body = site.call(READER, "GET", "/api/v1/articles/x")
+        status, headers, body = site.call(READER, "GET", "/api/v1/articles/x",
+                                          headers={"Origin": "https://news.example"})
 
     lowered = {name.lower(): value for name, value in headers.items()}
     assert_envelope(status, lowered, body, 503, "unavailable")
     assert headers["Retry-After"] == "5"
     assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    # The widget on the site's pages may read it, and when to try again, as the service's own.
+    assert headers["Access-Control-Allow-Origin"] == "https://news.example"
+    assert "Retry-After" in headers["Access-Control-Expose-Headers"]
 
 
 @pytest.mark.parametrize("path", ["/metrics", "/api/v1/admin/comments", "/admin/",
