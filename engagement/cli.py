@@ -45,12 +45,10 @@ def load_app():
 def database_problem(error: sa.exc.DBAPIError) -> str:
     """One line for an operator: what is wrong with the database, where (DATABASE_URL without
     its password), and the driver's first line."""
-    url = _shown_url()
-    where = f"DATABASE_URL {url}" if url else "the embedded SQLite file"
+    where, password = _configured_database()
     if _not_migrated(error.orig):
         return f"the database ({where}) is not migrated: run `engagement db upgrade`"
     said = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
-    password = _password()
     if password:
         said = said.replace(password, "***")
     if error.statement is None:  # failed while connecting: no statement was sent
@@ -58,21 +56,16 @@ def database_problem(error: sa.exc.DBAPIError) -> str:
     return f"the database refused the command ({where}): {said}"
 
 
-def _shown_url() -> str | None:
+def _configured_database() -> tuple[str, str | None]:
+    """Where the commands' database is, said without its password; and that password."""
     text = os.environ.get("DATABASE_URL")
     if not text:
-        return None
+        return "the embedded SQLite file", None
     try:
-        return sa.make_url(database_url(text)).render_as_string(hide_password=True)
+        url = sa.make_url(database_url(text))
     except (ConfigError, sa.exc.ArgumentError, ValueError):
-        return "(unreadable)"
-
-
-def _password() -> str | None:
-    try:
-        return sa.make_url(database_url(os.environ.get("DATABASE_URL") or "")).password
-    except (ConfigError, sa.exc.ArgumentError, ValueError):
-        return None
+        return "DATABASE_URL (unreadable)", None
+    return f"DATABASE_URL {url.render_as_string(hide_password=True)}", url.password
 
 
 def _not_migrated(orig: BaseException) -> bool:

@@ -173,7 +173,7 @@ FOREIGN_KEYS_ALLOWED = ("TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS", "SQLALCHEMY_
 # A century: longer closes, keeps or waits for nothing a site still has, and today plus or less
 # a setting must stay a date the database and Python hold (year 1 is some 740,000 days back;
 # 999,999,999 days is not). Every *_DAYS and *_SECONDS setting is held to it.
-MAX_CLOSE_AFTER_DAYS = 36500
+LONGEST_DAYS = 36500
 
 
 class ConfigError(RuntimeError):
@@ -294,13 +294,10 @@ def _check(config, log: logging.Logger) -> None:
                 "UNCONFIRMED_SIGNUP_DAYS", "FAILED_MAIL_RETENTION_DAYS", "AUDIT_RETENTION_DAYS"):
         if config[key] < 0:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be zero or a positive integer")
-    if config["COMMENTS_CLOSE_AFTER_DAYS"] > MAX_CLOSE_AFTER_DAYS:  # now less it: still a date
-        raise ConfigError(f"{ENV_PREFIX}_COMMENTS_CLOSE_AFTER_DAYS must be at most "
-                          f"{MAX_CLOSE_AFTER_DAYS} (a century; 0 never closes comments)")
     for key in DEFAULTS:
         unit = {"_DAYS": 1, "_SECONDS": 86400}.get(key[key.rfind("_"):])
-        if unit and config[key] > MAX_CLOSE_AFTER_DAYS * unit:
-            raise ConfigError(f"{ENV_PREFIX}_{key} must be at most {MAX_CLOSE_AFTER_DAYS * unit} "
+        if unit and config[key] > LONGEST_DAYS * unit:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be at most {LONGEST_DAYS * unit} "
                               "(a century)")
     if config["ARTICLE_ID_PATTERN"]:
         try:

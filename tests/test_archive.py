@@ -1040,12 +1040,17 @@ def test_an_export_read_where_its_ids_are_taken_numbers_comments_anew(
     assert table_counts(app) == (2, 3, 2)
 
 
-@on_both_databases
-def test_an_export_read_back_into_its_own_database_adds_nothing(
-        app, client, write_file, post_comment, tmp_path, database):
+def imported_and_posted(app, write_file, post_comment) -> None:
+    """A site's WordPress archive, and a thread of two posted here since."""
     run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
     top = post_comment(article="live", body="Posted here.")["comment"]["id"]
     post_comment(article="live", body="A reply.", parent_id=top)
+
+
+@on_both_databases
+def test_an_export_read_back_into_its_own_database_adds_nothing(
+        app, client, write_file, post_comment, tmp_path, database):
+    imported_and_posted(app, write_file, post_comment)
     path = tmp_path / "all.json"
     run(app, "export", str(path))
     before, listed = table_counts(app), public_answers(client, ["live", "hello-world"])
@@ -1074,9 +1079,7 @@ def other_database(tmp_path, clock, sqlite_template):
 @on_both_databases
 def test_an_export_of_another_database_that_read_ours_adds_nothing(
         app, write_file, post_comment, tmp_path, other_database, database):
-    run(app, "import", "wordpress", write_file("site.xml", wordpress_site()))
-    top = post_comment(article="live", body="Posted here.")["comment"]["id"]
-    post_comment(article="live", body="A reply.", parent_id=top)
+    imported_and_posted(app, write_file, post_comment)
     ours, theirs = tmp_path / "a.json", tmp_path / "b.json"
     run(app, "export", str(ours))
     other = other_database()
