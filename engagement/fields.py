@@ -119,7 +119,11 @@ class WebUrl(Text):
 def _no_user_name(url: str) -> None:
     """`https://news.example@evil.example/` leads to evil.example while reading as
     news.example: no site a reader links needs a user name in its URL."""
-    if "@" in urlsplit(url).netloc:
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:  # a bracketed host that is none: `http://[x`, `http://x]/`
+        raise ma.ValidationError("Must be an http or https URL.") from None
+    if "@" in netloc:
         raise ma.ValidationError("Must be a URL without a user name (nothing before an @).")
 
 

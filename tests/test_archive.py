@@ -1302,6 +1302,29 @@ def test_a_bad_export_is_refused_and_writes_nothing(app, write_file, text, messa
     assert table_counts(app) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("rule", ["slug", "path"])
+def test_addresses_no_url_reader_can_split_are_read_as_none(app, write_file, rule):
+    # A bracketed host that is none, in the site's address, a post's link and a website.
+    broken = "http://[news.example"
+    wordpress = (WXR_HEAD.format(v="1.2").replace("https://news.example</wp:base_site_url>",
+                                                  f"{broken}</wp:base_site_url>")
+                 + wxr_item(10, "odd", "Odd", [
+                     wxr_comment(11, "Kept.", date_gmt="2019-05-01 12:00:00", url=broken)],
+                     link=f"{broken}/2019/05/odd/")
+                 + wxr_item(20, "fine", "Fine", [
+                     wxr_comment(21, "Fine.", date_gmt="2019-05-01 12:00:00")]) + WXR_TAIL)
+
+    result = run(app, "import", "wordpress", write_file("site.xml", wordpress),
+                 "--article-id", rule)
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    imported = 2 if rule == "slug" else 1  # by path, the odd link makes no article id
+    assert f"Comments imported: {imported}" in result.output
+    with app.app_context():
+        assert db.session.scalars(sa.select(Comment.author_website)).all() == [None] * imported
+
+
 def test_times_that_utc_cannot_hold_are_read_as_no_time(app, write_file):
     # Year 9999 late at night west of UTC is a moment past 9999-12-31 in UTC.
     disqus = (DISQUS_HEAD + disqus_thread(77, "far", "https://news.example/far/", "Far")

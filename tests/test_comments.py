@@ -142,6 +142,7 @@ BAD_FIELDS = [
     ("author_website", 5), ("author_website", "https://" + "a" * 2000 + ".example"),
     ("author_website", "https://ada.example/\u0000"), ("author_website", "https://ada.example/\ud800"),
     ("author_website", "https://ada.example/\nx"), ("author_website", " https://ada.example"),
+    ("author_website", "http://[ada.example"), ("author_website", "http://ada.example]/"),
     ("author_website", "https://news.example@evil.example/"),
     ("author_website", "https://user:secret@ada.example/"),
     ("body", None), ("body", ""), ("body", " \n\t "), ("body", 42), ("body", True),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import BinaryIO
-from urllib.parse import urlsplit
 
 from engagement.archive.staging import SourceArticle, SourceComment, Staging
 from engagement.archive.summary import Summary
-from engagement.archive.wordpress import path_article_id
+from engagement.archive.wordpress import path_article_id, url_path
 from engagement.archive.xml import Record, records
 from engagement.http import article_id_from
 
@@ -41,7 +40,7 @@ def _stage_thread(thread: Record, staging: Staging, summary: Summary) -> None:
         key=thread.element.get(DSQ_ID, "") or f"line-{thread.line}", line=thread.line,
         note=note,
         article_id=article_id,
-        map_keys=[value for value in (identifier, link, urlsplit(link).path,
+        map_keys=[value for value in (identifier, link, url_path(link),
                                       thread.element.get(DSQ_ID)) if value],
         title=thread.text("title") or None, url=link or None,
         published_at=_moment(thread.text("createdAt")),

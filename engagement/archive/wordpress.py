@@ -24,9 +24,18 @@ WXR_VERSION = "wp:wxr_version"
 SITE_URLS = ("wp:base_blog_url", "wp:base_site_url")  # a network's blog; the network
 
 
+def url_path(url: str) -> str:
+    """The path of a link as an archive wrote it: "" for one no URL reader can split (a
+    bracketed host that is none, `http://[news.example/`)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
 def path_article_id(url: str) -> str | None:
     """The id a URL's path makes: `https://site/2019/05/hello/` -> `2019%2f05%2fhello`."""
-    path = urlsplit(url).path.strip("/")
+    path = url_path(url).strip("/")
     return article_id_from(path, encode_reserved=True) if path else None
 
 
@@ -35,8 +44,11 @@ def site_of(url: str) -> str:
     leading `www.`, case, a trailing slash): `http://www.News.example/blog/` ->
     `news.example/blog`; a long one by a digest, so that a key fits its column."""
     url = url.strip().lower()
-    parts = urlsplit(url if "//" in url else f"//{url}")
-    site = parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
+    try:
+        parts = urlsplit(url if "//" in url else f"//{url}")
+        site = parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
+    except ValueError:  # a bracketed host that is none: the address as written names it
+        site = url
     return site if len(site) <= 60 else hashlib.sha256(site.encode()).hexdigest()[:16]
 
 
@@ -66,7 +78,7 @@ def read_wordpress(file: BinaryIO, staging: Staging, summary: Summary, *, rule: 
         key = post_id or f"line-{item.line}"
         staging.add_article(SourceArticle(
             key=key, line=item.line, article_id=candidates[rule],
-            map_keys=[value for value in (post_id, slug, link, urlsplit(link).path) if value],
+            map_keys=[value for value in (post_id, slug, link, url_path(link)) if value],
             title=item.text("title") or None, url=link or None,
             published_at=_moment(item, "wp:post_date", timezone, summary),
             closed=closed,
