@@ -46,6 +46,7 @@ class Receiver:
         self.status = 200
         self.location: str | None = None  # sent with the status
         self.delay = 0.0
+        self.garbled = False  # answers with a line that is no HTTP
         self.server: ThreadingHTTPServer | None = None
 
     @property
@@ -61,6 +62,9 @@ class Receiver:
                 receiver.arrived += 1
                 receiver.bodies.append(body)
                 time.sleep(receiver.delay)
+                if receiver.garbled:
+                    self.wfile.write(b"GARBAGE\r\n\r\n")
+                    return
                 if receiver.status == 200:
                     receiver.posts.append((dict(self.headers), body))
                 self.send_response(receiver.status)
@@ -420,6 +424,19 @@ def test_a_receiver_error_is_retried_and_a_refusal_is_kept_as_failed(
     assert deliver(app) == "sent 0, retrying 0, failed 1"
     clock.advance(hours=2)
     assert deliver(app) == "sent 0, retrying 0, failed 0"
+
+
+def test_a_receiver_whose_answer_is_no_http_is_retried(alert_app, receiver, clock):
+    app = alert_app(MODERATION_WEBHOOK_URL=receiver.url)
+    post(app.test_client(), body="casino")
+    receiver.garbled = True
+
+    assert deliver(app) == "sent 0, retrying 1, failed 0"
+
+    receiver.garbled = False
+    clock.advance(seconds=30)
+    assert deliver(app) == "sent 1, retrying 0, failed 0"
+    assert [event["event"] for event in receiver.events()] == ["comment.held"]
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import http.client
 import logging
 import smtplib
 import socket
@@ -238,5 +239,6 @@ def post_webhook(url: str, body: bytes, secret: str) -> None:
                 f"{urljoin(url, location)}") from None
         permanent = 400 <= error.code < 500 and error.code not in RETRYABLE_STATUSES
         raise DeliveryError(f"{url} answered {error.code}", permanent=permanent) from None
-    except (URLError, OSError, ValueError) as error:
+    except (URLError, OSError, ValueError, http.client.HTTPException) as error:
+        # HTTPException: a receiver whose answer is no HTTP (urllib passes it on as it is).
         raise DeliveryError(f"cannot reach the webhook: {error}") from None
