@@ -457,16 +457,6 @@ def _hide_for_flags(comment: Comment) -> None:
 _visible = Comment.status == CommentStatus.APPROVED
 
 
-def visible_comment_counts(article_ids: Iterable[str]) -> dict[str, int]:
-    """Approved, not deleted comments per article, in one query."""
-    rows = db.session.execute(
-        sa.select(Comment.article_id, sa.func.count())
-        .where(Comment.article_id.in_(list(article_ids)), _visible, Comment.deleted_at.is_(None))
-        .group_by(Comment.article_id)
-    )
-    return {article_id: count for article_id, count in rows}
-
-
 def comment_activity(since: datetime) -> sa.Select:
     """(article_id, comments, shares=0) for visible comments posted since a moment."""
     return (
