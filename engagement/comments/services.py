@@ -202,8 +202,12 @@ def delete_comment(comment: Comment, *, now: datetime) -> None:
     """The author's delete (of the comment as `authored_comment` found it): the text goes at
     once; a comment with visible replies stays listed as a placeholder so the thread still
     reads."""
-    erase_comment(comment, now)
-    forget_author(comment)
+
+    def delete(comment: Comment) -> None:
+        erase_text(comment, now)
+        forget_author(comment)
+
+    decide_comments([comment], delete)
 
 
 def erase_comment(comment: Comment, now: datetime) -> None:
@@ -214,10 +218,10 @@ def erase_comment(comment: Comment, now: datetime) -> None:
 def erase_comments(found: list[Comment], now: datetime) -> None:
     """`erase_comment` of many (a moderator's bulk delete), in statements that do not grow
     with them."""
-    decide_comments(found, lambda comment: _erase_text(comment, now))
+    decide_comments(found, lambda comment: erase_text(comment, now))
 
 
-def _erase_text(comment: Comment, now: datetime) -> None:
+def erase_text(comment: Comment, now: datetime) -> None:
     comment.deleted_at = now
     comment.body = ""
     comment.body_html = ""
@@ -228,14 +232,13 @@ ERASED_AUTHOR = "Deleted"
 
 
 def forget_author(comment: Comment) -> None:
-    """Nothing of the author stays on the comment: name, email, avatar, website, address."""
+    """Nothing of the author stays on the comment: name, email, avatar, website, address. A
+    decision for `decide_comments`, whose new version shows the comment under its new name."""
     comment.author_name = ERASED_AUTHOR
     comment.author_email = ""
     comment.avatar = ""
     comment.author_website = None
     comment.client_ip = None
-    db.session.flush()
-    bump_article_version(comment.article_id)  # the same comments show, under another name
 
 
 def forget_client_addresses(before: datetime) -> int:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from engagement.admin.services import audit
 from engagement.alerts.services import webhook_events_about
 from engagement.comments.models import Comment
-from engagement.comments.services import erase_comment, forget_author
+from engagement.comments.services import decide_comments, erase_text, forget_author
 from engagement.extensions import db
 from engagement.mail.models import OutboxMessage
 from engagement.moderation.models import Flag
@@ -98,10 +98,14 @@ def erase_person(email: str, *, with_comments: bool, actor: str, now: datetime) 
     # Before the comments are erased: the events show them as they were.
     events = [event.id for event in webhook_events_about([comment.id for comment in comments])]
     flags = _erase_flags(_flag_hashes(comments))
-    for comment in comments:
+
+    def erase(comment: Comment) -> None:
         if with_comments and not comment.deleted:
-            erase_comment(comment, now)
+            erase_text(comment, now)
         forget_author(comment)
+
+    if comments:  # one decision for them all: each article locked and versioned once
+        decide_comments(comments, erase)
     mail = db.session.execute(
         sa.delete(OutboxMessage).where(sa.or_(_same_address(OutboxMessage.recipient, email),
                                               OutboxMessage.id.in_(events)))
