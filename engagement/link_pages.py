@@ -7,9 +7,10 @@ written in it), one of those the emails ship; English for any other, or none."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, render_template_string, request
+from flask import Response, current_app, render_template_string, request
 
 from engagement.errors import TokenExpired, UnknownToken
 from engagement.notifications.texts import direction, language
@@ -101,13 +102,25 @@ class LinkPages:
     def refusal(self, use: Callable[[], object], expired: str = "expired"):
         """Run `use` (a look at the link's token, or its use): None when it works, else the
         page of a link that does not: "unknown" (404) or the `expired` kind (410)."""
+        return self._attempt(use, expired)[0]
+
+    def _attempt(self, use: Callable[[], Any], expired: str) -> tuple[Response | None, Any]:
+        """(the refusal page or None, what `use` gave)."""
         try:
-            use()
+            return None, use()
         except UnknownToken:
-            return self.page("unknown", 404)
+            return self.page("unknown", 404), None
         except TokenExpired:
-            return self.page(expired, 410)
-        return None
+            return self.page(expired, 410), None
+
+    def confirmation(self, pressed_already: Callable[[], bool], token: str):
+        """What opening a confirmation link shows: the "confirm" page, whose button posts the
+        token back; "confirmed" when `pressed_already` finds it used; else the refusal."""
+        refusal, pressed = self._attempt(pressed_already, "expired")
+        if refusal:
+            return refusal
+        return self.page("confirmed") if pressed else self.page("confirm",
+                                                                 fields={"token": token})
 
     def offer(self, check: Callable[[], object], kind: str, fields: Mapping[str, str],
               expired: str = "expired"):

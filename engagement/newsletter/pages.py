@@ -29,14 +29,9 @@ PAGES = LinkPages(PAGE_TEXTS)
 @bp.get("/confirm")
 def confirm_page():
     """The emailed confirmation link: a button, nothing confirmed yet."""
-    token, state = link_token(), []
-    refusal = PAGES.refusal(lambda: state.append(
-        services.token_state(token, TokenPurpose.CONFIRM, now=now())))
-    if refusal:
-        return refusal
-    if state == [SubscriberStatus.CONFIRMED]:  # pressed already
-        return PAGES.page("confirmed")
-    return PAGES.page("confirm", fields={"token": token})
+    token = link_token()
+    return PAGES.confirmation(lambda: services.token_state(
+        token, TokenPurpose.CONFIRM, now=now()) is SubscriberStatus.CONFIRMED, token)
 
 
 @bp.post("/confirm")

@@ -33,14 +33,9 @@ def _everything() -> bool:
 @bp.get("/confirm")
 def confirm_page():
     """The emailed confirmation link: a button, nothing confirmed yet."""
-    token, confirmed = link_token(), []
-    refusal = PAGES.refusal(lambda: confirmed.append(
-        services.token_state(token, NotifyTokenPurpose.CONFIRM, now=now())))
-    if refusal:
-        return refusal
-    if confirmed == [True]:  # pressed already
-        return PAGES.page("confirmed")
-    return PAGES.page("confirm", fields={"token": token})
+    token = link_token()
+    return PAGES.confirmation(
+        lambda: services.token_state(token, NotifyTokenPurpose.CONFIRM, now=now()), token)
 
 
 @bp.post("/confirm")
