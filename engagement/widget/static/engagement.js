@@ -49,7 +49,6 @@
     copy_link: ["", "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1m2 8a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
   };
   var TRANSLATED = { email: "ml", copy_link: "copy_link" }; // network: key of its name
-  var FIELDS = { author_name: "nm", author_email: "em", body: "co", email: "em", consent: "cn" };
   var FLAG_REASONS = ["spam", "abuse", "off_topic", "other"];
 
   var own = document.currentScript;
@@ -296,17 +295,13 @@
     return box;
   }
 
-  /** An error in a region, with a retry button when the service could not be reached. */
+  /** An error in a region, with a retry button when the service could not be reached. A field
+   * error here is of a field without an input (the form's own go on their inputs): the reader
+   * gets "invalid fields" in their language, never the service's English message. */
   function showError(part, region, error, retry) {
     var box = el("div", { class: "engagement-error", role: "alert", tabindex: "-1" }, [
       el("p", { class: "engagement-error-message", text: errorText(part.t, error) }),
     ]);
-    var fields = Object.keys(error.fields || {});
-    if (fields.length) {
-      box.append(el("ul", { class: "engagement-error-fields" }, fields.map(function (name) {
-        return el("li", { text: (FIELDS[name] ? part.t(FIELDS[name]) : name.replace(/_/g, " ")) + ": " + error.fields[name] });
-      })));
-    }
     if (retry && error instanceof ApiError && error.status === 0) {
       box.append(button(part, "ry", "engagement-retry", function () {
         region.textContent = "";
