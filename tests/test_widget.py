@@ -21,9 +21,12 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from calmjs.parse import es5
+from calmjs.parse.unparsers.es5 import minify_print
 
 from engagement import create_app
 from engagement.extensions import db
+from engagement.widget import routes as widget_routes
 from tests.axe import axe_violations
 from tests.browser import chromium
 from tests.conftest import make_token
@@ -311,6 +314,18 @@ def test_everything_a_page_loads_fits_the_size_budget(client):
     total = loader + sizes["engagement.js"] + sizes["engagement.css"] + largest_language
 
     assert total <= BUDGET, (total, sizes, loader)
+
+
+def test_the_minifier_joins_vars_and_shortens_booleans_as_the_script_means_them():
+    source = ("function f(x){var a=true;var b=false;if(x)var c=1;else var d=2;"
+              "switch(x){case 1:var e;var g}return true.toString()+a+b}")
+
+    minified = minify_print(widget_routes._tighten(es5(source)), drop_semi=True)
+
+    # Side by side in one body: joined; an if's two branches stay two; a literal whose
+    # property is read keeps its word, since !0.toString() would read 0's.
+    assert minified == ("function f(x){var a=!0,b=!1;if(x)var c=1;else var d=2;"
+                        "switch(x){case 1:var e,g}return true.toString()+a+b}")
 
 
 def test_every_language_has_every_string():
