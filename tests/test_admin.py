@@ -491,7 +491,7 @@ def test_bulk_approval_costs_the_same_statements_for_5_comments_as_for_45(make_a
     for comment_id in ids:
         flag = client.post(f"/api/v1/comments/{comment_id}/flags", json={"reason": "spam"},
                            environ_base={"REMOTE_ADDR": "203.0.113.9"})
-        assert flag.json == {"flagged": True}
+        assert flag.json == {"flagged": True, "hidden": True}
 
     costs = bulk_costs(app, client, moderator, clock, ids, "approve")
 

@@ -181,7 +181,7 @@ def test_a_flag_is_accepted(client):
     response = flag(client, comment_id, note="selling things")
 
     assert response.status_code == 202
-    assert response.json == {"flagged": True}
+    assert response.json == {"flagged": True, "hidden": False}
     assert listed_ids(client) == [comment_id]
 
 
@@ -189,10 +189,12 @@ def test_flags_from_distinct_clients_hide_the_comment_at_the_threshold(app, clie
     comment_id = post(client)["comment"]["id"]
 
     for reader in ("198.51.100.1", "198.51.100.2"):
-        flag(client, comment_id, reader)
+        assert flag(client, comment_id, reader).json == {"flagged": True, "hidden": False}
     assert listed_ids(client) == [comment_id]
-    flag(client, comment_id, "198.51.100.3", reason="abuse")
+    last = flag(client, comment_id, "198.51.100.3", reason="abuse")
 
+    # The flag that hid it says so, and the widget takes the comment out of its reader's thread.
+    assert last.json == {"flagged": True, "hidden": True}
     assert listed_ids(client) == []
     comment = stored(app, comment_id)
     assert comment.status is CommentStatus.FLAGGED
@@ -205,7 +207,8 @@ def test_a_repeat_flag_is_answered_the_same_and_not_counted(app, client):
 
     answers = [flag(client, comment_id, reason=reason) for reason in ("spam", "abuse", "other")]
 
-    assert [(a.status_code, a.json) for a in answers] == [(202, {"flagged": True})] * 3
+    assert [(a.status_code, a.json) for a in answers] == [
+        (202, {"flagged": True, "hidden": False})] * 3
     assert listed_ids(client) == [comment_id]
     assert stored(app, comment_id).flag_count == 1
 

@@ -43,4 +43,4 @@ class CommentFlags(MethodView):
             alerts.moderation_event(alerts.FLAGGED, hidden, now=moment,
                                     policy=alerts.AlertPolicy.from_config(current_app.config))
         db.session.commit()
-        return {"flagged": True}
+        return {"flagged": True, "hidden": hidden is not None}

@@ -13,3 +13,4 @@ class FlagIn(ma.Schema):
 
 class FlaggedOut(ma.Schema):
     flagged = ma.fields.Boolean()
+    hidden = ma.fields.Boolean()  # this flag took the comment out of the public list

@@ -1199,14 +1199,16 @@
       send: function () {
         return api("POST", "/comments/" + ui.comment.id + "/flags", { reason: select.value, note: null });
       },
-      done: function () {
+      done: function (data) {
         closeSlot(ui);
         var flag = ui.actions.querySelector(".engagement-flag-button");
         flag.textContent = t("rd");
         flag.removeAttribute("aria-label");
         flag.disabled = true;
-        notice(ui.region, t("ft"), "success", true);
-        recount(ui.thread); // the flag may have hidden the comment
+        // A flag that hid the comment takes it (and its replies) out of this thread as well.
+        if (data.hidden) ui.main.parentNode.remove();
+        notice(data.hidden ? ui.thread.region : ui.region, t("ft"), "success", true);
+        recount(ui.thread);
       },
     });
   }
