@@ -15,6 +15,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 import marshmallow as ma
@@ -76,42 +77,85 @@ def answer_cache() -> AnswerCache:
     return current_app.extensions["engagement.answers"]
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What a versioned answer is for one request: its validator (the ETag), whether the
+    client holds it already, and the key its body is cached under."""
+
+    etag: str
+    not_modified: bool
+    cache_key: str
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A public GET whose answer is decided by its `validator`: `validator(query, **view_args)`
+    gives the article's version and whatever else the answer depends on, read from one row
+    (`query`: the values of the view's query schema, as loaded; never changed). `query` tells
+    apart answers of one validator (a thread's pages)."""
+
+    schema: type[ma.Schema]
+    validator: Callable[..., str | None]
+    query: type[ma.Schema] | None
+
+    def decide(self, args, view_args: dict, if_none_match, path: str) -> Decision | None:
+        """The Decision for a request, or None when its query is refused or the validator
+        gives None: the view then refuses the request and says why."""
+        read = _query_read(self.query, args) if self.query else ({}, "")
+        if read is None:
+            return None
+        values, variant = read
+        state = self.validator(values, **view_args)
+        if state is None:
+            return None
+        etag = f"{answer_format(self.schema)}.{state}"
+        return Decision(etag, if_none_match.contains_weak(etag), f"{etag}:{path}:{variant}")
+
+
+# The environ key under which fast_reads.py hands Flask what it decided for a request it did
+# not answer (or the exception deciding raised), so that the view reads the validator once.
+DECIDED = "engagement.answers.decided"
+
+
 def versioned(schema: type[ma.Schema], validator: Callable[..., str | None],
               query: type[ma.Schema] | None = None) -> Callable:
-    """A public GET whose answer is decided by `validator(**view_args)` (the article's version
-    and whatever else the answer depends on, read from one row): 304 when the client holds it,
-    else its JSON from the cache, and only on a miss the view itself (its arguments parsed, its
-    answer dumped with `schema`), whose body is then kept. Goes outside the view's argument
-    and response decorators, so that a hit costs one small query and no parsing or dumping.
-    `query` is the view's schema of query parameters, which tell apart answers of one
-    validator (a thread's pages). A query it refuses, or a validator of None, skips the 304
-    and the cache: the view refuses the request and says why."""
+    """A public GET answered by its Versioned: 304 when the client holds the answer, else its
+    JSON from the cache, and only on a miss the view itself (its arguments parsed, its answer
+    dumped with `schema`), whose body is then kept. Goes outside the view's argument and
+    response decorators, so that a hit costs one small query and no parsing or dumping.
+    Most hits are answered before Flask (fast_reads.py), which finds the Versioned on the
+    view as `versioned`."""
+    decider = Versioned(schema, validator, query)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def answer(*args, **kwargs):
-            variant = _query_read(query, request.args) if query else ""
-            state = None if variant is None else validator(**kwargs)
-            if state is None:
+            decision = request.environ.pop(DECIDED, None)
+            if isinstance(decision, Exception):
+                raise decision
+            if decision is None:
+                decision = decider.decide(request.args, kwargs, request.if_none_match,
+                                          request.path)
+            if decision is None:
                 return view(*args, **kwargs)
-            etag = f"{answer_format(schema)}.{state}"
-            if request.if_none_match.contains_weak(etag):
+            if decision.not_modified:
                 response = current_app.response_class(status=304)
             else:
-                response = _cached_or_built(f"{etag}:{request.path}:{variant}", view, args,
-                                            kwargs)
-            response.set_etag(etag)
+                response = _cached_or_built(decision.cache_key, view, args, kwargs)
+            response.set_etag(decision.etag)
             return response
 
+        answer.versioned = decider
         return answer
 
     return decorate
 
 
-def _query_read(query: type[ma.Schema], args) -> str | None:
+def _query_read(query: type[ma.Schema], args) -> tuple[dict, str] | None:
     """The query's values as the view reads them (its schema's fields, the first value of
-    each, as webargs takes them), or None when the view refuses them. `?limit=020` and
-    `?limit=20` are then one answer, and parameters no field reads tell none apart."""
+    each, as webargs takes them) and a text that tells them apart, or None when the view
+    refuses them. `?limit=020` and `?limit=20` are then one answer, and parameters no field
+    reads tell none apart."""
     sent = tuple((name, args[name]) for name in _parameter_names(query) if name in args)
     return _loaded(query, sent)
 
@@ -127,12 +171,12 @@ QUERIES_REMEMBERED = 1024
 
 
 @functools.lru_cache(maxsize=QUERIES_REMEMBERED)
-def _loaded(query: type[ma.Schema], sent: tuple[tuple[str, str], ...]) -> str | None:
+def _loaded(query: type[ma.Schema], sent: tuple[tuple[str, str], ...]) -> tuple[dict, str] | None:
     try:
         values = query().load(dict(sent))
     except ma.ValidationError:
         return None
-    return repr(sorted(values.items()))
+    return values, repr(sorted(values.items()))
 
 
 def _cached_or_built(key: str, view: Callable, args, kwargs):

@@ -17,6 +17,7 @@ from engagement.answers import register_answer_cache
 from engagement.database import configure_postgresql, configure_sqlite
 from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
+from engagement.fast_reads import register_fast_reads
 from engagement.http import PathsAsSent, register_http_conventions
 from engagement.idempotency.views import register_idempotency
 from engagement.limits import register_limits
@@ -45,6 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_fast_reads(app)
     migrate_if_embedded(app)
     return app
 

@@ -93,7 +93,8 @@ flags = _write_limit("FLAGS", "flags")
 shares = _write_limit("SHARES", "shares")
 votes = _write_limit("VOTES", "votes")
 subscriptions = _write_limit("SUBSCRIPTIONS", "subscriptions")
-reads = limiter.shared_limit(_setting("READS"), scope="reads", exempt_when=limit_store_down)
+READS_SCOPE = "reads"
+reads = limiter.shared_limit(_setting("READS"), scope=READS_SCOPE, exempt_when=limit_store_down)
 admin = limiter.shared_limit(_setting("ADMIN"), scope="admin")
 
 
@@ -114,6 +115,40 @@ def spend(limit: str, scope: str, key: str) -> int | None:
     except Exception:  # the store is down: fail open, like the decorators
         log.warning("rate-limit store unreachable while counting %s", scope)
     return None
+
+
+def count_read(client_key: str) -> list[tuple[str, str]] | None:
+    """Count a public read answered before Flask (fast_reads.py) as the `reads` decorator
+    counts it: each limit of ENGAGEMENT_LIMIT_READS in turn, in flask-limiter's entries for the
+    client (its key: the prefix, the client's limit key, the scope), so that answers from
+    either side share one count. Gives the X-RateLimit headers flask-limiter would write (of
+    the limit with the shortest window), or None when a limit is full or the store fails:
+    the request then goes on to Flask, which refuses it with its 429, or falls back as it does
+    (and so while the store is down).
+    The limits of a refused read that had room are given back, so that Flask counts it once."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return []
+    if limit_store_down():
+        return None  # flask-limiter's own checks notice when the store is back
+    strategy = limiter.limiter
+    place = (config["RATELIMIT_KEY_PREFIX"], client_key, READS_SCOPE)
+    taken: list[RateLimitItem] = []
+    try:
+        for item in sorted(parse_many(config["LIMIT_READS"])):  # flask-limiter's order
+            if not strategy.hit(item, *place):
+                for earlier in taken:
+                    give_back(strategy, earlier, earlier.key_for(*place))
+                return None
+            taken.append(item)
+        if not config["RATELIMIT_HEADERS_ENABLED"]:
+            return []
+        reset_at, remaining = strategy.get_window_stats(taken[0], *place)
+    except Exception:  # the store is down: Flask's limiter notices and falls back
+        return None
+    return [("X-RateLimit-Limit", str(taken[0].amount)),
+            ("X-RateLimit-Remaining", str(remaining)),
+            ("X-RateLimit-Reset", str(int(reset_at + 1)))]
 
 
 # A throttle looks this many windows ahead for room (a week of an hourly limit) before it

@@ -91,12 +91,15 @@ def _started():
 def _observed(response):
     endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
     if endpoint != "metrics.metrics":
-        method = _method_label()
-        REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
-        started = g.get("request_started")
-        if started is not None:
-            LATENCY.labels(method, endpoint).observe(time.perf_counter() - started)
+        observe(_method_label(), endpoint, response.status_code, g.get("request_started"))
     return response
+
+
+def observe(method: str, endpoint: str, status: int, started: float | None) -> None:
+    """Count an answer, and its time from `started` (time.perf_counter) when known."""
+    REQUESTS.labels(method, endpoint, str(status)).inc()
+    if started is not None:
+        LATENCY.labels(method, endpoint).observe(time.perf_counter() - started)
 
 
 def register_metrics(app: Flask) -> None:

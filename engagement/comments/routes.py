@@ -38,7 +38,7 @@ def _policy() -> services.CommentPolicy:
     )
 
 
-def thread_validator(article_id: str) -> str:
+def thread_validator(_query: dict, article_id: str) -> str:
     """A thread page depends on the thread's version alone."""
     return str(thread_version(article_id, ArticlePolicy.from_config(current_app.config), now()))
 

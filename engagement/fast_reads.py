@@ -1,0 +1,116 @@
+"""Public reads answered before Flask. A news page's readers ask for the same few answers
+(the thread, the article, the listing's counts) again and again, mostly with the ETag they hold;
+once the answer is known (a 304, or a body in the answer cache), Flask's request machinery and
+its dozen hooks cost several times the work of the answer itself. So the service's WSGI app
+first looks at each GET of a versioned answer (answers.py): it decides it as the view would,
+and answers a 304 or a cached body itself, with the headers Flask's hooks would write (the
+same functions and settings: flask-cors's, the rate limit's, the metrics', the cache
+conventions). Anything else, it hands to Flask untouched, with what it decided, so that the
+validator is read once: a body to build, a refused query, an unknown article, an error, a
+limit that is full. Discourse's anonymous cache answers before Rails in the same way."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+from flask_cors.core import get_cors_headers, get_cors_options
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
+
+from engagement import limits, metrics
+from engagement.answers import DECIDED, Versioned, answer_cache
+from engagement.clients import limit_key, resolve_client
+from engagement.http import ADMIN_PREFIX
+
+PUBLIC_API_PREFIX = "/api/v1/"
+# Settings that give requests limits of flask-limiter's own beyond the views' (application-wide,
+# default and meta limits): with any of them set, every request goes to Flask, which counts them.
+LIMITS_BEYOND_THE_VIEWS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+class FastReads:
+    """The service's WSGI app: versioned public reads whose answer is known, answered here;
+    every other request, by Flask (`flask_app`, Flask's own wsgi_app)."""
+
+    def __init__(self, app: Flask, flask_app: Callable) -> None:
+        from engagement.app import cors_options
+
+        self.app = app
+        self.flask_app = flask_app
+        self.enabled = not any(app.config.get(name) for name in LIMITS_BEYOND_THE_VIEWS)
+        # What flask-cors computes for the public API's resource (app.py) from the same options.
+        self.cors = get_cors_options(app, cors_options(app.config["CORS_ORIGINS"]))
+        self._answers: dict[str, Versioned] | None = None
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if (self.enabled and environ.get("REQUEST_METHOD") == "GET"
+                and path.startswith(PUBLIC_API_PREFIX) and not path.startswith(ADMIN_PREFIX)):
+            answer = self._answer(environ)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
+        return self.flask_app(environ, start_response)
+
+    def _answer(self, environ: dict) -> tuple[str, list, bytes] | None:
+        started = time.perf_counter()
+        request = Request(environ)
+        try:
+            rule, view_args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
+        except HTTPException:
+            return None  # Flask answers the 404, 405 or redirect
+        versioned = self.answers().get(rule.endpoint)
+        if versioned is None:
+            return None
+        with self.app.app_context():
+            try:
+                decision = versioned.decide(request.args, view_args, request.if_none_match,
+                                            request.path)
+            except Exception as error:  # Flask's error handlers answer it (404, 503...)
+                environ[DECIDED] = error
+                return None
+            if decision is None:
+                return None
+            body = None if decision.not_modified else answer_cache().get(decision.cache_key)
+            if not decision.not_modified and body is None:
+                environ[DECIDED] = decision  # the view builds it
+                return None
+            config = self.app.config
+            address = resolve_client(request.remote_addr,
+                                     request.headers.getlist("X-Forwarded-For"),
+                                     config["TRUSTED_PROXIES"])
+            limit_headers = limits.count_read(limit_key(address))
+            if limit_headers is None:
+                environ[DECIDED] = decision  # Flask's limiter refuses it, or falls back
+                return None
+            status = 304 if body is None else 200
+            headers = [("ETag", f'"{decision.etag}"'), *limit_headers,
+                       ("X-Content-Type-Options", "nosniff"), ("Vary", "Origin"),
+                       ("Cache-Control", f"public, max-age={config['CACHE_MAX_AGE']}")]
+            if body is not None:
+                headers[:0] = [("Content-Type", "application/json"),
+                               ("Content-Length", str(len(body)))]
+            headers += [(name, str(value)) for name, value in
+                        get_cors_headers(self.cors, request.headers, "GET").items(multi=True)]
+            metrics.observe("GET", rule.endpoint, status, started)
+        return ("304 NOT MODIFIED" if body is None else "200 OK"), headers, body or b""
+
+    def answers(self) -> dict[str, Versioned]:
+        """{endpoint: its Versioned}, for the views that `answers.versioned` decorates (found
+        on the MethodView's `get`, through the decorators that wrap it)."""
+        if self._answers is None:
+            self._answers = {}
+            for endpoint, view in self.app.view_functions.items():
+                get = getattr(getattr(view, "view_class", None), "get", None)
+                versioned = getattr(get, "versioned", None)
+                if isinstance(versioned, Versioned):
+                    self._answers[endpoint] = versioned
+        return self._answers
+
+
+def register_fast_reads(app: Flask) -> None:
+    """Last, once every view is registered: the app's WSGI entry answers known reads first."""
+    app.wsgi_app = FastReads(app, app.wsgi_app)
