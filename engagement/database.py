@@ -5,6 +5,7 @@ PostgreSQL connection that gives up on a server that stops answering."""
 from __future__ import annotations
 
 import enum
+import functools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,6 +137,37 @@ def single_statement(engine: sa.Engine) -> sa.Connection:
     if engine.dialect.name == "postgresql":
         return connection.execution_options(isolation_level="AUTOCOMMIT")
     return connection
+
+
+def read_value(engine: sa.Engine, statement: sa.Select, parameters: dict[str, Any]) -> Any:
+    """The first column of the first row of a read that stands alone and whose values need no
+    conversion (a validator's version), or None without a row. On SQLite it runs on the
+    driver's own connection from the pool: SQLAlchemy's execution costs more than such a read
+    itself, and that read is the whole work of a 304 (fast_reads.py). Elsewhere, the round
+    trip dominates: single_statement runs it."""
+    if engine.dialect.name != "sqlite":
+        with single_statement(engine) as connection:
+            return connection.scalar(statement, parameters)
+    sql, names = _driver_statement(statement, engine.dialect)
+    error_class = engine.dialect.loaded_dbapi.Error
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, [parameters[name] for name in names])
+        row = cursor.fetchone()
+        cursor.close()
+    except error_class as error:  # as SQLAlchemy's own execution raises it (503s, the logs)
+        raise sa.exc.DBAPIError.instance(sql, parameters, error, error_class) from error
+    finally:
+        connection.close()  # back to the pool
+    return None if row is None else row[0]
+
+
+@functools.cache
+def _driver_statement(statement: sa.Select, dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
+    """A statement's SQL for the driver, and its parameters' names in their places."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from engagement.admin.services import audit
 from engagement.articles.models import Article, next_version
-from engagement.database import UTCDateTime, insert_if_absent, single_statement
+from engagement.database import UTCDateTime, insert_if_absent, read_value, single_statement
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.fields import RowView
@@ -132,8 +132,7 @@ def thread_version(article_id: str, policy: ArticlePolicy, now: datetime) -> int
     """The version a readable article's thread pages depend on (NotFound where a read would
     be): the validator of the most asked answer of all, which shows neither shares nor whether
     comments are open, so it reads one column."""
-    with single_statement(db.engine) as connection:
-        version = connection.scalar(_THREAD_VERSION, {"article_id": article_id})
+    version = read_value(db.engine, _THREAD_VERSION, {"article_id": article_id})
     if version is None:
         return _unseen_readable(article_id, policy, now).version
     return version
