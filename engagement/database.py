@@ -7,11 +7,11 @@ from __future__ import annotations
 import enum
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import sqlalchemy as sa
@@ -139,35 +139,64 @@ def single_statement(engine: sa.Engine) -> sa.Connection:
     return connection
 
 
-def read_value(engine: sa.Engine, statement: sa.Select, parameters: dict[str, Any]) -> Any:
-    """The first column of the first row of a read that stands alone and whose values need no
-    conversion (a validator's version), or None without a row. On SQLite it runs on the
-    driver's own connection from the pool: SQLAlchemy's execution costs more than such a read
-    itself, and that read is the whole work of a 304 (fast_reads.py). Elsewhere, the round
-    trip dominates: single_statement runs it."""
+def read_rows(engine: sa.Engine, statement: sa.Select, parameters: dict[str, Any]) -> list[tuple]:
+    """The rows of a read that stands alone (a validator's), as tuples of the driver's values:
+    no result types applied (a boolean is 0 or 1 on SQLite). On SQLite it runs on the driver's
+    own connection from the pool: SQLAlchemy's execution costs more than such a read itself,
+    and that read is the whole work of a 304 or a cached answer (fast_reads.py). Elsewhere,
+    the round trip dominates: single_statement runs it. A list value fills an expanding
+    parameter (`IN`)."""
     if engine.dialect.name != "sqlite":
         with single_statement(engine) as connection:
-            return connection.scalar(statement, parameters)
-    sql, names = _driver_statement(statement, engine.dialect)
+            return [tuple(row) for row in connection.execute(statement, parameters)]
+    shape = tuple(sorted((name, len(value)) for name, value in parameters.items()
+                         if isinstance(value, list)))
+    driver = _driver_statement(statement, engine.dialect, shape)
+    values = [parameters[name] if index is None else parameters[name][index]
+              for name, index in driver.places]
+    values = [value if process is None else process(value)
+              for value, process in zip(values, driver.processors, strict=True)]
     error_class = engine.dialect.loaded_dbapi.Error
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
-        cursor.execute(sql, [parameters[name] for name in names])
-        row = cursor.fetchone()
+        cursor.execute(driver.sql, values)
+        rows = cursor.fetchall()
         cursor.close()
     except error_class as error:  # as SQLAlchemy's own execution raises it (503s, the logs)
-        raise sa.exc.DBAPIError.instance(sql, parameters, error, error_class) from error
+        raise sa.exc.DBAPIError.instance(driver.sql, parameters, error, error_class) from error
     finally:
         connection.close()  # back to the pool
-    return None if row is None else row[0]
+    return rows
+
+
+def read_value(engine: sa.Engine, statement: sa.Select, parameters: dict[str, Any]) -> Any:
+    """The first column of the first row of `read_rows`, or None without a row."""
+    rows = read_rows(engine, statement, parameters)
+    return rows[0][0] if rows else None
+
+
+class DriverStatement(NamedTuple):
+    sql: str
+    places: tuple[tuple[str, int | None], ...]  # each place's parameter, and index in a list
+    processors: tuple[Callable[[Any], Any] | None, ...]  # each place's conversion, if any
 
 
 @functools.cache
-def _driver_statement(statement: sa.Select, dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
-    """A statement's SQL for the driver, and its parameters' names in their places."""
+def _driver_statement(statement: sa.Select, dialect: sa.Dialect,
+                      lists: tuple[tuple[str, int], ...]) -> DriverStatement:
+    """A statement's SQL for the driver with its lists (name, length) expanded, where its
+    values go, and how each is converted (a UTCDateTime to SQLite's text)."""
     compiled = statement.compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup or ())
+    lengths = dict(lists)
+    expanded = compiled.construct_expanded_state(
+        {name: [None] * lengths[name] if name in lengths else None for name in compiled.binds})
+    source = {item: (name, index) for name, items in expanded.parameter_expansion.items()
+              for index, item in enumerate(items)}
+    places = tuple(source.get(name, (name, None)) for name in expanded.positiontup or ())
+    processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                       for name, _ in places)
+    return DriverStatement(expanded.statement, places, processors)
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

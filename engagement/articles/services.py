@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from engagement.admin.services import audit
 from engagement.articles.models import Article, next_version
-from engagement.database import UTCDateTime, insert_if_absent, read_value, single_statement
+from engagement.database import UTCDateTime, insert_if_absent, read_rows, read_value
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.fields import RowView
@@ -82,12 +82,10 @@ def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
     return query.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
 
 
-def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[sa.Row]:
+def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[tuple]:
     query = _answer_states_query(policy.close_after_days, one="article_id" in ids)
-    with single_statement(db.engine) as connection:
-        return connection.execute(query, {
-            "now": now, "born_after": now - timedelta(days=policy.close_after_days), **ids,
-        }).all()
+    return read_rows(db.engine, query, {
+        "now": now, "born_after": now - timedelta(days=policy.close_after_days), **ids})
 
 
 class AnswerState(NamedTuple):
@@ -104,8 +102,9 @@ def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
     public answers (answers.py); an article never seen has versions 0, and its comments are
     open or closed as a new article's would be."""
     article_ids = list(article_ids)
-    states = {row[0]: AnswerState(*row[1:]) for row in _answer_states_run(
-        policy, now, article_ids=article_ids)}
+    states = {article_id: AnswerState(version, share_version, bool(comments_open))
+              for article_id, version, share_version, comments_open in _answer_states_run(
+                  policy, now, article_ids=article_ids)}
     for article_id in article_ids:
         if article_id not in states:
             states[article_id] = _unseen_state(unseen_article(article_id, policy, now), policy,
@@ -115,8 +114,9 @@ def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
 
 def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> AnswerState:
     """`answer_states` of one readable article: NotFound where a read would be."""
-    for row in _answer_states_run(policy, now, article_id=article_id):
-        return AnswerState(*row[1:])
+    for _, version, share_version, comments_open in _answer_states_run(
+            policy, now, article_id=article_id):
+        return AnswerState(version, share_version, bool(comments_open))
     return _unseen_state(_unseen_readable(article_id, policy, now), policy, now)
 
 
