@@ -87,9 +87,11 @@ class FastReads:
                 environ[DECIDED] = decision  # the view builds it
                 return None
             config = self.app.config
+            cors = get_cors_headers(self.cors, request.headers, "GET").items(multi=True)
             address = resolve_client(request.remote_addr,
                                      request.headers.getlist("X-Forwarded-For"),
                                      config["TRUSTED_PROXIES"])
+            # Counted last: a read that goes on to Flask after this would be counted twice.
             limit_headers = limits.count_read(limit_key(address))
             if limit_headers is None:
                 environ[DECIDED] = decision  # Flask's limiter refuses it, or falls back
@@ -101,8 +103,7 @@ class FastReads:
             if body is not None:
                 headers[:0] = [("Content-Type", "application/json"),
                                ("Content-Length", str(len(body)))]
-            headers += [(name, str(value)) for name, value in
-                        get_cors_headers(self.cors, request.headers, "GET").items(multi=True)]
+            headers += [(name, str(value)) for name, value in cors]
             metrics.observe("GET", rule.endpoint, status, started)
         return ("304 NOT MODIFIED" if body is None else "200 OK"), headers, body or b""
 

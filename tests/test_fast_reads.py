@@ -154,3 +154,22 @@ def test_reads_answered_before_flask_are_in_the_metrics(make_app):
     endpoint = "articles.ArticleById"
     assert requests_of(after, endpoint, "304") - requests_of(before, endpoint, "304") == 3
     assert requests_of(after, endpoint, "200") - requests_of(before, endpoint, "200") == 1
+
+
+def test_a_fault_of_the_shortcut_leaves_the_read_to_flask(site, monkeypatch, caplog):
+    app, client, reached_flask = site
+    path = READS[1]
+    etag = {"If-None-Match": client.get(path).headers["ETag"]}
+    remaining = int(client.get(path, headers=etag).headers["X-RateLimit-Remaining"])
+
+    def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("engagement.fast_reads.get_cors_headers", broken)
+    reached_flask.clear()
+    answer = client.get(path, headers=etag)
+
+    assert answer.status_code == 304
+    assert reached_flask == [1]
+    assert int(answer.headers["X-RateLimit-Remaining"]) == remaining - 1  # counted once
+    assert "could not be answered before Flask" in caplog.text
