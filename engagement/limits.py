@@ -132,7 +132,9 @@ def count_read(client_key: str) -> list[tuple[str, str]] | None:
     if limit_store_down():
         return None  # flask-limiter's own checks notice when the store is back
     strategy = limiter.limiter
-    place = (config["RATELIMIT_KEY_PREFIX"], client_key, READS_SCOPE)
+    # flask-limiter's place for the count: an empty prefix is left out, not kept as "".
+    prefix = config["RATELIMIT_KEY_PREFIX"]
+    place = (prefix, client_key, READS_SCOPE) if prefix else (client_key, READS_SCOPE)
     taken: list[RateLimitItem] = []
     try:
         for item in sorted(parse_many(config["LIMIT_READS"])):  # flask-limiter's order

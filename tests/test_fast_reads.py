@@ -173,3 +173,18 @@ def test_a_fault_of_the_shortcut_leaves_the_read_to_flask(site, monkeypatch, cap
     assert reached_flask == [1]
     assert int(answer.headers["X-RateLimit-Remaining"]) == remaining - 1  # counted once
     assert "could not be answered before Flask" in caplog.text
+
+
+def test_reads_share_the_reader_s_limit_without_a_key_prefix(make_app, monkeypatch):
+    # ENGAGEMENT_RATELIMIT_KEY_PREFIX= (empty): flask-limiter then keys its counts without a
+    # prefix, and the reads answered before Flask must count in those same entries. (The
+    # limiter is one object for every app of the tests, and keeps the first prefix it read.)
+    client = make_app(LIMIT_READS="3/minute", RATELIMIT_KEY_PREFIX="").test_client()
+    monkeypatch.setattr(limiter, "_key_prefix", "")
+    path = READS[1]
+    etag = {"If-None-Match": client.get(path).headers["ETag"]}  # built by Flask
+
+    answers = [client.get(path, headers=etag) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [304, 304, 429]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == ["1", "0", "0"]
