@@ -146,7 +146,11 @@ def count_read(client_key: str) -> list[tuple[str, str]] | None:
         if not config["RATELIMIT_HEADERS_ENABLED"]:
             return []
         reset_at, remaining = strategy.get_window_stats(taken[0], *place)
-    except Exception:  # the store is down: Flask's limiter notices and falls back
+    except Exception:  # the store is down: say so, as flask-limiter would, and let it fall back
+        if config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] and not limit_store_down():
+            log.warning("rate-limit store unreachable: limits run per process meanwhile")
+            # flask-limiter's own flag: without it, Flask would wait on the store again.
+            limiter._storage_dead = True
         return None
     return [("X-RateLimit-Limit", str(taken[0].amount)),
             ("X-RateLimit-Remaining", str(remaining)),

@@ -1,12 +1,15 @@
 """Public reads answered before Flask (engagement/fast_reads.py): a 304, or an answer already
 built, given with the headers, limits and counts that Flask's own answer would carry."""
 
+import time
+
 import pytest
 from limits import parse
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from engagement.extensions import limiter
 from tests.conftest import comment_fields
+from tests.services import OwnRedis
 from tests.test_metrics import requests_of, samples
 
 SITE, OTHER_SITE = "https://news.example", "https://elsewhere.example"
@@ -188,3 +191,28 @@ def test_reads_share_the_reader_s_limit_without_a_key_prefix(make_app, monkeypat
 
     assert [answer.status_code for answer in answers] == [304, 304, 429]
     assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == ["1", "0", "0"]
+
+
+@pytest.mark.live
+def test_a_read_before_flask_waits_on_a_frozen_limit_store_once(make_app, tmp_path):
+    # Each wait on the frozen store is its timeout (0.5 s). The read that meets the outage
+    # first waits once and tells flask-limiter, which then counts in memory without asking
+    # the store again; Flask alone (a HEAD) waits twice.
+    server = OwnRedis(tmp_path).start()
+    try:
+        app = make_app(RATELIMIT_STORAGE_URI=server.url, RATELIMIT_STORAGE_TIMEOUT=0.5)
+        client = app.test_client()
+        path = READS[1]
+        etag = {"If-None-Match": client.get(path).headers["ETag"]}
+        with server.frozen():
+            started = time.monotonic()
+            assert client.head(path, headers=etag).status_code == 304  # HEAD: Flask's
+            flask_alone = time.monotonic() - started
+            limiter._storage_dead = False  # the outage met anew
+            started = time.monotonic()
+            assert client.get(path, headers=etag).status_code == 304
+            before_flask = time.monotonic() - started
+    finally:
+        server.stop()
+
+    assert before_flask < 0.75 < flask_alone, (before_flask, flask_alone)
