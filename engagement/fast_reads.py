@@ -24,6 +24,7 @@ from engagement import limits, metrics
 from engagement.answers import DECIDED, Versioned, answer_cache
 from engagement.clients import limit_key, resolve_client
 from engagement.http import ADMIN_PREFIX
+from engagement.mail import delivery
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ class FastReads:
                 headers[:0] = [("Content-Type", "application/json"),
                                ("Content-Length", str(len(body)))]
             headers += [(name, str(value)) for name, value in cors]
+            if config["MAIL_BACKGROUND"]:
+                delivery.look_in()  # as Flask's hook does for every request it serves
             metrics.observe("GET", rule.endpoint, status, started)
         return ("304 NOT MODIFIED" if body is None else "200 OK"), headers, body or b""
 

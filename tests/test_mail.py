@@ -476,6 +476,21 @@ def test_mail_queued_before_a_restart_is_delivered_when_the_service_serves(
         stop_background(app)
 
 
+def test_mail_queued_before_a_restart_is_delivered_when_the_service_answers_a_read_before_flask(
+        on_demand, make_app, smtp_server):
+    before = on_demand(MAIL_URL=smtp_server.url).test_client()  # the process before
+    subscribe(before)
+    counts = "/api/v1/counts?ids=an-article"
+    known = {"If-None-Match": before.get(counts).headers["ETag"]}
+
+    app = make_app(MAIL_URL=smtp_server.url, MAIL_BACKGROUND=True)  # after the restart
+    try:
+        assert app.test_client().get(counts, headers=known).status_code == 304
+        assert smtp_server.wait_for(1)[0]["To"] == "ada@example.com"
+    finally:
+        stop_background(app)
+
+
 @pytest.mark.live
 def test_gunicorn_workers_deliver_in_the_background(smtp_server, tmp_path):
     settings = {"ENGAGEMENT_MAIL_URL": smtp_server.url, "ENGAGEMENT_MAIL_BACKGROUND": "true",

@@ -347,7 +347,9 @@ def mail_status() -> str:
     return current_app.extensions[EXTENSION].status()
 
 
-def _look_in() -> None:
+def look_in() -> None:
+    """Before serving a request (Flask's, or a read answered before Flask): start a delivery
+    pass if none ran lately, for mail queued before a restart or by another process."""
     current_app.extensions[EXTENSION].deliverer.look_in()
 
 
@@ -378,7 +380,7 @@ def register_mail(app: Flask) -> None:
     mail = Mail(app, server)
     app.extensions[EXTENSION] = mail
     if app.config["MAIL_BACKGROUND"]:
-        app.before_request(_look_in)
+        app.before_request(look_in)
     # One listener for every app's sessions; each finds its own app when it fires.
     session_class = db.session.session_factory.class_
     for event, listener in (("after_commit", _wake_after_commit),
