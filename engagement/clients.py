@@ -4,6 +4,7 @@ share de-duplication, flags, stored addresses) asks here."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -22,6 +23,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+# The same few addresses come again and again (the proxy's, a reader's), and parsing one costs
+# a few microseconds of every request.
+@functools.lru_cache(maxsize=4096)
 def parse_address(text: str | None) -> IPAddress | None:
     """An address as a proxy or a socket writes it, or None when it is not one."""
     if not text:

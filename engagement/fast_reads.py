@@ -89,8 +89,10 @@ class FastReads:
                 return None
             config = self.app.config
             cors = get_cors_headers(self.cors, request.headers, "GET").items(multi=True)
+            # A WSGI server gives a header sent twice as one, its values joined by commas.
+            forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
             address = resolve_client(request.remote_addr,
-                                     request.headers.getlist("X-Forwarded-For"),
+                                     [forwarded_for] if forwarded_for is not None else [],
                                      config["TRUSTED_PROXIES"])
             # Counted last: a read that goes on to Flask after this would be counted twice.
             limit_headers = limits.count_read(limit_key(address))
