@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask
 from flask_cors.core import get_cors_headers, get_cors_options
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request
 
 from engagement import limits, metrics
@@ -46,6 +47,7 @@ class FastReads:
         self.enabled = not any(app.config.get(name) for name in LIMITS_BEYOND_THE_VIEWS)
         # What flask-cors computes for the public API's resource (app.py) from the same options.
         self.cors = get_cors_options(app, cors_options(app.config["CORS_ORIGINS"]))
+        self._routes: MapAdapter | None = None
         self._answers: dict[str, Versioned] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -68,7 +70,7 @@ class FastReads:
         started = time.perf_counter()
         request = Request(environ)
         try:
-            rule, view_args = self.app.url_map.bind_to_environ(environ).match(return_rule=True)
+            rule, view_args = self.routes().match(request.path, "GET", return_rule=True)
         except HTTPException:
             return None  # Flask answers the 404, 405 or redirect
         versioned = self.answers().get(rule.endpoint)
@@ -111,6 +113,14 @@ class FastReads:
                 delivery.look_in()  # as Flask's hook does for every request it serves
             metrics.observe("GET", rule.endpoint, status, started)
         return ("304 NOT MODIFIED" if body is None else "200 OK"), headers, body or b""
+
+    def routes(self) -> MapAdapter:
+        """The app's URL map, bound once (its routes are all registered by the first request):
+        its rules match by path and method alone (no host matching, no subdomains), which
+        bind_to_environ would work out again for every request."""
+        if self._routes is None:
+            self._routes = self.app.url_map.bind("", subdomain="")
+        return self._routes
 
     def answers(self) -> dict[str, Versioned]:
         """{endpoint: its Versioned}, for the views that `answers.versioned` decorates (found
