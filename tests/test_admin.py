@@ -281,6 +281,28 @@ def test_a_deleted_comment_leaves_the_review_queue(held_app, moderator):
         deleted_one, deleted_in_bulk, flagged}
 
 
+def test_a_comment_deleted_meanwhile_is_not_decided_on(held_app, moderator):
+    """A second moderator's tab still shows a comment the first one deleted: approving or
+    pinning it there is refused (404, as flags are), not recorded as published and announced."""
+    client = held_app.test_client()
+    comment_id = post(client)["comment"]["id"]
+    assert client.delete(f"{QUEUE}/{comment_id}", headers=moderator).status_code == 204
+
+    for change in ({"status": "approved"}, {"status": "rejected"}, {"pinned": True}):
+        response = client.patch(f"{QUEUE}/{comment_id}", json=change, headers=moderator)
+        assert response.status_code == 404, change
+        assert "deleted" in response.json["message"]
+    bulk = client.post(f"{QUEUE}/bulk", json={"ids": [comment_id], "action": "approve"},
+                       headers=moderator)
+
+    assert bulk.json == {"updated": 0}
+    (stored,) = client.get(f"{QUEUE}?status=all&id={comment_id}", headers=moderator).json["items"]
+    assert stored["status"] == "pending" and stored["deleted"] and not stored["pinned"]
+    actions = [entry["action"] for entry in
+               client.get("/api/v1/admin/audit?action=comment", headers=moderator).json["items"]]
+    assert actions == ["comment.delete"]
+
+
 def test_the_queue_pages(held_app, moderator):
     client = held_app.test_client()
     ids = [post(client)["comment"]["id"] for _ in range(5)]

@@ -219,6 +219,8 @@ def decide(comment_id: int, *, status: str | None, pinned: bool | None, actor: s
     """A moderator's decision on one comment (approving clears its flags and announces it),
     audited with what it changed: a decision the comment already had is not a change."""
     comment = comments.comment_by_id(comment_id)
+    if comment.deleted:  # by another moderator, in a tab that still shows it: nothing to decide
+        raise NotFound("This comment was deleted: there is nothing to decide.")
     changes = {}
     if status is not None:
         before = _decided(comment)
@@ -264,8 +266,11 @@ BULK = {"approve": "approved", "reject": "rejected", "spam": "spam"}
 
 def bulk(ids: list[int], action: str, *, actor: str, now: datetime,
          notify: NotifyPolicy) -> int:
-    """The same decision on many comments; ids that do not exist are skipped and not counted."""
+    """The same decision on many comments; ids that do not exist, and deleted comments for a
+    decision other than delete, are skipped and not counted."""
     found = comments.comments_by_id(ids)
+    if action != "delete":  # a deleted comment has nothing to decide (decide())
+        found = [comment for comment in found if not comment.deleted]
     if action == "delete":
         comments.erase_comments(found, now)
     elif found:
