@@ -678,6 +678,29 @@ def test_bans_are_listed_and_lifted(page, service, tokens):
     assert post(service, "lift-story", author_email="lift-me@example.com")
 
 
+def listed_counts(page, screen: str) -> tuple[int, int]:
+    """The "Showing N of TOTAL." of a list screen, as numbers."""
+    expect(page.locator(f"#{screen}-summary")).to_contain_text("Showing")
+    shown, total = re.search(r"Showing (\d+) of (\d+)\.",
+                             page.locator(f"#{screen}-summary").inner_text()).groups()
+    return int(shown), int(total)
+
+
+def test_a_lifted_ban_is_counted_out_of_the_list(page, service, tokens):
+    admin_api(service, tokens, "POST", "/bans",
+              {"kind": "email", "value": "count-me-out@example.com", "reason": "a test"})
+    sign_in(page, service, tokens["moderator"])
+    page.get_by_role("link", name="Bans").click()
+    expect(page.locator("#bans-list")).to_contain_text("count-me-out@example.com")
+    shown, total = listed_counts(page, "bans")
+
+    page.get_by_role("button", name="Lift ban on count-me-out@example.com").click()
+
+    expect(page.locator("#toast")).to_contain_text("is lifted")
+    expect(page.locator("#bans-summary")).to_have_text(
+        f"Showing {shown - 1} of {total - 1}." if total > 1 else "Nothing to show.")
+
+
 # --- Roles ----------------------------------------------------------------------------------
 
 
@@ -698,11 +721,14 @@ def test_admins_see_and_erase_subscribers(page, service, tokens):
     sign_in(page, service, tokens["admin"])
     page.get_by_role("link", name="Subscribers").click()
     expect(page.locator("#subscribers-list")).to_contain_text("reader@example.com")
+    shown, total = listed_counts(page, "subscribers")
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Erase reader@example.com").click()
 
     expect(page.locator("#toast")).to_contain_text("reader@example.com is erased")
+    expect(page.locator("#subscribers-summary")).to_have_text(
+        f"Showing {shown - 1} of {total - 1}." if total > 1 else "Nothing to show.")
     _, listed = admin_api(service, tokens, "GET", "/newsletter/subscribers")
     assert "reader@example.com" not in [item["email"] for item in listed["items"]]
 

@@ -421,9 +421,23 @@ async function loadList(ctx, name, path, params, render, more) {
   state.shown += page.items.length;
   state.total = page.total;
   $(`${name}-more`).hidden = !page.next_cursor;
-  $(`${name}-summary`).textContent = page.total === 0
+  summarizeList(name, state);
+}
+
+function summarizeList(name, state) {
+  $(`${name}-summary`).textContent = state.total === 0
     ? "Nothing to show."
-    : `Showing ${state.shown} of ${page.total}.`;
+    : `Showing ${state.shown} of ${state.total}.`;
+}
+
+/** An item the moderator took out of a list (a lifted ban, an erased subscriber): the
+ * summary counts it out, as a reload of the list would. */
+function unlist(ctx, name, item) {
+  const state = ctx.lists[name];
+  item.remove();
+  state.shown -= 1;
+  state.total -= 1;
+  summarizeList(name, state);
 }
 
 // --- The queue ------------------------------------------------------------------------------
@@ -1119,7 +1133,7 @@ function renderBan(ctx, ban) {
       return showAlert(describeError(error));
     }
     const next = item.nextElementSibling || item.previousElementSibling;
-    item.remove();
+    unlist(ctx, "bans", item);
     (next ? next.querySelector("button") : $("ban-value")).focus();
     showToast(ctx, `The ban on ${ban.value} is lifted.`, false);
   });
@@ -1299,7 +1313,7 @@ function renderSubscriber(ctx, subscriber) {
     } catch (error) {
       return showAlert(describeError(error));
     }
-    item.remove();
+    unlist(ctx, "subscribers", item);
     showToast(ctx, `${subscriber.email} is erased.`, false);
   });
   return item;
