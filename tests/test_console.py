@@ -811,6 +811,34 @@ def test_the_console_fits_a_390_pixel_phone(browser, service, tokens, busy_eveni
         page.context.close()
 
 
+def test_on_a_phone_the_next_comment_shows_below_the_bulk_bar_not_under_it(browser, service,
+                                                                          tokens):
+    """The bar of bulk actions stays at the top of the screen; the comment the moderator is
+    moved to after a decision (or by j and k) scrolls into view below it, author and article
+    showing, even when a comment is longer than the screen."""
+    article = "phone-long-comments"
+    long_body = "\n\n".join(f"Paragraph {n} of a long comment." for n in range(40))
+    for _ in range(3):
+        held(service, article, body=f"{HELD_WORD} {long_body}")
+    page = open_page(browser, width=390, height=844)
+    try:
+        sign_in(page, service, tokens["moderator"])
+        show_queue(page, article)
+        first = page.locator("#queue-list .item").first
+        first.get_by_role("button", name=re.compile("^Reject")).click()
+        current = page.locator("#queue-list .item.current")
+        expect(current).to_be_focused()
+        for step in ("after the decision", "after k", "after j"):
+            title = current.locator(".item-title").bounding_box()
+            bar = page.locator(".bulk-bar").bounding_box()
+            assert title["y"] >= bar["y"] + bar["height"], (step, title, bar)
+            page.keyboard.press("k" if step == "after the decision" else "j")
+            expect(current).to_be_focused()
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
+
+
 def test_screenshots_for_the_readme(browser, service, tokens, busy_evening, tmp_path):
     """The README's pictures, taken as a moderator sees the console; `CONSOLE_SCREENSHOTS=1`
     writes them to docs/console/ (otherwise to a temporary folder)."""

@@ -443,6 +443,11 @@ function unlist(ctx, name, item) {
 // --- The queue ------------------------------------------------------------------------------
 
 function wireQueue(ctx) {
+  // The bulk bar stays at the top of the screen (a third of a phone's): a comment scrolled
+  // to stops below it, author and article showing, instead of under it (console.css).
+  const bar = document.querySelector(".bulk-bar");
+  new ResizeObserver(() => document.documentElement.style.setProperty(
+    "--bulk-bar-height", `${bar.offsetHeight}px`)).observe(bar);
   // On a phone the filters start folded, so that the first comment shows without scrolling.
   $("queue-filter-box").open = !window.matchMedia("(max-width: 600px)").matches;
   $("queue-filters").addEventListener("submit", (event) => {
@@ -658,8 +663,13 @@ function setCurrent(ctx, item, focus) {
   item.classList.add("current");
   item.tabIndex = 0;
   if (focus) {
-    item.focus();
-    item.scrollIntoView({ block: "nearest" });
+    item.focus({ preventScroll: true });
+    // A comment not wholly in view is shown from its top (below the bulk bar, its scroll
+    // margin): "nearest" showed the end of one longer than the screen, without its author.
+    const box = item.getBoundingClientRect();
+    if (box.top < parseFloat(getComputedStyle(item).scrollMarginTop) || box.bottom > innerHeight) {
+      item.scrollIntoView({ block: "start" });
+    }
   }
 }
 
