@@ -558,6 +558,24 @@ def test_ban_the_author_of_a_comment_by_their_ipv6_network(page, service, tokens
 # --- Articles, bans, settings, audit --------------------------------------------------------
 
 
+def test_banning_an_author_already_banned_says_the_ban_in_force_is_replaced(page, service,
+                                                                          tokens):
+    """A ban of the same address replaces the one in force (its reason and end): the dialog
+    says so before a 7-day ban quietly takes the place of another moderator's ban for good."""
+    article = "banned-again-story"
+    comment_id = held(service, article, author_email="banned-again@example.com")
+    admin_api(service, tokens, "POST", "/bans", {"kind": "email", "reason": "for good",
+                                                 "value": "banned-again@example.com"})
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    expect(queue_item(page, comment_id)).to_contain_text("Author banned")
+
+    queue_item(page, comment_id).get_by_role("button", name=re.compile("^Ban author")).click()
+
+    expect(page.get_by_role("dialog", name="Ban the author")).to_contain_text(
+        "already banned")
+
+
 def test_close_an_article_and_the_public_api_says_closed(page, service, tokens):
     admin_api(service, tokens, "PUT", "/articles/closing-story", {"title": "Closing time"})
     admin_api(service, tokens, "PUT", "/articles/other-story", {"title": "Another"})

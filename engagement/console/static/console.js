@@ -964,8 +964,13 @@ function openBanDialog(ctx, id) {
   const dialog = $("ban-dialog");
   const form = $("ban-dialog-form");
   dialog.dataset.commentId = id;
+  // A new ban of the same address replaces the one in force, which may be longer than this.
+  const already = comment.author_banned
+    ? " This author is already banned: a new ban of the same address replaces that one, " +
+      "its reason and its end (see Bans)."
+    : "";
   $("ban-dialog-comment").textContent =
-    `Their comments will be refused while the ban lasts. Comment by ${comment.author_name || "a deleted author"}.`;
+    `Their comments will be refused while the ban lasts. Comment by ${comment.author_name || "a deleted author"}.${already}`;
   $("ban-dialog-email").textContent = comment.author_email;
   const network = addressNetwork(comment.client_ip);
   $("ban-dialog-network").textContent = network || "";
