@@ -425,6 +425,15 @@ def test_the_authors_other_comments_are_one_click_away(page, service, tokens):
     expect(page.locator("#queue-summary")).to_be_focused()
 
 
+def test_filters_that_match_nothing_do_not_say_the_queue_is_clear(page, service, tokens):
+    sign_in(page, service, tokens["moderator"])
+
+    show_queue(page, "an-article-id-mistyped")
+
+    expect(page.locator("#queue-summary")).to_have_text(
+        "No comment matches these filters. Change them, then press Show.")
+
+
 def test_reject_spam_pin_and_delete_each_take_one_click(page, service, tokens):
     article = "click-story"
     rejected, spam, deleted = (held(service, article, author_email=f"c{n}@example.com")

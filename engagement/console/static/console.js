@@ -561,9 +561,13 @@ function summarizeQueue(ctx) {
     $("queue-summary").textContent = `${linked} Press Show for the queue, ? for keyboard shortcuts.`;
     return;
   }
-  $("queue-summary").textContent = shown === 0 && !ctx.queue.cursor
-    ? "Nothing here. The queue is clear."
-    : `Showing ${shown} of ${ctx.queue.total}. Press ? for keyboard shortcuts.`;
+  // Filters that match nothing (a mistyped article id) do not mean that nothing waits.
+  const { status, reason, article, q } = queueFilters();
+  const filtered = status !== "pending,flagged" || reason || article || q;
+  $("queue-summary").textContent = shown !== 0 || ctx.queue.cursor
+    ? `Showing ${shown} of ${ctx.queue.total}. Press ? for keyboard shortcuts.`
+    : filtered ? "No comment matches these filters. Change them, then press Show."
+      : "Nothing here. The queue is clear.";
 }
 
 // The article's title, a link to it when its address is known (in a tab of its own).
