@@ -326,6 +326,24 @@ def test_a_held_comment_shows_its_context_and_is_approved_by_keyboard(page, serv
     assert eventually(lambda: comment_id in public_ids(service, article))
 
 
+def test_a_decision_on_a_comment_deleted_meanwhile_says_it_was_not_made_and_leaves_it_out(
+        page, service, tokens):
+    article = "deleted-meanwhile"
+    comment_id = held(service, article)
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    assert admin_api(service, tokens, "DELETE", f"/comments/{comment_id}")[0] == 204  # another tab
+
+    queue_item(page, comment_id).get_by_role("button", name=re.compile("^Approve")).click()
+    wait_out_undo(page)  # sent, and refused: the comment is gone
+
+    alert = page.locator("#alert")
+    expect(alert).to_contain_text("Could not approve the comment by Ada.")
+    expect(alert).to_contain_text("This comment was deleted")
+    expect(alert).not_to_contain_text("Approved")
+    expect(queue_item(page, comment_id)).to_have_count(0)  # not put back to be decided again
+
+
 def test_the_link_of_an_alert_opens_its_comment(page, service, tokens):
     """Digests and webhooks link to /admin/?comment=<id> (tests/test_alerts.py): the console
     opens on that comment, whatever its status and however long the queue, then the queue."""

@@ -34,10 +34,10 @@ const STATUS_WORDS = {
 };
 const FLAG_WORDS = { spam: "spam", abuse: "abuse", off_topic: "off topic", other: "other" };
 const DECISIONS = {
-  approve: { status: "approved", done: (what) => `Approved ${what}.` },
-  reject: { status: "rejected", done: (what) => `Rejected ${what}.` },
-  spam: { status: "spam", done: (what) => `Marked ${what} as spam.` },
-  delete: { status: null, done: (what) => `Deleted ${what}.` },
+  approve: { status: "approved", done: (what) => `Approved ${what}.`, verb: "approve" },
+  reject: { status: "rejected", done: (what) => `Rejected ${what}.`, verb: "reject" },
+  spam: { status: "spam", done: (what) => `Marked ${what} as spam.`, verb: "mark as spam" },
+  delete: { status: null, done: (what) => `Deleted ${what}.`, verb: "delete" },
 };
 const ACTION_WORDS = {
   "comment.moderate": "decided on", "comment.delete": "deleted",
@@ -719,6 +719,7 @@ function act(ctx, action, id) {
   schedule(ctx, {
     ids: [id],
     label: decision.done(`the comment by ${author}`),
+    failed: `Could not ${decision.verb} the comment by ${author}.`,
     apply: () => detach(ctx, [id]),
     send: (options) => action === "delete"
       ? call(ctx, "DELETE", `/comments/${id}`, undefined, options)
@@ -736,6 +737,7 @@ function togglePin(ctx, entry) {
   schedule(ctx, {
     ids: [],
     label: `${pinned ? "Pinned" : "Unpinned"} the comment by ${author}.`,
+    failed: `Could not ${pinned ? "pin" : "unpin"} the comment by ${author}.`,
     apply: () => {
       show(pinned);
       return () => show(!pinned);
@@ -752,6 +754,7 @@ function bulkAct(ctx, action) {
   schedule(ctx, {
     ids,
     label: DECISIONS[action].done(plural(ids.length, "comment", "comments")),
+    failed: `Could not ${DECISIONS[action].verb} ${plural(ids.length, "comment", "comments")}.`,
     apply: () => detach(ctx, ids),
     send: (options) => call(ctx, "POST", "/comments/bulk", { ids, action }, options),
   });
@@ -759,7 +762,8 @@ function bulkAct(ctx, action) {
 
 /**
  * Apply a change to the page now and send it after the undo window. `apply` returns the
- * function that puts the page back. The change waiting before it is sent at once.
+ * function that puts the page back; `failed` says what could not be done if the service
+ * refuses it. The change waiting before it is sent at once.
  */
 function schedule(ctx, change) {
   commitPending(ctx);
@@ -787,8 +791,12 @@ async function commitPending(ctx, options = {}) {
     if (!ctx.holder) {
       return; // the session ended: the sign-in page says why
     }
-    pending.revert();
-    showAlert(`Not done: ${pending.change.label} ${describeError(error)}`);
+    // A comment gone meanwhile (another moderator deleted it) is not put back to be decided.
+    const gone = error instanceof ApiError && error.status === 404 && pending.change.ids.length;
+    if (!gone) {
+      pending.revert();
+    }
+    showAlert(`${pending.change.failed} ${describeError(error)}`);
     hideToast(ctx);
   }
 }
