@@ -344,6 +344,24 @@ def test_a_decision_on_a_comment_deleted_meanwhile_says_it_was_not_made_and_leav
     expect(queue_item(page, comment_id)).to_have_count(0)  # not put back to be decided again
 
 
+def test_flags_of_the_same_reason_and_note_are_counted_not_repeated(page, service, tokens):
+    article = "flagged-alike"
+    flagged = post(service, article, body="Whoever planned this should resign.")["comment"]["id"]
+    admin_api(service, tokens, "PATCH", f"/comments/{flagged}", {"status": "approved"})
+    for number, (reason, note) in enumerate([("abuse", "Insulting"), ("spam", None),
+                                             ("abuse", "Insulting")]):
+        status, _ = api(service, "POST", f"/comments/{flagged}/flags",
+                        {"reason": reason, "note": note},
+                        headers={"X-Forwarded-For": f"192.0.2.{number + 21}"})
+        assert status == 202
+    sign_in(page, service, tokens["moderator"])
+
+    show_queue(page, article, "flagged")
+
+    expect(queue_item(page, flagged).locator(".why li").last).to_have_text(
+        'Flagged by 3 readers: abuse ("Insulting") ×2, spam')
+
+
 def test_the_link_of_an_alert_opens_its_comment(page, service, tokens):
     """Digests and webhooks link to /admin/?comment=<id> (tests/test_alerts.py): the console
     opens on that comment, whatever its status and however long the queue, then the queue."""

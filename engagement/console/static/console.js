@@ -631,8 +631,13 @@ function fillStatus(item, comment) {
 function renderReasons(list, comment) {
   const reasons = comment.held_for.map((reason) => HELD_FOR[reason] || reason);
   if (comment.flags.length) {
-    const flags = comment.flags.map((flag) =>
-      FLAG_WORDS[flag.reason] + (flag.note ? ` ("${flag.note}")` : ""));
+    // Readers who flag alike are counted, not repeated: "abuse ("Insulting") ×3".
+    const alike = new Map();
+    for (const flag of comment.flags) {
+      const words = FLAG_WORDS[flag.reason] + (flag.note ? ` ("${flag.note}")` : "");
+      alike.set(words, (alike.get(words) || 0) + 1);
+    }
+    const flags = [...alike].map(([words, count]) => (count > 1 ? `${words} ×${count}` : words));
     reasons.push(`Flagged by ${plural(comment.flag_count, "reader", "readers")}: ${flags.join(", ")}`);
   }
   list.replaceChildren(...reasons.map((reason) => {
