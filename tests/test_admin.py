@@ -579,6 +579,19 @@ def test_changed_settings_apply_at_once_and_outlive_a_restart(make_app):
     assert post(restarted, body="plain")["status"] == "approved"
 
 
+def test_blocked_words_a_reader_cannot_tell_apart_are_kept_once(client, moderator):
+    # Words are matched as readers see them (case, accents and width folded): the first
+    # spelling is the rule, the others would be the same rule again.
+    response = client.patch(SETTINGS, json={
+        "blocked_words": ["heldback", "HeldBack", "casino", "héldback", "ｃａｓｉｎｏ"]},
+        headers=moderator)
+
+    assert response.status_code == 200
+    assert response.json["blocked_words"] == ["heldback", "casino"]
+    assert client.get(SETTINGS, headers=moderator).json["blocked_words"] == [
+        "heldback", "casino"]
+
+
 @pytest.mark.parametrize("body", [
     {"moderation_mode": "some"}, {"max_links": -1}, {"max_links": "2"}, {"flag_threshold": 0},
     {"blocked_words": "casino"}, {"blocked_words": [""]}, {"blocked_words": ["a\nb"]},

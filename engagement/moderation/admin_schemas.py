@@ -6,7 +6,7 @@ from engagement.comments.models import CommentStatus
 from engagement.comments.schemas import CommentOut
 from engagement.fields import StrictBoolean, Text, Timestamp
 from engagement.http import MAX_DB_INT, article_id_from
-from engagement.moderation.rules import MODES
+from engagement.moderation.rules import MODES, normalise
 from engagement.pagination import PageArgs, page_schema
 
 QUEUE_STATUSES = [*(status.value for status in CommentStatus), "all"]
@@ -132,6 +132,17 @@ class SettingsIn(ma.Schema):
         validate=ma.validate.Length(max=1000),
     )
     flag_threshold = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 1000))
+
+    @ma.post_load
+    def one_rule_per_word(self, data, **kwargs):
+        """Blocked words are matched as readers see them (rules.normalise: case, accents and
+        width folded): of spellings a reader cannot tell apart, the first is kept."""
+        if "blocked_words" in data:
+            kept: dict[str, str] = {}
+            for word in data["blocked_words"]:
+                kept.setdefault(normalise(word).strip(), word)
+            data["blocked_words"] = list(kept.values())
+        return data
 
 
 class SettingsOut(SettingsIn):
