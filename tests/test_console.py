@@ -362,6 +362,24 @@ def test_flags_of_the_same_reason_and_note_are_counted_not_repeated(page, servic
         'Flagged by 3 readers: abuse ("Insulting") ×2, spam')
 
 
+def test_a_closing_time_already_past_says_comments_are_closed_and_since_when(
+        page, service, tokens):
+    admin_api(service, tokens, "PUT", "/articles/old-news-story", {"title": "Old news"})
+    sign_in(page, service, tokens["moderator"])
+    page.get_by_role("link", name="Articles").click()
+    page.get_by_label("Title or id contains").fill("old-news-story")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#articles-list .item")).to_have_count(1)
+
+    page.get_by_label("Close comments at").fill("2020-01-01T12:00")
+    page.get_by_role("button", name="Set the closing time of Old news").click()
+
+    expect(page.locator("#toast")).to_contain_text(
+        "Comments closed: their closing time, 1 Jan 2020, 12:00, has passed")
+    expect(page.locator("#articles-list .item .state")).to_have_text(
+        "Comments closed since 1 Jan 2020, 12:00")
+
+
 def test_the_link_of_an_alert_opens_its_comment(page, service, tokens):
     """Digests and webhooks link to /admin/?comment=<id> (tests/test_alerts.py): the console
     opens on that comment, whatever its status and however long the queue, then the queue."""

@@ -1080,8 +1080,12 @@ function renderArticle(ctx, article) {
   fillArticleLink(item, article.url, title);
   item.querySelector(".article-id").textContent = `id ${article.id}`;
   const byModerator = article.comments_open_by_moderator !== null;
-  const closes = article.comments_close_at && article.comments_open
-    ? `, closing ${formatTime(article.comments_close_at)}` : "";
+  let closes = "";
+  if (article.comments_close_at) {
+    closes = article.comments_open
+      ? `, closing ${formatTime(article.comments_close_at)}`
+      : ` since ${formatTime(article.comments_close_at)}`;
+  }
   item.querySelector(".state").textContent = (article.comments_open ? "Comments open" : "Comments closed")
     + (byModerator ? " (set by a moderator)" : closes);
   item.querySelector(".count").textContent = plural(article.comment_count, "comment", "comments");
@@ -1099,11 +1103,15 @@ function renderArticle(ctx, article) {
   const input = item.querySelector(".close-at-input");
   input.value = toLocalInput(article.comments_close_at);
   item.querySelector(".close-at-save").setAttribute("aria-label", `Set the closing time of ${title}`);
-  item.querySelector(".close-at-save").addEventListener("click", () =>
-    changeArticle(ctx, item, article,
-      { comments_close_at: input.value ? new Date(input.value).toISOString() : null },
-      input.value ? `Comments close ${formatTime(new Date(input.value).toISOString())}` : "No closing time",
-      ".close-at-save"));
+  item.querySelector(".close-at-save").addEventListener("click", () => {
+    const at = input.value ? new Date(input.value).toISOString() : null;
+    let done = "No closing time";
+    if (at) {
+      done = new Date(at) > new Date() ? `Comments close ${formatTime(at)}`
+        : `Comments closed: their closing time, ${formatTime(at)}, has passed`;
+    }
+    changeArticle(ctx, item, article, { comments_close_at: at }, done, ".close-at-save");
+  });
   return item;
 }
 
