@@ -46,7 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
-    register_fast_reads(app)
+    register_fast_reads(app, cors_options(app.config["CORS_ORIGINS"]))
     migrate_if_embedded(app)
     return app
 

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request
 from engagement import limits, metrics
 from engagement.answers import DECIDED, Versioned, answer_cache
 from engagement.clients import limit_key, resolve_client
-from engagement.http import ADMIN_PREFIX
+from engagement.http import ADMIN_PREFIX, public_cache_control
 from engagement.mail import delivery
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,12 @@ class FastReads:
     """The service's WSGI app: versioned public reads whose answer is known, answered here;
     every other request, by Flask (`flask_app`, Flask's own wsgi_app)."""
 
-    def __init__(self, app: Flask, flask_app: Callable) -> None:
-        from engagement.app import cors_options
-
+    def __init__(self, app: Flask, flask_app: Callable, cors: dict) -> None:
         self.app = app
         self.flask_app = flask_app
         self.enabled = not any(app.config.get(name) for name in LIMITS_BEYOND_THE_VIEWS)
-        # What flask-cors computes for the public API's resource (app.py) from the same options.
-        self.cors = get_cors_options(app, cors_options(app.config["CORS_ORIGINS"]))
+        # What flask-cors computes for the public API's resource from the options it was given.
+        self.cors = get_cors_options(app, cors)
         self._routes: MapAdapter | None = None
         self._answers: dict[str, Versioned] | None = None
 
@@ -104,7 +102,7 @@ class FastReads:
             status = 304 if body is None else 200
             headers = [("ETag", f'"{decision.etag}"'), *limit_headers,
                        ("X-Content-Type-Options", "nosniff"), ("Vary", "Origin"),
-                       ("Cache-Control", f"public, max-age={config['CACHE_MAX_AGE']}")]
+                       ("Cache-Control", public_cache_control(config))]
             if body is not None:
                 headers[:0] = [("Content-Type", "application/json"),
                                ("Content-Length", str(len(body)))]
@@ -135,6 +133,7 @@ class FastReads:
         return self._answers
 
 
-def register_fast_reads(app: Flask) -> None:
-    """Last, once every view is registered: the app's WSGI entry answers known reads first."""
-    app.wsgi_app = FastReads(app, app.wsgi_app)
+def register_fast_reads(app: Flask, cors: dict) -> None:
+    """Last, once every view is registered: the app's WSGI entry answers known reads first,
+    with the CORS options the public API's resource has."""
+    app.wsgi_app = FastReads(app, app.wsgi_app, cors)

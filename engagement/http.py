@@ -150,6 +150,11 @@ def _nesting_depth(document) -> int:
     return deepest
 
 
+def public_cache_control(config) -> str:
+    """The Cache-Control of a public GET's answer: stored by anyone, for a short while."""
+    return f"public, max-age={config['CACHE_MAX_AGE']}"
+
+
 def add_cache_headers(response):
     """Public GETs: a content ETag, a short public max-age, and 304 for a matching
     If-None-Match. Admin answers, and answers their view marked no-store, are never stored."""
@@ -162,8 +167,7 @@ def add_cache_headers(response):
     elif request.method in ("GET", "HEAD") and response.status_code in (200, 304):
         # The CORS grant depends on the Origin: a shared cache must keep one copy per origin.
         response.vary.add("Origin")
-        response.headers["Cache-Control"] = (
-            f"public, max-age={current_app.config['CACHE_MAX_AGE']}")
+        response.headers["Cache-Control"] = public_cache_control(current_app.config)
         # Versioned answers (answers.py) bring their ETag and answered 304 themselves; the
         # others hash their body here.
         if response.status_code == 200 and "ETag" not in response.headers \
