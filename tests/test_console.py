@@ -219,6 +219,14 @@ def wait_out_undo(page) -> None:
     page.clock.fast_forward(UNDO_MS)
 
 
+def find_one_article(page, text: str) -> None:
+    """The Articles screen, searched for `text`, which one article matches."""
+    page.get_by_role("link", name="Articles").click()
+    page.get_by_label("Title or id contains").fill(text)
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#articles-list .item")).to_have_count(1)
+
+
 def loaded(page, screen: str) -> None:
     """The screen shows what its one request answered: its list and summary, or its form."""
     if screen == "settings":
@@ -366,10 +374,7 @@ def test_a_closing_time_already_past_says_comments_are_closed_and_since_when(
         page, service, tokens):
     admin_api(service, tokens, "PUT", "/articles/old-news-story", {"title": "Old news"})
     sign_in(page, service, tokens["moderator"])
-    page.get_by_role("link", name="Articles").click()
-    page.get_by_label("Title or id contains").fill("old-news-story")
-    page.get_by_role("button", name="Find").click()
-    expect(page.locator("#articles-list .item")).to_have_count(1)
+    find_one_article(page, "old-news-story")
 
     page.get_by_label("Close comments at").fill("2020-01-01T12:00")
     page.get_by_role("button", name="Set the closing time of Old news").click()
@@ -643,10 +648,7 @@ def test_close_an_article_and_the_public_api_says_closed(page, service, tokens):
     admin_api(service, tokens, "PUT", "/articles/closing-story", {"title": "Closing time"})
     admin_api(service, tokens, "PUT", "/articles/other-story", {"title": "Another"})
     sign_in(page, service, tokens["moderator"])
-    page.get_by_role("link", name="Articles").click()
-    page.get_by_label("Title or id contains").fill("closing")
-    page.get_by_role("button", name="Find").click()
-    expect(page.locator("#articles-list .item")).to_have_count(1)
+    find_one_article(page, "closing")
 
     page.get_by_role("button", name="Close comments on Closing time").click()
 
