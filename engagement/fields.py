@@ -1,7 +1,7 @@
 """Marshmallow fields that every feature's In/Out schemas share: text that a database can
 store (not blank where a person must say something), web URLs, email addresses, UTC timestamps
-written with `Z`, strict booleans and the reader's language; and `RowView`, how a row is
-answered through its Out schema."""
+written with `Z`, strict booleans, a query's whole numbers and the reader's language; and
+`RowView`, how a row is answered through its Out schema."""
 
 from __future__ import annotations
 
@@ -62,6 +62,16 @@ class Text(ma.fields.String):
         if self.single_line and _invisible(text):
             raise self.make_error("invisible")
         return text
+
+
+class QueryInteger(ma.fields.Integer):
+    """A whole number in a query string: ASCII digits only. int() also reads "٥" (an
+    Arabic-Indic five), "1_0", "+5" and " 5", which no client means as a number."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Language(Text):

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from engagement.errors import InvalidInput
 from engagement.extensions import db
+from engagement.fields import QueryInteger
 from engagement.http import MAX_DB_INT
 
 
@@ -49,7 +50,7 @@ class Cursor(ma.fields.String):
 class PageArgs(ma.Schema):
     """?limit= (1..100, default 20) and ?cursor= from the previous page."""
 
-    limit = ma.fields.Integer(
+    limit = QueryInteger(
         load_default=20, validate=ma.validate.Range(1, 100), metadata={"description": "1..100"}
     )
     cursor = Cursor(load_default=None, allow_none=True)

@@ -319,7 +319,7 @@ def test_the_queue_pages(held_app, moderator):
 
 
 @pytest.mark.parametrize("query", ["?status=lost", "?limit=0", "?limit=101", "?cursor=x",
-                                   "?article=", "?q="])
+                                   "?article=", "?q=", "?id=%D9%A5", "?id=1_0"])
 def test_bad_queue_queries_are_refused(client, moderator, query):
     response = client.get(f"{QUEUE}{query}", headers=moderator)
 

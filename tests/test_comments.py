@@ -365,6 +365,8 @@ def test_replies_do_not_count_as_page_items(client, post_comment):
 
 @pytest.mark.parametrize("query", [
     "?limit=0", "?limit=101", "?limit=-1", "?limit=ten", "?order=random",
+    # int() reads these as 5, 10 and 5; a query's number is ASCII digits only
+    "?limit=%D9%A5", "?limit=1_0", "?limit=%2B5", "?limit=%205",
     "?cursor=not-a-cursor", "?cursor=W10", "?cursor=WyJ4IiwgMV0", "?cursor=" + "W" * 3000,
     "?cursor=" + Cursor.encode([False, 10**30]), "?cursor=" + Cursor.encode([True, -1]),
     "?cursor=" + Cursor.encode([True, 1.5]), "?cursor=" + Cursor.encode([None, 1]),

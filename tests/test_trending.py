@@ -299,6 +299,8 @@ def test_the_same_reader_counts_again_after_the_dedupe_window(client, clock):
     "?limit=0",
     "?limit=51",
     "?limit=abc",
+    "?limit=%D9%A5",  # Arabic-Indic five, which int() reads as 5
+    "?limit=1_0",
 ])
 def test_bad_queries_are_refused(client, query):
     response = client.get(f"{TRENDING}{query}")

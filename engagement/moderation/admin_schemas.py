@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from engagement.comments.models import CommentStatus
 from engagement.comments.schemas import CommentOut
-from engagement.fields import StrictBoolean, Text, Timestamp
+from engagement.fields import QueryInteger, StrictBoolean, Text, Timestamp
 from engagement.http import MAX_DB_INT, article_id_from
 from engagement.moderation.rules import MODES, normalise
 from engagement.pagination import PageArgs, page_schema
@@ -40,7 +40,7 @@ class QueueArgs(PageArgs):
              metadata={"description": "Text in the body, author name or email"})
     order = ma.fields.String(load_default="newest",
                              validate=ma.validate.OneOf(["newest", "oldest"]))
-    id = ma.fields.Integer(
+    id = QueryInteger(
         load_default=None, validate=ma.validate.Range(1, MAX_DB_INT),
         metadata={"description": "Only this comment, if the other filters keep it (the "
                                  "console's `/admin/?comment=<id>`, the link of alerts, "

@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from engagement.fields import QueryInteger
 from engagement.trending.services import WINDOWS
 
 
@@ -10,7 +11,7 @@ class TrendingArgs(ma.Schema):
     by = ma.fields.String(
         load_default="engagement", validate=ma.validate.OneOf(["engagement", "comments", "shares"])
     )
-    limit = ma.fields.Integer(load_default=10, validate=ma.validate.Range(1, 50))
+    limit = QueryInteger(load_default=10, validate=ma.validate.Range(1, 50))
 
 
 class TrendingItem(ma.Schema):
