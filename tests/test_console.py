@@ -352,6 +352,24 @@ def test_a_decision_on_a_comment_deleted_meanwhile_says_it_was_not_made_and_leav
     expect(queue_item(page, comment_id)).to_have_count(0)  # not put back to be decided again
 
 
+def test_a_bulk_decision_says_how_many_it_made_when_some_were_deleted_meanwhile(
+        page, service, tokens):
+    article = "bulk-deleted-meanwhile"
+    ids = [held(service, article, author_email=f"m{n}@example.com") for n in range(3)]
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    assert admin_api(service, tokens, "DELETE", f"/comments/{ids[0]}")[0] == 204  # another tab
+
+    page.get_by_label("Select all shown").check()
+    page.get_by_role("button", name="Approve selected").click()
+    expect(page.locator("#toast")).to_contain_text("Approved 3 comments")  # before sending
+    wait_out_undo(page)
+
+    expect(page.locator("#toast")).to_contain_text(
+        "Approved 2 comments. 1 comment had been deleted meanwhile.")
+    assert eventually(lambda: set(public_ids(service, article)) == set(ids[1:]))
+
+
 def test_flags_of_the_same_reason_and_note_are_counted_not_repeated(page, service, tokens):
     article = "flagged-alike"
     flagged = post(service, article, body="Whoever planned this should resign.")["comment"]["id"]

@@ -762,13 +762,18 @@ function bulkAct(ctx, action) {
     failed: `Could not ${DECISIONS[action].verb} ${plural(ids.length, "comment", "comments")}.`,
     apply: () => detach(ctx, ids),
     send: (options) => call(ctx, "POST", "/comments/bulk", { ids, action }, options),
+    // The service counts the comments it found: another moderator may have deleted some.
+    settled: ({ updated }) => updated === ids.length ? null
+      : `${DECISIONS[action].done(plural(updated, "comment", "comments"))} ${
+        plural(ids.length - updated, "comment", "comments")} had been deleted meanwhile.`,
   });
 }
 
 /**
  * Apply a change to the page now and send it after the undo window. `apply` returns the
  * function that puts the page back; `failed` says what could not be done if the service
- * refuses it. The change waiting before it is sent at once.
+ * refuses it; `settled`, if given, what was done once the service answered, where that
+ * differs from `label`. The change waiting before it is sent at once.
  */
 function schedule(ctx, change) {
   commitPending(ctx);
@@ -791,7 +796,11 @@ async function commitPending(ctx, options = {}) {
   clearTimeout(pending.timer);
   showToast(ctx, pending.change.label, false);
   try {
-    await pending.change.send(options);
+    const answer = await pending.change.send(options);
+    const settled = pending.change.settled && pending.change.settled(answer);
+    if (settled) {
+      showToast(ctx, settled, false);
+    }
   } catch (error) {
     if (!ctx.holder) {
       return; // the session ended: the sign-in page says why
