@@ -80,6 +80,7 @@ def test_a_ban_is_answered_as_stored(client, moderator, clock):
         "created_at": "2026-11-27T08:00:00Z",
         "created_by": "moderator",
         "active": True,
+        "replaced": None,
     }
 
 
@@ -259,6 +260,21 @@ def test_banning_again_replaces_the_ban_in_force_so_one_lift_lifts_it(client, mo
     assert refused(comment_from(client, author_email="ada@example.com"))
     assert client.delete(f"{BANS}/{again['id']}", headers=moderator).status_code == 204
     assert not refused(comment_from(client, author_email="ada@example.com"))
+
+
+def test_a_ban_that_replaces_one_in_force_says_which(client, moderator, clock):
+    ban(client, moderator, "ip", "203.0.113.7", reason="spam run")  # for good
+    clock.advance(hours=1)
+
+    again = ban(client, moderator, "ip", "203.0.113.7/32", reason="one more day",
+                expires_at="2026-11-28T09:00:00Z")
+
+    # The moderator learns that a ban for good just became a day's.
+    assert again["replaced"] == {"reason": "spam run", "expires_at": None,
+                                 "created_at": "2026-11-27T08:00:00Z",
+                                 "created_by": "moderator"}
+    clock.advance(days=2)  # the ended one replaces nothing
+    assert ban(client, moderator, "ip", "203.0.113.7")["replaced"] is None
 
 
 @pytest.mark.parametrize("ban_id", ["999", "0", "x", "99999999999"])

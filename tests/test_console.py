@@ -779,6 +779,25 @@ def test_bans_are_listed_and_lifted(page, service, tokens):
     assert post(service, "lift-story", author_email="lift-me@example.com")
 
 
+def test_a_ban_from_the_bans_screen_says_which_ban_in_force_it_replaced(page, service, tokens):
+    """Another moderator banned this address for good; a 7-day ban takes its place, and the
+    moderator who made it is told, with what was replaced."""
+    admin_api(service, tokens, "POST", "/bans",
+              {"kind": "ip", "value": "198.51.100.9", "reason": "Bot farm"})
+    sign_in(page, service, tokens["moderator"])
+    page.get_by_role("link", name="Bans").click()
+    form = page.locator("#ban-form")
+    form.get_by_label("What").select_option(label="An IP address or network")
+    form.get_by_label("Email, address or network").fill("198.51.100.9")
+    form.get_by_label("Reason (for the other moderators)").fill("Still posting")
+    form.get_by_role("button", name="Ban", exact=True).click()
+
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text("Banned 198.51.100.9.")
+    expect(toast).to_contain_text("It replaces the ban ada made on")
+    expect(toast).to_contain_text('for good ("Bot farm").')
+
+
 def listed_counts(page, screen: str) -> tuple[int, int]:
     """The "Showing N of TOTAL." of a list screen, as numbers."""
     expect(page.locator(f"#{screen}-summary")).to_contain_text("Showing")

@@ -9,7 +9,7 @@ from engagement.admin.auth import current_admin, protect
 from engagement.clock import now
 from engagement.errors import ErrorSchema
 from engagement.moderation import services
-from engagement.moderation.ban_schemas import BanIn, BanOut, BanPageOut
+from engagement.moderation.ban_schemas import BanCreatedOut, BanIn, BanPageOut
 from engagement.pagination import PageArgs
 
 blp = Blueprint(
@@ -28,7 +28,7 @@ class Bans(MethodView):
         return services.ban_page(args["limit"], args["cursor"], now=now())
 
     @blp.arguments(BanIn)
-    @blp.response(201, BanOut)
+    @blp.response(201, BanCreatedOut)
     def post(self, fields):
         """Ban an author email, or a client address or CIDR network (IPv4 or IPv6)
 

@@ -36,3 +36,17 @@ class BanOut(ma.Schema):
 
 
 BanPageOut = page_schema(BanOut, "BanPage")
+
+
+class ReplacedBanOut(ma.Schema):
+    reason = ma.fields.String()
+    expires_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+    created_by = ma.fields.String()
+
+
+class BanCreatedOut(BanOut):
+    replaced = ma.fields.Nested(
+        ReplacedBanOut, allow_none=True,
+        metadata={"description": "The ban of the same value that was in force, which this one "
+                                 "replaces (its reason and expiry); null when there was none"})

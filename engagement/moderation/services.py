@@ -340,14 +340,18 @@ def ban_view(ban: Ban, now: datetime) -> RowView:
 
 def create_ban(kind: BanKind, value: str, reason: str, expires_at: datetime | None, *,
                actor: str, now: datetime) -> RowView:
-    """Ban an author email or a client address or network, for good or until `expires_at`."""
+    """Ban an author email or a client address or network, for good or until `expires_at`;
+    the ban (BanCreatedOut) and the one in force it replaced, if any."""
     if expires_at is not None and expires_at <= now:
         raise InvalidInput.field("expires_at", "Must be in the future.")
     value = ban_value(kind, value)
     # A value banned again: the new ban replaces the one in force (its reason and expiry), so
     # that lifting it lifts the ban; a second ban beside the first would outlive the lift.
-    db.session.execute(sa.delete(_bans).where(_IN_FORCE, _bans.c.kind == kind,
-                                              _bans.c.value == value), {"now": now})
+    # The answer names the one replaced: a ban for good may just have become a day's.
+    replaced = db.session.execute(
+        sa.delete(_bans).where(_IN_FORCE, _bans.c.kind == kind, _bans.c.value == value)
+        .returning(_bans.c.reason, _bans.c.expires_at, _bans.c.created_at,
+                   _bans.c.created_by), {"now": now}).first()
     ban = Ban(kind=kind, value=value, reason=reason, expires_at=expires_at, created_at=now,
               created_by=actor)
     db.session.add(ban)
@@ -356,7 +360,7 @@ def create_ban(kind: BanKind, value: str, reason: str, expires_at: datetime | No
         "kind": ban.kind.value, "value": ban.value, "reason": ban.reason,
         "expires_at": expires_at and expires_at.isoformat().replace("+00:00", "Z"),
     }, now=now)
-    return ban_view(ban, now)
+    return RowView(ban, active=ban_is_active(ban, now), replaced=replaced)
 
 
 def ban_page(limit: int, cursor: list | None, *, now: datetime) -> dict[str, Any]:

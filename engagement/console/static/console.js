@@ -1028,8 +1028,9 @@ async function banFromDialog(ctx) {
     return showFieldError($("ban-dialog-error"), form.elements.reason, "Give a reason for the other moderators.");
   }
   const days = form.elements.expiry.value;
+  let ban;
   try {
-    await call(ctx, "POST", "/bans", { kind, value, reason, expires_at: expiry(days) });
+    ban = await call(ctx, "POST", "/bans", { kind, value, reason, expires_at: expiry(days) });
   } catch (error) {
     return showFieldError($("ban-dialog-error"), null, describeError(error));
   }
@@ -1043,7 +1044,14 @@ async function banFromDialog(ctx) {
       fillStatus(entry.element, entry.comment);
     }
   }
-  showToast(ctx, `Banned ${value} ${days ? `for ${plural(Number(days), "day", "days")}` : "for good"}.`, false);
+  showToast(ctx, `Banned ${value} ${days ? `for ${plural(Number(days), "day", "days")}` : "for good"}.${replacedNote(ban)}`, false);
+}
+
+/** What a new ban replaced, where it replaced one in force: a ban for good may have become
+ * a week's, another moderator's reason this one's. */
+function replacedNote(ban) {
+  const old = ban.replaced;
+  return old ? ` It replaces the ban ${old.created_by} made on ${formatTime(old.created_at)} ${old.expires_at ? `until ${formatTime(old.expires_at)}` : "for good"} ("${old.reason}").` : "";
 }
 
 function expiry(days) {
@@ -1196,8 +1204,9 @@ async function addBan(ctx) {
     kind: form.elements.kind.value, value: form.elements.value.value.trim(),
     reason: form.elements.reason.value.trim(), expires_at: expiry(form.elements.expiry.value),
   };
+  let ban;
   try {
-    await call(ctx, "POST", "/bans", fields);
+    ban = await call(ctx, "POST", "/bans", fields);
   } catch (error) {
     if (!showApiFieldErrors(form, error, "ban-")) {
       showAlert(describeError(error));
@@ -1206,7 +1215,7 @@ async function addBan(ctx) {
   }
   form.elements.value.value = "";
   form.elements.reason.value = "";
-  showToast(ctx, `Banned ${fields.value}.`, false);
+  showToast(ctx, `Banned ${fields.value}.${replacedNote(ban)}`, false);
   loadBans(ctx, false);
 }
 
