@@ -370,6 +370,45 @@ def test_a_bulk_decision_says_how_many_it_made_when_some_were_deleted_meanwhile(
     assert eventually(lambda: set(public_ids(service, article)) == set(ids[1:]))
 
 
+def test_comments_that_arrive_meanwhile_are_announced_not_pushed_under_the_moderator(
+        page, service, tokens):
+    """On a big night comments keep coming: the queue says how many wait (it looks every half
+    minute, and when its tab is shown again) and shows them when asked, not while the
+    moderator is reading."""
+    article = "arrivals-story"
+    first = held(service, article)
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    queue_item(page, first).get_by_role("button", name=re.compile("^Approve")).click()
+    later = [held(service, article, author_email=f"late{n}@example.com") for n in range(2)]
+
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # back to the tab
+
+    arrivals = page.get_by_role("button", name="2 new comments waiting. Show them")
+    expect(arrivals).to_be_visible()  # the approval in its undo window is not one of them
+    expect(page.locator("#queue-list .item")).to_have_count(0)  # the list stays as it was
+    arrivals.click()
+    expect(page.locator("#queue-list .item")).to_have_count(2)
+    expect(arrivals).to_be_hidden()
+    expect(queue_item(page, later[-1])).to_be_focused()  # the newest, first
+    wait_out_undo(page)
+    assert eventually(lambda: first in public_ids(service, article))
+
+
+def test_showing_the_queue_again_right_after_a_decision_does_not_bring_its_comment_back(
+        page, service, tokens):
+    article = "decided-then-shown"
+    decided = held(service, article)
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    queue_item(page, decided).get_by_role("button", name=re.compile("^Reject")).click()
+
+    show_queue(page, article)  # within the undo window: the decision is sent first
+
+    expect(page.locator("#queue-summary")).to_contain_text("No comment matches these filters")
+    expect(queue_item(page, decided)).to_have_count(0)
+
+
 def test_flags_of_the_same_reason_and_note_are_counted_not_repeated(page, service, tokens):
     article = "flagged-alike"
     flagged = post(service, article, body="Whoever planned this should resign.")["comment"]["id"]

@@ -17,6 +17,7 @@ const API = "/api/v1/admin";
 const TOKEN_KEY = "engagement.console.token";
 const UNDO_SECONDS = 5;
 const PAGE_SIZE = 20;
+const ARRIVALS_SECONDS = 30;
 const SCREENS = ["queue", "articles", "bans", "settings", "audit", "subscribers"];
 
 const HELD_FOR = {
@@ -61,6 +62,7 @@ function createContext() {
     queue: {
       cursor: null, total: 0, items: new Map(), selected: new Set(), current: null, asked: 0,
       linked: linkedComment(),
+      filters: null, newest: 0, // of the list shown, for the look for arrivals
     },
     lists: {},
     pending: null,
@@ -450,13 +452,23 @@ function wireQueue(ctx) {
     "--bulk-bar-height", `${bar.offsetHeight}px`)).observe(bar);
   // On a phone the filters start folded, so that the first comment shows without scrolling.
   $("queue-filter-box").open = !window.matchMedia("(max-width: 600px)").matches;
-  $("queue-filters").addEventListener("submit", (event) => {
+  // A decision in its undo window is sent, and answered, before the queue is asked again,
+  // which would show its comment still waiting otherwise.
+  $("queue-filters").addEventListener("submit", async (event) => {
     event.preventDefault();
-    commitPending(ctx);
+    await commitPending(ctx);
     forgetLinkedComment(ctx);
     loadQueue(ctx, false);
   });
   $("queue-more").addEventListener("click", () => loadQueue(ctx, true));
+  $("queue-arrivals").addEventListener("click", async () => {
+    await commitPending(ctx);
+    await loadQueue(ctx, false);
+    const first = $("queue-list").firstElementChild;
+    first ? setCurrent(ctx, first, true) : $("queue-summary").focus();
+  });
+  setInterval(() => lookForArrivals(ctx), ARRIVALS_SECONDS * 1000);
+  document.addEventListener("visibilitychange", () => lookForArrivals(ctx));
   $("select-all").addEventListener("change", (event) => selectAll(ctx, event.target.checked));
   for (const button of document.querySelectorAll("[data-bulk]")) {
     button.addEventListener("click", () => bulkAct(ctx, button.dataset.bulk));
@@ -531,8 +543,12 @@ async function loadQueue(ctx, more) {
     queue.items.clear();
     queue.selected.clear();
     queue.current = null;
+    queue.filters = queue.linked === null ? queueFilters() : null;
+    queue.newest = 0;
+    $("queue-arrivals").hidden = true;
     updateSelection(ctx);
   }
+  queue.newest = Math.max(queue.newest, ...page.items.map((comment) => comment.id));
   const waiting = new Set(ctx.pending ? ctx.pending.change.ids : []);
   for (const comment of page.items) {
     if (!queue.items.has(comment.id) && !waiting.has(comment.id)) {
@@ -550,6 +566,36 @@ async function loadQueue(ctx, more) {
     setCurrent(ctx, list.firstElementChild, queue.linked !== null);
   }
   summarizeQueue(ctx);
+}
+
+/**
+ * Comments keep arriving while a moderator works: look for them (every ARRIVALS_SECONDS, and
+ * when the tab is shown again) and say how many wait, without moving the list under the
+ * moderator's hand. New ones are newer than any shown, or, for an older comment flagged
+ * since, more than the total the list expects (its decisions in the undo window are still
+ * counted by the service).
+ */
+async function lookForArrivals(ctx) {
+  const queue = ctx.queue;
+  if (document.hidden || ctx.screen !== "queue" || !ctx.holder || !queue.filters) {
+    return;
+  }
+  const filters = queue.filters;
+  let page;
+  try {
+    page = await call(ctx, "GET", `/comments?${query({ ...filters, order: "newest", limit: PAGE_SIZE })}`);
+  } catch (error) {
+    return; // the next look tells
+  }
+  if (filters !== queue.filters) {
+    return; // the list was loaded again meanwhile
+  }
+  const newer = page.items.filter((comment) => comment.id > queue.newest).length;
+  const expected = queue.total + (ctx.pending ? ctx.pending.change.ids.length : 0);
+  const arrived = Math.max(newer, page.total - expected);
+  const button = $("queue-arrivals");
+  button.textContent = `${plural(arrived, "new comment", "new comments")} waiting. Show them`;
+  button.hidden = arrived <= 0;
 }
 
 function summarizeQueue(ctx) {
