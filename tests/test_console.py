@@ -32,7 +32,8 @@ except ImportError:  # reported by tests.browser.chromium()
 LIVE_SECRET = "live-test-secret"  # tests/live.py's ENGAGEMENT_SECRET_KEY
 HELD_WORD = "heldback"
 WAIT_MS = 10_000
-SCREENS = ["queue", "articles", "bans", "settings", "audit", "subscribers"]
+MODERATOR_SCREENS = ["queue", "articles", "bans", "settings", "audit"]
+SCREENS = [*MODERATOR_SCREENS, "subscribers", "people"]  # the last two for the admin role
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "console"
 # How long a decision waits before it is sent, as the console says it.
@@ -867,6 +868,7 @@ def test_moderators_have_no_subscribers_tab_and_a_403_is_explained(page, service
     sign_in(page, service, tokens["moderator"])
     expect(page.get_by_role("link", name="Queue")).to_be_visible()
     expect(page.get_by_role("link", name="Subscribers")).to_have_count(0)
+    expect(page.get_by_role("link", name="People's data")).to_have_count(0)
 
     page.goto(f"{service.base}/admin/#subscribers")  # typed in by hand
     page.reload()
@@ -890,6 +892,46 @@ def test_admins_see_and_erase_subscribers(page, service, tokens):
         f"Showing {shown - 1} of {total - 1}." if total > 1 else "Nothing to show.")
     _, listed = admin_api(service, tokens, "GET", "/newsletter/subscribers")
     assert "reader@example.com" not in [item["email"] for item in listed["items"]]
+
+
+def test_admins_look_up_download_and_erase_a_persons_data(page, service, tokens):
+    """A reader asks for their data, then for it to be erased: the admin does both from the
+    console, as `people export` and `people erase` do on the command line."""
+    email = "asked-for-it@example.com"
+    for body in ("First thought", "Second thought"):
+        post(service, "people-story", author_name="Grace", author_email=email, body=body)
+    sign_in(page, service, tokens["admin"])
+    page.get_by_role("link", name="People's data").click()
+    form = page.get_by_role("search", name="Find a person's data")
+    form.get_by_label("Email address").fill("not an address")
+    form.get_by_role("button", name="Look up").click()
+    expect(page.locator("#person-email-error")).to_contain_text("Not a valid email address")
+
+    form.get_by_label("Email address").fill(email)
+    form.get_by_role("button", name="Look up").click()
+
+    found = page.locator("#person-found")
+    expect(found).to_contain_text(f"What is kept of {email}")
+    expect(found).to_contain_text("2 comments")
+    expect(found).to_contain_text("No newsletter subscription")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as JSON").click()
+    assert download.value.suggested_filename == "asked-for-it@example.com.json"
+    kept = json.loads(Path(download.value.path()).read_text("utf-8"))
+    assert sorted(comment["body"] for comment in kept["comments"]) == ["First thought",
+                                                                       "Second thought"]
+
+    page.get_by_label("Also delete the text of their comments").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Erase {email}").click()
+
+    expect(page.locator("#toast")).to_contain_text(f"{email} is erased: 2 comments")
+    expect(found).to_be_hidden()
+    _, left = admin_api(service, tokens, "GET", f"/people?email={email}")
+    assert left["comments"] == []
+    _, audit = admin_api(service, tokens, "GET", "/audit?action=people.erase")
+    assert audit["items"][0]["details"]["comments"] == 2
+    assert email not in json.dumps(audit["items"])
 
 
 # --- Accessibility, phones, and the pictures in docs/ --------------------------------------
@@ -953,7 +995,7 @@ def test_the_console_fits_a_390_pixel_phone(browser, service, tokens, busy_eveni
     page = open_page(browser, width=390, height=844)
     try:
         sign_in(page, service, tokens["moderator"])
-        for screen in SCREENS[:-1]:
+        for screen in MODERATOR_SCREENS:
             page.goto(f"{service.base}/admin/#{screen}")
             expect(page.locator(f"#screen-{screen}")).to_be_visible()
             loaded(page, screen)

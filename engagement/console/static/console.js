@@ -18,7 +18,7 @@ const TOKEN_KEY = "engagement.console.token";
 const UNDO_SECONDS = 5;
 const PAGE_SIZE = 20;
 const ARRIVALS_SECONDS = 30;
-const SCREENS = ["queue", "articles", "bans", "settings", "audit", "subscribers"];
+const SCREENS = ["queue", "articles", "bans", "settings", "audit", "subscribers", "people"];
 
 const HELD_FOR = {
   mode: "Every comment is held for review (moderation mode)",
@@ -66,6 +66,7 @@ function createContext() {
     },
     lists: {},
     pending: null,
+    person: null, // what the people's data screen found
     toastTimer: null,
   };
 }
@@ -97,6 +98,7 @@ function start() {
   wireSettings(ctx);
   wireAudit(ctx);
   wireSubscribers(ctx);
+  wirePeople(ctx);
   wireBanDialog(ctx);
   document.addEventListener("keydown", (event) => onShortcut(ctx, event));
   window.addEventListener("hashchange", () => route(ctx));
@@ -236,8 +238,10 @@ function enterConsole(ctx) {
   $("holder-name").textContent = `${ctx.holder.name} (${ctx.holder.role})`;
   $("holder").hidden = false;
   $("tabs").hidden = false;
-  // The subscribers tab exists for the admin role only.
-  document.querySelector("[data-admin-only]").hidden = !admin;
+  // The subscribers and people's data tabs exist for the admin role only.
+  for (const tab of document.querySelectorAll("[data-admin-only]")) {
+    tab.hidden = !admin;
+  }
   $("signin-message").hidden = true;
   route(ctx);
 }
@@ -309,7 +313,7 @@ function route(ctx) {
   document.title = `${heading.textContent} · Moderation`;
   const loaders = {
     queue: loadQueue, articles: loadArticles, bans: loadBans, settings: loadSettings,
-    audit: loadAudit, subscribers: loadSubscribers,
+    audit: loadAudit, subscribers: loadSubscribers, people: askForPerson,
   };
   loaders[screen](ctx, false);
 }
@@ -1431,13 +1435,103 @@ async function exportSubscribers(ctx) {
   } catch (error) {
     return showAlert(describeError(error));
   }
+  saveFile(await response.blob(), "subscribers.csv");
+}
+
+/** Hand the browser a file to save, as a download link would. */
+function saveFile(blob, name) {
   const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = "subscribers.csv";
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+// --- People's data --------------------------------------------------------------------------
+
+const COMMENT_STATUS_WORDS = { approved: "published", pending: "waiting", rejected: "rejected", spam: "spam" };
+const SUBSCRIPTION_WORDS = { pending: "not confirmed yet", confirmed: "confirmed", unsubscribed: "unsubscribed" };
+
+function wirePeople(ctx) {
+  $("person-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    findPerson(ctx);
+  });
+  $("person-download").addEventListener("click", () => saveFile(
+    new Blob([JSON.stringify(ctx.person, null, 2)], { type: "application/json" }),
+    `${ctx.person.email}.json`));
+  $("person-erase").addEventListener("click", () => erasePerson(ctx));
+}
+
+function askForPerson(ctx) {
+  ctx.person = null;
+  $("person-found").hidden = true;
+  $("people-summary").textContent = "Enter the email address of the person who asked.";
+}
+
+async function findPerson(ctx) {
+  const form = $("person-form");
+  clearFieldErrors(form);
+  let person;
+  try {
+    person = await call(ctx, "GET", `/people?${query({ email: form.elements.email.value.trim() })}`);
+  } catch (error) {
+    if (!showApiFieldErrors(form, error, "person-")) {
+      showAlert(describeError(error));
+    }
+    return;
+  }
+  ctx.person = person;
+  $("person-found-title").textContent = `What is kept of ${person.email}`;
+  $("person-facts").replaceChildren(...personFacts(person).map((fact) => {
+    const item = document.createElement("li");
+    item.textContent = fact;
+    return item;
+  }));
+  $("person-with-comments").checked = false;
+  $("person-erase").textContent = `Erase ${person.email}`;
+  $("person-found").hidden = false;
+  $("people-summary").textContent = "";
+}
+
+/** What the export holds, in a sentence a kind: the JSON download has every field. */
+function personFacts(person) {
+  const statuses = new Map();
+  for (const comment of person.comments) {
+    const word = comment.deleted_at ? "deleted" : COMMENT_STATUS_WORDS[comment.status];
+    statuses.set(word, (statuses.get(word) || 0) + 1);
+  }
+  const byStatus = [...statuses].map(([word, count]) => `${count} ${word}`).join(", ");
+  const { newsletter, reply_notifications: replies } = person;
+  return [
+    person.comments.length ? `${plural(person.comments.length, "comment", "comments")} (${byStatus})` : "No comments",
+    person.flags.length ? `${plural(person.flags.length, "flag", "flags")} raised on comments` : "No flags raised",
+    newsletter ? `Newsletter: ${SUBSCRIPTION_WORDS[newsletter.status]}, signed up ${formatTime(newsletter.signed_up_at)}` : "No newsletter subscription",
+    replies ? `Reply emails asked for on ${plural(replies.subscriptions.length, "comment", "comments")}${replies.stopped_at ? " (stopped)" : ""}` : "No reply emails",
+    person.queued_mail.length ? `${plural(person.queued_mail.length, "email", "emails")} to them in the outbox` : "No email to them in the outbox",
+  ];
+}
+
+async function erasePerson(ctx) {
+  const person = ctx.person;
+  const withComments = $("person-with-comments").checked;
+  const comments = withComments ? "the text of their comments too" : 'their comments stay under the name "Deleted"';
+  if (!window.confirm(`Erase ${person.email} everywhere (${comments})? This cannot be undone.`)) {
+    return;
+  }
+  let erased;
+  try {
+    erased = await call(ctx, "DELETE", `/people?${query({ email: person.email, with_comments: withComments })}`);
+  } catch (error) {
+    return showAlert(describeError(error));
+  }
+  $("person-form").elements.email.value = "";
+  askForPerson(ctx);
+  showToast(ctx, `${person.email} is erased: ${plural(erased.comments, "comment", "comments")}, ` +
+    `${plural(erased.flags, "flag", "flags")}, ${plural(erased.newsletter, "subscription", "subscriptions")}, ` +
+    `${plural(erased.queued_mail, "queued email", "queued emails")}.`, false);
 }
 
 document.addEventListener("DOMContentLoaded", start);
