@@ -335,6 +335,53 @@ def test_a_held_comment_shows_its_context_and_is_approved_by_keyboard(page, serv
     assert eventually(lambda: comment_id in public_ids(service, article))
 
 
+def test_a_decision_on_a_comment_another_moderator_decided_meanwhile_does_not_overrule_them(
+        page, service, tokens):
+    """Two moderators work the same queue: the list one of them reads may be minutes old. A
+    comment the other rejected meanwhile is not approved over their decision; the page says
+    who decided what."""
+    article = "decided-meanwhile"
+    comment_id = held(service, article, author_name="Mallory")
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    assert admin_api(service, tokens, "PATCH", f"/comments/{comment_id}",
+                     {"status": "rejected"})[0] == 200  # ada, in her own console
+
+    queue_item(page, comment_id).get_by_role("button", name=re.compile("^Approve")).click()
+    wait_out_undo(page)
+
+    alert = page.locator("#alert")
+    expect(alert).to_contain_text("Did not approve the comment by Mallory: ada rejected it")
+    expect(queue_item(page, comment_id)).to_have_count(0)
+    time.sleep(0.5)
+    assert comment_id not in public_ids(service, article)
+    _, audit = admin_api(service, tokens, "GET", f"/audit?target=comment:{comment_id}")
+    assert [entry["actor"] for entry in audit["items"]] == ["ada"]
+
+
+def test_rejecting_a_flagged_comment_another_moderator_approved_meanwhile_is_not_sent(
+        page, service, tokens):
+    """Flags hid it; another moderator approved it back while this one's list still shows
+    it flagged."""
+    article = "flagged-approved-meanwhile"
+    flagged = post(service, article, author_name="Ivy", body="Disputed but fair.")["comment"]["id"]
+    admin_api(service, tokens, "PATCH", f"/comments/{flagged}", {"status": "approved"})
+    for number in range(3):
+        status, _ = api(service, "POST", f"/comments/{flagged}/flags", {"reason": "abuse"},
+                        headers={"X-Forwarded-For": f"192.0.2.{number + 41}"})
+        assert status == 202
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article, "flagged")
+    admin_api(service, tokens, "PATCH", f"/comments/{flagged}", {"status": "approved"})
+
+    queue_item(page, flagged).get_by_role("button", name=re.compile("^Reject")).click()
+    wait_out_undo(page)
+
+    expect(page.locator("#alert")).to_contain_text(
+        "Did not reject the comment by Ivy: ada approved it meanwhile")
+    assert eventually(lambda: flagged in public_ids(service, article))
+
+
 def test_a_decision_on_a_comment_deleted_meanwhile_says_it_was_not_made_and_leaves_it_out(
         page, service, tokens):
     article = "deleted-meanwhile"

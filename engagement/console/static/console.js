@@ -146,7 +146,7 @@ async function call(ctx, method, path, body, options = {}) {
   }
   const error = new ApiError(response.status, payload);
   if (response.status === 401 && ctx.holder) {
-    const lost = method === "GET" ? "" : " Your last change was not saved.";
+    const lost = method === "GET" && !options.beforeChange ? "" : " Your last change was not saved.";
     endSession(ctx, "Your session has ended: your token is no longer accepted (it may have " +
       `been revoked).${lost} Sign in again with a valid token.`);
   }
@@ -775,11 +775,40 @@ function act(ctx, action, id) {
     ids: [id],
     label: decision.done(`the comment by ${author}`),
     failed: `Could not ${decision.verb} the comment by ${author}.`,
+    overruled: `Did not ${decision.verb} the comment by ${author}:`,
     apply: () => detach(ctx, [id]),
-    send: (options) => action === "delete"
-      ? call(ctx, "DELETE", `/comments/${id}`, undefined, options)
-      : call(ctx, "PATCH", `/comments/${id}`, { status: decision.status }, options),
+    send: async (options) => {
+      if (!options.keepalive) { // leaving the page: no time to ask
+        await notDecidedMeanwhile(ctx, entry.comment);
+      }
+      return action === "delete"
+        ? call(ctx, "DELETE", `/comments/${id}`, undefined, options)
+        : call(ctx, "PATCH", `/comments/${id}`, { status: decision.status }, options);
+    },
   });
+}
+
+/** Another moderator's decision, made since the queue was loaded (its message says whose). */
+class DecidedMeanwhile extends Error {}
+
+/**
+ * The queue a moderator reads may be minutes old, and another moderator may have decided a
+ * comment since: a decision is sent only on the comment as it was shown, so that nobody
+ * overrules a colleague without knowing.
+ */
+async function notDecidedMeanwhile(ctx, shown) {
+  const asked = { beforeChange: true }; // a refused token means the decision is not saved
+  const { items: [now] } = await call(ctx, "GET", `/comments?${query({ status: "all", id: shown.id })}`, undefined, asked);
+  // As shown, hidden by readers' flags since (no moderator's decision), or deleted (the
+  // decision's own answer says so).
+  if (!now || now.deleted || now.status === shown.status || now.status === "flagged") {
+    return;
+  }
+  const { items: [last] } = await call(ctx, "GET", `/audit?${query({ target: `comment:${shown.id}`, limit: 1 })}`, undefined, asked);
+  const what = now.status === "spam" ? "marked it as spam" : `${now.status} it`;
+  throw new DecidedMeanwhile(last
+    ? `${last.actor} ${what} meanwhile (${formatTime(last.at)}).`
+    : `another moderator ${what} meanwhile.`);
 }
 
 function togglePin(ctx, entry) {
@@ -855,12 +884,15 @@ async function commitPending(ctx, options = {}) {
     if (!ctx.holder) {
       return; // the session ended: the sign-in page says why
     }
-    // A comment gone meanwhile (another moderator deleted it) is not put back to be decided.
+    // A comment gone or decided meanwhile (by another moderator) is not put back to be
+    // decided again.
+    const overruled = error instanceof DecidedMeanwhile;
     const gone = error instanceof ApiError && error.status === 404 && pending.change.ids.length;
-    if (!gone) {
+    if (!gone && !overruled) {
       pending.revert();
     }
-    showAlert(`${pending.change.failed} ${describeError(error)}`);
+    showAlert(overruled ? `${pending.change.overruled} ${error.message}`
+      : `${pending.change.failed} ${describeError(error)}`);
     hideToast(ctx);
   }
 }
