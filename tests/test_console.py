@@ -228,6 +228,14 @@ def find_one_article(page, text: str) -> None:
     expect(page.locator("#articles-list .item")).to_have_count(1)
 
 
+def moderating_one_held(page, service, tokens, article: str, **fields) -> int:
+    """A moderator signed in, with the queue of an article that has one held comment: its id."""
+    comment_id = held(service, article, **fields)
+    sign_in(page, service, tokens["moderator"])
+    show_queue(page, article)
+    return comment_id
+
+
 def loaded(page, screen: str) -> None:
     """The screen shows what its one request answered: its list and summary, or its form."""
     if screen == "settings":
@@ -341,9 +349,7 @@ def test_a_decision_on_a_comment_another_moderator_decided_meanwhile_does_not_ov
     comment the other rejected meanwhile is not approved over their decision; the page says
     who decided what."""
     article = "decided-meanwhile"
-    comment_id = held(service, article, author_name="Mallory")
-    sign_in(page, service, tokens["moderator"])
-    show_queue(page, article)
+    comment_id = moderating_one_held(page, service, tokens, article, author_name="Mallory")
     assert admin_api(service, tokens, "PATCH", f"/comments/{comment_id}",
                      {"status": "rejected"})[0] == 200  # ada, in her own console
 
@@ -385,9 +391,7 @@ def test_rejecting_a_flagged_comment_another_moderator_approved_meanwhile_is_not
 def test_a_decision_on_a_comment_deleted_meanwhile_says_it_was_not_made_and_leaves_it_out(
         page, service, tokens):
     article = "deleted-meanwhile"
-    comment_id = held(service, article)
-    sign_in(page, service, tokens["moderator"])
-    show_queue(page, article)
+    comment_id = moderating_one_held(page, service, tokens, article)
     assert admin_api(service, tokens, "DELETE", f"/comments/{comment_id}")[0] == 204  # another tab
 
     queue_item(page, comment_id).get_by_role("button", name=re.compile("^Approve")).click()
@@ -424,9 +428,7 @@ def test_comments_that_arrive_meanwhile_are_announced_not_pushed_under_the_moder
     minute, and when its tab is shown again) and shows them when asked, not while the
     moderator is reading."""
     article = "arrivals-story"
-    first = held(service, article)
-    sign_in(page, service, tokens["moderator"])
-    show_queue(page, article)
+    first = moderating_one_held(page, service, tokens, article)
     queue_item(page, first).get_by_role("button", name=re.compile("^Approve")).click()
     later = [held(service, article, author_email=f"late{n}@example.com") for n in range(2)]
 
@@ -446,9 +448,7 @@ def test_comments_that_arrive_meanwhile_are_announced_not_pushed_under_the_moder
 def test_showing_the_queue_again_right_after_a_decision_does_not_bring_its_comment_back(
         page, service, tokens):
     article = "decided-then-shown"
-    decided = held(service, article)
-    sign_in(page, service, tokens["moderator"])
-    show_queue(page, article)
+    decided = moderating_one_held(page, service, tokens, article)
     queue_item(page, decided).get_by_role("button", name=re.compile("^Reject")).click()
 
     show_queue(page, article)  # within the undo window: the decision is sent first
