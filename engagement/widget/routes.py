@@ -1,12 +1,13 @@
 """The embeddable widget's files (README, "Embedding the widget").
 
 A page loads `/widget/engagement.js`: a tiny loader at a stable URL with the service's short
-cache, which adds the versioned script `/widget/v/<version>/engagement.js`. Everything under
-`/widget/v/<version>/` (the script, the stylesheet, one script of strings per language, in
-the encoding of fewest bytes) is minified (the script's local names shortened too) and
-gzip-compressed (by Zopfli) once per process, and cached by browsers for a year as immutable:
-the version is a hash of the content, so a new release is a new URL. A script or stylesheet
-tag loads them from any origin without CORS."""
+cache, which adds the versioned script with the page's language in it,
+`/widget/v/<version>/engagement.<language>.js`. Everything under `/widget/v/<version>/` (those
+scripts, the stylesheet, the strings of each language alone for a placeholder that asks for
+another, each in the encoding of fewest bytes) is minified (the script's local names
+shortened too) and gzip-compressed (by Zopfli) once per process, and cached by browsers for a
+year as immutable: the version is a hash of the content, so a new release is a new URL. A
+script or stylesheet tag loads them from any origin without CORS."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ NAME_CHARS = "etnraoisculdpfmhgbvywkxjqzETNRAOISCULDPFMHGBVYWKXJQZ_$"
 # fit one of these goes in it: one byte a letter where UTF-8 takes two (Arabic's strings,
 # gzipped, 1,668 bytes in UTF-8 and 1,441 in windows-1256).
 SINGLE_BYTE = {"cp1252": "windows-1252", "cp1256": "windows-1256"}
+# A plural string's forms (en.json's c_zero, c_one... c_other), in the order of the script's
+# PLURALS: a language sends them as one list, a missing form left empty.
+PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,35 @@ def _strings(language: str) -> dict[str, str]:
     return json.loads(_source(f"i18n/{language}.json"))
 
 
+def keys() -> list[str]:
+    """The strings' keys in en.json's order, a plural string's once (c for c_zero... c_other):
+    a language's strings are sent as a list in this order, and the script names each by its
+    place in it."""
+    english = _strings("en")
+    found = []
+    for key in english:
+        stem, _, form = key.rpartition("_")
+        if form in PLURAL_FORMS and f"{stem}_one" in english and f"{stem}_other" in english:
+            key = stem
+        if key not in found:
+            found.append(key)
+    return found
+
+
+def strings_in_order(language: str) -> list:
+    """A language's strings as the script reads them: in keys() order, plural forms as lists."""
+    strings = _strings(language)
+    return [[strings.get(f"{key}_{form}") for form in PLURAL_FORMS]
+            if f"{key}_other" in strings else strings[key] for key in keys()]
+
+
+def _as_script(value) -> str:
+    """Compact JSON, where a list's missing items are left out (`[,"a",,,,"b"]`: JavaScript)."""
+    if isinstance(value, list):
+        return "[" + ",".join("" if item is None else _as_script(item) for item in value) + "]"
+    return _compact(value)
+
+
 def _languages() -> list[str]:
     folder = resources.files("engagement.widget").joinpath("static", "i18n")
     return sorted(entry.name.removesuffix(".json") for entry in folder.iterdir()
@@ -89,16 +122,19 @@ def _languages() -> list[str]:
 
 def _minify_script(source: str, cache_dir: Path) -> str:
     """A script of the widget (the loader or the widget itself) minified by calmjs.parse, an
-    ES5 parser: the widget is written in ES5 syntax. That takes seconds of CPU, so the result
-    is kept in the instance folder, by the hash of the source and the options, for every
-    process; where that folder cannot be written, each process makes its own."""
-    key = hashlib.sha256(f"{NAME_CHARS}in-order,tightened{source}".encode()).hexdigest()[:16]
+    ES5 parser: the widget is written in ES5 syntax, its t("key") calls written as the
+    string's place in keys(). That takes seconds of CPU, so the result is kept in the instance
+    folder, by the hash of the source, the strings' places and this module (the minifier),
+    for every process; where that folder cannot be written, each process makes its own."""
+    places = {key: place for place, key in enumerate(keys())}
+    built_by = Path(__file__).read_bytes()
+    key = hashlib.sha256(built_by + f"{places}{source}".encode()).hexdigest()[:16]
     cached = cache_dir / f"widget-{key}.min.js"
     try:
         return cached.read_text("utf-8")
     except OSError:
         pass
-    minified = minify_print(_tighten(es5(source)))
+    minified = minify_print(_tighten(_number_keys(es5(source), places)))
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -177,6 +213,40 @@ def _tighten(node: asttypes.Node) -> asttypes.Node:
     return node
 
 
+def _number_keys(node: asttypes.Node, places: dict[str, int]) -> asttypes.Node:
+    """Each t("key") and t.n("key", n) (t or any object's t; any method n) with the key's
+    place in the strings instead: t(57). A key en.json does not have, or one not written out,
+    is an error, since the script would show nothing."""
+    for child in node.children():
+        if isinstance(child, asttypes.FunctionCall) and child.args.items:
+            plural = _is_translator(child.identifier, plural=True)
+            if plural or _is_translator(child.identifier):
+                child.args.items[0] = _place(child.args.items[0], places, plural)
+        if isinstance(child, asttypes.Node):
+            _number_keys(child, places)
+    return node
+
+
+def _is_translator(callee: asttypes.Node, plural: bool = False) -> bool:
+    if plural:  # t.n, translator(lang).n: every method n
+        return isinstance(callee, asttypes.DotAccessor) and callee.identifier.value == "n"
+    return (isinstance(callee, asttypes.Identifier) and callee.value == "t") or (
+        isinstance(callee, asttypes.DotAccessor) and callee.identifier.value == "t")
+
+
+def _place(argument: asttypes.Node, places: dict[str, int], plural: bool) -> asttypes.Node:
+    if isinstance(argument, asttypes.Conditional):  # t(a ? "x" : "y")
+        argument.consequent = _place(argument.consequent, places, plural)
+        argument.alternative = _place(argument.alternative, places, plural)
+        return argument
+    if not isinstance(argument, asttypes.String):
+        raise ValueError(f"a string's key must be written out: t({argument})")
+    key = argument.value[1:-1]
+    if key not in places or plural != (f"{key}_other" in _strings("en")):
+        raise ValueError(f"en.json has no {'plural ' if plural else ''}string {key!r}")
+    return asttypes.Number(str(places[key]))
+
+
 def _compact(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -195,9 +265,13 @@ def _build(cache_dir: Path) -> Bundle:
     }
     for language in _languages():
         strings = ("(window.EngagementTranslations=window.EngagementTranslations||{})"
-                   f"[{_compact(language)}]={_compact(_strings(language))};")
+                   f"[{_compact(language)}]={_as_script(strings_in_order(language))};")
         assets[f"i18n/{language}.js"] = _asset(
             strings, "application/javascript", _fewest_bytes(strings))
+        # What the loader adds: the script with the page's language, one file and one gzip
+        # stream (some 150 bytes less than the two apart). Other languages come from i18n/.
+        assets[f"engagement.{language}.js"] = _asset(
+            strings + script, "application/javascript", _fewest_bytes(strings + script))
     digest = hashlib.sha256()
     for path in sorted(assets):
         digest.update(path.encode() + b"\0" + assets[path].body)

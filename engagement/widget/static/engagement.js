@@ -4,8 +4,9 @@
  * widget"). Plain JavaScript, no framework. The service serves it minified and compressed at a
  * versioned URL that the small /widget/engagement.js loader adds; the strings of each language
  * (i18n/<lang>.json) come as a script of their own, the page's language loaded by the loader
- * beside this one. Their keys are short, since every page loads them: en.json reads as their
- * glossary (t("rq") is "Please fill in this field.").
+ * beside this one. en.json reads as their glossary (t("rq") is "Please fill in this field."),
+ * and its order is theirs: the service sends each language as a list in that order, and writes
+ * each t("rq") of this script as the string's place in it, so every key here is written out.
  *
  * It sets no cookies (every request omits credentials) and keeps in localStorage only the
  * author's edit tokens, drafts, and the name and email of a reader who ticked "remember me".
@@ -25,6 +26,7 @@
   var LANGUAGES = ["en", "fr", "de", "es", "ar", "so"];
   var RTL = ["ar"];
   var ORDERS = ["oldest", "newest", "best"];
+  var PLURALS = ["zero", "one", "two", "few", "many", "other"]; // a plural string's forms
   var COUNT_CHUNK = 100;
   var PAGE_SIZE = 20;
   var PERMALINK_PAGES = 50;
@@ -35,7 +37,7 @@
 
   // Share page ({u} is the URL and {t} the title, both encoded), icon, the icon's colour where
   // the network has one of its own, and the name where it is not the key capitalised (or is
-  // translated: TRANSLATED).
+  // translated: networkLabel).
   var NETWORKS = {
     facebook: ["https://www.facebook.com/sharer/sharer.php?u={u}", "M15 3h-2a4 4 0 0 0-4 4v14M6 11h8", "#1877f2"],
     x: ["https://x.com/intent/post?url={u}&text={t}", "M4 4l16 16M20 4L4 20"],
@@ -48,8 +50,6 @@
     telegram: ["https://t.me/share/url?url={u}&text={t}", "M21 4L3 11l7 2 2 7 3-5 5 4zm-11 9l11-9", "#229ed9"],
     copy_link: ["", "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1m2 8a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1"],
   };
-  var TRANSLATED = { email: "ml", copy_link: "copy_link" }; // network: key of its name
-  var FLAG_REASONS = ["spam", "abuse", "off_topic", "other"];
 
   var own = document.currentScript;
   var loader = (window.Engagement && window.Engagement.script) || own;
@@ -159,23 +159,29 @@
   }
 
   /** t(key, vars) in a language; t.n(key, n) picks the plural form (key_zero for 0 when the
-   * language has one, else key_one, key_two, key_few, key_many, key_other by Intl.PluralRules). */
+   * language has one, else key_one, key_two, key_few, key_many, key_other by Intl.PluralRules:
+   * the forms of a key come as one list, in PLURALS' order). */
   function translator(lang) {
-    var strings = stringsOf(lang) || stringsOf("en") || {};
+    var strings = stringsOf(lang) || stringsOf("en") || [];
     var rules = new Intl.PluralRules(lang);
 
     function t(key, vars) {
-      return (strings[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
-        return vars && name in vars ? vars[name] : all;
-      });
+      return fill(strings[key], vars);
     }
     t.lang = lang;
     t.number = new Intl.NumberFormat(lang).format;
     t.n = function (key, n) {
-      var form = key + "_" + (n === 0 && strings[key + "_zero"] ? "zero" : rules.select(n));
-      return t(form in strings ? form : key + "_other", { n: t.number(n) });
+      var forms = strings[key] || [];
+      return fill(n === 0 && forms[0] || forms[PLURALS.indexOf(rules.select(n))] || forms[5], { n: t.number(n) });
     };
     return t;
+  }
+
+  /** The text with its {name} placeholders filled in. */
+  function fill(text, vars) {
+    return (text || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return vars && name in vars ? vars[name] : all;
+    });
   }
 
   /** A part: the placeholder's root, article and translator, with its language and theme set. */
@@ -258,9 +264,9 @@
       var wait = error.retryAfter > 0 ? waitText(t, error.retryAfter) : null;
       return t("tm", { limit: error.message }) + " " + (wait ? t("ti", { wait: wait }) : t("tr"));
     }
-    var known = { validation: "iv", comments_closed: "cl", banned: "bn",
-      edit_window_expired: "eo", invalid_token: "er", not_found: "gn" }[error.reason];
-    if (known) return t(known);
+    var known = { validation: t("iv"), comments_closed: t("cl"), banned: t("bn"),
+      edit_window_expired: t("eo"), invalid_token: t("er"), not_found: t("gn") }[error.reason];
+    if (known) return known;
     return error.status >= 500 ? t("se", { status: error.status }) : error.message;
   }
 
@@ -303,7 +309,7 @@
       el("p", { class: "engagement-error-message", text: errorText(part.t, error) }),
     ]);
     if (retry && error instanceof ApiError && error.status === 0) {
-      box.append(button(part, "ry", "engagement-retry", function () {
+      box.append(button(part.t("ry"), "engagement-retry", function () {
         region.textContent = "";
         retry();
       }));
@@ -405,8 +411,8 @@
   }
 
   function networkLabel(part, network) {
-    if (TRANSLATED[network]) return part.t(TRANSLATED[network]);
-    return (NETWORKS[network] || [])[3] || network.charAt(0).toUpperCase() + network.slice(1).replace(/_/g, " ");
+    var translated = { email: part.t("ml"), copy_link: part.t("copy_link") }[network];
+    return translated || (NETWORKS[network] || [])[3] || network.charAt(0).toUpperCase() + network.slice(1).replace(/_/g, " ");
   }
 
   function addShareButton(part, network) {
@@ -565,8 +571,8 @@
     return shown;
   }
 
-  function button(part, key, className, onClick, label) {
-    return el("button", { type: "button", class: "engagement-button " + className, text: part.t(key), "aria-label": label, click: onClick });
+  function button(text, className, onClick, label) {
+    return el("button", { type: "button", class: "engagement-button " + className, text: text, "aria-label": label, click: onClick });
   }
 
   /** A form: an optional title, its children, a submit button (and `extra` buttons) and a
@@ -574,7 +580,7 @@
    * done(data); an error goes to `failed` first, then onto its fields, else into the region
    * in words, with a retry when the service could not be reached. */
   function makeForm(part, options) {
-    var submit = el("button", { type: "submit", class: "engagement-button " + (options.submitClass || "engagement-submit"), text: part.t(options.submit) });
+    var submit = el("button", { type: "submit", class: "engagement-button " + (options.submitClass || "engagement-submit"), text: options.submit });
     var titleId = options.title ? nextId("title") : null;
     var region = statusRegion();
     var form = el("form", {
@@ -614,7 +620,7 @@
     var consent = el("input", { name: "consent", type: "checkbox", required: true });
     var form = makeForm(part, {
       class: "engagement-newsletter-form", title: attribute(part, "data-heading", t("st")) || null, label: t("nl"),
-      children: [field(email, [t("em")]), field(consent, [t("cn")])], submit: "sb",
+      children: [field(email, [t("em")]), field(consent, [t("cn")])], submit: t("sb"),
       send: function () {
         return api("POST", "/newsletter/subscriptions", {
           email: email.value.trim(), name: null, source: root.getAttribute("data-source") || null, consent: consent.checked, lang: t.lang,
@@ -641,7 +647,7 @@
     thread.fixedTitle = heading !== null;
     thread.region = statusRegion();
     thread.list = el("ol", { class: "engagement-thread" });
-    thread.more = button(thread, "mo", "engagement-more", function () {
+    thread.more = button(t("mo"), "engagement-more", function () {
       loadPage(thread, true);
     });
     thread.formSlot = el("div", { class: "engagement-form-slot" });
@@ -654,6 +660,7 @@
   }
 
   function sortControl(thread) {
+    var labels = [thread.t("oldest"), thread.t("newest"), thread.t("best")]; // ORDERS in words
     var select = el("select", {
       name: "order",
       change: function () {
@@ -662,8 +669,8 @@
         thread.cursor = null;
         loadPage(thread, false);
       },
-    }, ORDERS.map(function (order) {
-      return el("option", { value: order, text: thread.t(order), selected: order === thread.order });
+    }, ORDERS.map(function (order, index) {
+      return el("option", { value: order, text: labels[index], selected: order === thread.order });
     }));
     var wrapper = field(select, [thread.t("so")]);
     wrapper.classList.add("engagement-sort");
@@ -813,11 +820,11 @@
     ]), ui.slot); // the slot under the avatar too: forms get the comment's whole width
     if (thread.votes) voteButtons(ui);
     if (thread.open) {
-      ui.actions.append(button(thread, "re", "engagement-action engagement-reply-button", function (event) {
+      ui.actions.append(button(t("re"), "engagement-action engagement-reply-button", function (event) {
         openSlot(ui, commentForm(thread, ui), event.currentTarget);
       }, t("rt", { name: name })));
     }
-    ui.actions.append(button(thread, "fl", "engagement-action engagement-flag-button", function (event) {
+    ui.actions.append(button(t("fl"), "engagement-action engagement-flag-button", function (event) {
       openSlot(ui, flagForm(ui), event.currentTarget);
     }, t("fo", { name: name })));
     var entry = editToken(comment.id);
@@ -868,7 +875,8 @@
    * withdraws it. */
   function voteButtons(ui) {
     var thread = ui.thread, comment = ui.comment;
-    var buttons = [[1, "upvotes", "vu", "M12 19V5m-6 6l6-6 6 6"], [-1, "downvotes", "vd", "M12 5v14m-6-6l6 6 6-6"]];
+    var t = thread.t;
+    var buttons = [[1, "upvotes", t("vu", { name: ui.name }), "M12 19V5m-6 6l6-6 6 6"], [-1, "downvotes", t("vd", { name: ui.name }), "M12 5v14m-6-6l6 6 6-6"]];
     buttons.forEach(function (kind) {
       // On a closed article the counts stay, and the buttons say they cannot be pressed.
       var node = kind[4] = el("button", {
@@ -901,7 +909,7 @@
     });
     function show() {
       buttons.forEach(function (kind) {
-        kind[4].replaceChildren(el("span", { class: "engagement-sr", text: thread.t(kind[2], { name: ui.name }) + " " }), icon(kind[3]), thread.t.number(comment[kind[1]] || 0));
+        kind[4].replaceChildren(el("span", { class: "engagement-sr", text: kind[2] + " " }), icon(kind[3]), thread.t.number(comment[kind[1]] || 0));
         kind[4].setAttribute("aria-pressed", String(thread.votes[comment.id] === kind[0]));
       });
     }
@@ -930,7 +938,7 @@
   }
 
   function cancelButton(ui) {
-    return button(ui.thread, "ca", "engagement-cancel", function () {
+    return button(ui.thread.t("ca"), "engagement-cancel", function () {
       closeSlot(ui, true);
     });
   }
@@ -992,7 +1000,7 @@
       else forget(draftKey);
       if (!preview.hidden) showPreview(t, preview, body.value);
     });
-    var previewToggle = button(thread, "pv", "engagement-cancel", function () {
+    var previewToggle = button(t("pv"), "engagement-cancel", function () {
       preview.hidden = !preview.hidden;
       previewToggle.setAttribute("aria-pressed", String(!preview.hidden));
       showPreview(t, preview, body.value);
@@ -1007,7 +1015,7 @@
         field(notify, [t("nt")], t("nh")), field(remember, [t("rm")]),
         el("div", { hidden: true, "aria-hidden": "true" }, [honeypot]),
       ],
-      submit: parentUi ? "pr" : "po",
+      submit: t(parentUi ? "pr" : "po"),
       extra: [previewToggle, parentUi ? cancelButton(parentUi) : null],
       send: function () {
         thread.author = { name: name.value.trim(), email: email.value.trim() };
@@ -1090,9 +1098,9 @@
 
   function addAuthorButtons(ui, entry) {
     var t = ui.thread.t;
-    ui.actions.querySelector(".engagement-flag-button").before(button(ui.thread, "e", "engagement-action engagement-edit-button", function (event) {
+    ui.actions.querySelector(".engagement-flag-button").before(button(t("e"), "engagement-action engagement-edit-button", function (event) {
       openSlot(ui, editForm(ui), event.currentTarget);
-    }, t("ey")), button(ui.thread, "d", "engagement-action engagement-delete-button", function (event) {
+    }, t("ey")), button(t("d"), "engagement-action engagement-delete-button", function (event) {
       openSlot(ui, deleteConfirm(ui), event.currentTarget);
     }, t("dy")));
     var left = Date.parse(entry.expires_at) - Date.now();
@@ -1133,7 +1141,7 @@
     var textarea = el("textarea", { name: "body", rows: 4, required: true, dir: "auto" });
     textarea.value = typeof entry.body === "string" ? entry.body : ui.body.textContent.trim();
     return authorForm(ui, {
-      class: "engagement-edit-form", children: [field(textarea, [t("ey")])], submit: "sv", extra: [cancelButton(ui)],
+      class: "engagement-edit-form", children: [field(textarea, [t("ey")])], submit: t("sv"), extra: [cancelButton(ui)],
       send: function (token) {
         return api("PATCH", "/comments/" + ui.comment.id, { body: textarea.value }, { "X-Edit-Token": token.token });
       },
@@ -1152,8 +1160,8 @@
     var t = ui.thread.t;
     return authorForm(ui, {
       class: "engagement-delete-confirm", label: t("dy"), children: [el("p", { text: t("dq") })],
-      submit: "d", submitClass: "engagement-danger",
-      extra: [button(ui.thread, "kp", "engagement-cancel", function () {
+      submit: t("d"), submitClass: "engagement-danger",
+      extra: [button(t("kp"), "engagement-cancel", function () {
         closeSlot(ui, true);
       })],
       send: function (token) {
@@ -1191,11 +1199,12 @@
 
   function flagForm(ui) {
     var t = ui.thread.t;
-    var select = el("select", { name: "reason" }, FLAG_REASONS.map(function (reason) {
-      return el("option", { value: reason, text: t("f_" + reason) });
+    var reasons = { spam: t("f_spam"), abuse: t("f_abuse"), off_topic: t("f_off_topic"), other: t("f_other") };
+    var select = el("select", { name: "reason" }, Object.keys(reasons).map(function (reason) {
+      return el("option", { value: reason, text: reasons[reason] });
     }));
     return makeForm(ui.thread, {
-      class: "engagement-flag-form", children: [field(select, [t("fq")])], submit: "rr", extra: [cancelButton(ui)],
+      class: "engagement-flag-form", children: [field(select, [t("fq")])], submit: t("rr"), extra: [cancelButton(ui)],
       send: function () {
         return api("POST", "/comments/" + ui.comment.id + "/flags", { reason: select.value, note: null });
       },
