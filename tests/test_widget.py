@@ -330,6 +330,15 @@ def test_the_script_with_a_language_is_its_strings_then_the_script(tmp_path):
     assert not re.search(rb'\bt\("|\.n\("', bundle.assets["engagement.js"].body)
 
 
+def test_the_files_are_compressed_once_for_every_process(tmp_path, monkeypatch):
+    first = widget_routes._build.__wrapped__(tmp_path)
+    monkeypatch.setattr(widget_routes.zopfli.gzip, "compress",
+                        lambda body: pytest.fail("compressed again"))
+
+    # Another process, the same instance folder: the minified and compressed files are kept.
+    assert widget_routes._build.__wrapped__(tmp_path) == first
+
+
 def test_the_strings_are_named_by_their_place_in_english():
     source = 'function f(t,x){return t("cm")+t(x?"rq":"be")+x.t.n("c",2)+g("cm")}'
     places = {key: place for place, key in enumerate(widget_routes.keys())}
