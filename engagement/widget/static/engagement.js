@@ -2,11 +2,14 @@
  * engagement widget: comment counts, share buttons, comments, What's Hot and the newsletter
  * signup for a news site's pages (README, "Embedding the
  * widget"). Plain JavaScript, no framework. The service serves it minified and compressed at a
- * versioned URL that the small /widget/engagement.js loader adds; the strings of each language
- * (i18n/<lang>.json) come as a script of their own, the page's language loaded by the loader
- * beside this one. en.json reads as their glossary (t("rq") is "Please fill in this field."),
- * and its order is theirs: the service sends each language as a list in that order, and writes
- * each t("rq") of this script as the string's place in it, so every key here is written out.
+ * versioned URL that the small /widget/engagement.js loader adds, with the strings of the
+ * page's language (i18n/<lang>.json) in front of it in the same file; another language a
+ * placeholder asks for comes as a script of its own. en.json reads as their glossary (t("rq")
+ * is "Please fill in this field."), and its order is theirs: the service sends each language
+ * as a list in that order, and writes each t("rq") of this script as the string's place in it,
+ * so every key here is written out. The minifier shortens the properties of the script's own
+ * objects too (routes.OWN_PROPERTIES: a part's region, a form's send...), so none is ever
+ * read by a string.
  *
  * It sets no cookies (every request omits credentials) and keeps in localStorage only the
  * author's edit tokens, drafts, and the name and email of a reader who ticked "remember me".
