@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import brotli
 import pytest
 import yaml
 
@@ -431,6 +432,17 @@ def test_the_widget_is_compressed_and_cached_by_nginx(stack):
     plain_status, plain, plain_body = site.call(READER, "GET", "/widget/engagement.js")
     assert plain_status == 200 and "Content-Encoding" not in plain  # never gzip unasked
     assert b"engagement" in plain_body
+    # Brotli, for a browser that takes it, is cached beside gzip: neither is sent for the other.
+    for _ in range(2):
+        _, br, br_body = site.call(READER, "GET", "/widget/engagement.js",
+                                   headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert br["Content-Encoding"] == "br"
+        assert b"engagement" in brotli.decompress(br_body)
+    assert br["X-Cache-Status"] == "HIT"
+    _, again, again_body = site.call(READER, "GET", "/widget/engagement.js",
+                                     headers={"Accept-Encoding": "gzip"})
+    assert again["Content-Encoding"] == "gzip" and again["X-Cache-Status"] == "HIT"
+    assert b"engagement" in gzip.decompress(again_body)
 
 
 @pytest.mark.live
