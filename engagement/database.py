@@ -176,6 +176,70 @@ def read_value(engine: sa.Engine, statement: sa.Select, parameters: dict[str, An
     return rows[0][0] if rows else None
 
 
+def from_driver(engine: sa.Engine, type_: sa.types.TypeEngine, value: Any) -> Any:
+    """A value of `read_rows` (the driver's) as SQLAlchemy's execution gives it for a column of
+    `type_` (a UTCDateTime from SQLite's text)."""
+    process = _result_processor(type_, engine.dialect)
+    return value if process is None else process(value)
+
+
+@functools.cache
+def _result_processor(type_: sa.types.TypeEngine, dialect: sa.Dialect) -> Callable | None:
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
+
+
+# --- Answers kept while nothing is written (SQLite) ------------------------------------------
+
+# Values each pooled SQLite connection keeps (one per listing page whose counts are asked); past
+# this, it forgets them all and starts again.
+KEPT_PER_CONNECTION = 256
+_KEPT = "engagement.kept"
+_DATA_VERSION = "PRAGMA data_version"
+
+
+class Kept(NamedTuple):
+    stamp: tuple  # the driver's connection, its data_version and total_changes, before the read
+    value: Any
+    until: datetime | None  # the moment it changes without a write (a close date), if any
+
+
+def kept_while_unchanged(engine: sa.Engine, key: Any, now: datetime,
+                         read: Callable[[], tuple[Any, datetime | None]]) -> Any:
+    """The value of `read()`, which reads the database alone and gives it with the moment it
+    changes without a write (None: it does not), kept on SQLite and given again without
+    reading while nothing has been committed to the database since and `now` is before that
+    moment. SQLite says so in one statement: `PRAGMA data_version` changes when another
+    connection (thread, process, command) commits, and the driver's `total_changes` when this
+    one writes. The value is kept with the pooled connection that took the stamp (these
+    numbers are its own), and read after it, so a commit in between only makes it read again.
+    Elsewhere `read()` runs every time: a server's round trip costs as much as the read."""
+    if engine.dialect.name != "sqlite":
+        return read()[0]
+    error_class = engine.dialect.loaded_dbapi.Error
+    connection = engine.raw_connection()
+    try:
+        driver = connection.dbapi_connection
+        try:
+            cursor = driver.execute(_DATA_VERSION)
+            stamp = (driver, cursor.fetchone()[0], driver.total_changes)
+            cursor.close()
+        except error_class as error:  # as read_rows raises it
+            raise sa.exc.DBAPIError.instance(_DATA_VERSION, {}, error, error_class) from error
+        kept = connection.info.setdefault(_KEPT, {})
+        known = kept.get(key)
+        if known is not None and known.stamp == stamp and (
+                known.until is None or now < known.until):
+            return known.value
+        # Read while this connection is held: only its holder changes what it keeps.
+        value, until = read()
+        if len(kept) >= KEPT_PER_CONNECTION:
+            kept.clear()
+        kept[key] = Kept(stamp, value, until)
+        return value
+    finally:
+        connection.close()
+
+
 class DriverStatement(NamedTuple):
     sql: str
     places: tuple[tuple[str, int | None], ...]  # each place's parameter, and index in a list

@@ -5,15 +5,18 @@ article row survive concurrent writers, and `counts verify` finds and repairs a 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
+from engagement.database import kept_while_unchanged
 from engagement.extensions import db
-from tests.conftest import comment_fields, make_token
+from tests.conftest import comment_fields, make_token, suite_on_postgres
 from tests.test_limits import own_redis  # noqa: F401  (a fixture)
 
 STORY = "/api/v1/articles/story"
@@ -22,6 +25,7 @@ ANSWERS = {
     "thread": f"{STORY}/comments",
     "counts": "/api/v1/counts?ids=story,elsewhere",
 }
+DATA_VERSION = "PRAGMA data_version"
 DATABASES = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
 THREE_LINKS = "[a](http://a.example) [b](http://b.example) [c](http://c.example)"
 
@@ -237,6 +241,9 @@ def test_a_304_reads_the_version_alone(story, path):
         fresh, lambda: fresh.test_client().get(path, headers={"If-None-Match": etag}))
 
     assert fresh.test_client().get(path, headers={"If-None-Match": etag}).status_code == 304
+    # On SQLite, /counts asks first whether anything was written since it last read (nothing
+    # kept yet here): a pragma that reads no table.
+    statements = [text for text in statements if text != DATA_VERSION]
     assert len(statements) == 1
     assert "FROM articles" in statements[0]
     assert "FROM comments" not in statements[0] and "FROM share" not in statements[0]
@@ -630,3 +637,100 @@ def test_the_close_after_days_rule_closes_without_a_write(make_app, clock):
     assert after.status_code == 200
     assert after.json["comments_open"] is False
     assert client.get("/api/v1/counts?ids=story").json["counts"]["story"]["comments_open"] is False
+
+
+# --- /counts kept while nothing is written (SQLite) -------------------------------------------
+
+sqlite_only = pytest.mark.skipif(suite_on_postgres(), reason="PRAGMA data_version is SQLite's")
+COUNTS = ANSWERS["counts"]
+
+
+def counts_open(client) -> bool:
+    return client.get(COUNTS).json["counts"]["story"]["comments_open"]
+
+
+@sqlite_only
+def test_counts_asked_again_read_nothing_while_nothing_is_written(story):
+    first = story.client.get(COUNTS)
+    for _ in range(8):  # every pooled connection (the pool keeps 5) has read them once
+        story.client.get(COUNTS, headers={"If-None-Match": first.headers["ETag"]})
+
+    statements = statements_during(story.app, lambda: story.client.get(
+        COUNTS, headers={"If-None-Match": first.headers["ETag"]}))
+
+    assert statements == [DATA_VERSION]
+
+
+@sqlite_only
+def test_counts_kept_are_read_again_after_another_process_writes(story):
+    first = story.client.get(COUNTS)
+    for _ in range(8):
+        story.client.get(COUNTS, headers={"If-None-Match": first.headers["ETag"]})
+    with story.app.app_context():
+        path = db.engine.url.database
+    other = sqlite3.connect(path)  # another process: a CLI command, the other worker
+    with other:
+        other.execute("UPDATE articles SET share_count = share_count + 1, "
+                      "share_version = share_version + 1 WHERE id = 'story'")
+    other.close()
+
+    after = story.client.get(COUNTS, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert after.status_code == 200
+    assert after.json["counts"]["story"]["shares"] == first.json["counts"]["story"]["shares"] + 1
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_counts_close_at_the_close_date_itself(story, clock, database):
+    closing = clock() + timedelta(hours=1)
+    story.admin("PATCH", "/articles/story",
+                {"comments_close_at": closing.isoformat().replace("+00:00", "Z")})
+    clock.current = closing - timedelta(microseconds=1)
+    assert all(counts_open(story.client) for _ in range(4))  # kept, on SQLite
+
+    clock.current = closing
+
+    assert counts_open(story.client) is False
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_counts_close_when_the_article_is_close_after_days_old(make_app, clock, database):
+    client = make_app(COMMENTS_CLOSE_AFTER_DAYS=2).test_client()
+    born = clock()
+    post(client)
+    clock.current = born + timedelta(days=2, microseconds=-1)
+    assert all(counts_open(client) for _ in range(4))
+
+    clock.current = born + timedelta(days=2)
+
+    assert counts_open(client) is False
+
+
+def test_kept_values_go_with_any_write_and_the_time_they_hold_for(tmp_path):
+    """database.kept_while_unchanged on one connection (StaticPool): its own writes, another
+    connection's commits and the moment the value changes each make it read again."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'kept.sqlite3'}",
+                              poolclass=sa.pool.StaticPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE numbers (n INTEGER)")
+    reads = []
+
+    def kept(now, until=None):
+        def read():
+            reads.append(now)
+            return len(reads), until
+        return kept_while_unchanged(engine, "numbers", now, read)
+
+    start = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    assert kept(start) == kept(start) == 1
+    with engine.begin() as connection:  # this very connection writes
+        connection.exec_driver_sql("INSERT INTO numbers VALUES (1)")
+    assert kept(start) == kept(start) == 2
+    other = sqlite3.connect(tmp_path / "kept.sqlite3")
+    with other:
+        other.execute("INSERT INTO numbers VALUES (2)")
+    other.close()
+    assert kept(start, until=start + timedelta(seconds=1)) == 3
+    assert kept(start + timedelta(microseconds=999_999)) == 3
+    assert kept(start + timedelta(seconds=1)) == 4
+    engine.dispose()

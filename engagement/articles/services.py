@@ -5,7 +5,9 @@ Functions flush; the route commits."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +17,14 @@ import sqlalchemy as sa
 
 from engagement.admin.services import audit
 from engagement.articles.models import Article, next_version
-from engagement.database import UTCDateTime, insert_if_absent, read_rows, read_value
+from engagement.database import (
+    UTCDateTime,
+    from_driver,
+    insert_if_absent,
+    kept_while_unchanged,
+    read_rows,
+    read_value,
+)
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.fields import RowView
@@ -74,12 +83,17 @@ def _unseen_readable(article_id: str, policy: ArticlePolicy, now: datetime) -> A
 # session.
 @functools.cache
 def _answer_states_query(close_after_days: int, *, one: bool) -> sa.Select:
-    open_now = _open_clause(close_after_days, sa.bindparam("now", type_=UTCDateTime),
-                            sa.bindparam("born_after", type_=UTCDateTime))
-    query = sa.select(Article.id, Article.version, Article.share_version, open_now)
+    now, born_after = (sa.bindparam("now", type_=UTCDateTime),
+                       sa.bindparam("born_after", type_=UTCDateTime))
+    query = sa.select(Article.id, Article.version, Article.share_version,
+                      _open_clause(close_after_days, now, born_after))
     if one:
         return query.where(Article.id == sa.bindparam("article_id"))
-    return query.where(Article.id.in_(sa.bindparam("article_ids", expanding=True)))
+    # And, in every row, the earliest of the rows' moments ahead (_changes_ahead).
+    ahead = [sa.func.min(moment).over() for moment in _changes_ahead(close_after_days, now,
+                                                                      born_after)]
+    return query.add_columns(*ahead).where(
+        Article.id.in_(sa.bindparam("article_ids", expanding=True)))
 
 
 def _answer_states_run(policy: ArticlePolicy, now: datetime, **ids) -> list[tuple]:
@@ -96,22 +110,56 @@ class AnswerState(NamedTuple):
     comments_open: bool
 
 
+def answer_states_digest(article_ids: Iterable[str], policy: ArticlePolicy,
+                         now: datetime) -> str:
+    """The validator of the answers of several articles together (/counts): a digest of their
+    states in one order. On SQLite it is kept while nothing is written to the database and
+    no article's comments open or close by the time (database.kept_while_unchanged): a
+    listing's counts, asked by every reader of the page, then read nothing but that."""
+    articles = tuple(sorted(set(article_ids)))
+    return kept_while_unchanged(db.engine, ("answer states", policy, articles), now,
+                                lambda: _answer_states_digest(articles, policy, now))
+
+
+def _answer_states_digest(articles: tuple[str, ...], policy: ArticlePolicy,
+                          now: datetime) -> tuple[str, datetime | None]:
+    # The states packed as 64-bit numbers: repr() of a hundred cost more than reading them.
+    states, until = answer_states(articles, policy, now)
+    numbers = array("q", [number for article in articles for number in states[article]])
+    return hashlib.sha256(numbers.tobytes()).hexdigest()[:24], until
+
+
 def answer_states(article_ids: Iterable[str], policy: ArticlePolicy,
-                  now: datetime) -> dict[str, tuple[int, int, int]]:
+                  now: datetime) -> tuple[dict[str, tuple[int, int, int]], datetime | None]:
     """The state of each article as numbers, (version, share_version, 1 when its comments are
-    open now else 0), in one query of four columns, for the validator of /counts, which hashes
-    up to 100 of them (no AnswerState is made for each: that cost more than the query); an
-    article never seen has versions 0, and its comments are open or closed as a new article's
-    would be."""
+    open now else 0), in one query (no AnswerState is made for each: that cost more than the
+    query), and the first moment after `now` when one of them may open or close without a
+    write (None: none will). An article never seen has versions 0, and its comments are open
+    or closed as a new article's would be: first seen now, at any time, until a write records
+    it."""
     article_ids = list(article_ids)
-    states = {row[0]: (row[1], row[2], int(row[3]))
-              for row in _answer_states_run(policy, now, article_ids=article_ids)}
+    rows = _answer_states_run(policy, now, article_ids=article_ids)
+    states = {row[0]: (row[1], row[2], int(row[3])) for row in rows}
     for article_id in article_ids:
         if article_id not in states:
             unseen = _unseen_state(unseen_article(article_id, policy, now), policy, now)
             states[article_id] = (unseen.version, unseen.share_version,
                                   int(unseen.comments_open))
-    return states
+    return states, _first_change(rows[0][4:] if rows else (), policy)
+
+
+def _first_change(moments: tuple, policy: ArticlePolicy) -> datetime | None:
+    """The first change the moments of _changes_ahead (as the driver read them) foretell: the
+    close date itself, close-after-days after the birth."""
+    changes = []
+    for moment, days in zip(moments, (0, policy.close_after_days), strict=False):
+        if moment is not None:
+            try:
+                changes.append(from_driver(db.engine, Article.comments_close_at.type, moment)
+                               + timedelta(days=days))
+            except OverflowError:  # after year 9999: never
+                pass
+    return min(changes, default=None)
 
 
 def answer_state(article_id: str, policy: ArticlePolicy, now: datetime) -> AnswerState:
@@ -239,6 +287,20 @@ def _open_clause(close_after_days: int, now, born_after) -> sa.ColumnElement[boo
         Article.comments_open_by_moderator.is_(True),
         sa.and_(Article.comments_open_by_moderator.is_(None), *automatic),
     )
+
+
+def _changes_ahead(close_after_days: int, now, born_after) -> list[sa.ColumnElement]:
+    """When `_open_clause` may next give another answer for a row without a write, as the
+    moments that decide it, each NULL when it is not ahead: the close date still to come, and
+    the birth (published, else first seen) of an article not yet close-after-days old, which
+    closes close-after-days after it. A moderator's choice outranks both: then nothing."""
+    automatic = Article.comments_open_by_moderator.is_(None)
+    close_at = Article.comments_close_at
+    ahead = [sa.case((sa.and_(automatic, close_at > now), close_at))]
+    if close_after_days:
+        born = sa.func.coalesce(Article.published_at, Article.first_seen_at)
+        ahead.append(sa.case((sa.and_(automatic, born > born_after), born)))
+    return ahead
 
 
 # --- Moderators' tools ----------------------------------------------------------------------
