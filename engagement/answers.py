@@ -22,6 +22,7 @@ import marshmallow as ma
 import redis
 from cachelib import BaseCache, RedisCache, SimpleCache
 from flask import Flask, current_app, request
+from werkzeug.wrappers import Request
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,12 @@ class Versioned:
     validator: Callable[..., str | None]
     query: type[ma.Schema] | None
 
-    def decide(self, args, view_args: dict, if_none_match, path: str) -> Decision | None:
-        """The Decision for a request, or None when its query is refused or the validator
-        gives None: the view then refuses the request and says why."""
-        read = _query_read(self.query, args) if self.query else ({}, "")
+    def decide(self, query_string: str, view_args: dict, if_none_match,
+               path: str) -> Decision | None:
+        """The Decision for a request (`query_string` as the WSGI environ has it), or None when
+        its query is refused or the validator gives None: the view then refuses the request
+        and says why."""
+        read = _query_read(self.query, query_string) if self.query else ({}, "")
         if read is None:
             return None
         values, variant = read
@@ -134,8 +137,8 @@ def versioned(schema: type[ma.Schema], validator: Callable[..., str | None],
             if isinstance(decision, Exception):
                 raise decision
             if decision is None:
-                decision = decider.decide(request.args, kwargs, request.if_none_match,
-                                          request.path)
+                decision = decider.decide(request.environ.get("QUERY_STRING", ""), kwargs,
+                                          request.if_none_match, request.path)
             if decision is None:
                 return view(*args, **kwargs)
             if decision.not_modified:
@@ -151,11 +154,18 @@ def versioned(schema: type[ma.Schema], validator: Callable[..., str | None],
     return decorate
 
 
-def _query_read(query: type[ma.Schema], args) -> tuple[dict, str] | None:
+# Each process remembers this many query strings read: a page's widget sends the same one for
+# every reader, so a 304 or a cached answer parses nothing.
+QUERIES_REMEMBERED = 1024
+
+
+@functools.lru_cache(maxsize=QUERIES_REMEMBERED)
+def _query_read(query: type[ma.Schema], query_string: str) -> tuple[dict, str] | None:
     """The query's values as the view reads them (its schema's fields, the first value of
-    each, as webargs takes them) and a text that tells them apart, or None when the view
-    refuses them. `?limit=020` and `?limit=20` are then one answer, and parameters no field
-    reads tell none apart."""
+    each, as webargs takes them from werkzeug's request.args) and a text that tells them
+    apart, or None when the view refuses them. `?limit=020` and `?limit=20` are then one
+    answer, and parameters no field reads tell none apart."""
+    args = Request({"QUERY_STRING": query_string}).args
     sent = tuple((name, args[name]) for name in _parameter_names(query) if name in args)
     return _loaded(query, sent)
 
@@ -163,11 +173,6 @@ def _query_read(query: type[ma.Schema], args) -> tuple[dict, str] | None:
 @functools.cache
 def _parameter_names(query: type[ma.Schema]) -> tuple[str, ...]:
     return tuple(field.data_key or name for name, field in query().fields.items())
-
-
-# Each process remembers this many query strings read: a page's widget sends the same one for
-# every reader, so a 304 or a cached answer parses nothing.
-QUERIES_REMEMBERED = 1024
 
 
 @functools.lru_cache(maxsize=QUERIES_REMEMBERED)

@@ -11,6 +11,7 @@ limit that is full. Discourse's anonymous cache answers before Rails in the same
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -18,7 +19,6 @@ from collections.abc import Callable, Iterable
 from flask import Flask
 from flask_cors.core import get_cors_headers, get_cors_options
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request
 
 from engagement import limits, metrics
@@ -33,6 +33,8 @@ PUBLIC_API_PREFIX = "/api/v1/"
 # Settings that give requests limits of flask-limiter's own beyond the views' (application-wide,
 # default and meta limits): with any of them set, every request goes to Flask, which counts them.
 LIMITS_BEYOND_THE_VIEWS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+# Paths whose route each process remembers (a page's readers ask for the same few).
+PATHS_REMEMBERED = 1024
 
 
 class FastReads:
@@ -45,7 +47,7 @@ class FastReads:
         self.enabled = not any(app.config.get(name) for name in LIMITS_BEYOND_THE_VIEWS)
         # What flask-cors computes for the public API's resource from the options it was given.
         self.cors = get_cors_options(app, cors)
-        self._routes: MapAdapter | None = None
+        self._route: Callable[[str], tuple[str, dict]] | None = None
         self._answers: dict[str, Versioned] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -68,16 +70,16 @@ class FastReads:
         started = time.perf_counter()
         request = Request(environ)
         try:
-            rule, view_args = self.routes().match(request.path, "GET", return_rule=True)
+            endpoint, view_args = self.route(request.path)
         except HTTPException:
             return None  # Flask answers the 404, 405 or redirect
-        versioned = self.answers().get(rule.endpoint)
+        versioned = self.answers().get(endpoint)
         if versioned is None:
             return None
         with self.app.app_context():
             try:
-                decision = versioned.decide(request.args, view_args, request.if_none_match,
-                                            request.path)
+                decision = versioned.decide(environ.get("QUERY_STRING", ""), view_args,
+                                            request.if_none_match, request.path)
             except Exception as error:  # Flask's error handlers answer it (404, 503...)
                 environ[DECIDED] = error
                 return None
@@ -89,13 +91,8 @@ class FastReads:
                 return None
             config = self.app.config
             cors = get_cors_headers(self.cors, request.headers, "GET").items(multi=True)
-            # A WSGI server gives a header sent twice as one, its values joined by commas.
-            forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
-            address = resolve_client(request.remote_addr,
-                                     [forwarded_for] if forwarded_for is not None else [],
-                                     config["TRUSTED_PROXIES"])
             # Counted last: a read that goes on to Flask after this would be counted twice.
-            limit_headers = limits.count_read(limit_key(address))
+            limit_headers = limits.count_read(lambda: limit_key(self.client(request)))
             if limit_headers is None:
                 environ[DECIDED] = decision  # Flask's limiter refuses it, or falls back
                 return None
@@ -109,16 +106,35 @@ class FastReads:
             headers += [(name, str(value)) for name, value in cors]
             if config["MAIL_BACKGROUND"]:
                 delivery.look_in()  # as Flask's hook does for every request it serves
-            metrics.observe("GET", rule.endpoint, status, started)
+            metrics.observe("GET", endpoint, status, started)
         return ("304 NOT MODIFIED" if body is None else "200 OK"), headers, body or b""
 
-    def routes(self) -> MapAdapter:
-        """The app's URL map, bound once (its routes are all registered by the first request):
-        its rules match by path and method alone (no host matching, no subdomains), which
-        bind_to_environ would work out again for every request."""
-        if self._routes is None:
-            self._routes = self.app.url_map.bind("", subdomain="")
-        return self._routes
+    def client(self, request: Request):
+        """The client's address, as clients.client_address finds it for Flask."""
+        # A WSGI server gives a header sent twice as one, its values joined by commas.
+        forwarded_for = request.environ.get("HTTP_X_FORWARDED_FOR")
+        return resolve_client(request.remote_addr,
+                              [forwarded_for] if forwarded_for is not None else [],
+                              self.app.config["TRUSTED_PROXIES"])
+
+    def route(self, path: str) -> tuple[str, dict]:
+        """The endpoint and view arguments of a GET of `path`, or the HTTPException Flask's
+        routing raises (404, 405, a redirect). The answers of the last PATHS_REMEMBERED
+        paths are kept: readers of one page ask for the same few."""
+        if self._route is None:
+            # The app's URL map, bound once (its routes are all registered by the first
+            # request): its rules match by path and method alone (no host matching, no
+            # subdomains), which bind_to_environ would work out again for every request.
+            routes = self.app.url_map.bind("", subdomain="")
+
+            @functools.lru_cache(maxsize=PATHS_REMEMBERED)
+            def route(path: str) -> tuple[str, dict]:
+                rule, view_args = routes.match(path, "GET", return_rule=True)
+                return rule.endpoint, view_args
+
+            self._route = route
+        endpoint, view_args = self._route(path)
+        return endpoint, dict(view_args)
 
     def answers(self) -> dict[str, Versioned]:
         """{endpoint: its Versioned}, for the views that `answers.versioned` decorates (found

@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -118,14 +119,14 @@ def spend(limit: str, scope: str, key: str) -> int | None:
     return None
 
 
-def count_read(client_key: str) -> list[tuple[str, str]] | None:
+def count_read(client_key: Callable[[], str]) -> list[tuple[str, str]] | None:
     """Count a public read answered before Flask (fast_reads.py) as the `reads` decorator
     counts it: each limit of ENGAGEMENT_LIMIT_READS in turn, in flask-limiter's entries for the
-    client (its key: the prefix, the client's limit key, the scope), so that answers from
-    either side share one count. Gives the X-RateLimit headers flask-limiter would write (of
-    the limit with the shortest window), or None when a limit is full or the store fails:
-    the request then goes on to Flask, which refuses it with its 429, or falls back as it does
-    (and so while the store is down).
+    client (its key: the prefix, the client's limit key, asked only when limits are on, the
+    scope), so that answers from either side share one count. Gives the X-RateLimit headers
+    flask-limiter would write (of the limit with the shortest window), or None when a limit
+    is full or the store fails: the request then goes on to Flask, which refuses it with its
+    429, or falls back as it does (and so while the store is down).
     The limits of a refused read that had room are given back, so that Flask counts it once."""
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
@@ -135,7 +136,8 @@ def count_read(client_key: str) -> list[tuple[str, str]] | None:
     strategy = limiter.limiter
     # flask-limiter's place for the count: an empty prefix is left out, not kept as "".
     prefix = config["RATELIMIT_KEY_PREFIX"]
-    place = (prefix, client_key, READS_SCOPE) if prefix else (client_key, READS_SCOPE)
+    key = client_key()
+    place = (prefix, key, READS_SCOPE) if prefix else (key, READS_SCOPE)
     taken: list[RateLimitItem] = []
     try:
         for item in _in_order(config["LIMIT_READS"]):
