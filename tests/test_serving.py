@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from engagement.serving import REDACTED, TOKEN_PARAMETER, TOKEN_SHAPED, redact
 from tests.conftest import comment_fields
 from tests.live import ROOT, free_port, get, gunicorn, gunicorn_command, request, stop
 
@@ -216,3 +217,20 @@ def test_the_service_s_log_lines_say_when_and_which_worker(tmp_path):
     stamped = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[(\d+)\] WARNING engagement\.")
     assert all(stamped.match(line) for line in lines), lines
     assert len({stamped.match(line).group(1) for line in lines}) == 2  # one set per worker
+
+
+TOKEN = "Abcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+@pytest.mark.parametrize("text", [
+    f"GET /newsletter/confirm?token={TOKEN} HTTP/1.1",
+    "GET /x?TOKEN=abc&to\u212aen=def HTTP/1.1",  # the Kelvin sign is a k to (?i)
+    f"/newsletter/unsubscribe/{TOKEN}",
+    "a" * 40 + " " + "B" * 40,  # long, but not mixed case
+    "GET /api/v1/counts?ids=" + ",".join(f"story-{index}" for index in range(50)),
+    "127.0.0.1", "", "Mozilla/5.0 (X11; Linux x86_64)",
+])
+def test_the_access_log_redacts_what_the_patterns_match(text):
+    """redact skips a pattern where what it needs is missing: the same text as both patterns
+    applied in full."""
+    assert redact(text) == TOKEN_SHAPED.sub(REDACTED, TOKEN_PARAMETER.sub(r"\1" + REDACTED, text))
