@@ -5,13 +5,16 @@ throughout, so that a machine whose load changes during the run moves both), the
 RSS.
 
     .venv/bin/python bench/sidebyside.py [--seconds 5] [--connections 64] [--no-postgres]
+                                         [--only TEXT ...] [--rounds N]
 
 Scenarios on SQLite (the embedded default): a thread of 100 comments (40 top-level, 60 replies,
 Markdown), the same with If-None-Match, /counts for 50 articles, the article, the first page and
 the article of one with 100,000 comments next to one with 10. On PostgreSQL (a database of its
 own on BENCH_POSTGRES_URL, default the local server, dropped at the end): the thread, the thread
 while readers share its article beside it, and share POSTs from distinct readers, with the
-shares answered 2xx against those stored. Needs wrk."""
+shares answered 2xx against those stored. `--only` runs the scenarios whose names contain one
+of the texts given; `--rounds` measures each read scenario (and its hello-world) that many times
+and reports the round of the median ratio, with the lowest and highest. Needs wrk."""
 
 from __future__ import annotations
 
@@ -89,7 +92,9 @@ end
 
 # --- Data ---------------------------------------------------------------------------------
 
-def seed(url: str, big: bool) -> None:
+def seed(url: str, big: bool, listing: bool | None = None) -> None:
+    """The thread of 100; with `listing` (by default as `big`) the 50 articles of /counts; with
+    `big` the articles of 10 and 100,000 comments."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
                       "AUTO_MIGRATE": False, "MAIL_BACKGROUND": False})
     with app.app_context():
@@ -102,10 +107,11 @@ def seed(url: str, big: bool) -> None:
     replies = [post(client, "thread-100", index, parent) for index, parent in enumerate(tops)]
     for index, parent in enumerate(replies[:20]):
         post(client, "thread-100", index, parent)
-    if big:
+    if big if listing is None else listing:
         for index in range(50):
             post(client, f"story-{index}", index)
             client.post(f"/api/v1/articles/story-{index}/shares", json={"network": "x"})
+    if big:
         for index in range(10):
             post(client, "small", index)
         post(client, "big", 0)
@@ -270,11 +276,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="length of each scenario")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="only the scenarios whose names contain one of these texts")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of each read scenario (the median one is reported)")
     args = parser.parse_args()
+
+    def wanted(name: str) -> bool:
+        return not args.only or any(text.lower() in name.lower() for text in args.only)
+
     if shutil.which("wrk") is None:
         sys.exit("needs wrk (apt install wrk)")
     load = {"seconds": args.seconds, "connections": args.connections}
     results: dict[str, dict] = {}
+    spread: dict[str, list[float]] = {}  # each round's % of hello-world, when several
     folder = tempfile.mkdtemp(prefix="bench-")
     sqlite_url = f"sqlite:///{folder}/bench.sqlite3"
     print("seeding (a thread of 100, 50 articles, 10 and 100,000 comments)...", flush=True)
@@ -285,9 +300,15 @@ def main() -> None:
     with gunicorn("bench.hello:app", {}) as (hello, _):
         ceiling = {}
 
-        def measure(name: str, url: str, **options) -> None:
-            ceiling[name] = wrk(hello + "/", **load)
-            results[name] = wrk(url, **options, **load)
+        def measure(name: str, url: str, rounds: int = 1, **options) -> None:
+            runs = []
+            for _ in range(rounds):
+                before = wrk(hello + "/", **load)
+                runs.append((before, wrk(url, **options, **load)))
+            runs.sort(key=lambda run: run[1]["rps"] / run[0]["rps"])
+            ceiling[name], results[name] = runs[len(runs) // 2]
+            if rounds > 1:
+                spread[name] = [100 * result["rps"] / before["rps"] for before, result in runs]
 
         with gunicorn("wsgi:app", engagement_env(sqlite_url)) as (base, master):
             thread = base + "/api/v1/articles/thread-100/comments?limit=40"
@@ -304,35 +325,45 @@ def main() -> None:
                 "the article, with 10 comments": (base + "/api/v1/articles/small", {}),
                 "the article, with 100,000 comments": (base + "/api/v1/articles/big", {}),
             }
+            scenarios = {name: scenario for name, scenario in scenarios.items() if wanted(name)}
             for url in (value[0] for value in scenarios.values()):
                 etag_of(url)  # warm: each answer built once
             rss_before = worker_rss_mb(master)
             for name, (url, headers) in scenarios.items():
-                measure(name, url, headers=headers)
+                measure(name, url, args.rounds, headers=headers)
             served = sum(results[name]["requests"] for name in scenarios)
             rss_after = worker_rss_mb(master)
 
         share_runs, shares = [], []  # (scenario, article); (scenario, its result, shares stored)
-        if not args.no_postgres:
+        on_postgres = [name for name in ("thread on PostgreSQL",
+                                         "thread on PostgreSQL, while its article is shared",
+                                         "share POST on PostgreSQL, distinct readers",
+                                         "the same with an Idempotency-Key, as the widget sends")
+                       if wanted(name)]
+        if on_postgres and not args.no_postgres:
             with postgres_database() as postgres_url:
                 seed(postgres_url, big=False)
                 with gunicorn("wsgi:app", engagement_env(postgres_url)) as (base, _):
                     thread = base + "/api/v1/articles/thread-100/comments?limit=40"
                     etag_of(thread)
-                    measure("thread on PostgreSQL", thread)
+                    if "thread on PostgreSQL" in on_postgres:
+                        measure("thread on PostgreSQL", thread, args.rounds)
                     # The same thread while readers share its article: a share changes the
                     # article's counts, not its thread, whose cached pages must stay good.
                     storm = Path(folder) / "storm.lua"
                     storm.write_text(share_script("thread-100", keyed=False))
                     name = "thread on PostgreSQL, while its article is shared"
-                    ceiling[name] = wrk(hello + "/", **load)
-                    with wrk_beside(base + "/", script=str(storm), **load):
-                        results[name] = wrk(thread, **load)
+                    if name in on_postgres:
+                        ceiling[name] = wrk(hello + "/", **load)
+                        with wrk_beside(base + "/", script=str(storm), **load):
+                            results[name] = wrk(thread, **load)
                     for name, article, keyed in (
                         ("share POST on PostgreSQL, distinct readers", "shared", False),
                         ("the same with an Idempotency-Key, as the widget sends",
                          "shared-keyed", True),
                     ):
+                        if name not in on_postgres:
+                            continue
                         script = Path(folder) / f"{article}.lua"
                         script.write_text(share_script(article, keyed=keyed))
                         measure(name, base + "/", script=str(script))
@@ -343,6 +374,10 @@ def main() -> None:
                           for name, article in share_runs]
     shutil.rmtree(folder, ignore_errors=True)
     report(results, ceiling, rss_before, rss_after, served, shares)
+    for name, ratios in spread.items():
+        print(f"{name}: {len(ratios)} rounds, % of hello-world from {ratios[0]:.1f}% to "
+              f"{ratios[-1]:.1f}%, median {ratios[len(ratios) // 2]:.1f}%: "
+              + ", ".join(f"{ratio:.1f}%" for ratio in ratios))
 
 
 def report(results, ceiling, rss_before, rss_after, served, shares) -> None:
