@@ -6,8 +6,9 @@ cache, which adds the versioned script with the page's language in it,
 scripts, the stylesheet, the strings of each language alone for a placeholder that asks for
 another, each in the encoding of fewest bytes) is minified (the script's local names
 shortened too) and compressed once per process, in Brotli for browsers that take it (over
-HTTPS) and in gzip (by Zopfli) for the others, and cached by browsers for a year as immutable: the version is a hash of the content, so a new release is a new URL. A
-script or stylesheet tag loads them from any origin without CORS."""
+HTTPS) and in gzip (by Zopfli) for the others, and cached by browsers for a year as
+immutable: the version is a hash of the content, so a new release is a new URL. A script or
+stylesheet tag loads them from any origin without CORS."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import rcssmin
 import brotli
+import rcssmin
 import zopfli.gzip
 from calmjs.parse import asttypes, es5, rules
 from calmjs.parse.handlers.core import token_handler_unobfuscate
