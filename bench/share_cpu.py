@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from werkzeug.test import EnvironBuilder
 
@@ -63,6 +64,19 @@ class Shares:
         return body
 
 
+def count_statements() -> list[str]:
+    """Every statement the driver is asked to run from now on (SQLAlchemy's execution, and
+    the share's own statements, which database.run_on_driver runs on the driver's cursor)."""
+    statements, execute = [], psycopg.Cursor.execute
+
+    def counted(cursor, query, *args, **kwargs):
+        statements.append(query)
+        return execute(cursor, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = counted
+    return statements
+
+
 def backend_cpu(pid: int) -> float:
     """Seconds of CPU a PostgreSQL backend used (user and system), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -83,13 +97,10 @@ def main() -> None:
             from flask_migrate import upgrade
 
             upgrade()
-            engine = db.engine
             # One request at a time: the pool hands out one connection, one backend.
             backend = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
             db.session.rollback()
-        statements = []
-        sa.event.listen(engine, "before_cursor_execute",
-                        lambda *event: statements.append(event[2]))
+        statements = count_statements()
         shares = Shares(app, args.key)
         for environ in shares.environs(WARM_UP):
             shares.send(environ)

@@ -4,6 +4,8 @@ PostgreSQL connection that gives up on a server that stops answering."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import enum
 import functools
 import time
@@ -15,6 +17,7 @@ from typing import Any, NamedTuple
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.pq import TransactionStatus
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, Session, mapped_column, registry
 
@@ -71,7 +74,7 @@ def _values(states: type[enum.Enum]) -> list[str]:
     return [state.value for state in states]
 
 
-def insert_if_absent(session: Session, model: type[Base],
+def insert_if_absent(session: Session | sa.Connection, model: type[Base],
                      values: dict[str, Any] | list[dict[str, Any]]) -> bool:
     """INSERT a row (or several, in one statement) unless one with the same primary key
     exists; True when this call inserted one.
@@ -116,8 +119,10 @@ def on_conflict_insert(dialect: str):
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-def _insert(session: Session, model: type[Base], values: dict[str, Any] | list[dict[str, Any]]):
-    insert = on_conflict_insert(session.get_bind().dialect.name)
+def _insert(session: Session | sa.Connection, model: type[Base],
+            values: dict[str, Any] | list[dict[str, Any]]):
+    bind = session if isinstance(session, sa.Connection) else session.get_bind()
+    insert = on_conflict_insert(bind.dialect.name)
     # SQLAlchemy keeps an INSERT's rowcount only when asked to; it is how callers learn
     # whether the row was written.
     return insert(model.__table__).values(values).execution_options(preserve_rowcount=True)
@@ -149,25 +154,12 @@ def read_rows(engine: sa.Engine, statement: sa.Select, parameters: dict[str, Any
     if engine.dialect.name != "sqlite":
         with single_statement(engine) as connection:
             return [tuple(row) for row in connection.execute(statement, parameters)]
-    shape = tuple(sorted((name, len(value)) for name, value in parameters.items()
-                         if isinstance(value, list)))
-    driver = _driver_statement(statement, engine.dialect, shape)
-    values = [parameters[name] if index is None else parameters[name][index]
-              for name, index in driver.places]
-    values = [value if process is None else process(value)
-              for value, process in zip(values, driver.processors, strict=True)]
-    error_class = engine.dialect.loaded_dbapi.Error
     connection = engine.raw_connection()
     try:
-        cursor = connection.cursor()
-        cursor.execute(driver.sql, values)
-        rows = cursor.fetchall()
-        cursor.close()
-    except error_class as error:  # as SQLAlchemy's own execution raises it (503s, the logs)
-        raise sa.exc.DBAPIError.instance(driver.sql, parameters, error, error_class) from error
+        return _on_driver(connection.driver_connection, engine.dialect, statement,
+                          parameters).rows
     finally:
         connection.close()  # back to the pool
-    return rows
 
 
 def read_value(engine: sa.Engine, statement: sa.Select, parameters: dict[str, Any]) -> Any:
@@ -240,27 +232,137 @@ def kept_while_unchanged(engine: sa.Engine, key: Any, now: datetime,
         connection.close()
 
 
+# --- Statements on the driver's cursor -------------------------------------------------------
+
+class DriverResult(NamedTuple):
+    rows: list[tuple]  # the driver's values, no result types applied
+    rowcount: int
+
+
+def run_on_driver(connection: sa.Connection, statement: sa.Executable,
+                  parameters: dict[str, Any], *, commit: bool = False) -> DriverResult:
+    """Run a statement built once on the driver's cursor of `connection`, in its transaction
+    (begun here if it was not): its SQL compiled once, its values converted by their types'
+    dialect implementations, as SQLAlchemy's execution does, and a driver error raised as
+    SQLAlchemy's `DBAPIError` (the connection invalidated when the error says it is lost).
+    For the statements of a write that every reader makes (a share's): SQLAlchemy's
+    execution of each cost the worker more than the driver's. No result types are applied
+    and no execution events fire.
+    With `commit`, the transaction is committed with the statement: on PostgreSQL in the same
+    round trip (psycopg's pipeline mode), so that the rows the statement locks stay locked
+    for the server's work alone, not while its answer travels to the worker and the worker,
+    scheduled again, sends a COMMIT. Nothing is committed if the statement fails."""
+    if not connection.in_transaction():
+        connection.begin()  # or SQLAlchemy's commit would have nothing to commit
+    dialect = connection.dialect
+    driver_connection = connection.connection.driver_connection
+    try:
+        if commit and dialect.name == "postgresql":
+            try:
+                with driver_connection.pipeline():
+                    cursor = _on_driver(driver_connection, dialect, statement, parameters,
+                                        fetch=False)
+                    connection.commit()  # sent with the statement; raises its error
+            except sa.exc.DBAPIError:
+                # SQLAlchemy counts its transaction as over; the server's is failed (its
+                # COMMIT was skipped): end it, as the rollback the caller cannot send would.
+                with contextlib.suppress(psycopg.Error):
+                    driver_connection.rollback()
+                raise
+            return _fetched(cursor)
+        if (dialect.name == "postgresql" and not driver_connection.autocommit
+                and driver_connection.info.transaction_status == TransactionStatus.IDLE):
+            # The transaction's first statement goes with its BEGIN: one round trip, not two.
+            with driver_connection.pipeline():
+                cursor = _on_driver(driver_connection, dialect, statement, parameters,
+                                    fetch=False)
+            result = _fetched(cursor)
+        else:
+            result = _on_driver(driver_connection, dialect, statement, parameters)
+        if commit:
+            connection.commit()
+        return result
+    except sa.exc.DBAPIError as error:
+        if dialect.is_disconnect(error.orig, driver_connection, None):
+            connection.invalidate(error.orig)
+            error.connection_invalidated = True
+        raise
+
+
+def _on_driver(driver_connection: Any, dialect: sa.Dialect, statement: sa.Executable,
+               parameters: dict[str, Any], *, fetch: bool = True) -> Any:
+    """The statement's DriverResult, or with `fetch` false its cursor, whose results come
+    later (in a pipeline)."""
+    shape = tuple(sorted((name, len(value)) for name, value in parameters.items()
+                         if isinstance(value, list)))
+    driver = _driver_statement(statement, dialect, shape)
+    values, computed = [], {}
+    for (name, index), fixed, process in zip(driver.places, driver.fixed, driver.processors,
+                                             strict=True):
+        if name in parameters:
+            value = parameters[name] if index is None else parameters[name][index]
+        elif callable(fixed):  # a bindparam's callable_: taken once per execution
+            value = computed[name] if name in computed else computed.setdefault(name, fixed())
+        else:
+            value = fixed
+        values.append(value if process is None else process(value))
+    error_class = dialect.loaded_dbapi.Error
+    try:
+        cursor = driver_connection.cursor()
+        cursor.execute(driver.sql, values)
+        return _fetched(cursor) if fetch else cursor
+    except error_class as error:  # as SQLAlchemy's own execution raises it (503s, the logs)
+        raise sa.exc.DBAPIError.instance(driver.sql, parameters, error, error_class) from error
+
+
+def _fetched(cursor: Any) -> DriverResult:
+    rows = cursor.fetchall() if cursor.description is not None else []
+    result = DriverResult(rows, cursor.rowcount)
+    cursor.close()
+    return result
+
+
 class DriverStatement(NamedTuple):
     sql: str
     places: tuple[tuple[str, int | None], ...]  # each place's parameter, and index in a list
+    fixed: tuple[Any, ...]  # each place's value (or callable) when no parameter names it
     processors: tuple[Callable[[Any], Any] | None, ...]  # each place's conversion, if any
 
 
 @functools.cache
-def _driver_statement(statement: sa.Select, dialect: sa.Dialect,
+def _driver_statement(statement: sa.Executable, dialect: sa.Dialect,
                       lists: tuple[tuple[str, int], ...]) -> DriverStatement:
     """A statement's SQL for the driver with its lists (name, length) expanded, where its
-    values go, and how each is converted (a UTCDateTime to SQLite's text)."""
-    compiled = statement.compile(dialect=dialect)
+    values go, and how each is converted (a UTCDateTime to SQLite's text). Positional: a
+    driver with named parameters (psycopg's `%(name)s`) takes `%s` as well."""
+    compiled = statement.compile(dialect=_positional(dialect))
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        # Defaults computed in Python when the statement runs: SQLAlchemy's execution does it.
+        raise ValueError("a statement with Python-side column defaults runs on SQLAlchemy's "
+                         "execution")
     lengths = dict(lists)
     expanded = compiled.construct_expanded_state(
         {name: [None] * lengths[name] if name in lengths else None for name in compiled.binds})
     source = {item: (name, index) for name, items in expanded.parameter_expansion.items()
               for index, item in enumerate(items)}
     places = tuple(source.get(name, (name, None)) for name in expanded.positiontup or ())
-    processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-                       for name, _ in places)
-    return DriverStatement(expanded.statement, places, processors)
+    binds = [compiled.binds[name] for name, _ in places]
+    fixed = tuple(bind.callable or bind.value for bind in binds)
+    processors = tuple(bind.type.dialect_impl(dialect).bind_processor(dialect)
+                       for bind in binds)
+    return DriverStatement(expanded.statement, places, fixed, processors)
+
+
+@functools.cache
+def _positional(dialect: sa.Dialect) -> sa.Dialect:
+    """The dialect, or its twin that writes parameters by position (`%s`)."""
+    if dialect.positional:
+        return dialect
+    if dialect.paramstyle != "pyformat":
+        raise NotImplementedError(f"no positional form of {dialect.paramstyle}")
+    twin = copy.copy(dialect)
+    twin.paramstyle, twin.positional = "format", True
+    return twin
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

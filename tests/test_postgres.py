@@ -8,7 +8,9 @@ import sqlalchemy as sa
 
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
+from engagement.database import run_on_driver
 from engagement.extensions import db
+from engagement.idempotency.models import IdempotentAnswer
 from tests.conftest import comment_fields, make_token, race
 
 pytestmark = pytest.mark.postgres
@@ -151,3 +153,21 @@ def test_a_pooled_connection_cut_while_idle_is_replaced_unseen(app, monkeypatch)
                client.post("/api/v1/articles/quiet/shares", json={"network": "x"}).status_code]
 
     assert answers == [200, 200]
+
+
+def test_a_statement_committed_with_its_transaction_that_fails_commits_nothing(app):
+    """database.run_on_driver's commit goes in the statement's round trip: when the statement
+    fails, the COMMIT behind it is not run, and the transaction's earlier writes are lost."""
+    answers = IdempotentAnswer.__table__
+    failing = sa.select(sa.literal(1) / sa.bindparam("zero"))
+    with app.app_context(), db.engine.connect() as connection:
+        run_on_driver(connection, sa.insert(answers).values(
+            client="c", key="never-kept", request_hash="h", created_at=sa.func.now()), {})
+        with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
+            run_on_driver(connection, failing, {"zero": 0}, commit=True)
+        connection.rollback()  # as after any error: SQLAlchemy asks for it
+        kept = run_on_driver(connection, sa.select(answers.c.key), {}, commit=True)
+        assert kept.rows == []
+        counted = run_on_driver(connection, sa.select(sa.literal(6) / sa.bindparam("two")),
+                                {"two": 2}, commit=True)
+        assert counted.rows == [(3,)] and not connection.in_transaction()

@@ -56,11 +56,18 @@ def find_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Artic
     article = db.session.get(Article, article_id)
     if article is not None:
         return article
+    record_article(db.session.connection(), article_id, policy, now)
+    return db.session.get(Article, article_id)
+
+
+def record_article(connection: sa.Connection, article_id: str, policy: ArticlePolicy,
+                   now: datetime) -> None:
+    """Record an article not yet recorded, in the caller's transaction, when auto-create is
+    on; NotFound otherwise (a write that reads no row of it: a share's)."""
     if not policy.may_create(article_id):
         raise NotFound("No such article.")
     # Concurrent first sightings are settled by the primary key, not by this process.
-    insert_if_absent(db.session, Article, {"id": article_id, "first_seen_at": now})
-    return db.session.get(Article, article_id)
+    insert_if_absent(connection, Article, {"id": article_id, "first_seen_at": now})
 
 
 def readable_article(article_id: str, policy: ArticlePolicy, now: datetime) -> Article:
@@ -229,6 +236,8 @@ def bump_statement(*, share: bool) -> sa.Update:
 def forget_loaded_counters(article_id: str) -> None:
     """After a bump: the article's versions and counters, if the session holds its row, are
     read again when next used (as synchronize_session="fetch" would)."""
+    if not db.session.registry.has():
+        return  # no session in this context (a share answered before Flask): nothing loaded
     loaded = db.session.identity_map.get(db.session.identity_key(Article, article_id))
     if loaded is not None:
         db.session.expire(loaded, ["version", "share_version", "comment_count",

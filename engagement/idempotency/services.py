@@ -11,7 +11,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from engagement.database import delete_where, on_conflict_insert, single_statement
+from engagement.database import (
+    delete_where,
+    on_conflict_insert,
+    run_on_driver,
+    single_statement,
+)
 from engagement.extensions import db
 from engagement.idempotency.models import IdempotentAnswer
 
@@ -37,14 +42,16 @@ class KeyInUse(Exception):
     """Another request recorded this key's write, within the day, since this one looked."""
 
 
-# Built once, on the table: every keyed write runs them, and building them (or running them
-# through the ORM) cost more CPU than running them.
+# Built once, on the table, and run on the driver's cursor (database.run_on_driver): every
+# keyed write runs them, and building them, or SQLAlchemy's execution of them, cost more CPU
+# than running them.
 _answers = IdempotentAnswer.__table__
 # (An UPDATE's WHERE may not take its columns' names for parameters.)
 _THIS_KEY = sa.and_(_answers.c.client == sa.bindparam("of_client"),
                     _answers.c.key == sa.bindparam("of_key"))
-_EARLIER = sa.select(_answers.c.request_hash, _answers.c.created_at, _answers.c.status,
-                     _answers.c.body, _answers.c.content_type).where(_THIS_KEY)
+_EARLIER = sa.select(_answers.c.request_hash, _answers.c.status, _answers.c.body,
+                     _answers.c.content_type).where(
+    _THIS_KEY, _answers.c.created_at > sa.bindparam("expired"))
 _ANSWER = sa.update(_answers).where(_THIS_KEY).values(
     status=sa.bindparam("status"), body=sa.bindparam("body"),
     content_type=sa.bindparam("content_type"))
@@ -66,21 +73,24 @@ def _write_of_key(dialect: str) -> sa.Insert:
     ).execution_options(preserve_rowcount=True)
 
 
-def seen(client: str, key: str, fingerprint: str, *, now: datetime) -> Seen | None:
+def seen(connection: sa.Connection, client: str, key: str, fingerprint: str, *,
+         now: datetime) -> Seen | None:
     """The earlier request with this key from this client within the last day, if any."""
-    row = db.session.connection().execute(_EARLIER, {"of_client": client, "of_key": key}).first()
-    if row is None or row.created_at <= now - KEPT:
+    rows = run_on_driver(connection, _EARLIER,
+                         {"of_client": client, "of_key": key, "expired": now - KEPT}).rows
+    if not rows:
         return None
-    return Seen(row.request_hash == fingerprint, row.status, row.body, row.content_type)
+    request_hash, status, body, content_type = rows[0]
+    return Seen(request_hash == fingerprint, status, body, content_type)
 
 
-def record_write(client: str, key: str, fingerprint: str, *, now: datetime) -> None:
+def record_write(connection: sa.Connection, client: str, key: str, fingerprint: str, *,
+                 now: datetime) -> None:
     """In the write's own transaction: this key's write happened. A concurrent request with
     the same key waits here for the first to end (the primary key), and if it committed,
     raises KeyInUse: its write is rolled back with it. One statement: the row of a key older
     than a day is taken over."""
-    connection = db.session.connection()
-    if connection.execute(_write_of_key(connection.dialect.name), {
+    if run_on_driver(connection, _write_of_key(connection.dialect.name), {
         "client": client, "key": key, "request_hash": fingerprint, "created_at": now,
         "expired": now - KEPT,
     }).rowcount != 1:
@@ -93,8 +103,9 @@ def record_answer(client: str, key: str, status: int, body: str,
     Committed at once, on a connection of its own: on PostgreSQL the UPDATE is its own
     transaction, without a BEGIN and a COMMIT to wait for."""
     with single_statement(db.engine) as connection:
-        connection.execute(_ANSWER, {"of_client": client, "of_key": key, "status": status,
-                                     "body": body, "content_type": content_type})
+        run_on_driver(connection, _ANSWER, {"of_client": client, "of_key": key,
+                                            "status": status, "body": body,
+                                            "content_type": content_type})
         connection.commit()
 
 

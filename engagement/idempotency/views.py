@@ -59,7 +59,7 @@ def idempotent(view):
         client = keyed_hash("idempotency", str(client_address()))
         fingerprint = services.request_hash(request.method, request.path, request.get_data())
         clock = now()
-        earlier = services.seen(client, key, fingerprint, now=clock)
+        earlier = services.seen(db.session.connection(), client, key, fingerprint, now=clock)
         if earlier is not None:
             return _replay(client, key, fingerprint, earlier)
         db.session.info[_PENDING] = (client, key, fingerprint, clock)
@@ -67,7 +67,7 @@ def idempotent(view):
             response = view(*args, **kwargs)
         except (IntegrityError, services.KeyInUse):
             db.session.rollback()
-            earlier = services.seen(client, key, fingerprint, now=now())
+            earlier = services.seen(db.session.connection(), client, key, fingerprint, now=now())
             if earlier is None:
                 raise  # not this key's: the route's own constraint
             return _replay(client, key, fingerprint, earlier)
@@ -94,7 +94,7 @@ def _replay(client: str, key: str, fingerprint: str, earlier: services.Seen) -> 
     while earlier is not None and earlier.status is None and time.monotonic() < deadline:
         db.session.rollback()  # see the other request's commit
         time.sleep(0.05)
-        earlier = services.seen(client, key, fingerprint, now=now())
+        earlier = services.seen(db.session.connection(), client, key, fingerprint, now=now())
     db.session.rollback()
     if earlier is None or earlier.status is None:
         raise IdempotencyConflict()
@@ -108,7 +108,7 @@ def _record_key_with_the_write(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending is not None:
         client, key, fingerprint, clock = pending
-        services.record_write(client, key, fingerprint, now=clock)
+        services.record_write(session.connection(), client, key, fingerprint, now=clock)
         session.info[_RECORDED] = True
 
 

@@ -44,7 +44,7 @@ class Shares(MethodView):
     def post(self, fields, article_id):
         """Record a share (once per reader, article and network in the de-duplication window)"""
         answer = services.record_share(
-            article_id, fields["network"], address=client_address(),
+            db.session.connection(), article_id, fields["network"], address=client_address(),
             client_hash=client_fingerprint(), now=now(),
             policy=services.SharePolicy.from_config(current_app.config),
         )

@@ -15,10 +15,9 @@ import sqlalchemy as sa
 from engagement.articles.models import Article
 from engagement.articles.services import (
     ArticlePolicy,
-    bump_article_version,
     bump_statement,
-    find_article,
     forget_loaded_counters,
+    record_article,
 )
 from engagement.clients import (
     FINGERPRINT_ADDRESS_CHARS,
@@ -26,7 +25,7 @@ from engagement.clients import (
     reader_bounds,
     room_for_reader,
 )
-from engagement.database import UTCDateTime, delete_where, on_conflict_insert
+from engagement.database import UTCDateTime, delete_where, on_conflict_insert, run_on_driver
 from engagement.extensions import db
 from engagement.moderation.services import ADDRESS_BANS, address_banned
 from engagement.shares.models import Share, ShareClaim, ShareTally
@@ -57,10 +56,10 @@ def known_network(name: str, networks: Iterable[str]) -> str | None:
     return name if name in networks else None
 
 
-# The statements of a share are built once and run with its values on the session's
-# connection: building one costs more CPU than running it, and every reader's share runs them
-# all. They name the tables, not the mapped classes, whose statements take the ORM's slower
-# path.
+# The statements of a share are built once and run with its values on the driver's cursor
+# (database.run_on_driver): building one, or SQLAlchemy's execution of it, costs more CPU than
+# running it, and every reader's share runs them all. They name the tables, not the mapped
+# classes, whose statements take the ORM's slower path.
 _articles, _claims, _tallies = Article.__table__, ShareClaim.__table__, ShareTally.__table__
 _shares = Share.__table__
 _TALLIES = sa.select(_tallies.c.network, _tallies.c.count).where(
@@ -163,8 +162,8 @@ class ShareRecorded:
 
 
 def record_share(
-    article_id: str, network: str, *, address: IPAddress | None, client_hash: str,
-    now: datetime, policy: SharePolicy,
+    connection: sa.Connection, article_id: str, network: str, *, address: IPAddress | None,
+    client_hash: str, now: datetime, policy: SharePolicy, commit: bool = False,
 ) -> ShareRecorded:
     """Count one share unless the client's address is banned, or this client was counted for
     the same article and network within the window; and the article's counts after it. The
@@ -173,42 +172,47 @@ def record_share(
     the claim reads the address's other readers in the statement that writes it, which SQLite
     runs under its one write lock, and on PostgreSQL after the state's lock on the article,
     network and address. Every reader's share writes the article's hottest rows (its tally and
-    counters): it takes those rows' locks last, just before the route commits."""
-    connection = db.session.connection()
+    counters): it takes those rows' locks last, just before the caller commits. On the
+    caller's connection (the session's, or one of its own), in its transaction. A caller
+    with nothing more to write there asks for the `commit` with the share's last statement
+    (database.run_on_driver): those rows are then locked for the database's work alone."""
     since = now - policy.dedupe_window
     share = {"article_id": article_id, "network": network, "now": now, "since": since,
              **reader_bounds(client_hash)}
-    rows = connection.execute(_share_state(connection.dialect.name), {
-        **share, "lock": _lock_key(article_id, network, client_hash)}).all()
-    state = rows[0]
-    tallies = {row.network: row.count for row in rows if row.network is not None}
+    rows = run_on_driver(connection, _share_state(connection.dialect.name), {
+        **share, "lock": _lock_key(article_id, network, client_hash)}).rows
+    recorded, address_bans = rows[0][:2]
+    tallies = {row[-2]: row[-1] for row in rows if row[-2] is not None}
     counted = False
-    if not address_banned(address, state.address_bans):
-        if not state.recorded:
-            find_article(article_id, policy.articles, now)  # records it, or NotFound
-        count = _count(connection, share)
+    if not address_banned(address, address_bans):
+        if not recorded:
+            record_article(connection, article_id, policy.articles, now)  # or NotFound
+        count = _count(connection, share, commit)
         if count is not None:
             counted, tallies[network] = True, count
+    if commit and connection.in_transaction():  # not counted, or counted in steps
+        connection.commit()
     return ShareRecorded(counted, _all_networks(tallies, policy.networks))
 
 
-def _count(connection: sa.Connection, share: dict[str, Any]) -> int | None:
+def _count(connection: sa.Connection, share: dict[str, Any], commit: bool) -> int | None:
     """Count the share: the tally's new count, or None when the client was already counted in
     the window or its address has no room for another reader. One statement on PostgreSQL;
-    elsewhere (SQLite, one writer at a time) the steps, and the article bumped by
-    bump_article_version."""
+    elsewhere (SQLite, one writer at a time) the steps, and the article's bump."""
     if connection.dialect.name == "postgresql":
-        count = connection.execute(_count_in_one(), {**share, **_SHARE_BUMP}).scalar()
-        if count is not None:
-            forget_loaded_counters(share["article_id"])
-        return count
-    claim, log, tally = _count_in_steps(connection.dialect.name)
-    if connection.execute(claim, share).rowcount != 1:
-        return None
-    connection.execute(log, share)
-    count = connection.execute(tally, share).scalar_one()
-    bump_article_version(share["article_id"], shares=1)
-    return count
+        rows = run_on_driver(connection, _count_in_one(), {**share, **_SHARE_BUMP},
+                             commit=commit).rows
+        if not rows:
+            return None
+    else:
+        claim, log, tally = _count_in_steps(connection.dialect.name)
+        if run_on_driver(connection, claim, share).rowcount != 1:
+            return None
+        run_on_driver(connection, log, share)
+        rows = run_on_driver(connection, tally, share).rows
+        run_on_driver(connection, bump_statement(share=True), {**share, **_SHARE_BUMP})
+    forget_loaded_counters(share["article_id"])
+    return rows[0][0]
 
 
 def share_activity(since: datetime) -> sa.Select:
