@@ -18,6 +18,7 @@ from engagement.database import configure_postgresql, configure_sqlite
 from engagement.errors import register_error_handlers
 from engagement.extensions import api, cors, db, migrate
 from engagement.fast_reads import register_fast_reads
+from engagement.fast_shares import register_fast_shares
 from engagement.http import PathsAsSent, register_http_conventions
 from engagement.idempotency.views import register_idempotency
 from engagement.limits import register_limits
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_fast_shares(app, cors_options(app.config["CORS_ORIGINS"]))
     register_fast_reads(app, cors_options(app.config["CORS_ORIGINS"]))
     migrate_if_embedded(app)
     return app

@@ -141,9 +141,13 @@ def client_fingerprint() -> str:
     the client address (an IPv6 address by its /64), then one of the user agent. The address
     decides; the user agent only tells apart the few readers behind one address (a household,
     an office), up to a cap the caller sets, since anyone can change it at will."""
-    user_agent = request.headers.get("User-Agent", "")
-    address = keyed_hash("client", current_limit_key())[:FINGERPRINT_ADDRESS_CHARS]
-    return address + keyed_hash("agent", user_agent)[: 64 - FINGERPRINT_ADDRESS_CHARS]
+    return fingerprint(client_address(), request.headers.get("User-Agent", ""))
+
+
+def fingerprint(address: IPAddress | None, user_agent: str) -> str:
+    """client_fingerprint of a client address and user agent."""
+    hashed_address = keyed_hash("client", limit_key(address))[:FINGERPRINT_ADDRESS_CHARS]
+    return hashed_address + keyed_hash("agent", user_agent)[: 64 - FINGERPRINT_ADDRESS_CHARS]
 
 
 # Readers one address may count as (by user agent) wherever readers are counted (shares, votes):

@@ -92,7 +92,8 @@ def _write_limit(name: str, scope: str):
 comments = _write_limit("COMMENTS", "comments")
 edits = _write_limit("EDITS", "edits")
 flags = _write_limit("FLAGS", "flags")
-shares = _write_limit("SHARES", "shares")
+SHARES_SCOPE = "shares"
+shares = _write_limit("SHARES", SHARES_SCOPE)
 votes = _write_limit("VOTES", "votes")
 subscriptions = _write_limit("SUBSCRIPTIONS", "subscriptions")
 READS_SCOPE = "reads"
@@ -121,26 +122,31 @@ def spend(limit: str, scope: str, key: str) -> int | None:
 
 def count_read(client_key: Callable[[], str]) -> list[tuple[str, str]] | None:
     """Count a public read answered before Flask (fast_reads.py) as the `reads` decorator
-    counts it: each limit of ENGAGEMENT_LIMIT_READS in turn, in flask-limiter's entries for the
-    client (its key: the prefix, the client's limit key, asked only when limits are on, the
-    scope), so that answers from either side share one count. Gives the X-RateLimit headers
-    flask-limiter would write (of the limit with the shortest window), or None when a limit
-    is full or the store fails: the request then goes on to Flask, which refuses it with its
-    429, or falls back as it does (and so while the store is down).
-    The limits of a refused read that had room are given back, so that Flask counts it once."""
+    counts it (count_before_flask)."""
+    return count_before_flask(READS_SCOPE, "READS", client_key)
+
+
+def count_before_flask(scope: str, name: str,
+                       client_key: Callable[[], str]) -> list[tuple[str, str]] | None:
+    """Count a request answered before Flask (fast_reads.py, fast_shares.py) as the view's
+    decorator counts it: each limit of ENGAGEMENT_LIMIT_<name> in turn, in flask-limiter's
+    entries for the client (its key: the prefix, the client's limit key, asked only when
+    limits are on, the scope), so that answers from either side share one count. Gives the
+    X-RateLimit headers flask-limiter would write (of the limit with the shortest window), or
+    None when a limit is full or the store fails: the request then goes on to Flask, which
+    refuses it with its 429, or falls back as it does (and so while the store is down).
+    The limits of a refused request that had room are given back, so that Flask counts it
+    once; `uncount` gives back a request counted here that goes on to Flask after all."""
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return []
     if limit_store_down():
         return None  # flask-limiter's own checks notice when the store is back
     strategy = limiter.limiter
-    # flask-limiter's place for the count: an empty prefix is left out, not kept as "".
-    prefix = config["RATELIMIT_KEY_PREFIX"]
-    key = client_key()
-    place = (prefix, key, READS_SCOPE) if prefix else (key, READS_SCOPE)
+    place = _place(client_key(), scope)
     taken: list[RateLimitItem] = []
     try:
-        for item in _in_order(config["LIMIT_READS"]):
+        for item in _in_order(config[f"LIMIT_{name}"]):
             if not strategy.hit(item, *place):
                 for earlier in taken:
                     give_back(strategy, earlier, earlier.key_for(*place))
@@ -158,6 +164,24 @@ def count_read(client_key: Callable[[], str]) -> list[tuple[str, str]] | None:
     return [("X-RateLimit-Limit", str(taken[0].amount)),
             ("X-RateLimit-Remaining", str(remaining)),
             ("X-RateLimit-Reset", str(int(reset_at + 1)))]
+
+
+def uncount(scope: str, name: str, client_key: str) -> None:
+    """Give back what count_before_flask counted for a request that goes on to Flask after
+    all (which counts it again), as _settle_writes gives back a write's reservation."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"] or limit_store_down():
+        return
+    strategy, place = limiter.limiter, _place(client_key, scope)
+    for item in _in_order(config[f"LIMIT_{name}"]):
+        give_back(strategy, item, item.key_for(*place))
+
+
+def _place(client_key: str, scope: str) -> tuple[str, ...]:
+    """Where flask-limiter counts a client's requests of a scope: an empty prefix is left out,
+    not kept as ""."""
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    return (prefix, client_key, scope) if prefix else (client_key, scope)
 
 
 @functools.lru_cache(maxsize=64)

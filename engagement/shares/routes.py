@@ -11,6 +11,7 @@ from engagement.clients import client_address, client_fingerprint
 from engagement.clock import now
 from engagement.errors import ErrorSchema, NotFound
 from engagement.extensions import db
+from engagement.fast_shares import raise_what_failed_before_flask
 from engagement.idempotency.views import idempotent
 from engagement.shares import services
 from engagement.shares.schemas import SHARE_COUNTS_DESCRIPTION, ShareIn, ShareRecordedOut
@@ -37,6 +38,7 @@ class Shares(MethodView):
         return services.share_counts(article_id, current_app.config["SHARE_NETWORKS"])
 
     @limits.shares
+    @raise_what_failed_before_flask
     @idempotent
     @blp.arguments(ShareIn)
     @blp.response(200, ShareRecordedOut)
