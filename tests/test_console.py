@@ -369,7 +369,8 @@ def test_rejecting_a_flagged_comment_another_moderator_approved_meanwhile_is_not
     """Flags hid it; another moderator approved it back while this one's list still shows
     it flagged."""
     article = "flagged-approved-meanwhile"
-    flagged = post(service, article, author_name="Ivy", body="Disputed but fair.")["comment"]["id"]
+    flagged = post(service, article, author_name="Ivy", author_email="ivy@example.com",
+                   body="Disputed but fair.")["comment"]["id"]
     admin_api(service, tokens, "PATCH", f"/comments/{flagged}", {"status": "approved"})
     for number in range(3):
         status, _ = api(service, "POST", f"/comments/{flagged}/flags", {"reason": "abuse"},
@@ -427,7 +428,7 @@ def test_comments_that_arrive_meanwhile_are_announced_not_pushed_under_the_moder
     minute, and when its tab is shown again) and shows them when asked, not while the
     moderator is reading."""
     article = "arrivals-story"
-    first = moderating_one_held(page, service, tokens, article)
+    first = moderating_one_held(page, service, tokens, article, author_email="early@example.com")
     queue_item(page, first).get_by_role("button", name=re.compile("^Approve")).click()
     later = [held(service, article, author_email=f"late{n}@example.com") for n in range(2)]
 
@@ -601,7 +602,8 @@ def test_reject_spam_pin_and_delete_each_take_one_click(page, service, tokens):
     article = "click-story"
     rejected, spam, deleted = (held(service, article, author_email=f"c{n}@example.com")
                                for n in range(3))
-    pinned = held(service, article, body="Plain and published")
+    # Held as its author's first comment: an address of its own, which no other test approves.
+    pinned = held(service, article, author_email="pin-me@example.com", body="Plain and published")
     admin_api(service, tokens, "PATCH", f"/comments/{pinned}", {"status": "approved"})
     sign_in(page, service, tokens["moderator"])
     show_queue(page, article)
