@@ -37,9 +37,12 @@ LIMITS_BEYOND_THE_VIEWS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELI
 PATHS_REMEMBERED = 1024
 
 
-class FastReads:
-    """The service's WSGI app: versioned public reads whose answer is known, answered here;
-    every other request, by Flask (`flask_app`, Flask's own wsgi_app)."""
+class BeforeFlask:
+    """A WSGI layer in front of Flask (`flask_app`, Flask's own wsgi_app) that answers some
+    requests itself: those `takes` says it tries, where `answer` gives (status, headers,
+    body). Every other request, and any it gives no answer for, goes on to Flask."""
+
+    what = "a request"  # for the log
 
     def __init__(self, app: Flask, flask_app: Callable, cors: dict) -> None:
         self.app = app
@@ -47,26 +50,52 @@ class FastReads:
         self.enabled = not any(app.config.get(name) for name in LIMITS_BEYOND_THE_VIEWS)
         # What flask-cors computes for the public API's resource from the options it was given.
         self.cors = get_cors_options(app, cors)
-        self._route: Callable[[str], tuple[str, dict]] | None = None
-        self._answers: dict[str, Versioned] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if (self.enabled and environ.get("REQUEST_METHOD") == "GET"
-                and path.startswith(PUBLIC_API_PREFIX) and not path.startswith(ADMIN_PREFIX)):
+        if self.enabled and self.takes(environ):
             try:
-                answer = self._answer(environ)
-            except Exception:  # a fault of this shortcut: Flask answers as it would without
-                log.exception("a read could not be answered before Flask")
-                environ.pop(DECIDED, None)
-                answer = None
+                answer = self.answer(environ)
+            except Exception as error:
+                answer = self.failed(environ, error)
             if answer is not None:
                 status, headers, body = answer
                 start_response(status, headers)
                 return [body]
         return self.flask_app(environ, start_response)
 
-    def _answer(self, environ: dict) -> tuple[str, list, bytes] | None:
+    def takes(self, environ: dict) -> bool:
+        raise NotImplementedError
+
+    def answer(self, environ: dict) -> tuple[str, list, bytes] | None:
+        raise NotImplementedError
+
+    def failed(self, environ: dict, error: Exception) -> None:
+        """A fault of this shortcut (called while it is handled): logged, and Flask answers as
+        it would without the shortcut."""
+        log.exception("%s could not be answered before Flask", self.what)
+
+
+class FastReads(BeforeFlask):
+    """The service's WSGI app: versioned public reads whose answer is known, answered here;
+    every other request, by Flask."""
+
+    what = "a read"
+
+    def __init__(self, app: Flask, flask_app: Callable, cors: dict) -> None:
+        super().__init__(app, flask_app, cors)
+        self._route: Callable[[str], tuple[str, dict]] | None = None
+        self._answers: dict[str, Versioned] | None = None
+
+    def takes(self, environ: dict) -> bool:
+        path = environ.get("PATH_INFO", "")
+        return (environ.get("REQUEST_METHOD") == "GET" and path.startswith(PUBLIC_API_PREFIX)
+                and not path.startswith(ADMIN_PREFIX))
+
+    def failed(self, environ: dict, error: Exception) -> None:
+        super().failed(environ, error)
+        environ.pop(DECIDED, None)  # Flask decides again
+
+    def answer(self, environ: dict) -> tuple[str, list, bytes] | None:
         started = time.perf_counter()
         request = Request(environ)
         try:

@@ -20,13 +20,13 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Flask, jsonify
 from flask import request as flask_request
-from flask_cors.core import get_cors_headers, get_cors_options
+from flask_cors.core import get_cors_headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request
@@ -36,7 +36,7 @@ from engagement.clients import IPAddress, fingerprint, keyed_hash, limit_key, re
 from engagement.clock import now
 from engagement.errors import DomainError
 from engagement.extensions import db
-from engagement.fast_reads import LIMITS_BEYOND_THE_VIEWS, PUBLIC_API_PREFIX
+from engagement.fast_reads import PUBLIC_API_PREFIX, BeforeFlask
 from engagement.idempotency import services as idempotency
 from engagement.idempotency.views import KEY_FORMAT
 from engagement.mail import delivery
@@ -74,37 +74,27 @@ class HandedOver(Exception):
     """This share is Flask's to answer (its body, its key's earlier request, its article)."""
 
 
-class FastShares:
-    """The share POSTs that are ordinary, answered here; every other request, by `flask_app`."""
+class FastShares(BeforeFlask):
+    """The share POSTs that are ordinary, answered here; every other request, by Flask."""
+
+    what = "a share"
 
     def __init__(self, app: Flask, flask_app: Callable, cors: dict) -> None:
-        self.app = app
-        self.flask_app = flask_app
-        self.enabled = not any(app.config.get(name) for name in LIMITS_BEYOND_THE_VIEWS)
-        self.cors = get_cors_options(app, cors)
+        super().__init__(app, flask_app, cors)
         self._routes: MapAdapter | None = None
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def takes(self, environ: dict) -> bool:
         path = environ.get("PATH_INFO", "")
-        if (self.enabled and environ.get("REQUEST_METHOD") == "POST"
-                and path.startswith(PUBLIC_API_PREFIX) and path.endswith("/shares")):
-            try:
-                answer = self._answer(environ)
-            except HandedOver:
-                answer = None
-            except DATABASE_ERRORS as error:  # Flask answers it (503) without waiting again
-                environ[FAILED] = error
-                answer = None
-            except Exception:  # a fault of this shortcut: Flask answers as it would without
-                log.exception("a share could not be answered before Flask")
-                answer = None
-            if answer is not None:
-                status, headers, body = answer
-                start_response(status, headers)
-                return [body]
-        return self.flask_app(environ, start_response)
+        return (environ.get("REQUEST_METHOD") == "POST" and path.startswith(PUBLIC_API_PREFIX)
+                and path.endswith("/shares"))
 
-    def _answer(self, environ: dict) -> tuple[str, list, bytes] | None:
+    def failed(self, environ: dict, error: Exception) -> None:
+        if isinstance(error, DATABASE_ERRORS):  # Flask answers it (503) without waiting again
+            environ[FAILED] = error
+        elif not isinstance(error, HandedOver):
+            super().failed(environ, error)
+
+    def answer(self, environ: dict) -> tuple[str, list, bytes] | None:
         started = time.perf_counter()
         request = Request(environ)
         try:
