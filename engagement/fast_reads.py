@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask
 from flask_cors.core import get_cors_headers, get_cors_options
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request
 
 from engagement import limits, metrics
@@ -50,6 +51,7 @@ class BeforeFlask:
         self.enabled = not any(app.config.get(name) for name in LIMITS_BEYOND_THE_VIEWS)
         # What flask-cors computes for the public API's resource from the options it was given.
         self.cors = get_cors_options(app, cors)
+        self._routes: MapAdapter | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if self.enabled and self.takes(environ):
@@ -73,6 +75,22 @@ class BeforeFlask:
         """A fault of this shortcut (called while it is handled): logged, and Flask answers as
         it would without the shortcut."""
         log.exception("%s could not be answered before Flask", self.what)
+
+    def routes(self) -> MapAdapter:
+        """The app's URL map, bound once (its routes are all registered by the first request):
+        its rules match by path and method alone (no host matching, no subdomains), which
+        bind_to_environ would work out again for every request."""
+        if self._routes is None:
+            self._routes = self.app.url_map.bind("", subdomain="")
+        return self._routes
+
+    def client(self, request: Request):
+        """The client's address, as clients.client_address finds it for Flask."""
+        # A WSGI server gives a header sent twice as one, its values joined by commas.
+        forwarded_for = request.environ.get("HTTP_X_FORWARDED_FOR")
+        return resolve_client(request.remote_addr,
+                              [forwarded_for] if forwarded_for is not None else [],
+                              self.app.config["TRUSTED_PROXIES"])
 
 
 class FastReads(BeforeFlask):
@@ -138,23 +156,12 @@ class FastReads(BeforeFlask):
             metrics.observe("GET", endpoint, status, started)
         return ("304 NOT MODIFIED" if body is None else "200 OK"), headers, body or b""
 
-    def client(self, request: Request):
-        """The client's address, as clients.client_address finds it for Flask."""
-        # A WSGI server gives a header sent twice as one, its values joined by commas.
-        forwarded_for = request.environ.get("HTTP_X_FORWARDED_FOR")
-        return resolve_client(request.remote_addr,
-                              [forwarded_for] if forwarded_for is not None else [],
-                              self.app.config["TRUSTED_PROXIES"])
-
     def route(self, path: str) -> tuple[str, dict]:
         """The endpoint and view arguments of a GET of `path`, or the HTTPException Flask's
         routing raises (404, 405, a redirect). The answers of the last PATHS_REMEMBERED
         paths are kept: readers of one page ask for the same few."""
         if self._route is None:
-            # The app's URL map, bound once (its routes are all registered by the first
-            # request): its rules match by path and method alone (no host matching, no
-            # subdomains), which bind_to_environ would work out again for every request.
-            routes = self.app.url_map.bind("", subdomain="")
+            routes = self.routes()
 
             @functools.lru_cache(maxsize=PATHS_REMEMBERED)
             def route(path: str) -> tuple[str, dict]:

@@ -20,7 +20,6 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -28,11 +27,10 @@ from flask import Flask, jsonify
 from flask import request as flask_request
 from flask_cors.core import get_cors_headers
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request
 
 from engagement import limits, metrics
-from engagement.clients import IPAddress, fingerprint, keyed_hash, limit_key, resolve_client
+from engagement.clients import IPAddress, fingerprint, keyed_hash, limit_key
 from engagement.clock import now
 from engagement.errors import DomainError
 from engagement.extensions import db
@@ -79,10 +77,6 @@ class FastShares(BeforeFlask):
 
     what = "a share"
 
-    def __init__(self, app: Flask, flask_app: Callable, cors: dict) -> None:
-        super().__init__(app, flask_app, cors)
-        self._routes: MapAdapter | None = None
-
     def takes(self, environ: dict) -> bool:
         path = environ.get("PATH_INFO", "")
         return (environ.get("REQUEST_METHOD") == "POST" and path.startswith(PUBLIC_API_PREFIX)
@@ -113,11 +107,7 @@ class FastShares(BeforeFlask):
             except (ValueError, TypeError, ma.ValidationError):
                 return None  # Flask refuses it, in the contract's words
             config = self.app.config
-            # A WSGI server gives a header sent twice as one, its values joined by commas.
-            forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
-            address = resolve_client(request.remote_addr,
-                                     [forwarded_for] if forwarded_for is not None else [],
-                                     config["TRUSTED_PROXIES"])
+            address = self.client(request)
             cors = get_cors_headers(self.cors, request.headers, "POST").items(multi=True)
             client_key = limit_key(address)
             limit_headers = limits.count_before_flask(limits.SHARES_SCOPE, "SHARES",
@@ -171,12 +161,6 @@ class FastShares(BeforeFlask):
             except Exception:  # the share is committed: its answer stands (a retry gets 409)
                 log.exception("the answer of a share's Idempotency-Key was not kept")
         return response
-
-    def routes(self) -> MapAdapter:
-        """The app's URL map, bound once (as FastReads.routes)."""
-        if self._routes is None:
-            self._routes = self.app.url_map.bind("", subdomain="")
-        return self._routes
 
 
 def _ordinary_body(request: Request, environ: dict, most: int | None) -> bytes | None:
