@@ -3,12 +3,12 @@
 A page loads `/widget/engagement.js`: a tiny loader at a stable URL with the service's short
 cache, which adds the versioned script with the page's language and the stylesheet in it,
 `/widget/v/<version>/engagement.<language>.js`. Everything under `/widget/v/<version>/` (those
-scripts, the stylesheet alone for scripts of earlier releases, the strings of each language alone for a placeholder that asks for
-another, each in the encoding of fewest bytes) is minified (the script's local names
-shortened too) and compressed once per process, in Brotli for browsers that take it (over
-HTTPS) and in gzip (by Zopfli) for the others, and cached by browsers for a year as
-immutable: the version is a hash of the content, so a new release is a new URL. A script or
-stylesheet tag loads them from any origin without CORS."""
+scripts, the stylesheet alone for scripts of earlier releases, the strings of each language
+alone for a placeholder that asks for another, each in the encoding of fewest bytes) is
+minified (the script's local names shortened too) and compressed once per process, in Brotli
+for browsers that take it (over HTTPS) and in gzip (by Zopfli) for the others, and cached by
+browsers for a year as immutable: the version is a hash of the content, so a new release is
+a new URL. A script or stylesheet tag loads them from any origin without CORS."""
 
 from __future__ import annotations
 
