@@ -39,15 +39,16 @@ YEAR = 365 * 24 * 3600
 # order), so that a name costs gzip the fewest bits.
 NAME_CHARS = "etnraoisculdpfmhgbvywkxjqzETNRAOISCULDPFMHGBVYWKXJQZ_$"
 # Properties of the script's own objects (`app`, a part or thread, a comment's `ui`, a form's
-# options, t.number), shortened like local names: 135 bytes gzipped. None is a property the
-# browser defines and the script reads, an attribute el() sets, a field of the API, or a key
-# the script looks up by a string (its fill functions by placeholder kind: not `shares`); the
-# build refuses one written as a string.
+# options, t.number, an ApiError's fields and retryAfter) and those it keeps on elements (a
+# placeholder's engagementLanguage, a button's hadFocus), shortened like local names: 167
+# bytes gzipped. None is a property the browser defines and the script reads, an attribute
+# el() sets, a field of the API, or a key the script looks up by a string (its fill functions
+# by placeholder kind: not `shares`); the build refuses one written as a string.
 OWN_PROPERTIES = (
-    "actions", "articles", "assets", "author", "buttons", "count", "cursor", "done", "extra",
-    "failed", "fixedTitle", "formSlot", "languages", "list", "main", "more", "number", "opener",
-    "region", "retried", "root", "send", "slot", "slug", "submitClass", "thread", "threads",
-    "uid", "upOnly")
+    "actions", "articles", "assets", "author", "buttons", "count", "cursor", "done",
+    "engagementLanguage", "extra", "failed", "fields", "fixedTitle", "formSlot", "hadFocus",
+    "languages", "list", "main", "more", "number", "opener", "region", "retried", "retryAfter",
+    "root", "send", "slot", "slug", "submitClass", "thread", "threads", "uid", "upOnly")
 # Single-byte encodings of the Encoding Standard, by Python's name and the label browsers know.
 # A script is decoded by the charset its Content-Type names, so a language whose strings all
 # fit one of these goes in it: one byte a letter where UTF-8 takes two (Arabic's strings,
