@@ -147,17 +147,12 @@
     return (window.EngagementTranslations || {})[lang];
   }
 
-  /** Resolves with a language whose strings are loaded: the one asked for (the loader may
-   * already be fetching it), else English. */
+  /** Resolves with a language whose strings are loaded: the one asked for, else English. */
   function loadLanguage(lang) {
     if (stringsOf(lang)) return Promise.resolve(lang);
     if (!app.languages[lang]) {
-      var src = app.assets + "i18n/" + lang + ".js";
-      var tag = document.querySelector('script[src="' + src + '"]');
       app.languages[lang] = new Promise(function (resolve) {
-        if (!tag) document.head.append(tag = el("script", { src: src, async: true }));
-        tag.addEventListener("load", resolve);
-        tag.addEventListener("error", resolve);
+        document.head.append(el("script", { src: app.assets + "i18n/" + lang + ".js", load: resolve, error: resolve }));
       }).then(function () {
         return stringsOf(lang) || lang === "en" ? lang : loadLanguage("en");
       });
