@@ -1269,7 +1269,10 @@
 
   // --- Start ------------------------------------------------------------------------------------
 
+  /** The stylesheet, adopted by the document; a browser without constructed stylesheets
+   * (before 2023) links engagement.css instead. */
   function adoptStylesheet() {
+    if (!document.adoptedStyleSheets) return document.head.append(el("link", { rel: "stylesheet", href: app.assets + "engagement.css" }));
     var sheet = new CSSStyleSheet();
     sheet.replaceSync(STYLESHEET);
     document.adoptedStyleSheets = document.adoptedStyleSheets.concat(sheet);
