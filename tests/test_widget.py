@@ -411,6 +411,14 @@ def test_the_minifier_writes_a_constant_where_it_is_read_when_that_is_shorter():
                         'return"k:"+20+(20).toFixed()+LONG+LONG+1000+AGAIN+SHADOWED}')
 
 
+def test_the_minifier_drops_brackets_that_precedence_does_not_need():
+    source = "function f(){while((a=b))c();x=(a&&b)||c;y=(a||b)&&c;z=(a||b)||(c&&d);w=(a=b)||c}"
+
+    minified = minify_print(widget_routes._unbracketed(es5(source)), drop_semi=True)
+
+    assert minified == "function f(){while(a=b)c();x=a&&b||c;y=(a||b)&&c;z=a||b||c&&d;w=(a=b)||c}"
+
+
 @pytest.mark.parametrize(("source", "folded"), [
     # Expression statements side by side are one; a block of one statement loses its braces.
     ('function f(){"use strict";a();b();for(;;){c()}}',

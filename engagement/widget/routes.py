@@ -171,7 +171,8 @@ def _minify_script(source: str, cache_dir: Path) -> str:
 
     def minified() -> bytes:
         tree = _shorten_properties(_number_keys(es5(source), places))
-        return minify_print(_fold(_tighten(_inline_constants(_evaluate(tree))))).encode()
+        tree = _fold(_tighten(_inline_constants(_evaluate(tree))))
+        return minify_print(_unbracketed(tree)).encode()
     return _kept(cache_dir / f"widget-{key}.min.js", minified).decode()
 
 
@@ -340,6 +341,29 @@ def _operand(expression: asttypes.Node, op: str) -> asttypes.Node:
 
 def _bracketed(expression: asttypes.Node, loose) -> asttypes.Node:
     return asttypes.GroupingOp(expression) if isinstance(expression, loose) else expression
+
+
+def _unbracketed(node: asttypes.Node) -> asttypes.Node:
+    """Brackets the source wrote for its reader, or folding left, where precedence does not
+    need them: around an operand of && or || that binds as tightly or more (`(a && b) || c`,
+    `(a || b) || c`), and around a condition that its statement brackets (`while ((a = b))`)."""
+    _replace_children(node, _unbracketed)
+    if isinstance(node, asttypes.BinOp) and node.op in ("&&", "||"):
+        node.left, node.right = (_unwrapped(side, node.op) for side in (node.left, node.right))
+    if isinstance(node, (asttypes.If, asttypes.While, asttypes.DoWhile)) and isinstance(
+            node.predicate, asttypes.GroupingOp):
+        node.predicate = node.predicate.expr
+    return node
+
+
+def _unwrapped(side: asttypes.Node, op: str) -> asttypes.Node:
+    inner = side.expr if isinstance(side, asttypes.GroupingOp) else None
+    if isinstance(inner, asttypes.BinOp) and not (op == "&&" and inner.op == "||"):
+        return inner
+    if isinstance(inner, (asttypes.Identifier, asttypes.DotAccessor, asttypes.BracketAccessor,
+                          asttypes.FunctionCall)):
+        return inner
+    return side
 
 
 def _starts_a_statement_badly(expression: asttypes.Node) -> bool:
