@@ -83,8 +83,8 @@ def _source(name: str) -> str:
 def _asset(text: str, mimetype: str, cache_dir: Path, charset: str = "utf-8") -> Asset:
     body = text.encode(charset)
     # Zopfli writes ordinary gzip, some 4% smaller than zlib's best, in 0.1 s of CPU for the
-    # script; Brotli's best is 7% smaller again (everything a page loads 12,826 bytes in gzip,
-    # 11,938 in Brotli): once for every process, kept in the instance folder.
+    # script; Brotli's best is 7% smaller again (everything a page loads 12,742 bytes in gzip,
+    # 11,834 in Brotli): once for every process, kept in the instance folder.
     digest = hashlib.sha256(body).hexdigest()[:16]
     gzipped = _kept(cache_dir / f"widget-{digest}.gz", lambda: zopfli.gzip.compress(body))
     compressed = _kept(cache_dir / f"widget-{digest}.br",
@@ -171,7 +171,7 @@ def _minify_script(source: str, cache_dir: Path) -> str:
 
     def minified() -> bytes:
         tree = _shorten_properties(_number_keys(es5(source), places))
-        tree = _fold(_tighten(_inline_constants(_evaluate(tree))))
+        tree = _fold(_tighten(_inline_calls(_inline_constants(_evaluate(tree)))))
         return minify_print(_unbracketed(tree)).encode()
     return _kept(cache_dir / f"widget-{key}.min.js", minified).decode()
 
@@ -483,12 +483,12 @@ def _inline_constants(tree: asttypes.Node) -> asttypes.Node:
             declared.update(name.value for name in [node.identifier, *node.parameters] if name)
         elif isinstance(node, asttypes.Catch):
             declared[node.identifier.value] += 1
-        elif isinstance(node, asttypes.Assign) and isinstance(node.left, asttypes.Identifier):
+        elif isinstance(node, asttypes.Assign) and _is_name(node.left):
             assigned.add(node.left.value)
         elif isinstance(node, (asttypes.UnaryExpr, asttypes.PostfixExpr)) and node.op in (
-                "++", "--") and isinstance(node.value, asttypes.Identifier):
+                "++", "--") and _is_name(node.value):
             assigned.add(node.value.value)
-        elif isinstance(node, asttypes.Identifier):
+        elif _is_name(node):
             read[node.value] += 1
     constants = {}
     for node in _walk(tree):
@@ -502,9 +502,9 @@ def _inline_constants(tree: asttypes.Node) -> asttypes.Node:
                 constants[name] = node.initializer
 
     def inline(node: asttypes.Node) -> asttypes.Node:
-        if isinstance(node, asttypes.Identifier) and node.value in constants:
+        if _is_name(node) and node.value in constants:
             return type(constants[node.value])(constants[node.value].value)
-        if (isinstance(node, asttypes.DotAccessor) and isinstance(node.node, asttypes.Identifier)
+        if (isinstance(node, asttypes.DotAccessor) and _is_name(node.node)
                 and isinstance(constants.get(node.node.value), asttypes.Number)):
             node.node = asttypes.GroupingOp(node.node)  # 20.x would be a number, (20).x is not
         if isinstance(node, asttypes.VarStatement):
@@ -517,6 +517,112 @@ def _inline_constants(tree: asttypes.Node) -> asttypes.Node:
                     isinstance(statement, asttypes.VarStatement) and not statement.children())])
         return node
     return inline(tree)
+
+
+def _inline_calls(tree: asttypes.Node) -> asttypes.Node:
+    """A function declared once and called once is written where it is called, as terser's
+    reduce_funcs does: `function a(x) {...}` and `a(y)` become `(function (x) {...})(y)`.
+    Only where nothing changes: its name is declared nowhere else and read nowhere else, the
+    call is not inside it, and no function or catch between its declaration and the call
+    declares a name it reads from outside (which would take the name's place inside it)."""
+    declared, read = Counter(), Counter()
+    calls = {}  # name -> (the call, the functions and catches around it, outermost first)
+    for node, around in _walk_within(tree, ()):
+        for name in _declared_by(node):
+            declared[name] += 1
+        if _is_name(node):
+            read[node.value] += 1
+        if isinstance(node, asttypes.FunctionCall) and _is_name(node.identifier):
+            calls[node.identifier.value] = (node, around)
+    inlined = set()
+    for node, around in _walk_within(tree, ()):
+        if not isinstance(node, asttypes.FuncDecl):
+            continue
+        name = node.identifier.value
+        if declared[name] != 1 or read[name] != 2 or name not in calls:
+            continue  # read twice: where it is declared, and in the call
+        call, call_around = calls[name]
+        scope = around[-1] if around else None
+        if node in call_around or (scope is not None and scope not in call_around):
+            continue
+        between = call_around[call_around.index(scope) + 1:] if scope else call_around
+        if any(_free_names(node) & _declared_in(outer) for outer in between):
+            continue
+        call.identifier = asttypes.GroupingOp(
+            asttypes.FuncExpr(None, node.parameters, node.elements))
+        inlined.add(id(node))
+    for node in _walk(tree):
+        for kind, attribute in STATEMENT_LISTS.items():
+            if isinstance(node, kind):
+                setattr(node, attribute, [statement for statement in getattr(node, attribute)
+                                          if id(statement) not in inlined])
+    return tree
+
+
+def _is_name(node: asttypes.Node) -> bool:
+    """A variable's name, not a property's (calmjs.parse's PropIdentifier is an Identifier)."""
+    return isinstance(node, asttypes.Identifier) and not isinstance(node, asttypes.PropIdentifier)
+
+
+def _walk_within(node: asttypes.Node, around: tuple):
+    """Each node with the functions and catch clauses it is inside, outermost first."""
+    yield node, around
+    if isinstance(node, (asttypes.FuncBase, asttypes.Catch)):
+        around = (*around, node)
+    for child in node.children():
+        if isinstance(child, asttypes.Node):
+            yield from _walk_within(child, around)
+
+
+def _declared_by(node: asttypes.Node) -> list[str]:
+    if isinstance(node, asttypes.VarDecl):
+        return [node.identifier.value]
+    if isinstance(node, asttypes.FuncBase):
+        return [name.value for name in [node.identifier, *node.parameters] if name]
+    if isinstance(node, asttypes.Catch):
+        return [node.identifier.value]
+    return []
+
+
+def _declared_in(scope: asttypes.Node) -> set[str]:
+    """The names a function (its name when an expression, its parameters, vars and inner
+    functions' names) or a catch clause (its parameter) declares for the code inside it."""
+    if isinstance(scope, asttypes.Catch):
+        return {scope.identifier.value}
+    names = {name.value for name in scope.parameters}
+    if isinstance(scope, asttypes.FuncExpr) and scope.identifier:
+        names.add(scope.identifier.value)
+
+    def visit(node: asttypes.Node) -> None:
+        for child in node.children():
+            if isinstance(child, asttypes.VarDecl):
+                names.add(child.identifier.value)
+            if isinstance(child, asttypes.FuncDecl):
+                names.add(child.identifier.value)
+            elif isinstance(child, asttypes.Node) and not isinstance(child, asttypes.FuncExpr):
+                visit(child)
+    for element in scope.elements:
+        if isinstance(element, asttypes.FuncDecl):
+            names.add(element.identifier.value)
+        else:
+            visit(element)
+    return names
+
+
+def _free_names(scope: asttypes.Node) -> set[str]:
+    """The names read inside a function or catch clause that it does not declare."""
+    found = set()
+
+    def visit(node: asttypes.Node) -> None:
+        for child in node.children():
+            if isinstance(child, (asttypes.FuncBase, asttypes.Catch)):
+                found.update(_free_names(child))
+            elif _is_name(child):
+                found.add(child.value)
+            elif isinstance(child, asttypes.Node):
+                visit(child)
+    visit(scope)
+    return found - _declared_in(scope)
 
 
 def _replace_children(node: asttypes.Node, replace) -> None:
