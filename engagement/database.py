@@ -289,6 +289,38 @@ def run_on_driver(connection: sa.Connection, statement: sa.Executable,
         raise
 
 
+def run_together(connection: sa.Connection,
+                 statements: list[tuple[sa.Executable, dict[str, Any]]], *,
+                 commit: bool = False) -> list[DriverResult]:
+    """PostgreSQL: run_on_driver for several statements, in order, sent in one round trip
+    (psycopg's pipeline mode) in the connection's transaction (begun here if it was not), and
+    with `commit` the COMMIT with them. A statement that fails stops those after it and the
+    commit, and its error is raised as SQLAlchemy's `DBAPIError` (the connection invalidated
+    when the error says it is lost): nothing of the transaction is committed then."""
+    if not connection.in_transaction():
+        connection.begin()
+    dialect = connection.dialect
+    driver_connection = connection.connection.driver_connection
+    try:
+        try:
+            with driver_connection.pipeline():
+                cursors = [_on_driver(driver_connection, dialect, statement, parameters,
+                                      fetch=False) for statement, parameters in statements]
+                if commit:
+                    connection.commit()  # sent with the statements; raises their error
+        except psycopg.Error as error:  # met when the pipeline's results were read
+            raise sa.exc.DBAPIError.instance(None, None, error, psycopg.Error) from error
+        return [_fetched(cursor) for cursor in cursors]
+    except sa.exc.DBAPIError as error:
+        if dialect.is_disconnect(error.orig, driver_connection, None):
+            connection.invalidate(error.orig)
+            error.connection_invalidated = True
+        elif commit:  # as run_on_driver: end the failed transaction the caller cannot
+            with contextlib.suppress(psycopg.Error):
+                driver_connection.rollback()
+        raise
+
+
 def _on_driver(driver_connection: Any, dialect: sa.Dialect, statement: sa.Executable,
                parameters: dict[str, Any], *, fetch: bool = True) -> Any:
     """The statement's DriverResult, or with `fetch` false its cursor, whose results come

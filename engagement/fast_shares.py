@@ -7,11 +7,20 @@ it with the same functions Flask's view calls (shares.services.record_share, the
 idempotency services, the shares' rate limit counted in flask-limiter's own entries, the
 client address, the metrics, flask-cors's headers) on a connection of its own, committed
 before it answers (with the share's statement, in one round trip on PostgreSQL: the article's
-hottest rows are locked for the database's work alone). Anything else goes on to Flask, with
-the body as it came: a body or key
-it cannot take, a limit that is full or a store that is down, an unknown article (404), a
-key sent before (the replay is Flask's), any error. What was counted or written for it
-here is undone first, so that Flask counts and writes it once."""
+hottest rows are locked for the database's work alone).
+
+On PostgreSQL the shares without a key that a process's threads take at the same moment are
+committed together (group_commit.py, shares.services.record_shares_together): one
+transaction, two round trips and one commit (one WAL flush) for them all, where each share
+took two round trips and a commit of its own, and the article's rows were locked and flushed
+once per share. Each is still answered only once its commit has returned, as it would be
+alone. A share whose article is not recorded yet is then recorded alone, as before.
+
+Anything else goes on to Flask, with the body as it came: a body or key it cannot take, a
+limit that is full or a store that is down, an unknown article (404), a key sent before (the
+replay is Flask's), any error (a batch that fails other than by the database's being
+unavailable hands each of its shares to Flask, which records it alone). What was counted or
+written for it here is undone first, so that Flask counts and writes it once."""
 
 from __future__ import annotations
 
@@ -20,6 +29,7 @@ import io
 import json
 import logging
 import time
+from datetime import datetime
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -35,17 +45,27 @@ from engagement.clock import now
 from engagement.errors import DomainError
 from engagement.extensions import db
 from engagement.fast_reads import PUBLIC_API_PREFIX, BeforeFlask
+from engagement.group_commit import GroupCommit
 from engagement.idempotency import services as idempotency
 from engagement.idempotency.views import KEY_FORMAT
 from engagement.mail import delivery
 from engagement.shares.schemas import ShareIn, ShareRecordedOut
-from engagement.shares.services import SharePolicy, record_share
+from engagement.shares.services import (
+    SharePolicy,
+    ShareRecorded,
+    ShareToRecord,
+    record_share,
+    record_shares_together,
+    shares_together,
+)
 
 log = logging.getLogger(__name__)
 
 ENDPOINT = "shares.Shares"
 # A share's body is `{"network": "..."}`: a longer one is no ordinary share.
 ORDINARY_BODY_BYTES = 1024
+# The most shares of a process's threads committed in one transaction (group_commit.py).
+SHARES_COMMITTED_TOGETHER = 32
 _SHARE_IN, _SHARE_OUT = ShareIn(), ShareRecordedOut()
 
 
@@ -76,6 +96,11 @@ class FastShares(BeforeFlask):
     """The share POSTs that are ordinary, answered here; every other request, by Flask."""
 
     what = "a share"
+
+    def __init__(self, app: Flask, flask_app, cors: dict) -> None:
+        super().__init__(app, flask_app, cors)
+        self.together = GroupCommit(self._record_together, shares_together,
+                                    SHARES_COMMITTED_TOGETHER, DATABASE_ERRORS)
 
     def takes(self, environ: dict) -> bool:
         path = environ.get("PATH_INFO", "")
@@ -138,21 +163,17 @@ class FastShares(BeforeFlask):
         other statement, and the share's statement, which locks the article's hottest rows,
         comes last, sent with the commit."""
         clock = now()
-        with db.engine.connect() as connection:
-            if key is not None:
-                client = keyed_hash("idempotency", str(address))
-                request_hash = idempotency.request_hash("POST", request.path, body)
-                try:
-                    idempotency.record_write(connection, client, key, request_hash, now=clock)
-                except (sa.exc.IntegrityError, idempotency.KeyInUse) as earlier:
-                    raise HandedOver() from earlier  # Flask replays its answer, or refuses
-            try:
-                recorded = record_share(
-                    connection, article_id, network, address=address,
-                    client_hash=fingerprint(address, request.headers.get("User-Agent", "")),
-                    now=clock, policy=SharePolicy.from_config(self.app.config), commit=True)
-            except DomainError as refusal:  # NotFound: Flask's handlers answer it
-                raise HandedOver() from refusal
+        client_hash = fingerprint(address, request.headers.get("User-Agent", ""))
+        recorded = None
+        if key is None and db.engine.dialect.name == "postgresql":
+            # Committed with the shares of this process's other threads; None for one that
+            # must be recorded alone (its article is not yet).
+            recorded = self.together.submit(
+                ShareToRecord(article_id, network, address, client_hash, clock))
+        client = keyed_hash("idempotency", str(address)) if key is not None else None
+        if recorded is None:
+            recorded = self._record_alone(request, article_id, network, address, client_hash,
+                                          (client, key), body, clock)
         response = jsonify(_SHARE_OUT.dump(recorded))  # as flask-smorest's @blp.response
         if key is not None:
             try:
@@ -161,6 +182,33 @@ class FastShares(BeforeFlask):
             except Exception:  # the share is committed: its answer stands (a retry gets 409)
                 log.exception("the answer of a share's Idempotency-Key was not kept")
         return response
+
+    def _record_alone(self, request: Request, article_id: str, network: str,
+                      address: IPAddress | None, client_hash: str,
+                      idempotency_key: tuple[str | None, str | None], body: bytes,
+                      clock: datetime) -> ShareRecorded:
+        """The share and its key's write (its client and key, when it has one), in a
+        transaction of their own."""
+        client, key = idempotency_key
+        with db.engine.connect() as connection:
+            if key is not None:
+                request_hash = idempotency.request_hash("POST", request.path, body)
+                try:
+                    idempotency.record_write(connection, client, key, request_hash, now=clock)
+                except (sa.exc.IntegrityError, idempotency.KeyInUse) as earlier:
+                    raise HandedOver() from earlier  # Flask replays its answer, or refuses
+            try:
+                return record_share(
+                    connection, article_id, network, address=address, client_hash=client_hash,
+                    now=clock, policy=SharePolicy.from_config(self.app.config), commit=True)
+            except DomainError as refusal:  # NotFound: Flask's handlers answer it
+                raise HandedOver() from refusal
+
+    def _record_together(self, shares: list[ShareToRecord]) -> list[ShareRecorded | None]:
+        """A batch of GroupCommit: run by one of its threads, in its app context."""
+        with db.engine.connect() as connection:
+            return record_shares_together(connection, shares,
+                                          SharePolicy.from_config(self.app.config))
 
 
 def _ordinary_body(request: Request, environ: dict, most: int | None) -> bytes | None:

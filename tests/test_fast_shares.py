@@ -4,6 +4,7 @@ Flask, counted and written once."""
 
 import functools
 import json
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -11,8 +12,13 @@ from flask import Flask
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from engagement.articles.models import Article
+from engagement.clock import now
 from engagement.extensions import db
+from engagement.fast_shares import FastShares
+from engagement.moderation.models import BanKind
+from engagement.moderation.services import create_ban
 from engagement.shares.models import Share
+from engagement.shares.services import record_shares_together
 from tests.conftest import race
 from tests.test_metrics import requests_of, samples
 
@@ -262,6 +268,7 @@ def test_a_database_error_before_flask_is_answered_by_flask_without_a_second_try
         raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr("engagement.fast_shares.record_share", unavailable)
+    monkeypatch.setattr("engagement.fast_shares.record_shares_together", unavailable)
     monkeypatch.setattr("engagement.shares.services.record_share", unavailable)
     answer = post(client, "one")
 
@@ -289,3 +296,70 @@ def test_one_keyed_share_sent_many_times_at_once_counts_once_on_postgresql(make_
     assert all(answer.json == first[0].json for answer in answers)
     assert first[0].json["counted"] is True
     assert stored(app, "hot") == (2, 2)
+
+
+def fast_shares_of(app) -> FastShares:
+    layer = app.wsgi_app
+    while not isinstance(layer, FastShares):
+        layer = layer.flask_app
+    return layer
+
+
+@pytest.mark.postgres
+def test_shares_at_once_are_committed_together_each_counted_once_on_postgresql(
+        make_app, monkeypatch):
+    """Readers share at once through one process: distinct readers of one article, one reader
+    twice, another network and other articles (one first seen, one that may not be recorded),
+    a banned address. The shares that arrive while a batch is committed are committed together
+    in the next; each is answered as it would be alone, and every 200 that says it counted is
+    counted once in its tally, its article's counter and the share log."""
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 40, "max_overflow": 0},
+                   ARTICLE_ID_PATTERN=r"hot|other|story-\d+")
+    client = app.test_client()
+    for article in ("hot", "other"):
+        assert post(client, article, reader="192.0.2.99").status_code == 200
+    with app.app_context():
+        create_ban(BanKind.IP, "203.0.113.5", "spam", None, actor="test", now=now())
+        db.session.commit()
+    shares = [("hot", "facebook", f"10.1.0.{n}") for n in range(16)]
+    shares += [("hot", "facebook", "10.2.0.1")] * 2  # the same reader twice
+    shares += [("hot", "facebook", "203.0.113.5"), ("hot", "x", "10.3.0.1"),
+               ("other", "facebook", "10.4.0.1"), ("other", "facebook", "10.4.0.2"),
+               ("story-1", "email", "10.5.0.1"), ("unknown_one", "facebook", "10.6.0.1")]
+    together, batches = fast_shares_of(app).together, []
+
+    def held_first(connection, batch, policy):
+        """The first batch waits until every other share waits for the next."""
+        batches.append(batch)
+        deadline = time.monotonic() + 10
+        while (len(batches) == 1 and len(batch) + len(together._waiting) < len(shares)
+               and time.monotonic() < deadline):
+            time.sleep(0.001)
+        return record_shares_together(connection, batch, policy)
+
+    monkeypatch.setattr("engagement.fast_shares.record_shares_together", held_first)
+    answers = race(app, lambda client, n: post(client, shares[n][0],
+                                               body={"network": shares[n][1]},
+                                               reader=shares[n][2]), len(shares))
+
+    assert max(len(batch) for batch in batches) >= len(shares) // 2
+    assert [answer.status_code for answer in answers] == [200] * (len(shares) - 1) + [404]
+    assert answers[-1].json["message"] == "No such article."
+    counted = [share for share, answer in zip(shares, answers, strict=True)
+               if answer.status_code == 200 and answer.json["counted"]]
+    assert len(counted) == 16 + 1 + 0 + 1 + 2 + 1  # one of the reader's two; not the ban
+    assert answers[18].json["counted"] is False
+    hot_counts = sorted(answer.json["share_counts"]["facebook"]
+                        for share, answer in zip(shares, answers, strict=True)
+                        if share[:2] == ("hot", "facebook") and answer.json["counted"])
+    assert hot_counts == list(range(2, 2 + 17))  # each the tally right after its own
+    for answer in answers[:-1]:
+        counts = answer.json["share_counts"]
+        assert counts["total"] == sum(count for name, count in counts.items() if name != "total")
+    for article, before in (("hot", 1), ("other", 1), ("story-1", 0)):
+        mine = [network for name, network, _ in counted if name == article]
+        assert stored(app, article) == (before + len(mine),) * 2
+        tallies = client.get(f"/api/v1/articles/{article}/shares").json
+        for network in ("facebook", "x", "email"):
+            assert tallies[network] == mine.count(network) + (
+                before if network == "facebook" else 0)

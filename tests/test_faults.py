@@ -131,6 +131,33 @@ def test_a_database_that_stops_answering_mid_request_is_a_503_within_the_timeout
         assert wait_for(lambda: request(f"{server.base}{ARTICLE}")[0] == 200, timeout=10)
 
 
+@pytest.mark.postgres
+def test_shares_committed_together_while_the_database_is_frozen_are_503s_and_none_stored(
+        own_postgres, tmp_path):
+    """Shares that wait to be committed together (engagement/group_commit.py) on a database
+    that does not answer: each is a 503 within the timeout, none is answered 200 or stored."""
+    settings = {"DATABASE_URL": own_postgres.new_database(), **DATABASE_TIMEOUTS,
+                "ENGAGEMENT_TRUSTED_PROXIES": "127.0.0.1"}
+    with gunicorn(tmp_path, settings, workers=1, threads=8) as server:
+        def share(reader: str):
+            return timed(f"{server.base}{ARTICLE}/shares", b'{"network": "facebook"}',
+                         {**JSON, "X-Forwarded-For": reader})
+
+        assert share("10.0.0.1")[0] == 200
+        with own_postgres.frozen(), ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(share, [f"10.0.1.{n}" for n in range(6)]))
+
+        for status, body, headers, seconds in answers:
+            assert status == 503, body
+            assert json.loads(body)["reason"] == "unavailable"
+            assert headers["Retry-After"] == "7"
+            assert seconds < LONGEST_WAIT
+        assert wait_for(lambda: request(f"{server.base}{ARTICLE}")[0] == 200, timeout=10)
+        assert json.loads(request(f"{server.base}{ARTICLE}/shares")[1])["facebook"] == 1
+        status, body, _, _ = share("10.0.1.0")
+        assert (status, json.loads(body)["share_counts"]["facebook"]) == (200, 2)
+
+
 def test_a_frozen_redis_leaves_the_service_answering_on_per_process_limits(
         own_redis_server, tmp_path):
     settings = {"ENGAGEMENT_RATELIMIT_STORAGE_URI": own_redis_server.url,

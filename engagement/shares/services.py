@@ -1,11 +1,13 @@
 """Share rules: which networks count, counting a reader once per article and network within
-the de-duplication window, and reading the tallies. Functions flush; the route commits."""
+the de-duplication window, and reading the tallies. Functions flush; the route commits (the
+shares answered before Flask ask record_share for the commit, and record_shares_together, which
+counts several readers' shares in one transaction, always commits)."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +27,13 @@ from engagement.clients import (
     reader_bounds,
     room_for_reader,
 )
-from engagement.database import UTCDateTime, delete_where, on_conflict_insert, run_on_driver
+from engagement.database import (
+    UTCDateTime,
+    delete_where,
+    on_conflict_insert,
+    run_on_driver,
+    run_together,
+)
 from engagement.extensions import db
 from engagement.moderation.services import ADDRESS_BANS, address_banned
 from engagement.shares.models import Share, ShareClaim, ShareTally
@@ -161,6 +169,26 @@ class ShareRecorded:
     share_counts: dict[str, int]
 
 
+@dataclass(frozen=True)
+class ShareToRecord:
+    """One reader's share, as record_share and record_shares_together take it."""
+
+    article_id: str
+    network: str
+    address: IPAddress | None
+    client_hash: str
+    now: datetime
+
+    @functools.cached_property
+    def lock(self) -> int:
+        """The advisory lock its shares queue on (PostgreSQL)."""
+        return _lock_key(self.article_id, self.network, self.client_hash)
+
+    def parameters(self, policy: SharePolicy) -> dict[str, Any]:
+        return {"article_id": self.article_id, "network": self.network, "now": self.now,
+                "since": self.now - policy.dedupe_window, **reader_bounds(self.client_hash)}
+
+
 def record_share(
     connection: sa.Connection, article_id: str, network: str, *, address: IPAddress | None,
     client_hash: str, now: datetime, policy: SharePolicy, commit: bool = False,
@@ -176,23 +204,80 @@ def record_share(
     caller's connection (the session's, or one of its own), in its transaction. A caller
     with nothing more to write there asks for the `commit` with the share's last statement
     (database.run_on_driver): those rows are then locked for the database's work alone."""
-    since = now - policy.dedupe_window
-    share = {"article_id": article_id, "network": network, "now": now, "since": since,
-             **reader_bounds(client_hash)}
-    rows = run_on_driver(connection, _share_state(connection.dialect.name), {
-        **share, "lock": _lock_key(article_id, network, client_hash)}).rows
+    share = ShareToRecord(article_id, network, address, client_hash, now)
+    parameters = share.parameters(policy)
+    rows = run_on_driver(connection, _share_state(connection.dialect.name),
+                         {**parameters, "lock": share.lock}).rows
     recorded, address_bans = rows[0][:2]
-    tallies = {row[-2]: row[-1] for row in rows if row[-2] is not None}
+    tallies = _tallies_of(rows)
     counted = False
     if not address_banned(address, address_bans):
         if not recorded:
             record_article(connection, article_id, policy.articles, now)  # or NotFound
-        count = _count(connection, share, commit)
+        count = _count(connection, parameters, commit)
         if count is not None:
             counted, tallies[network] = True, count
     if commit and connection.in_transaction():  # not counted, or counted in steps
         connection.commit()
     return ShareRecorded(counted, _all_networks(tallies, policy.networks))
+
+
+def _tallies_of(state: list[tuple]) -> dict[str, int]:
+    """The tallies read by _share_state: its last two columns, a row each."""
+    return {row[-2]: row[-1] for row in state if row[-2] is not None}
+
+
+def shares_together(batch: Sequence[ShareToRecord], share: ShareToRecord) -> bool:
+    """Whether record_shares_together may count `share` with those of `batch`: not with
+    another of its address on the same article and network (the second must see the first's
+    claim, committed), nor with one of another network of its article. A batch then writes an
+    article's rows in the order a single share does, its tally before its counters, and no two
+    transactions can each hold a row the other waits for."""
+    return not any(other.article_id == share.article_id
+                   and (other.network != share.network or other.lock == share.lock)
+                   for other in batch)
+
+
+def record_shares_together(connection: sa.Connection, shares: Sequence[ShareToRecord],
+                           policy: SharePolicy) -> list[ShareRecorded | None]:
+    """PostgreSQL: several readers' shares (each admitted by `shares_together`) counted as
+    record_share counts each, in one transaction committed on return, and two round trips
+    for them all: the states, then every share's count with the COMMIT. Each share's answer
+    is the one it would have alone, its tally's count right after its own (the shares of one
+    tally are counted in turn), and one commit makes them all durable at once. None for a
+    share of an article not yet recorded: record_share must take it alone (it records the
+    article, or refuses it). A database error is raised for them all, nothing committed.
+    The address locks are taken in the order of their keys, then the article's rows in the
+    order of the articles, as every other transaction of shares takes them."""
+    parameters = [share.parameters(policy) for share in shares]
+    by_lock = sorted(range(len(shares)), key=lambda index: shares[index].lock)
+    states = dict(zip(by_lock, run_together(connection, [
+        (_share_state("postgresql"), {**parameters[index], "lock": shares[index].lock})
+        for index in by_lock]), strict=True))
+    to_count = sorted(
+        (index for index, share in enumerate(shares)
+         if states[index].rows[0][0] and not address_banned(share.address,
+                                                            states[index].rows[0][1])),
+        key=lambda index: (shares[index].article_id, shares[index].network))
+    if to_count:
+        counts = dict(zip(to_count, run_together(connection, [
+            (_count_in_one(), {**parameters[index], **_SHARE_BUMP}) for index in to_count],
+            commit=True), strict=True))
+    else:
+        counts = {}
+        connection.commit()
+    answers: list[ShareRecorded | None] = []
+    for index, share in enumerate(shares):
+        state = states[index].rows
+        tallies = _tallies_of(state)
+        if not state[0][0]:
+            answers.append(None)
+            continue
+        count = counts[index].rows if index in counts else []
+        if count:
+            tallies[share.network] = count[0][0]
+        answers.append(ShareRecorded(bool(count), _all_networks(tallies, policy.networks)))
+    return answers
 
 
 def _count(connection: sa.Connection, share: dict[str, Any], commit: bool) -> int | None:
