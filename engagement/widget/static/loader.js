@@ -30,7 +30,7 @@
         area.append(message, again);
       });
     };
-    document.head.appendChild(script);
+    document.head.append(script);
   }
 
   load();
