@@ -289,28 +289,37 @@ def run_on_driver(connection: sa.Connection, statement: sa.Executable,
         raise
 
 
-def run_together(connection: sa.Connection,
-                 statements: list[tuple[sa.Executable, dict[str, Any]]], *,
-                 commit: bool = False) -> list[DriverResult]:
-    """PostgreSQL: run_on_driver for several statements, in order, sent in one round trip
-    (psycopg's pipeline mode) in the connection's transaction (begun here if it was not), and
-    with `commit` the COMMIT with them. A statement that fails stops those after it and the
-    commit, and its error is raised as SQLAlchemy's `DBAPIError` (the connection invalidated
-    when the error says it is lost): nothing of the transaction is committed then."""
+def run_many(connection: sa.Connection, statement: sa.Executable,
+             many: list[dict[str, Any]], *, commit: bool = False) -> list[DriverResult]:
+    """PostgreSQL: run_on_driver for one statement with each of `many` sets of parameters in
+    turn, sent in one round trip (psycopg's executemany in pipeline mode: the statement
+    prepared once, each set's values only converted and sent), in the connection's
+    transaction (begun here if it was not), and with `commit` the COMMIT with them. The
+    results in the same order. One that fails stops those after it and the commit, and its
+    error is raised as SQLAlchemy's `DBAPIError` (the connection invalidated when the error
+    says it is lost): nothing of the transaction is committed then."""
     if not connection.in_transaction():
         connection.begin()
     dialect = connection.dialect
     driver_connection = connection.connection.driver_connection
+    driver = _driver_statement(statement, dialect, ())
     try:
         try:
             with driver_connection.pipeline():
-                cursors = [_on_driver(driver_connection, dialect, statement, parameters,
-                                      fetch=False) for statement, parameters in statements]
+                cursor = driver_connection.cursor()
+                cursor.executemany(driver.sql, [_driver_values(driver, parameters)
+                                                for parameters in many], returning=True)
                 if commit:
                     connection.commit()  # sent with the statements; raises their error
-        except psycopg.Error as error:  # met when the pipeline's results were read
-            raise sa.exc.DBAPIError.instance(None, None, error, psycopg.Error) from error
-        return [_fetched(cursor) for cursor in cursors]
+        except psycopg.Error as error:
+            raise sa.exc.DBAPIError.instance(driver.sql, many, error, psycopg.Error) from error
+        results = []
+        for _ in many:
+            rows = cursor.fetchall() if cursor.description is not None else []
+            results.append(DriverResult(rows, cursor.rowcount))
+            cursor.nextset()
+        cursor.close()
+        return results
     except sa.exc.DBAPIError as error:
         if dialect.is_disconnect(error.orig, driver_connection, None):
             connection.invalidate(error.orig)
@@ -328,6 +337,18 @@ def _on_driver(driver_connection: Any, dialect: sa.Dialect, statement: sa.Execut
     shape = tuple(sorted((name, len(value)) for name, value in parameters.items()
                          if isinstance(value, list)))
     driver = _driver_statement(statement, dialect, shape)
+    values = _driver_values(driver, parameters)
+    error_class = dialect.loaded_dbapi.Error
+    try:
+        cursor = driver_connection.cursor()
+        cursor.execute(driver.sql, values)
+        return _fetched(cursor) if fetch else cursor
+    except error_class as error:  # as SQLAlchemy's own execution raises it (503s, the logs)
+        raise sa.exc.DBAPIError.instance(driver.sql, parameters, error, error_class) from error
+
+
+def _driver_values(driver: DriverStatement, parameters: dict[str, Any]) -> list[Any]:
+    """The values of a statement's places, converted for the driver."""
     values, computed = [], {}
     for (name, index), fixed, process in zip(driver.places, driver.fixed, driver.processors,
                                              strict=True):
@@ -338,13 +359,7 @@ def _on_driver(driver_connection: Any, dialect: sa.Dialect, statement: sa.Execut
         else:
             value = fixed
         values.append(value if process is None else process(value))
-    error_class = dialect.loaded_dbapi.Error
-    try:
-        cursor = driver_connection.cursor()
-        cursor.execute(driver.sql, values)
-        return _fetched(cursor) if fetch else cursor
-    except error_class as error:  # as SQLAlchemy's own execution raises it (503s, the logs)
-        raise sa.exc.DBAPIError.instance(driver.sql, parameters, error, error_class) from error
+    return values
 
 
 def _fetched(cursor: Any) -> DriverResult:

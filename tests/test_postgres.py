@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engagement.articles.models import Article
 from engagement.comments.models import Comment
-from engagement.database import run_on_driver
+from engagement.database import run_many, run_on_driver
 from engagement.extensions import db
 from engagement.idempotency.models import IdempotentAnswer
 from tests.conftest import comment_fields, make_token, race
@@ -171,3 +171,25 @@ def test_a_statement_committed_with_its_transaction_that_fails_commits_nothing(a
         counted = run_on_driver(connection, sa.select(sa.literal(6) / sa.bindparam("two")),
                                 {"two": 2}, commit=True)
         assert counted.rows == [(3,)] and not connection.in_transaction()
+
+
+def test_a_statement_run_many_times_in_one_round_trip_that_fails_once_commits_nothing(app):
+    """database.run_many (a batch of shares committed together): each set of parameters'
+    result in order; when one fails, those after it and the COMMIT are not run, and nothing of
+    the transaction is kept."""
+    answers = IdempotentAnswer.__table__
+    kept = sa.insert(answers).values(client="c", key=sa.bindparam("key"), request_hash="h",
+                                     created_at=sa.func.now()).returning(answers.c.key)
+    with app.app_context(), db.engine.connect() as connection:
+        with pytest.raises(sa.exc.DBAPIError, match="value too long"):
+            run_many(connection, kept, [{"key": "first"}, {"key": "k" * 500},
+                                        {"key": "third"}], commit=True)
+        connection.rollback()
+        assert run_on_driver(connection, sa.select(answers.c.key), {}, commit=True).rows == []
+
+        results = run_many(connection, kept, [{"key": "one"}, {"key": "two"}], commit=True)
+
+        assert [result.rows for result in results] == [[("one",)], [("two",)]]
+        assert not connection.in_transaction()
+        assert sorted(run_on_driver(connection, sa.select(answers.c.key), {},
+                                    commit=True).rows) == [("one",), ("two",)]

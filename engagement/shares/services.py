@@ -31,8 +31,8 @@ from engagement.database import (
     UTCDateTime,
     delete_where,
     on_conflict_insert,
+    run_many,
     run_on_driver,
-    run_together,
 )
 from engagement.extensions import db
 from engagement.moderation.services import ADDRESS_BANS, address_banned
@@ -251,18 +251,17 @@ def record_shares_together(connection: sa.Connection, shares: Sequence[ShareToRe
     order of the articles, as every other transaction of shares takes them."""
     parameters = [share.parameters(policy) for share in shares]
     by_lock = sorted(range(len(shares)), key=lambda index: shares[index].lock)
-    states = dict(zip(by_lock, run_together(connection, [
-        (_share_state("postgresql"), {**parameters[index], "lock": shares[index].lock})
-        for index in by_lock]), strict=True))
+    states = dict(zip(by_lock, run_many(connection, _share_state("postgresql"), [
+        {**parameters[index], "lock": shares[index].lock} for index in by_lock]), strict=True))
     to_count = sorted(
         (index for index, share in enumerate(shares)
          if states[index].rows[0][0] and not address_banned(share.address,
                                                             states[index].rows[0][1])),
         key=lambda index: (shares[index].article_id, shares[index].network))
     if to_count:
-        counts = dict(zip(to_count, run_together(connection, [
-            (_count_in_one(), {**parameters[index], **_SHARE_BUMP}) for index in to_count],
-            commit=True), strict=True))
+        counts = dict(zip(to_count, run_many(connection, _count_in_one(), [
+            {**parameters[index], **_SHARE_BUMP} for index in to_count], commit=True),
+            strict=True))
     else:
         counts = {}
         connection.commit()
