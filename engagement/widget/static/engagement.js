@@ -324,8 +324,7 @@
   function busy(button, on) {
     if (on) button.hadFocus = document.activeElement === button;
     button.disabled = on;
-    if (on) button.setAttribute("aria-busy", "true");
-    else button.removeAttribute("aria-busy");
+    button.setAttribute("aria-busy", on); // "false" says what no attribute says
     if (!on && button.hadFocus && document.activeElement === document.body) button.focus();
   }
 
@@ -539,8 +538,7 @@
     var error = document.getElementById(input.id + "-error");
     error.textContent = message || "";
     error.hidden = !message;
-    if (message) input.setAttribute("aria-invalid", "true");
-    else input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-invalid", Boolean(message));
   }
 
   /** Checks the form's inputs before anything is sent (so a typo costs no request and no rate
@@ -682,7 +680,7 @@
   /** The article and the first page; when the service cannot be reached, one message with a
    * retry that fills every part of the page that failed. */
   function startThread(thread) {
-    thread.root.setAttribute("aria-busy", "true");
+    thread.root.setAttribute("aria-busy", true);
     thread.more.hidden = true;
     notice(thread.region, thread.t("ld"));
     // The reader's own votes; none (and no vote buttons) where the service takes no votes.
@@ -707,7 +705,7 @@
       }
       showError(thread, thread.region, error, retryAll); // a retry only when unreachable
     }).then(function () {
-      thread.root.removeAttribute("aria-busy");
+      thread.root.setAttribute("aria-busy", false);
     });
   }
 
@@ -912,7 +910,7 @@
     function show() {
       buttons.forEach(function (kind) {
         kind[4].replaceChildren(el("span", { class: "engagement-sr", text: kind[2] + " " }), icon(kind[3]), thread.t.number(comment[kind[1]] || 0));
-        kind[4].setAttribute("aria-pressed", String(thread.votes[comment.id] === kind[0]));
+        kind[4].setAttribute("aria-pressed", thread.votes[comment.id] === kind[0]);
       });
     }
     show();
@@ -1004,10 +1002,10 @@
     });
     var previewToggle = button(t("pv"), "engagement-cancel", function () {
       preview.hidden = !preview.hidden;
-      previewToggle.setAttribute("aria-pressed", String(!preview.hidden));
+      previewToggle.setAttribute("aria-pressed", !preview.hidden);
       showPreview(t, preview, body.value);
     });
-    previewToggle.setAttribute("aria-pressed", "false");
+    previewToggle.setAttribute("aria-pressed", false);
     var form = makeForm(thread, {
       class: "engagement-form" + (parentUi ? " engagement-reply-form" : ""),
       title: parentUi ? t("rt", { name: parentUi.name }) : t("lv"),
