@@ -140,7 +140,7 @@
     var asked = root.getAttribute("data-lang") || loader.getAttribute("data-lang") ||
       document.documentElement.lang || "en";
     var primary = asked.toLowerCase().split(/[-_]/)[0];
-    return LANGUAGES.indexOf(primary) === -1 ? "en" : primary;
+    return LANGUAGES.includes(primary) ? primary : "en";
   }
 
   function stringsOf(lang) {
@@ -191,10 +191,10 @@
     var lang = root.engagementLanguage || "en";
     var theme = root.getAttribute("data-theme") || loader.getAttribute("data-theme") || "auto";
     root.setAttribute("lang", lang);
-    root.setAttribute("dir", RTL.indexOf(lang) === -1 ? "ltr" : "rtl");
+    root.setAttribute("dir", RTL.includes(lang) ? "rtl" : "ltr");
     root.classList.add("engagement-root");
-    root.classList.remove("engagement-light", "engagement-dark");
-    if (theme === "light" || theme === "dark") root.classList.add("engagement-" + theme);
+    root.classList.toggle("engagement-light", theme === "light");
+    root.classList.toggle("engagement-dark", theme === "dark");
     return { root: root, slug: root.getAttribute("data-article") || "", t: translator(lang) };
   }
 
@@ -642,7 +642,7 @@
     var heading = attribute(thread, "data-heading", null);
     var order = attribute(thread, "data-order", "oldest");
     app.threads.push(thread);
-    thread.order = ORDERS.indexOf(order) === -1 ? "oldest" : order;
+    thread.order = ORDERS.includes(order) ? order : "oldest";
     thread.title = heading === "" ? null : el("h2", { class: "engagement-comments-title", tabindex: "-1", text: heading || t("cm") });
     thread.fixedTitle = heading !== null;
     thread.region = statusRegion();
@@ -925,7 +925,7 @@
     ui.opener = opener;
     ui.slot.append(content);
     // The first field to fill in: the text once the name and email are known.
-    var empty = Array.prototype.filter.call(content.querySelectorAll("[required]"), function (input) {
+    var empty = Array.from(content.querySelectorAll("[required]")).filter(function (input) {
       return !input.value;
     });
     (empty[0] || content.querySelector("textarea, select, button")).focus();
@@ -1129,7 +1129,7 @@
   }
 
   function forgetIfRefused(ui, error) {
-    if (["edit_window_expired", "invalid_token", "not_found"].indexOf(error.reason) === -1) return false;
+    if (!["edit_window_expired", "invalid_token", "not_found"].includes(error.reason)) return false;
     forget("edit:" + ui.comment.id);
     endAuthorActions(ui, error).focus();
     return true;

@@ -11,7 +11,7 @@
   if (!tag || state.script) return;
   state.script = tag;
   var lang = (tag.getAttribute("data-lang") || document.documentElement.lang || "en").toLowerCase().split(/[-_]/)[0];
-  if (__LANGUAGES__.indexOf(lang) < 0) lang = "en";
+  if (!__LANGUAGES__.includes(lang)) lang = "en";
 
   function load() {
     var script = document.createElement("script");
