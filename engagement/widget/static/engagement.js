@@ -460,7 +460,7 @@
     // Opened within the click, before any wait, so that popup blockers let it through.
     if (network === "copy_link") copyLink(part, url);
     else if (href) {
-      href = href.replace("{u}", encodeURIComponent(url)).replace("{t}", encodeURIComponent(title));
+      href = fill(href, { u: encodeURIComponent(url), t: encodeURIComponent(title) });
       if (network === "email") window.location.href = href;
       else window.open(href, "_blank", "noopener,noreferrer,width=640,height=560");
     }
