@@ -31,8 +31,9 @@ class Batches:
         return [write * 10 for write in writes]
 
 
-def submitted(group: GroupCommit, writes: list[int]) -> list:
-    """Each write's outcome or error, the first submitted before the others."""
+def submitted(batches: Batches, writes: list[int]) -> list:
+    """Each write's outcome or error, the others submitted once the first's batch runs."""
+    group = batches.group
 
     def submit(write):
         try:
@@ -42,7 +43,7 @@ def submitted(group: GroupCommit, writes: list[int]) -> list:
 
     with ThreadPoolExecutor(len(writes)) as pool:
         first = pool.submit(submit, writes[0])
-        while not group._led:
+        while not batches.batches:
             time.sleep(0.001)
         rest = [pool.submit(submit, write) for write in writes[1:]]
         return [first.result(timeout=30)] + [future.result(timeout=30) for future in rest]
@@ -52,7 +53,7 @@ def test_writes_that_arrive_during_a_batch_are_run_together_in_the_next():
     batches = Batches(waiting=7)
     batches.group = GroupCommit(batches.run, lambda batch, write: True, most=32)
 
-    outcomes = submitted(batches.group, list(range(8)))
+    outcomes = submitted(batches, list(range(8)))
 
     assert outcomes == [write * 10 for write in range(8)]  # each its own
     assert batches.batches[0] == [0]
@@ -67,7 +68,7 @@ def test_a_write_the_batch_does_not_admit_and_those_past_the_most_wait_for_the_n
         batches.run, lambda batch, write: write % 2 or all(other % 2 for other in batch),
         most=3)
 
-    outcomes = submitted(batches.group, list(range(8)))
+    outcomes = submitted(batches, list(range(8)))
 
     assert outcomes == [write * 10 for write in range(8)]
     assert sorted(write for batch in batches.batches for write in batch) == list(range(8))
@@ -81,7 +82,7 @@ def test_a_failed_batch_fails_each_of_its_writes_and_the_next_batch_runs():
     batches = Batches(waiting=3, fail=RuntimeError("the batch failed"))
     batches.group = GroupCommit(batches.run, lambda batch, write: True, most=32)
 
-    outcomes = submitted(batches.group, list(range(4)))
+    outcomes = submitted(batches, list(range(4)))
 
     assert isinstance(outcomes[0], RuntimeError)
     assert outcomes[1:] == [10, 20, 30]  # run by the next batch, not failed with the first
@@ -92,7 +93,7 @@ def test_a_shared_failure_fails_the_writes_waiting_for_the_next_batch_too():
     batches.group = GroupCommit(batches.run, lambda batch, write: True, most=32,
                                 shared_failures=(ConnectionError,))
 
-    outcomes = submitted(batches.group, list(range(4)))
+    outcomes = submitted(batches, list(range(4)))
 
     assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
     assert batches.batches == [[0]]  # nothing more was tried
