@@ -283,9 +283,7 @@ def run_on_driver(connection: sa.Connection, statement: sa.Executable,
             connection.commit()
         return result
     except sa.exc.DBAPIError as error:
-        if dialect.is_disconnect(error.orig, driver_connection, None):
-            connection.invalidate(error.orig)
-            error.connection_invalidated = True
+        _invalidate_if_lost(connection, driver_connection, error)
         raise
 
 
@@ -321,13 +319,22 @@ def run_many(connection: sa.Connection, statement: sa.Executable,
         cursor.close()
         return results
     except sa.exc.DBAPIError as error:
-        if dialect.is_disconnect(error.orig, driver_connection, None):
-            connection.invalidate(error.orig)
-            error.connection_invalidated = True
-        elif commit:  # as run_on_driver: end the failed transaction the caller cannot
+        if not _invalidate_if_lost(connection, driver_connection, error) and commit:
+            # As run_on_driver: end the failed transaction the caller cannot.
             with contextlib.suppress(psycopg.Error):
                 driver_connection.rollback()
         raise
+
+
+def _invalidate_if_lost(connection: sa.Connection, driver_connection: Any,
+                        error: sa.exc.DBAPIError) -> bool:
+    """Whether the error says the driver's connection is lost; if so the pool is told, as
+    SQLAlchemy's own execution tells it, so that the connection is not handed out again."""
+    if not connection.dialect.is_disconnect(error.orig, driver_connection, None):
+        return False
+    connection.invalidate(error.orig)
+    error.connection_invalidated = True
+    return True
 
 
 def _on_driver(driver_connection: Any, dialect: sa.Dialect, statement: sa.Executable,
